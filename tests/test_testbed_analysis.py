@@ -134,3 +134,26 @@ def test_flop_counts():
     peak, how = flops.peak_flops()
     assert peak > 0 and isinstance(how, str)
     assert flops.mfu(1e3, 1e6, 1e10) == pytest.approx(0.1)
+
+
+def test_cache_folder_identifies_profile_seed_and_configuration(tmp_path, monkeypatch):
+    out = tmp_path / "figures" / "testbed_saturation"
+    a = A.cache_folder(out, "smoke", 0)
+    assert a.parent == out.parent and a.name.startswith("_testbed_smoke_0_")
+    assert A.cache_folder(out, "smoke", 0) == a  # stable
+    assert A.cache_folder(out, "smoke", 1) != a
+    assert A.cache_folder(out, "quick", 0).name.startswith("_testbed_quick_0_")
+
+    # a changed profile definition (e.g. after an upgrade) must not reuse the old run's folder
+    import dataclasses
+
+    from scaling_theory.testbed import config as C
+
+    original = C.profile_config
+
+    def changed(profile):
+        cfg = original(profile)
+        return dataclasses.replace(cfg, n_samples=cfg.n_samples + 1)
+
+    monkeypatch.setattr(C, "profile_config", changed)
+    assert A.cache_folder(out, "smoke", 0) != a

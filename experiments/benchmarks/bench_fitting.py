@@ -9,7 +9,10 @@ sizes) with losses from Besiroglu et al.'s fitted law × exp(N(0, 0.02²)), seed
 real curves (datablations) have only three model sizes, which leaves A and α unidentified (a flat
 valley to infinity, where "the best objective" only measures how far each optimiser walks).
 Both sides see the same data and the same starts; the script prints both best objectives, their
-relative difference and the speed ratio.
+relative difference and the speed ratio. SciPy runs twice: as the recipe is usually written
+(objective from ``scipy.special.logsumexp`` and ``scipy.special.huber``, gradient by L-BFGS-B's
+finite differences) and at its fastest (a hand-written NumPy objective with its exact gradient,
+``jac=True``).
 
     python experiments/benchmarks/bench_fitting.py            # all 4,500 starts
     python experiments/benchmarks/bench_fitting.py --quick    # every 10th start (450)
@@ -67,6 +70,24 @@ def scipy_recipe(lN: np.ndarray, lD: np.ndarray, lL: np.ndarray, starts: np.ndar
     return {"seconds": seconds, "best": float(f[i]), "x": results[i].x, "nfev": int(sum(r.nfev for r in results))}
 
 
+def scipy_recipe_as_written(lN: np.ndarray, lD: np.ndarray, lL: np.ndarray, starts: np.ndarray) -> dict:
+    """The recipe as usually written: minimize(L-BFGS-B) on Σ huber(logsumexp(...) − log L), no gradient."""
+    from scipy.optimize import minimize
+    from scipy.special import huber, logsumexp
+
+    def fun(p: np.ndarray) -> float:
+        a, b, e, alpha, beta = p
+        pred = logsumexp([a - alpha * lN, b - beta * lD, np.full_like(lN, e)], axis=0)
+        return float(np.sum(huber(DELTA, pred - lL)))
+
+    t0 = time.perf_counter()
+    results = [minimize(fun, x0, method="L-BFGS-B") for x0 in starts]
+    seconds = time.perf_counter() - t0
+    f = np.array([r.fun for r in results])
+    i = int(np.argmin(f))
+    return {"seconds": seconds, "best": float(f[i]), "x": results[i].x, "nfev": int(sum(r.nfev for r in results))}
+
+
 def ours(N: np.ndarray, D: np.ndarray, L: np.ndarray, starts: np.ndarray) -> dict:
     from scaling_theory.fitting import fit
 
@@ -95,19 +116,24 @@ def main(argv: list[str] | None = None) -> int:
           f"Huber delta={DELTA:g} on log loss, summed")
     mine = ours(N, D, L, starts)
     ref = scipy_recipe(np.log(N), np.log(D), np.log(L), starts)
+    fd = scipy_recipe_as_written(np.log(N), np.log(D), np.log(L), starts)
     rel = abs(mine["best"] - ref["best"]) / abs(ref["best"])
+    rel_fd = abs(mine["best"] - fd["best"]) / abs(fd["best"])
     names = ("log A", "log B", "log E", "alpha", "beta")
     print(f"{'':28s}{'best objective':>18s}{'evaluations':>14s}{'seconds':>10s}")
-    print(f"{'scipy L-BFGS-B, per start':28s}{ref['best']:18.12g}{ref['nfev']:14d}{ref['seconds']:10.2f}")
+    print(f"{'scipy, as written (FD grad)':28s}{fd['best']:18.12g}{fd['nfev']:14d}{fd['seconds']:10.2f}")
+    print(f"{'scipy, exact NumPy gradient':28s}{ref['best']:18.12g}{ref['nfev']:14d}{ref['seconds']:10.2f}")
     print(f"{'scaling_theory (compiled)':28s}{mine['best']:18.12g}{mine['nfev']:14d}{mine['seconds']:10.2f}")
     print(f"{'scaling_theory (1st call)':28s}{'':18s}{'':14s}{mine['first_call']:10.2f}")
     print("best fit (scipy | ours): " + ", ".join(f"{n}={a:.5g}|{b:.5g}" for n, a, b in zip(names, ref["x"], mine["x"])))
-    print(f"relative difference of the best objectives: {rel:.2e} (goal < 1e-6): {'OK' if rel < 1e-6 else 'FAIL'}")
-    print(f"speed ratio scipy / ours: {ref['seconds'] / mine['seconds']:.1f}x compiled, "
-          f"{ref['seconds'] / mine['first_call']:.1f}x including compilation (goal >= 30x)")
+    print(f"relative difference of the best objectives: {rel:.2e} vs exact-gradient SciPy, {rel_fd:.2e} vs "
+          f"SciPy as written (goal < 1e-6): {'OK' if max(rel, rel_fd) < 1e-6 else 'FAIL'}")
+    for name, r in (("as written", fd), ("exact gradient", ref)):
+        print(f"speed ratio scipy ({name}) / ours: {r['seconds'] / mine['seconds']:.1f}x compiled, "
+              f"{r['seconds'] / mine['first_call']:.1f}x including compilation (goal >= 30x)")
     d = mine["diag"]
     print(f"ours: {d['n_converged']}/{d['n_starts']} starts converged, {d['n_at_best']} reached the best objective")
-    return 0 if rel < 1e-6 else 1
+    return 0 if max(rel, rel_fd) < 1e-6 else 1
 
 
 if __name__ == "__main__":

@@ -184,4 +184,7 @@ def _backtest(args: argparse.Namespace) -> int:
     print()
     print(f"MAE over groups (percentage points), observe n = {res.observe}, {res.repeats} repeats, seed {res.seed}:")
     print(format_table(mae, ["method", "budget", "mae", "mean_abs_error", "coverage", "width"]))
+    print("mae: mean over groups of |truth - mean prediction over repeats| (SABER Table 1); "
+          "mean_abs_error: mean over groups and repeats of |truth - prediction|; "
+          "coverage, width: of the 90% intervals.")
     return 0

@@ -27,15 +27,29 @@ import pandas as pd
 from scaling_theory.errors import InputError
 
 
+def cache_folder(out: str | Path, profile: str, seed: int) -> Path:
+    """``out.parent/_testbed_<profile>_<seed>_<hash>``: the shared run's folder, where ``<hash>``
+    identifies the configuration, so a changed profile gets a fresh folder instead of clashing with an
+    old run's checkpoints."""
+    import hashlib
+    import json
+
+    from scaling_theory.testbed.config import profile_config
+    from scaling_theory.testbed.run import config_fingerprint
+
+    fp = json.dumps(config_fingerprint(profile_config(profile), seed), sort_keys=True)
+    return Path(out).parent / f"_testbed_{profile}_{seed}_{hashlib.sha256(fp.encode()).hexdigest()[:8]}"
+
+
 def cached_run(out: str | Path, profile: str, seed: int) -> tuple[Path, pd.DataFrame, pd.DataFrame, dict]:
-    """The testbed run of ``(profile, seed)`` that experiments share: ``out.parent/_testbed_<profile>_<seed>``.
+    """The testbed run of ``(profile, seed)`` that experiments share, in :func:`cache_folder`.
 
     Trained and sampled once (the first experiment to need it), reused afterwards when complete.
     Returns the folder, the attempts and counts tables and the metrics.
     """
     from scaling_theory.testbed.run import load_or_run, read_run
 
-    folder, _ = load_or_run(Path(out).parent / f"_testbed_{profile}_{seed}", profile, seed)
+    folder, _ = load_or_run(cache_folder(out, profile, seed), profile, seed)
     att, counts, metrics = read_run(folder)
     return folder, att, counts, metrics
 

@@ -224,6 +224,7 @@ def train(
             jax.block_until_ready(loss)
             t_timed0 = time.perf_counter()
         if done % tcfg.eval_every == 0 or done == end:
+            jax.block_until_ready(loss)  # the steps dispatched so far count as training time, not eval time
             t0 = time.perf_counter()
             train_loss = float(np.mean(jax.device_get(losses)))  # syncs
             ev = {k: float(v) for k, v in eval_step(graphdef, state, ev_tokens, ev_mask).items()}
@@ -241,6 +242,7 @@ def train(
             t_eval += time.perf_counter() - t0
         stop = _reached(tcfg, log, done)
         if mngr is not None and (done % tcfg.ckpt_every == 0 or done == end or stop):
+            jax.block_until_ready(loss)
             t0 = time.perf_counter()
             mngr.save(done, args=ocp.args.StandardSave(state))
             t_eval += time.perf_counter() - t0
