@@ -195,7 +195,11 @@ def _check_unique(df: pd.DataFrame, keys: Sequence[str], what: str) -> None:
         i = int(np.argmax(dup))
         first = int(np.argmax((df[list(keys)] == df[list(keys)].iloc[i]).all(axis=1).to_numpy()))
         vals = ", ".join(f"{k}={_show(df[k].iloc[i])}" for k in keys)
-        raise InputError(f"{_where(df, i)}: duplicate {what} ({vals}; first at row {first + 1})")
+        # columns whose values differ between the two rows could tell them apart: suggest grouping by them
+        known = set(keys) | {"problem", "n", "k", "attempt", "correct", "score", "accepted", "round"}
+        differ = [c for c in df.columns if c not in known and _show(df[c].iloc[i]) != _show(df[c].iloc[first])]
+        hint = f"; to treat them as separate groups, add --group-by {' '.join(differ)}" if differ else ""
+        raise InputError(f"{_where(df, i)}: duplicate {what} ({vals}; first at row {first + 1}){hint}")
 
 
 def validate_counts(df: pd.DataFrame, group_by: Sequence[str] = ()) -> pd.DataFrame:

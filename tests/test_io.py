@@ -86,6 +86,8 @@ def test_curve_reader_checks_positive_columns(tmp_path):
         ("c.csv", "problem,n,k\n1,10,\n", r"row 1 \(line 2\), column 'k': missing value"),
         ("c.csv", "problem,n\n1,10\n", r"c.csv: missing column 'k' \(found: problem, n\)"),
         ("c.csv", "problem,n,k\n1,10,2\n1,10,3\n", r"row 2 \(line 3\): duplicate problem \(problem=1; first at row 1\)"),
+        ("c.csv", "model,problem,n,k\nA,1,10,2\nB,1,10,3\n",
+         r"duplicate problem \(problem=1; first at row 1\); to treat them as separate groups, add --group-by model"),
         ("c.csv", "problem,n,k\n", r"c.csv: no data rows"),
         ("c.csv", "", r"c.csv: the file is empty"),
         ("c.csv", 'problem,n,k\n1,"10\n', r"c.csv: cannot read csv file"),
