@@ -86,11 +86,12 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             ext_t = np.geomspace(thresholds[i], t.max(), 80)
             ax.plot(fit_t / 1e9, bt.fit.predict({"x": fit_t}), color=color, lw=1.4,
                     label=f"{k['epochs']} epoch{'s' * (k['epochs'] > 1)}")
-            ax.plot(ext_t / 1e9, bt.fit.predict({"x": ext_t}), color=color, lw=1.4, ls="--")
+            ext_y = bt.fit.predict({"x": ext_t})
+            ax.plot(ext_t / 1e9, ext_y, color=color, lw=1.4, ls="--")
             pb = bt.draws.predict_interval({"x": ext_t}, level=LEVEL, kind="prediction", seed=seed)
             band(ax, ext_t / 1e9, pb["lo"], pb["hi"], color, alpha=0.18)
             curve_rows += [{"params": size, "epochs": k["epochs"], "tokens": a, "fit": f, "lo": lo, "hi": hi}
-                           for a, f, lo, hi in zip(ext_t, bt.fit.predict({"x": ext_t}), pb["lo"], pb["hi"])]
+                           for a, f, lo, hi in zip(ext_t, ext_y, pb["lo"], pb["hi"])]
         if shown:
             ax.axvline(thresholds[shown[0]] / 1e9, color="0.4", lw=0.8, ls=":")
             lo, hi = min(map(np.min, ys)), max(map(np.max, ys))

@@ -20,12 +20,6 @@ import numpy as np
 NAME = "fitting_passk"
 
 PROFILES = {"smoke": {"models": 2, "boot": 10}, "quick": {"models": 7, "boot": 200}, "paper": {"models": 7, "boot": 1000}}
-# Schaeffer et al. (2025), Table 1: least-squares (a, b) of −log pass_D@k = a k^(−b), Pythia on MATH.
-SCHAEFFER_TABLE1 = {
-    "Pythia 70M": (8.026, 0.194), "Pythia 160M": (6.591, 0.280), "Pythia 410M": (5.524, 0.286),
-    "Pythia 1B": (5.452, 0.315), "Pythia 2.8B": (4.104, 0.336), "Pythia 6.9B": (4.255, 0.348),
-    "Pythia 12B": (4.113, 0.370),
-}
 
 
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
@@ -35,7 +29,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.fitting.data import parse_suffixed
     from scaling_theory.io import data_path, read_counts
     from scaling_theory.passk.estimators import pass_at_k
-    from scaling_theory.passk.exponent import SCHAEFFER_KS, distributional_exponent, least_squares_exponent
+    from scaling_theory.passk.exponent import (
+        SCHAEFFER_KS, SCHAEFFER_TABLE1, distributional_exponent, least_squares_exponent,
+    )
     from scaling_theory.plotting import COLORS, MARKERS, figure, label_panels, save_data, save_figure
     from scaling_theory.tables import format_table
 
@@ -102,10 +98,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     curve_rows = []
     for i, m in enumerate(models):
         color = COLORS[i % len(COLORS)]
+        fitted = ls[i].predict({"x": ks})
         ax.plot(ks, -np.log(curves[i]), MARKERS[i % len(MARKERS)], ms=2, color=color, alpha=0.6)
-        ax.plot(ks, ls[i].predict({"x": ks}), color=color, lw=1.1, label=m.replace("Pythia ", ""))
+        ax.plot(ks, fitted, color=color, lw=1.1, label=m.replace("Pythia ", ""))
         curve_rows += [{"model": m, "k": k, "neg_log_pass": v, "fit": f}
-                       for k, v, f in zip(ks, -np.log(curves[i]), ls[i].predict({"x": ks}))]
+                       for k, v, f in zip(ks, -np.log(curves[i]), fitted)]
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("samples per problem $k$")

@@ -20,19 +20,15 @@ from matplotlib.ticker import NullFormatter
 
 from scaling_theory.io import data_path, read_counts
 from scaling_theory.passk.backtesting import backtest, subsample, truth_pass_at_n
-from scaling_theory.passk.exponent import distributional_exponent, least_squares_exponent
+from scaling_theory.passk.exponent import SCHAEFFER_TABLE1, distributional_exponent, least_squares_exponent
 from scaling_theory.passk.grouping import stack_groups
 from scaling_theory.passk.methods import DEFAULT_METHOD
 from scaling_theory.passk.predictors import predict
-from scaling_theory.plotting import COLORS, MARKERS, band, figure, save_figure
+from scaling_theory.plotting import COLORS, MARKERS, band, figure, save_data, save_figure
 from scaling_theory.tables import format_table
 
 NAME = "passk_pythia_backtest"
 MODELS = ("Pythia 70M", "Pythia 160M", "Pythia 410M", "Pythia 1B", "Pythia 2.8B", "Pythia 6.9B", "Pythia 12B")
-# Schaeffer et al. Table 1: least-squares (a, b) of −log pass_D@k = a k^(−b).
-SCHAEFFER_TABLE1 = {"Pythia 70M": (8.026, 0.194), "Pythia 160M": (6.591, 0.280), "Pythia 410M": (5.524, 0.286),
-                    "Pythia 1B": (5.452, 0.315), "Pythia 2.8B": (4.104, 0.336), "Pythia 6.9B": (4.255, 0.348),
-                    "Pythia 12B": (4.113, 0.370)}
 ALL = ("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi")
 PROFILES = {
     "smoke": dict(models=("Pythia 70M", "Pythia 12B"), observe=(100,), budgets=(1000,), seeds=(0,), repeats=2,
@@ -98,8 +94,6 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     curves = _curves(n, k, mask, cfg, seed)
     _figure(out, names, curves, summary, cfg)
-    from scaling_theory.plotting import save_data
-
     save_data(out, "pythia_backtest_rows", table.to_dict(orient="records"))
     save_data(out, "pythia_backtest_mae", summary.to_dict(orient="records"))
     return {"mae": summary.to_dict(orient="records"), "seed0": rows0, "exponents": exps, "profile": profile}

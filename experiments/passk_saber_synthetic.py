@@ -21,7 +21,7 @@ from scaling_theory.passk.backtesting import backtest
 from scaling_theory.passk.beta_law import asr_exact
 from scaling_theory.passk.methods import DEFAULT_METHOD
 from scaling_theory.passk.simulate import simulate_counts
-from scaling_theory.plotting import COLORS, MARKERS, figure, label_panels, save_figure
+from scaling_theory.plotting import COLORS, MARKERS, figure, label_panels, save_data, save_figure
 from scaling_theory.tables import format_table
 
 NAME = "passk_saber_synthetic"
@@ -106,10 +106,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     print(format_table(summary, digits=3))
 
     _figure(out, rows0, summary, labels, cfg)
-    save_data = table.to_dict(orient="records")
-    from scaling_theory.plotting import save_data as _save
-
-    _save(out, "saber_synthetic_rows", save_data)
+    save_data(out, "saber_synthetic_rows", table.to_dict(orient="records"))
     return {"mae": {r["method"]: r["mae"] for r in summary}, "se": {r["method"]: r["se"] for r in summary},
             "minus_anchored": {r["method"]: r["minus_anchored"] for r in summary}, "seed0": rows0,
             "profile": profile}

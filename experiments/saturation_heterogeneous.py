@@ -37,7 +37,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     fig, axes = figure(2, 2, width=7.0, height=5.6)
     ax, axg = axes[0, 0], axes[0, 1]
-    ax.plot(n, np.asarray(ttspm.hit_at_n(pbar, n)), "k--", label=f"homogeneous, p = {pbar:g}")
+    hit_hom = np.asarray(ttspm.hit_at_n(pbar, n))
+    ax.plot(n, hit_hom, "k--", label=f"homogeneous, p = {pbar:g}")
     axg.plot(n, np.asarray(ttspm.marginal_gain(pbar, n)), "k--", label="homogeneous (geometric)")
     curve_rows, z_max = [], 0.0
     for i, kappa in enumerate([0.5, 2.0, 10.0, 100.0]):
@@ -55,7 +56,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         axg.plot(n, np.asarray(H.beta_marginal_gain_asymptotic(a, b, n)), ":", color=c, lw=0.9)
         for j, x in enumerate(n):
             curve_rows.append({"alpha": a, "beta": b, "N": int(x), "hit_aggregate": f[j], "gain_aggregate": g[j],
-                               "mc": mean[j], "mc_se": se[j], "hit_homogeneous": float(ttspm.hit_at_n(pbar, x))})
+                               "mc": mean[j], "mc_se": se[j], "hit_homogeneous": float(hit_hom[j])})
     ax.plot([], [], "ko", mfc="none", ms=3, label="MC (±2 SE)")
     ax.set(xscale="log", xlabel="samples N", ylabel="aggregate Hit@N", title=f"Hit@N, mean p̄ = {pbar:g}", ylim=(0, 1.45))
     ax.legend(fontsize=6.2, loc="upper left", ncol=2)
@@ -72,8 +73,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     A, B = np.meshgrid(alphas, betas, indexing="ij")
     gap = H.homogeneous_gap(A, B, eps)
     n_hom, n_agg = np.asarray(gap["n_star_homogeneous"]), np.asarray(gap["n_star_aggregate"])
-    ratio = n_agg / np.maximum(n_hom, 1.0)
-    ratio = np.where(n_hom == 0, np.nan, ratio)
+    ratio = np.where(n_hom == 0, np.nan, np.asarray(gap["ratio"]))
     ax = axes[1, 0]
     im = ax.pcolormesh(betas, alphas, ratio, norm=LogNorm(vmin=0.3, vmax=max(np.nanmax(ratio), 10)), cmap="RdBu_r", shading="auto")
     cs = ax.contour(betas, alphas, A / (A + B), levels=[0.01, 0.05, 0.2, 0.5], colors="k", linewidths=0.5)

@@ -17,7 +17,8 @@ T = 0 is best-of-k, T = ∞ a uniform pick (δ = 1 − pass@1). Judges (scores s
   that rewards unusual answers) — the BLR theory's finite optimal k.
 
 Dashed lines: δ₂(k) = D − (1 − 1/k) a + (1 − 1/k)(1 − 2/k) b fitted per curve (judge spec §3, H.T.E.);
-its regime (monotone iff a ≥ 3b, else k* = 4b/(3b − a)) is compared with the empirical argmin.
+its regime (monotone iff a > 3b and a + b > 0; finite k* = 4b/(3b − a) when b > 0 and −b < a < 3b) is
+compared with the empirical argmin.
 """
 
 from __future__ import annotations
@@ -56,11 +57,6 @@ def _blr_reference(ks: np.ndarray) -> tuple[list[dict], str | None]:
     except (TypeError, ValueError, AttributeError) as exc:
         return [], f"scaling_theory.judge.selection.selection_error could not be called ({exc}); panel skipped"
     return rows, None
-
-
-def res_first_delta(res: dict, fpr: float, N: int) -> float:
-    """Best-of-N (T = 0) error of the imperfect verifier (first temperature row)."""
-    return float(res[f"imperfect verifier (fpr {fpr:g})"][0][0, N - 1])
 
 
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
@@ -113,10 +109,10 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     # optimal selection temperature at a fixed k: empirical argmin over the grid vs the H.T.E. surface
     kf = min(st["k_fixed"], N)
     t_rows = []
-    high = temps[(temps >= 1.0) & np.isfinite(temps)]
+    finite = np.isfinite(temps)
+    high = temps[(temps >= 1.0) & finite]
     for name, (mean, _) in res.items():
         emp = mean[:, kf - 1]
-        finite = np.isfinite(temps)
         surf = fit_hte_temperature(fit_k, high, mean[np.isin(temps, high)][:, fit_k - 1])
         t_rows.append({"judge": name, "k": kf, "empirical best T": float(temps[np.argmin(emp)]),
                        "delta at best T": float(emp.min()), "delta at T=0": float(emp[0]),
@@ -141,7 +137,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     # a problem with no accepted attempt (r̂ = 0, f̂ = 0): predicted accuracy r̂ = 0
     ok = r + f_i * (1 - r) > 0
     ceiling = float(np.mean(np.where(ok, np.asarray(accuracy_ceiling(np.where(ok, r, 1.0), 1 - f_i)), r)))
-    print(f"imperfect verifier: best-of-{N} δ = {res_first_delta(res, fpr, N):.4f}; ceiling δ predicted from "
+    bon_delta = float(res[f"imperfect verifier (fpr {fpr:g})"][0][0, N - 1])  # T = 0 (first row), k = N
+    print(f"imperfect verifier: best-of-{N} δ = {bon_delta:.4f}; ceiling δ predicted from "
           f"{m_est} attempts/problem: nominal soundness {1 - nominal:.4f}, per-problem soundness {1 - ceiling:.4f}")
     blr_rows, blr_note = _blr_reference(np.unique(np.round(np.geomspace(1, 256, 30)).astype(int)))
     if blr_note:

@@ -48,6 +48,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     alpha, beta = float(bf.alpha), float(bf.beta)
     plug = estimation.predicted_vs_observed(key, n, k, st["eps"], m)
     post = estimation.predicted_vs_observed(key, n, k, st["eps"], m, prior=(alpha, beta))
+    p_bar = float(k_m.sum() / (m * len(k_m)))  # pooled pass@1 of the m observed attempts
 
     rows, agg_rows = [], []
     for e, pl, po in zip(st["eps"], plug["by_eps"], post["by_eps"]):
@@ -57,7 +58,6 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             rows.append({"eps": e, "predictor": name, "problems": int(use.sum()), "pearson_r": r["r"],
                          "pearson_r_log1p": r["r_log"], "median_abs_error": float(np.median(np.abs(pred - obs)))})
         obs_agg = float(estimation.observed_aggregate_saturation_point(n, k, e))
-        p_bar = float(k_m.sum() / (m * len(k_m)))
         agg_rows.append({
             "eps": e, "observed (all attempts)": obs_agg,
             "Beta law (m attempts)": float(heterogeneous.beta_saturation_point(alpha, beta, e)),
@@ -85,12 +85,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     grid = np.unique(np.round(np.geomspace(1, N - 1, 60)).astype(int))
     obs_gain = np.asarray(estimation.observed_aggregate_gain(n, k, grid))
     beta_gain = np.asarray(heterogeneous.beta_marginal_gain(alpha, beta, grid))
-    p_bar = float(k_m.sum() / (m * len(k_m)))
     hom_gain = np.asarray(ttspm.marginal_gain(p_bar, grid))
     ax[1].plot(grid, obs_gain, color="black", lw=2, label="observed ΔF̂(N) (all attempts)")
     ax[1].plot(grid, beta_gain, color=COLORS[0], label=f"Beta law from m = {m} (α = {alpha:.2f})")
     ax[1].plot(grid, hom_gain, color=COLORS[1], label=f"homogeneous p̄ = {p_bar:.2f}")
-    for j, e in enumerate(st["eps"]):
+    for e in st["eps"]:
         ax[1].axhline(e, color="grey", ls=":", lw=1)
         ax[1].text(grid[0], e * 1.15, f"ε = {e:g}", fontsize=7, color="grey")
     ax[1].set(xscale="log", yscale="log", xlabel="samples N", ylabel="marginal gain ΔF(N) = F(N+1) − F(N)",

@@ -30,7 +30,7 @@ ATTEMPTS_COLUMNS = ("problem", "attempt", "correct")
 # Accepted spellings of the problem column in public logs (renamed to ``problem`` on read).
 PROBLEM_ALIASES = ("problem_idx", "problem_id", "prompt_id", "question_id", "task_id")
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
-COMPRESSION = (".gz", ".bz2", ".xz", ".zst")  # CSV / JSONL may be compressed
+COMPRESSION = (".gz", ".bz2", ".xz")  # CSV / JSONL may be compressed
 
 
 # --------------------------------------------------------------------------------------- reading
@@ -181,7 +181,8 @@ def _rename_problem(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _check_groups(df: pd.DataFrame, group_by: Sequence[str]) -> None:
+def check_groups(df: pd.DataFrame, group_by: Sequence[str]) -> None:
+    """Raise unless every grouping column is present and has no missing value (names the first row)."""
     require_columns(df, group_by)
     for c in group_by:
         miss = df[c].isna().to_numpy()
@@ -207,15 +208,14 @@ def validate_counts(df: pd.DataFrame, group_by: Sequence[str] = ()) -> pd.DataFr
     group_by = list(group_by)
     df = _rename_problem(df)
     require_columns(df, COUNTS_COLUMNS)
-    _check_groups(df, group_by)
+    check_groups(df, group_by)
     n = numeric_column(df, "n", integer=True, minimum=1)
     k = numeric_column(df, "k", integer=True, minimum=0)
     over = k > n
     if over.any():
         i = int(np.argmax(over))
         raise InputError(f"{_where(df, i)}, column 'k': k={k[i]} exceeds n={n[i]}")
-    if df["problem"].isna().any():
-        raise InputError(f"{_where(df, int(np.argmax(df['problem'].isna().to_numpy())))}, column 'problem': missing value")
+    check_groups(df, ["problem"])  # a missing problem id
     _check_unique(df, group_by + ["problem"], "problem")
     out = df.copy()
     out["n"], out["k"] = n, k
@@ -227,7 +227,7 @@ def validate_attempts(df: pd.DataFrame, group_by: Sequence[str] = (), score: boo
     group_by = list(group_by)
     df = _rename_problem(df)
     require_columns(df, ATTEMPTS_COLUMNS)
-    _check_groups(df, group_by)
+    check_groups(df, group_by)
     correct = df["correct"]
     if correct.dtype == object:  # accept true/false spelled out
         lowered = correct.astype(str).str.strip().str.lower()
@@ -240,13 +240,12 @@ def validate_attempts(df: pd.DataFrame, group_by: Sequence[str] = (), score: boo
     if bad.any():
         i = int(np.argmax(bad))
         raise InputError(f"{_where(df, i)}, column 'correct': {_show(df['correct'].iloc[i])} is not 0 or 1")
-    if df["problem"].isna().any():
-        raise InputError(f"{_where(df, int(np.argmax(df['problem'].isna().to_numpy())))}, column 'problem': missing value")
-    numeric_column(df, "attempt", integer=True, minimum=0)
+    check_groups(df, ["problem"])  # a missing problem id
+    attempt = numeric_column(df, "attempt", integer=True, minimum=0)
     _check_unique(df, group_by + ["problem", "attempt"], "attempt")
     out = df.copy()
     out["correct"] = c.astype(np.int64)
-    out["attempt"] = numeric_column(df, "attempt", integer=True)
+    out["attempt"] = attempt
     if score or "score" in df.columns:
         out["score"] = numeric_column(df, "score")
     return out
@@ -291,7 +290,7 @@ def read_curve(
     """Read a curve table: every column in ``columns`` numeric and finite, those in ``positive`` > 0."""
     df = read_table(path)
     require_columns(df, list(columns) + list(group_by))
-    _check_groups(df, group_by)
+    check_groups(df, group_by)
     out = df.copy()
     for c in columns:
         out[c] = numeric_column(df, c, positive=c in positive)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
+
 
 def _fmt(v: Any, digits: int) -> str:
     if v is None:
@@ -12,17 +14,10 @@ def _fmt(v: Any, digits: int) -> str:
         return str(v)
     if isinstance(v, int):
         return str(v)
-    if isinstance(v, float):
-        return f"{v:.{digits}g}"
-    try:  # numpy scalars
-        import numpy as np
-
-        if isinstance(v, np.integer):
-            return str(int(v))
-        if isinstance(v, np.floating):
-            return _fmt(float(v), digits)
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.{digits}g}"
+    if isinstance(v, np.integer):
+        return str(int(v))
     return str(v)
 
 

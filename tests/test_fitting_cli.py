@@ -129,5 +129,8 @@ def test_bad_values_are_one_line_errors(tmp_path, capsys):
     pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["1", "abc", "0.4"]}).to_csv(path, index=False)
     code, _, err = run(capsys, path, "--law", "power_law", "--x", "x", "--y", "y")
     assert code == 2 and "column 'y': 'abc' is not a number" in err
+    pd.DataFrame({"m": ["a", None, "a"], "x": [1.0, 2.0, 3.0], "y": [1.0, 0.5, 0.4]}).to_csv(path, index=False)
+    code, _, err = run(capsys, path, "--law", "power_law", "--x", "x", "--y", "y", "--group-by", "m")
+    assert code == 2 and "row 2 (line 3), column 'm': missing value" in err
     code, _, err = run(capsys, tmp_path / "missing.csv", "--law", "power_law", "--x", "x", "--y", "y")
     assert code == 2 and "no such file" in err

@@ -32,7 +32,7 @@ def draws40(power_fit):
 def test_bootstrap_replicates_are_weighted_least_squares_refits(power_fit, draws40):
     counts = bootstrap_counts([X.size], 40, 7)[0]
     assert counts.shape == (40, 30) and np.all(counts.sum(axis=1) == 30)
-    # counts of one row over replicates: Binomial(30, 1/30), mean 1, variance 29/30 (SE over 1,200 cells ≈ 0.03)
+    # counts of one row over replicates: Binomial(30, 1/30), mean 1, variance 29/30 (SE of the sample variance over 1,200 cells ≈ 0.05, so abs=0.15 is ≈ 3 SE)
     many = bootstrap_counts([X.size], 40, 8)[0]
     assert np.mean(many) == pytest.approx(1.0, abs=1e-12)
     assert np.var(many) == pytest.approx(29 / 30, abs=0.15)

@@ -51,10 +51,16 @@ def test_identities():
 
 
 def test_jit_and_eager_agree():
-    n, c, k = np.array([200.0, 50.0]), np.array([10.0, 3.0]), np.array([10.0, 50.0])
+    # The public function traced under an outer jit (checks skipped), and the core run op by op
+    # without any compilation (both branches: product form and log-gamma for min(c, k) > 64).
+    n, c, k = np.array([200.0, 50.0, 10000.0]), np.array([10.0, 3.0, 300.0]), np.array([10.0, 50.0, 200.0])
+    eager = np.asarray(pass_at_k(n, c, k))
     with jax.enable_x64(True):
-        jitted = jax.jit(_pass_at_k)(n, c, k)
-    np.testing.assert_array_equal(np.asarray(jitted), np.asarray(pass_at_k(n, c, k)))
+        jitted = jax.jit(pass_at_k)(n, c, k)
+        with jax.disable_jit():
+            op_by_op = _pass_at_k(n, c, k)
+    np.testing.assert_array_equal(np.asarray(jitted), eager)
+    np.testing.assert_allclose(np.asarray(op_by_op), eager, rtol=1e-14)
 
 
 @pytest.mark.parametrize("n,p,k,mean,var", [(200, 0.05, 10, 0.401263, 9.535e-3), (100, 0.01, 10, 0.095618, 8.296e-3)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -84,7 +85,7 @@ def test_cli_run_json(smoke_run, capsys):
     (["--profile", "huge"], "invalid choice: 'huge'"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(argv, match, capsys, tmp_path):
-    with pytest.raises(SystemExit) if "--profile" in argv else _nullcontext() as exc:
+    with pytest.raises(SystemExit) if "--profile" in argv else contextlib.nullcontext() as exc:
         code = main(["testbed", "run", "--out", str(tmp_path / "x"), *argv])
     code = exc.value.code if exc is not None and hasattr(exc, "value") else code
     err = capsys.readouterr().err.strip()
@@ -97,11 +98,3 @@ def test_cli_out_is_a_file(tmp_path, capsys):
     assert main(["testbed", "run", "--profile", "smoke", "--out", str(f)]) == 2
     err = capsys.readouterr().err.strip()
     assert "is not a folder" in err and len(err.splitlines()) == 1
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *a):
-        return False

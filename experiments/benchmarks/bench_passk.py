@@ -65,7 +65,6 @@ def single_fits(sizes, rng) -> list[dict]:
 
 
 def bootstrap_fits(replicates: int, saber_replicates: int, rng) -> dict:
-    import jax
     import saber
 
     from scaling_theory.passk import mle
@@ -84,7 +83,6 @@ def bootstrap_fits(replicates: int, saber_replicates: int, rng) -> dict:
     worst = np.argsort(rel)[-5:]
     ll_gap = [float(res.loglik[i]) - _saber_loglik(kb[i], 100.0, *saber.fit_beta_binomial_MLE(kb[i], np.full(159, 100.0)))
               for i in worst]
-    _ = jax  # noqa: F841 (device line printed by describe())
     return {
         "replicates": replicates, "saber_fits_timed": saber_replicates,
         "saber_s_per_1000": per_saber * 1000, "ours_s_per_1000": t_ours / replicates * 1000,
@@ -150,16 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a minute or two on a laptop CPU)")
     args = parser.parse_args(argv)
     try:
-        import saber  # noqa: F401
+        import saber
     except ImportError:
         print("saber-risk is not installed (pip install -e '.[bench]'); skipping the passk benchmark")
         return 0
     from scaling_theory.tables import format_table
 
     print(describe())
-    import saber as _s
-
-    print(f"reference: saber-risk {_s.__version__} (SciPy L-BFGS-B); ours: scaling_theory.passk (JAX, float64)\n")
+    print(f"reference: saber-risk {saber.__version__} (SciPy L-BFGS-B); ours: scaling_theory.passk (JAX, float64)\n")
     rng = np.random.default_rng(0)
     sizes = (159, 10_000) if args.quick else (159, 10_000, 100_000)
     print("1. One Beta-binomial MLE (n = 100, θ ~ Beta(0.4, 4)); times in seconds, best of 3 (ours after compile)")

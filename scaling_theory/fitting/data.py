@@ -84,6 +84,7 @@ def load_curve(
     df = io.read_table(path)
     columns = list(dict.fromkeys(list(x_columns.values()) + [y_column]))
     io.require_columns(df, columns + group_by)
+    io.check_groups(df, group_by)
     for c in columns:
         df[c] = parse_suffixed(df[c])
     positive = {x_columns[n] for n in law.positive_x}

@@ -157,6 +157,15 @@ def _box(starts: np.ndarray, pad: float) -> tuple[np.ndarray, np.ndarray]:
 _PL_B = np.array([-1.0, -0.5, -0.1, 0.1, 0.25, 0.5, 1.0, 2.0])
 
 
+def _log_a_b_to_params(t):
+    """Coordinates (log a, b) → parameters {a, b} (``power_law`` and ``exp_power_law``)."""
+    return {"a": jnp.exp(t[..., 0]), "b": t[..., 1]}
+
+
+def _log_a_b_from_params(p):
+    return jnp.stack([jnp.log(p["a"]), p["b"]], axis=-1)
+
+
 def _pl_starts(x, y):
     lx, ly = np.log(np.asarray(x["x"], float)), np.log(np.asarray(y, float))
     # log y = log a − b log x  ⇒  intercept log a for slope −b
@@ -170,8 +179,8 @@ POWER_LAW = Law(
     xs=("x",),
     coords=("log_a", "b"),
     formula="y = a * x^(-b)",
-    to_params=lambda t: {"a": jnp.exp(t[..., 0]), "b": t[..., 1]},
-    from_params=lambda p: jnp.stack([jnp.log(p["a"]), p["b"]], axis=-1),
+    to_params=_log_a_b_to_params,
+    from_params=_log_a_b_from_params,
     starts_fn=_pl_starts,
     bounds_fn=lambda x, y: _box(_pl_starts(x, y), 2.0),
     log_predict_fn=lambda t, lx: t[0] - t[1] * lx["x"],
@@ -299,8 +308,8 @@ EXP_POWER_LAW = Law(
     xs=("k",),
     coords=("log_a", "b"),
     formula="y = exp(-a * k^(-b))",
-    to_params=lambda t: {"a": jnp.exp(t[..., 0]), "b": t[..., 1]},
-    from_params=lambda p: jnp.stack([jnp.log(p["a"]), p["b"]], axis=-1),
+    to_params=_log_a_b_to_params,
+    from_params=_log_a_b_from_params,
     starts_fn=_epl_starts,
     bounds_fn=lambda x, y: _box(_epl_starts(x, y), 1.0),
     log_predict_fn=lambda t, lk: -jnp.exp(t[0] - t[1] * lk["k"]),

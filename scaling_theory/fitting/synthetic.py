@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scaling_theory.fitting.allocation import compute_optimal
+from scaling_theory.fitting.allocation import FLOPS_PER_PARAM_TOKEN, compute_optimal
 from scaling_theory.fitting.laws import CHINCHILLA
 from scaling_theory.numerics import check, x64
 
@@ -38,7 +38,7 @@ def isoflop_design(
     n_opt = compute_optimal(params, np.asarray(budgets, np.float64))["N"]
     u = np.linspace(-1.0, 1.0, per_budget) if per_budget > 1 else np.zeros(1)
     N = (n_opt[:, None] * spread ** u[None, :]).reshape(-1)
-    return {"N": N, "D": C / (6.0 * N), "C": C}
+    return {"N": N, "D": C / (FLOPS_PER_PARAM_TOKEN * N), "C": C}
 
 
 @x64

@@ -9,7 +9,7 @@ with Ĉ₁ = E_x[s⁴C₁]/σ², Ĉ₂ = E_x[s⁶C₂]/σ⁴ (C's per unit s², 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -187,7 +187,7 @@ class Slopes:
 
 
 def _with_n(judge: BLRJudge, n: int) -> BLRJudge:
-    return BLRJudge(judge.d, int(n), judge.sigma, judge.gamma, judge.S, judge.teacher_scale, judge.c, judge.spectrum, judge.n_gh)
+    return replace(judge, n=int(n))
 
 
 def _best_of_k_constant(judge: BLRJudge) -> float:
@@ -200,16 +200,12 @@ def _best_of_k_constant(judge: BLRJudge) -> float:
 def inference_vs_data_slopes(judge: BLRJudge, k: float, T: float = 0.0, h: float = 0.05) -> Slopes:
     """Local slopes of log δ in log k and log n at (k, n) (k may be non-integer inside the formula)."""
     k = float(k)
-    kk = np.array([k * math.exp(-h), k * math.exp(h)])
-    q = judge.inputs()
-    t, alpha, rho = selection.standardize(T, q.mean, q.std, q.teacher, q.reward)
-    vals = np.asarray(selection.exact_grid(kk, t, alpha, rho))
-    dk = np.sum(q.weight[:, None] * q.std[:, None] ** 2 * vals, axis=0)
+    dk = _err_real_k(judge, np.array([k * math.exp(-h), k * math.exp(h)]), T)
     slope_k = float((math.log(dk[1]) - math.log(dk[0])) / (2 * h))
     n_lo, n_hi = max(1, round(judge.n * math.exp(-h))), round(judge.n * math.exp(h))
     lo, hi = _with_n(judge, n_lo), _with_n(judge, n_hi)
     dn = math.log(n_hi / n_lo)
-    slope_n = float((math.log(_err_real_k(hi, k, T)) - math.log(_err_real_k(lo, k, T))) / dn)
+    slope_n = float((math.log(_err_real_k(hi, [k], T)[0]) - math.log(_err_real_k(lo, [k], T)[0])) / dn)
     pred_n = (math.log(_best_of_k_constant(hi)) - math.log(_best_of_k_constant(lo))) / dn
     v = judge.de.bias_variance / judge.sigma2
     ratio = judge.d / judge.n
@@ -218,11 +214,12 @@ def inference_vs_data_slopes(judge: BLRJudge, k: float, T: float = 0.0, h: float
 
 
 @x64
-def _err_real_k(judge: BLRJudge, k: float, T: float) -> float:
+def _err_real_k(judge: BLRJudge, ks: Any, T: float) -> np.ndarray:
+    """Exact input-averaged δ at real (non-integer) k: ``judge.error`` without its integer-k check."""
     q = judge.inputs()
     t, alpha, rho = selection.standardize(T, q.mean, q.std, q.teacher, q.reward)
-    vals = np.asarray(selection.exact_grid(np.array([k]), t, alpha, rho))[:, 0]
-    return float(np.sum(q.weight * q.std**2 * vals))
+    vals = np.asarray(selection.exact_grid(np.asarray(ks, dtype=np.float64), t, alpha, rho))
+    return np.sum(q.weight[:, None] * q.std[:, None] ** 2 * vals, axis=0)
 
 
 # --------------------------------------------------------------------------- task difficulty

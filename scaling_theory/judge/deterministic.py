@@ -24,12 +24,6 @@ from scaling_theory.numerics import check, x64
 
 
 @x64
-def ridge_hat(d: float, n: float, sigma: float, gamma: float) -> jax.Array:
-    """R̂ = (d/n) σ²/γ², the prior ridge σ²/γ² rescaled by α = d/n."""
-    return jnp.asarray(d / n * sigma**2 / gamma**2, jnp.float64)
-
-
-@x64
 def renormalized_ridge_isotropic(alpha: float, r_hat: float, S: float = 1.0) -> jax.Array:
     """Closed-form R for Σ = S² I: R = (S²/2)[α + R̂/S² − 1 + √((α + R̂/S² − 1)² + 4R̂/S²)].
 

@@ -28,7 +28,7 @@ from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
 from scaling_theory.passk import mle
 from scaling_theory.passk.estimators import _pass_at_k
-from scaling_theory.passk.predictors import DEFAULT_METHOD, METHODS, ZI_METHODS, predict
+from scaling_theory.passk.predictors import BOOTSTRAP_METHODS, DEFAULT_METHOD, METHODS, ZI_METHODS, predict
 
 DEFAULT_BACKTEST_METHODS = ("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi")
 
@@ -123,7 +123,7 @@ def backtest(
     rows = []
     for meth in methods:
         fit_result = None
-        if meth not in ("naive", "combinatorial", "fit", "bayes"):
+        if meth not in BOOTSTRAP_METHODS + ("bayes",):  # the methods that use a Beta-binomial MLE
             zi = meth in ZI_METHODS
             if zi not in fits:
                 fits[zi] = mle.fit(observe, flat_k, flat_m, zero_inflated=zi)

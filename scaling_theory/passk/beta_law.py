@@ -20,18 +20,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from scaling_theory.numerics import check, is_concrete, x64
+from scaling_theory.numerics import check, x64
+from scaling_theory.passk.estimators import _as_f64 as _f64
 from scaling_theory.special import log_beta_ratio
 from scaling_theory.special import lgamma as gammaln
-
-
-def _f64(*xs):
-    """float64 arrays: NumPy when concrete (cheap host-side checks), JAX tracers otherwise."""
-    if is_concrete(*xs):
-        return tuple(np.asarray(v, dtype=np.float64) for v in xs)
-    return tuple(jnp.asarray(v, jnp.float64) for v in xs)
 
 
 def _check_ab(alpha, beta) -> None:

@@ -27,9 +27,9 @@ import numpy as np
 from jax.scipy.special import betainc
 
 from scaling_theory.numerics import check, x64
-from scaling_theory.passk.estimators import _check_counts, _pass_at_k
+from scaling_theory.passk.beta_law import log_leading_constant
+from scaling_theory.passk.estimators import _check_counts, _curve, _pass_at_k
 from scaling_theory.passk.predictors import weighted_loglog_fit
-from scaling_theory.special import lgamma as gammaln
 
 # The k grid of Schaeffer et al.'s Pythia analysis (LARGE_LANGUAGE_MONKEYS_ORIGINAL_Ks_LIST).
 SCHAEFFER_KS = (
@@ -39,6 +39,12 @@ SCHAEFFER_KS = (
     1067, 1133, 1200, 1367, 1500, 1750, 2000, 2333, 2667, 3000, 3333, 3667, 4000, 4333, 4667, 5000, 5333,
     5667, 6000, 6333, 6667, 7000, 7333, 7667, 8000, 8500, 9000, 9500, 10000,
 )  # fmt: skip
+# Schaeffer et al. (arXiv 2502.17578) Table 1: least-squares (a, b) of −log pass_D@k = a·k^(−b), Pythia × MATH.
+SCHAEFFER_TABLE1 = {
+    "Pythia 70M": (8.026, 0.194), "Pythia 160M": (6.591, 0.280), "Pythia 410M": (5.524, 0.286),
+    "Pythia 1B": (5.452, 0.315), "Pythia 2.8B": (4.104, 0.336), "Pythia 6.9B": (4.255, 0.348),
+    "Pythia 12B": (4.113, 0.370),
+}
 
 
 def _counts(n, k):
@@ -65,7 +71,7 @@ def least_squares_exponent(n, k, ks=None) -> dict:
     check(ks >= 1, "ks must be ≥ 1")
     check(ks == jnp.round(ks), "ks must be integers")
     check(ks <= nmin, f"ks must be ≤ the smallest n ({nmin:g}) for the unbiased estimator")
-    curve = jnp.mean(_pass_at_k(n[..., None, :], k[..., None, :], ks[:, None]), axis=-1)
+    curve = _curve(_pass_at_k, n, k, ks)
     y = jnp.log(-jnp.log(curve))
     ok = jnp.isfinite(y)
     check(jnp.sum(ok, axis=-1) >= 2, "need at least two budgets with 0 < pass@k < 1 to fit the exponent")
@@ -155,7 +161,7 @@ def distributional_exponent(n, k, *, resolution: float | None = None, scale: str
     lo, hi = float(np.log(bounds[0])), float(np.log(bounds[1]))
     center, nll = _grid_mle(jnp.asarray(counts), jnp.asarray(edges), jnp.asarray(c), lo, hi)
     alpha, beta = jnp.exp(center[..., 0]), jnp.exp(center[..., 1])
-    a = jnp.exp(-alpha * jnp.log(jnp.asarray(c)) + gammaln(alpha + beta) - gammaln(beta))
+    a = jnp.exp(-alpha * jnp.log(jnp.asarray(c)) + log_leading_constant(alpha, beta))
     at_bound = jnp.any((center <= lo + 1e-6) | (center >= hi - 1e-6), axis=-1)
     return {"a": _out(a), "b": _out(alpha), "alpha": _out(alpha), "beta": _out(beta), "scale": _out(c),
             "resolution": res, "nll": _out(nll), "at_bound": _out(at_bound)}

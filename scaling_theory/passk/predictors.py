@@ -51,9 +51,10 @@ import numpy as np
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, pad_to_multiple, x64
 from scaling_theory.passk import mle
+from scaling_theory.passk.beta_law import log_leading_constant
 from scaling_theory.passk.estimators import _pass_at_k
 from scaling_theory.passk.methods import BOOTSTRAP_METHODS, DEFAULT_METHOD, METHODS, ZI_METHODS
-from scaling_theory.special import lgamma, log_beta_ratio
+from scaling_theory.special import log_beta_ratio
 
 __all__ = ["BOOTSTRAP_METHODS", "DEFAULT_METHOD", "METHODS", "ZI_METHODS", "Prediction", "predict"]
 
@@ -124,17 +125,6 @@ def naive_per_problem_surv(n, k, budgets):
     return jnp.where(budgets == 0, 1.0, surv)
 
 
-def naive_core(n, k, m, budgets):
-    """SABER Eq. 15 per group: ``mean_i 1 − (1 − k_i/n_i)^N``; shapes (G, K) → (G, B)."""
-    return 1.0 - _masked_mean(naive_per_problem_surv(n, k, budgets), m)
-
-
-def combinatorial_core(n, k, m, budgets):
-    """Chen's unbiased estimator averaged over problems (valid for N ≤ min n_i)."""
-    vals = _pass_at_k(n[..., None], k[..., None], jnp.minimum(budgets, n[..., None]))
-    return _masked_mean(vals, m)
-
-
 def saber_fit_grid(n_goal: int) -> np.ndarray:
     """SABER-Fit's budgets m = 5, 5+gap, …, < n_goal with gap = max(1, (n_goal − 5)//30)."""
     gap = max(1, (int(n_goal) - 5) // 30)
@@ -194,7 +184,7 @@ def log_surv_plugin(u, budgets, kind: str = "exact"):
     if kind == "exact":
         return log_beta_ratio(alpha, beta, budgets)
     shift = budgets if kind == "leading" else budgets + beta + (alpha - 1.0) / 2.0
-    log_s = lgamma(alpha + beta) - lgamma(beta) - alpha * jnp.log(jnp.maximum(shift, 1e-300))
+    log_s = log_leading_constant(alpha, beta) - alpha * jnp.log(jnp.maximum(shift, 1e-300))
     return jnp.minimum(log_s, 0.0)  # clip ASR to [0, 1] as SABER does
 
 

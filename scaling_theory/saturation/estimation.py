@@ -149,9 +149,14 @@ def _fit_p_core(n: jnp.ndarray, acc: jnp.ndarray, w: jnp.ndarray) -> jnp.ndarray
 # ------------------------------------------------------------------------ observed saturation point
 
 
+def _observed_log_gain(n: jnp.ndarray, c: jnp.ndarray, N: jnp.ndarray) -> jnp.ndarray:
+    """Traceable log ΔF̂(N) = log c − log(n − N) + log[C(n − c, N)/C(n, N)], −inf when c = 0 (no checks)."""
+    return jnp.where(c > 0, jnp.log(jnp.maximum(c, 1.0)) - jnp.log(n - N) + log_no_success(n, c, N), -jnp.inf)
+
+
 def _observed_gain_core(n: jnp.ndarray, c: jnp.ndarray, N: jnp.ndarray) -> jnp.ndarray:
     """Traceable ΔF̂(N) (no checks; requires 0 ≤ c ≤ n and 0 ≤ N < n)."""
-    return jnp.where(c > 0, jnp.exp(jnp.log(jnp.maximum(c, 1.0)) - jnp.log(n - N) + log_no_success(n, c, N)), 0.0)
+    return jnp.exp(_observed_log_gain(n, c, N))
 
 
 @x64
@@ -169,27 +174,32 @@ def observed_marginal_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> jnp
     return _observed_gain_core(n, c, N)
 
 
-@x64
-def observed_saturation_point(
-    n: ArrayLike, c: ArrayLike, eps: ArrayLike, *, cost: ArrayLike = 1.0, threshold: str = "lt"
-) -> jnp.ndarray:
-    """First N in [0, n − 1] with ΔF̂(N) < ε C on the unbiased pass@N curve; ``inf`` if not reached in the data."""
+def _point_args(
+    n: ArrayLike, c: ArrayLike, eps: ArrayLike, cost: ArrayLike, threshold: str
+) -> tuple[bool, jnp.ndarray, jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+    """Validated (strict, n, c, ε, C) of the observed saturation points."""
     strict = v.threshold(threshold) == "lt"
     n = v.count("n", n, minimum=1)
     c = v.count("c", c)
     e = v.positive("eps", eps)
     cst = v.positive("cost", cost)
     check(c <= n, "c must be <= n")
+    return strict, n, c, e, cst
+
+
+@x64
+def observed_saturation_point(
+    n: ArrayLike, c: ArrayLike, eps: ArrayLike, *, cost: ArrayLike = 1.0, threshold: str = "lt"
+) -> jnp.ndarray:
+    """First N in [0, n − 1] with ΔF̂(N) < ε C on the unbiased pass@N curve; ``inf`` if not reached in the data."""
+    strict, n, c, e, cst = _point_args(n, c, eps, cost, threshold)
     n, c, e, cst = jnp.broadcast_arrays(n, c, e, cst)
     return _observed_point(n, c, jnp.log(e * cst), strict)
 
 
 @functools.partial(jax.jit, static_argnames="strict")
 def _observed_point(n: jnp.ndarray, c: jnp.ndarray, log_target: jnp.ndarray, strict: bool) -> jnp.ndarray:
-    def log_gain(N: jnp.ndarray) -> jnp.ndarray:
-        return jnp.where(c > 0, jnp.log(jnp.maximum(c, 1.0)) - jnp.log(n - N) + log_no_success(n, c, N), -jnp.inf)
-
-    return _first_below(log_gain, log_target, strict, upper=n - 1.0)
+    return _first_below(lambda N: _observed_log_gain(n, c, N), log_target, strict, upper=n - 1.0)
 
 
 @x64
@@ -209,12 +219,7 @@ def observed_aggregate_saturation_point(
     n: ArrayLike, c: ArrayLike, eps: float, *, cost: float = 1.0, threshold: str = "lt"
 ) -> jnp.ndarray:
     """First N < min n with the benchmark-mean ΔF̂(N) < ε C (the data's own aggregate curve); inf if not reached."""
-    strict = v.threshold(threshold) == "lt"
-    n = v.count("n", n, minimum=1)
-    c = v.count("c", c)
-    e = v.positive("eps", eps)
-    cst = v.positive("cost", cost)
-    check(c <= n, "c must be <= n")
+    strict, n, c, e, cst = _point_args(n, c, eps, cost, threshold)
     n, c = jnp.broadcast_arrays(n, c)
     return _observed_aggregate_point(n, c, jnp.log(e * cst), strict)
 

@@ -177,13 +177,14 @@ def hte_curve(k: Any, fit: dict) -> np.ndarray:
 def fit_hte_temperature(k: Any, temps: Any, delta: Any) -> dict[str, float]:
     """Fit ``δ₂(k, T) = D − (1 − 1/k) C₁/T + (1 − 1/k)(1 − 2/k) C₂/T²`` over a (T, k) grid (T > 0).
 
-    Returns ``D, C1, C2`` and ``T_star(k) = 2(1 − 2/k) C₂/C₁`` as a function via :func:`hte_t_star`.
+    Linear least squares in ``(D, C1, C2)``; returns them (the optimal temperature of the fitted
+    surface, ``T*(k) = 2(1 − 2/k) C₂/C₁``, is :func:`hte_t_star`).
     """
     k, temps, d = np.asarray(k, np.float64), np.asarray(temps, np.float64), np.asarray(delta, np.float64)
     if d.shape != (temps.size, k.size) or np.any(temps <= 0) or not np.all(np.isfinite(temps)):
         raise InputError("fit_hte_temperature needs finite T > 0 and delta of shape (len(T), len(k))")
-    B = hte_basis(k)[None, :, :] * np.array([1.0, 1.0, 1.0])
-    X = np.stack([B[..., 0] + 0 * temps[:, None], B[..., 1] / temps[:, None], B[..., 2] / temps[:, None] ** 2], -1)
+    B, t = hte_basis(k), temps[:, None]
+    X = np.stack(np.broadcast_arrays(B[:, 0], B[:, 1] / t, B[:, 2] / t**2), -1)  # (T, k, 3)
     (D, C1, C2), *_ = np.linalg.lstsq(X.reshape(-1, 3), d.ravel(), rcond=None)
     return {"D": float(D), "C1": float(C1), "C2": float(C2)}
 
