@@ -11,13 +11,14 @@ PROFILE ?= quick
 OUT    ?= figures
 ONLY   ?= all
 
-.PHONY: help install reproduce reproduce-paper test test-slow bench clean
+.PHONY: help install reproduce reproduce-paper test test-slow bench clean paper
 
 help:
 	@echo "make reproduce   all paper figures, quick profile, CPU  -> $(OUT)/"
 	@echo "make test        install + unit tests and experiment smoke tests"
 	@echo "make test-slow   the slow tests too"
 	@echo "make bench       side-by-side benchmarks (experiments/benchmarks)"
+	@echo "make paper       paper/tables from figures/MANIFEST.json, then paper/main.pdf (needs TeX)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +54,8 @@ bench: $(VENV)/.bench $(VENV)/.test
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The report: tables from figures/MANIFEST.json, then paper/main.pdf with latexmk (TeX needed:
+# apt-get install latexmk texlive-latex-recommended texlive-science).
+paper: $(VENV)/.core
+	$(BIN)/scaling-theory paper --figures $(OUT) --paper paper

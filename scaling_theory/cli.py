@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _register_reproduce(sub)
+    _register_gallery(sub)
+    _register_paper(sub)
     for area in AREAS:
         try:
             module = importlib.import_module(f"scaling_theory.{area}.cli")
@@ -81,6 +83,9 @@ def _reproduce(args: argparse.Namespace) -> int:
         print(format_table([{"name": e.name, "title": e.title} for e in chosen]))
         return 0
     manifest = reproduce.run_experiments(chosen, args.out, args.profile, args.seed, progress=not args.no_progress)
+    from scaling_theory import gallery
+
+    gallery.write(args.out, manifest)
     failed = [e.name for e in chosen if manifest["experiments"][e.name]["status"] != "ok"]
     rows = [
         {"experiment": e.name, "status": manifest["experiments"][e.name]["status"],
@@ -88,10 +93,55 @@ def _reproduce(args: argparse.Namespace) -> int:
         for e in chosen
     ]
     print(format_table(rows))
-    print(f"manifest: {args.out / reproduce.MANIFEST}")
+    print(f"manifest: {args.out / reproduce.MANIFEST}; gallery: {args.out / 'README.md'}")
     if failed:
         print(f"error: {len(failed)} experiment(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _register_gallery(sub: Any) -> None:
+    p = sub.add_parser(
+        "gallery",
+        help="rewrite FIGURES/README.md (the figure gallery) from FIGURES/MANIFEST.json",
+        description="Regenerate the figure gallery from the manifest of `scaling-theory reproduce`.",
+    )
+    p.add_argument("--figures", type=Path, default=Path("figures"), help="folder of MANIFEST.json (default: figures)")
+    p.set_defaults(func=_gallery)
+
+
+def _gallery(args: argparse.Namespace) -> int:
+    from scaling_theory import gallery
+
+    print(f"gallery: {gallery.write(args.figures)}")
+    return 0
+
+
+def _register_paper(sub: Any) -> None:
+    p = sub.add_parser(
+        "paper",
+        help="regenerate paper/tables from FIGURES/MANIFEST.json and build paper/main.pdf (latexmk)",
+        description="Write the paper's generated macros and tables from the experiments' recorded numbers, "
+        "then build the PDF with latexmk where TeX is installed.",
+    )
+    p.add_argument("--figures", type=Path, default=Path("figures"), help="folder of MANIFEST.json (default: figures)")
+    p.add_argument("--paper", type=Path, default=Path("paper"), help="folder of main.tex (default: paper)")
+    p.add_argument("--tables-only", action="store_true", help="write the tables and macros, do not run LaTeX")
+    p.set_defaults(func=_paper)
+
+
+def _paper(args: argparse.Namespace) -> int:
+    from scaling_theory import paper
+
+    written = paper.write_tables(args.figures, args.paper / "tables")
+    print(f"tables: {len(written)} files in {args.paper / 'tables'}")
+    if args.tables_only:
+        return 0
+    if not paper.tex_available():
+        print(f"error: no TeX installation (latexmk, pdflatex); on Debian: apt-get install {paper.TEX_PACKAGES}",
+              file=sys.stderr)
+        return 1
+    print(f"paper: {paper.build(args.paper)}")
     return 0
 
 

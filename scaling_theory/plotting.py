@@ -69,21 +69,51 @@ def figure(
     return fig, axes
 
 
+#: Resolution of the gallery PNGs, and the size each must stay under (figures/README.md is committed).
+WEB_DPI = 150
+MAX_PNG_BYTES = 200_000
+
+
+def _png_bytes(fig: Figure, dpi: int) -> bytes:
+    """The figure as PNG at ``dpi``, or smaller (a 256-colour palette, then lower resolutions) until it
+    fits in :data:`MAX_PNG_BYTES`."""
+    from PIL import Image
+
+    data = b""
+    for scale in (1.0, 0.8, 0.65, 0.5, 0.4, 0.3):
+        buf = _io.BytesIO()
+        fig.savefig(buf, format="png", dpi=max(30, round(dpi * scale)), metadata=_metadata("png"))
+        data = buf.getvalue()
+        if len(data) <= MAX_PNG_BYTES:
+            return data
+        image = Image.open(_io.BytesIO(data)).convert("RGB").quantize(colors=256, dither=Image.Dither.NONE)
+        buf = _io.BytesIO()
+        image.save(buf, format="PNG", optimize=True)
+        data = buf.getvalue()
+        if len(data) <= MAX_PNG_BYTES:
+            return data
+    return data
+
+
 def save_figure(
     fig: Figure,
     out_dir: str | Path,
     name: str,
     data: pd.DataFrame | Sequence[dict] | dict | None = None,
     *,
-    dpi: int = 200,
+    dpi: int = WEB_DPI,
 ) -> list[Path]:
-    """Write ``name.png``, ``name.pdf`` and the plotted ``data`` under ``out_dir``; return the paths."""
+    """Write ``name.png``, ``name.pdf`` and the plotted ``data`` under ``out_dir``; return the paths.
+
+    The PDF is vector (for papers); the PNG is a web-resolution copy for the committed gallery: it is
+    rendered at ``dpi`` and, if it exceeds :data:`MAX_PNG_BYTES`, reduced (a 256-colour palette, then
+    lower resolutions) until it fits. Deterministic: the same figure always gives the same bytes.
+    """
     out = Path(out_dir)
-    paths = []
-    for ext in ("png", "pdf"):
-        buf = _io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=dpi, metadata=_metadata(ext))
-        paths.append(write_bytes_atomic(out / f"{name}.{ext}", buf.getvalue()))
+    paths = [write_bytes_atomic(out / f"{name}.png", _png_bytes(fig, dpi))]
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="pdf", metadata=_metadata("pdf"))
+    paths.append(write_bytes_atomic(out / f"{name}.pdf", buf.getvalue()))
     if data is not None:
         paths.append(save_data(out, name, data))
     return paths

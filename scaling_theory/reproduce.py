@@ -48,6 +48,7 @@ class Experiment:
     path: Path
     run: Callable[..., dict]
     title: str  # first line of the script's docstring
+    doc: str | None = None  # the whole docstring (the gallery's caption comes from it)
 
 
 def repo_root() -> Path:
@@ -83,7 +84,7 @@ def discover(directory: Path | None = None) -> dict[str, Experiment]:
         if name in found:
             raise RuntimeError(f"duplicate experiment name {name!r}: {found[name].path} and {path}")
         title = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
-        found[name] = Experiment(name, path, run, title)
+        found[name] = Experiment(name, path, run, title, module.__doc__)
     return dict(sorted(found.items()))
 
 
@@ -122,6 +123,23 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+#: Libraries whose versions the manifest records.
+LIBRARIES = ("jax", "jaxlib", "flax", "optax", "numpyro", "numpy", "scipy", "pandas", "matplotlib")
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed versions of :data:`LIBRARIES` (``None`` where one is missing)."""
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for lib in LIBRARIES:
+        try:
+            versions[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            versions[lib] = None
+    return versions
+
+
 def _environment() -> dict[str, Any]:
     import jax
 
@@ -132,6 +150,7 @@ def _environment() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "jax": jax.__version__,
         "devices": [str(d) for d in jax.devices()],
+        "libraries": library_versions(),
     }
 
 
