@@ -38,7 +38,7 @@ $(VENV)/.bench: $(VENV)/.core
 install: $(VENV)/.test
 
 reproduce: $(VENV)/.core
-	$(BIN)/scaling-theory reproduce $(ONLY) --profile $(PROFILE) --out $(OUT)
+	$(BIN)/scaling-theory reproduce $(ONLY) --profile $(PROFILE) --out $(OUT) --jobs $(JOBS)
 
 reproduce-paper:
 	$(MAKE) reproduce PROFILE=paper

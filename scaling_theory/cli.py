@@ -70,6 +70,7 @@ def _register_reproduce(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--list", action="store_true", help="list the experiments and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--jobs", type=int, default=1, help="experiments run in this many processes (default 1)")
     p.set_defaults(func=_reproduce)
 
 
@@ -82,7 +83,9 @@ def _reproduce(args: argparse.Namespace) -> int:
     if args.list:
         print(format_table([{"name": e.name, "title": e.title} for e in chosen]))
         return 0
-    manifest = reproduce.run_experiments(chosen, args.out, args.profile, args.seed, progress=not args.no_progress)
+    manifest = reproduce.run_experiments(
+        chosen, args.out, args.profile, args.seed, progress=not args.no_progress, jobs=args.jobs
+    )
     from scaling_theory import gallery
 
     gallery.write(args.out, manifest)

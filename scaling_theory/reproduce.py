@@ -154,18 +154,51 @@ def _environment() -> dict[str, Any]:
     }
 
 
+def _run_one(path: str, name: str, folder: str, profile: str, seed: int) -> tuple[str, dict[str, Any]]:
+    """Run one experiment (in this process or a worker); its status, summary or error, and seconds."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    entry: dict[str, Any] = {}
+    try:
+        module = _load(Path(path))
+        summary = module.run(out, profile=profile, seed=seed)
+        entry["status"] = "ok"
+        entry["summary"] = jsonable(summary) if summary is not None else None
+    except Exception as exc:  # an experiment bug: record it, show it, go on with the others
+        entry["status"] = "failed"
+        entry["error"] = f"{type(exc).__name__}: {exc}"
+        entry["traceback"] = traceback.format_exc()
+    entry["seconds"] = round(time.perf_counter() - start, 3)
+    return name, entry
+
+
+def _schedule(experiments: list[Experiment], previous: dict[str, Any]) -> list[Experiment]:
+    """Longest first (by the previous manifest's seconds), so parallel workers finish together."""
+    seconds = {n: e.get("seconds") or 0.0 for n, e in previous.items()}
+    return sorted(experiments, key=lambda e: -float(seconds.get(e.name, 0.0)))
+
+
 def run_experiments(
     experiments: list[Experiment],
     out: Path,
     profile: str = "quick",
     seed: int = 0,
     progress: bool = True,
+    jobs: int = 1,
 ) -> dict[str, Any]:
-    """Run ``experiments`` into ``out/<name>/``; update and return ``out/MANIFEST.json``."""
+    """Run ``experiments`` into ``out/<name>/``; update and return ``out/MANIFEST.json``.
+
+    With ``jobs > 1`` the experiments run in that many worker processes (spawned, each with its own
+    JAX), longest first; every experiment is seeded on its own, so the numbers do not depend on
+    ``jobs``. The manifest is rewritten atomically after each experiment.
+    """
     from tqdm.auto import tqdm
 
     if profile not in PROFILES:
         raise InputError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    if jobs < 1:
+        raise InputError(f"--jobs must be at least 1, got {jobs}")
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / MANIFEST
     manifest: dict[str, Any] = {"experiments": {}}
@@ -179,29 +212,24 @@ def run_experiments(
     manifest.update(
         {"git_revision": revision, "environment": _environment(), "updated": _now()}
     )
-    bar = tqdm(experiments, desc="reproduce", unit="exp", disable=not progress, file=sys.stderr)
-    for exp in bar:
-        bar.set_postfix_str(exp.name)
+    bar = tqdm(total=len(experiments), desc="reproduce", unit="exp", disable=not progress, file=sys.stderr)
+    started: dict[str, tuple[float, str]] = {}
+
+    def record(exp: Experiment, result: dict[str, Any]) -> None:
         folder = out / exp.name
-        folder.mkdir(parents=True, exist_ok=True)
-        start_wall, start = time.time(), time.perf_counter()
+        start_wall, started_iso = started[exp.name]
         entry: dict[str, Any] = {
             "experiment": exp.name,
             "title": exp.title,
             "script": str(exp.path.relative_to(repo_root())) if exp.path.is_relative_to(repo_root()) else str(exp.path),
             "arguments": {"profile": profile, "seed": seed},
             "git_revision": revision,
-            "started": _now(),
+            "started": started_iso,
         }
-        try:
-            summary = exp.run(folder, profile=profile, seed=seed)
-            entry["status"] = "ok"
-            entry["summary"] = jsonable(summary) if summary is not None else None
-        except Exception as exc:  # an experiment bug: record it, show it, go on with the others
-            entry["status"] = "failed"
-            entry["error"] = f"{type(exc).__name__}: {exc}"
-            tqdm.write(f"[{exp.name}] FAILED\n{traceback.format_exc()}", file=sys.stderr)
-        entry["seconds"] = round(time.perf_counter() - start, 3)
+        tb = result.pop("traceback", None)
+        entry.update(result)
+        if tb:
+            tqdm.write(f"[{exp.name}] FAILED\n{tb}", file=sys.stderr)
         entry["files"] = [
             {"path": str(p.relative_to(out)), "bytes": p.stat().st_size, "sha256": _sha256(p)}
             for p in sorted(folder.rglob("*"))
@@ -211,6 +239,33 @@ def run_experiments(
         write_json_atomic(manifest_path, manifest)
         if entry["status"] == "ok":
             tqdm.write(f"[{exp.name}] done in {entry['seconds']:.1f} s -> {folder}", file=sys.stderr)
+        bar.update(1)
+
+    if jobs == 1 or len(experiments) == 1:
+        for exp in experiments:
+            bar.set_postfix_str(exp.name)
+            started[exp.name] = (time.time(), _now())
+            record(exp, _run_one(str(exp.path), exp.name, str(out / exp.name), profile, seed)[1])
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        order = _schedule(experiments, manifest["experiments"])
+        by_name = {e.name: e for e in order}
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = {}
+            for exp in order:
+                started[exp.name] = (time.time(), _now())
+                futures[pool.submit(_run_one, str(exp.path), exp.name, str(out / exp.name), profile, seed)] = exp.name
+            for fut in as_completed(futures):
+                name = futures[fut]
+                try:
+                    _, result = fut.result()
+                except Exception as exc:  # the worker itself died (e.g. out of memory)
+                    result = {"status": "failed", "error": f"worker died: {type(exc).__name__}: {exc}", "seconds": None}
+                record(by_name[name], result)
+    bar.close()
     return manifest
 
 

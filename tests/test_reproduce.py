@@ -95,3 +95,16 @@ def test_cli_usage_errors_are_one_line(capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "invalid choice: 'huge'" in err and "\n" not in err
+
+
+def test_parallel_jobs_record_the_same_results_as_one_process(fake_experiments, tmp_path):
+    found = list(reproduce.discover().values())
+    serial = reproduce.run_experiments(found, tmp_path / "serial", seed=5, progress=False)
+    parallel = reproduce.run_experiments(found, tmp_path / "parallel", seed=5, progress=False, jobs=2)
+    for name in ("fake_line", "fake_broken"):
+        a, b = serial["experiments"][name], parallel["experiments"][name]
+        assert a["status"] == b["status"] and a.get("summary") == b.get("summary") and a.get("error") == b.get("error")
+        assert [(f["path"], f["sha256"]) for f in a["files"]] == [(f["path"], f["sha256"]) for f in b["files"]]
+    assert parallel["experiments"]["fake_broken"]["status"] == "failed"
+    with pytest.raises(InputError, match="--jobs must be at least 1"):
+        reproduce.run_experiments(found, tmp_path / "x", progress=False, jobs=0)

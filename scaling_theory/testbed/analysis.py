@@ -47,9 +47,19 @@ def cached_run(out: str | Path, profile: str, seed: int) -> tuple[Path, pd.DataF
     Trained and sampled once (the first experiment to need it), reused afterwards when complete.
     Returns the folder, the attempts and counts tables and the metrics.
     """
+    import fcntl
+
     from scaling_theory.testbed.run import load_or_run, read_run
 
-    folder, _ = load_or_run(cache_folder(out, profile, seed), profile, seed)
+    cache = cache_folder(out, profile, seed)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    # Experiments may run in parallel processes (`reproduce --jobs`): one trains, the others wait.
+    with open(cache.parent / f"{cache.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            folder, _ = load_or_run(cache, profile, seed)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     att, counts, metrics = read_run(folder)
     return folder, att, counts, metrics
 
