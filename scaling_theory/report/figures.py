@@ -1,0 +1,146 @@
+"""The report's figures (house style, ``plotting.save_figure``: PNG + PDF + the plotted numbers as CSV).
+
+Each function takes the report dict of :func:`scaling_theory.report.analysis.analyse` and an output
+folder, draws one figure from the numbers already computed (no analysis here) and returns its name.
+Groups are drawn in the order of ``report["order"]`` (highest pass@1 first), one colour each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scaling_theory.plotting import COLORS, MARKERS, band, figure, save_figure
+from scaling_theory.report.analysis import group_rows
+
+WIDTH = 6.8  # inches: the text width of a one-column paper page
+
+
+def _style(i: int) -> dict[str, Any]:
+    return {"color": COLORS[i % len(COLORS)], "marker": MARKERS[(i // len(COLORS)) % len(MARKERS)]}
+
+
+def _groups(report: dict) -> list[tuple[int, dict, str]]:
+    by_label = {g["label"]: g for g in report["groups"]}
+    return [(i, by_label[lab]["group"], lab) for i, lab in enumerate(report["order"])]
+
+
+def histogram(report: dict, out: Path) -> str:
+    """Per-problem pass@1 (k/n) histograms, one small panel per group, on half-decade bins + a k = 0 bin."""
+    groups = _groups(report)
+    ncols = min(len(groups), 4)
+    nrows = int(np.ceil(len(groups) / ncols))
+    fig, axes = figure(nrows, ncols, width=WIDTH, height=1.55 * nrows + 0.3, squeeze=False, sharex=True, sharey=True)
+    for ax in axes.ravel()[len(groups):]:
+        ax.set_visible(False)
+    for (i, grp, lab), ax in zip(groups, axes.ravel()):
+        rows = group_rows(report["histogram"], grp)
+        counts = [r["problems"] for r in rows]
+        pos = np.arange(len(counts))
+        ax.bar(pos, counts, width=0.85, color=[COLORS[7]] + [_style(i)["color"]] * (len(counts) - 1), alpha=0.85)
+        ax.set_title(lab, fontsize=8)
+        ticks = [0] + [j for j, r in enumerate(rows) if j > 0 and abs(np.log10(r["bin_lo"]) - round(np.log10(r["bin_lo"]))) < 1e-9]
+        ax.set_xticks(ticks, ["0"] + [f"$10^{{{int(round(np.log10(rows[j]['bin_lo'])))}}}$" for j in ticks[1:]], fontsize=7)
+        ax.grid(axis="x", visible=False)
+    for ax in axes[-1]:
+        ax.set_xlabel("per-problem pass@1 = k/n")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("problems")
+    save_figure(fig, out, "histogram", data=report["histogram"])
+    return "histogram"
+
+
+def passk(report: dict, out: Path) -> str:
+    """All groups on one axes: pass@k within the data (band: bootstrap interval) and the extrapolation."""
+    fig, ax = figure(width=WIDTH, height=3.4)
+    level = int(round(100 * report["level"]))
+    for i, grp, lab in _groups(report):
+        st = _style(i)
+        cur = group_rows(report["passk"], grp)
+        ks = [r["k"] for r in cur]
+        ax.plot(ks, [r["pass_at_k"] for r in cur], color=st["color"], label=lab)
+        band(ax, ks, [r["lower"] for r in cur], [r["upper"] for r in cur], st["color"])
+        ext = [r for r in group_rows(report["extrapolation"]["rows"], grp) if "pass_at_budget" in r]
+        if ext:
+            xb = [r["budget"] for r in ext]
+            yb = np.array([r["pass_at_budget"] for r in ext])
+            err = np.array([yb - [r["lower"] for r in ext], [r["upper"] for r in ext] - yb])
+            ax.plot([ks[-1], *xb], [cur[-1]["pass_at_k"], *yb], color=st["color"], linestyle=":", linewidth=1.0)
+            ax.errorbar(xb, yb, yerr=err, color=st["color"], marker=st["marker"], linestyle="none", capsize=2, markersize=4)
+    n_max = max(r["n_max"] for r in report["glance"])
+    ax.axvline(n_max, color="0.5", linewidth=0.8, linestyle="--")
+    ax.text(n_max, 0.02, " logged n", color="0.4", fontsize=7, va="bottom")
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.0)
+    ax.set_xlabel("attempts per problem k (budget N beyond the dashed line)")
+    ax.set_ylabel("pass@k")
+    ax.set_title(f"pass@k: Chen's estimator within the data ({level}% bootstrap band), "
+                 f"{report['extrapolation']['method']} extrapolation beyond ({level}% intervals)")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    rows = [{**r, "kind": "observed"} for r in report["passk"]]
+    rows += [{**{k: v for k, v in r.items() if k != "pass_at_budget"}, "k": r.get("budget"), "pass_at_k": r.get("pass_at_budget"),
+              "kind": "extrapolated"} for r in report["extrapolation"]["rows"] if "pass_at_budget" in r]
+    save_figure(fig, out, "passk", data=rows)
+    return "passk"
+
+
+def comparison(report: dict, out: Path) -> str:
+    """One row per group: pass@1, pass@n observed, pass@N predicted at the largest budget (with interval)."""
+    groups = _groups(report)
+    fig, ax = figure(width=WIDTH * 0.75, height=0.32 * len(groups) + 1.0)
+    budget = report["budgets"][-1]
+    rows = []
+    for y, (i, grp, lab) in enumerate(groups):
+        g = group_rows(report["glance"], grp)[0]
+        ext = [r for r in group_rows(report["extrapolation"]["rows"], grp) if r.get("budget") == budget and "pass_at_budget" in r]
+        pt = {**grp, "pass_at_1": g["pass_at_1"], "pass_at_n": g["coverage_at_n"], "n": g["n_min"],
+              "budget": budget, "pass_at_budget": ext[0]["pass_at_budget"] if ext else None,
+              "lower": ext[0]["lower"] if ext else None, "upper": ext[0]["upper"] if ext else None}
+        rows.append(pt)
+        ax.plot([pt["pass_at_1"], pt["pass_at_n"]], [y, y], color="0.75", linewidth=1.0, zorder=1)
+        ax.scatter([pt["pass_at_1"]], [y], color=COLORS[0], marker="o", s=16, zorder=3, label="pass@1" if y == 0 else None)
+        ax.scatter([pt["pass_at_n"]], [y], color=COLORS[2], marker="s", s=16, zorder=3, label="pass@n (logged)" if y == 0 else None)
+        if ext:
+            ax.errorbar([pt["pass_at_budget"]], [y], xerr=[[pt["pass_at_budget"] - pt["lower"]], [pt["upper"] - pt["pass_at_budget"]]],
+                        color=COLORS[1], marker="D", markersize=4, capsize=2, linestyle="none", zorder=3,
+                        label=f"pass@{budget:,} predicted" if y == 0 else None)
+    ax.set_yticks(range(len(groups)), [lab for _, _, lab in groups])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.0)
+    ax.set_xlabel("pass rate")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3)
+    save_figure(fig, out, "comparison", data=rows)
+    return "comparison"
+
+
+def saturation(report: dict, out: Path) -> str:
+    """Marginal gain of one more attempt per problem vs N: observed (solid), Beta law (dashed), ε, and N*."""
+    fig, ax = figure(width=WIDTH, height=3.2)
+    eps = report["eps"]
+    for i, grp, lab in _groups(report):
+        st = _style(i)
+        g = group_rows(report["gain"], grp)
+        if not g:
+            continue
+        obs = [(r["N"], r["gain_observed"]) for r in g if r["gain_observed"] is not None and r["gain_observed"] > 0]
+        if obs:
+            ax.plot(*zip(*obs), color=st["color"], label=lab)
+        ax.plot([r["N"] for r in g], [r["gain_beta_law"] for r in g], color=st["color"], linestyle="--", linewidth=0.9)
+        s = group_rows(report["saturation"], grp)
+        if s and s[0].get("n_star_aggregate"):
+            ax.plot([s[0]["n_star_aggregate"]], [eps], color=st["color"], marker=st["marker"], linestyle="none", markersize=5)
+    ax.axhline(eps, color="0.3", linewidth=0.8, linestyle=":")
+    ax.text(1, eps, f" ε = {eps:g}", color="0.3", fontsize=7, va="bottom")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("attempts per problem N")
+    ax.set_ylabel("gain of one more attempt, pass@(N+1) − pass@N")
+    ax.set_title("Where more samples stop paying: observed (solid), Beta-binomial law (dashed); markers: N* (Beta law)")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    save_figure(fig, out, "saturation", data=report["gain"])
+    return "saturation"
+
+
+ALL = (histogram, passk, comparison, saturation)
