@@ -541,8 +541,8 @@ def read_lm_eval(path: str | os.PathLike, metric: str | None = None) -> pd.DataF
     * otherwise the record is one attempt scored by its 0/1 metric; a document logged on several
       lines (runs with different seeds concatenated) gives several attempts.
 
-    ``metric`` defaults to the first name in the record's ``metrics`` list that holds a 0/1 value,
-    else the first of :data:`LM_EVAL_METRICS` present. Columns: ``problem`` (= ``doc_id``),
+    ``metric`` defaults to the first name in the record's ``metrics`` list that the record holds a
+    value for, else the first of :data:`LM_EVAL_METRICS` present; its value must be 0/1. Columns: ``problem`` (= ``doc_id``),
     ``attempt``, ``correct``, ``task`` (from the file name ``samples_<task>_<date>.jsonl``),
     ``model`` (the folder the harness writes per model), ``filter`` (when logged).
 
@@ -565,8 +565,8 @@ def read_lm_eval(path: str | os.PathLike, metric: str | None = None) -> pd.DataF
         name = metric or _lm_eval_metric(rec)
         if name is None or name not in rec:
             listed = ", ".join(map(str, rec.get("metrics", []))) or "none"
-            want = f"'{metric}'" if metric else "a 0/1 metric"
-            raise InputError(f"{p}: line {lineno}, field 'metrics': no {want} in the record (metrics: {listed})")
+            want = f"no '{metric}'" if metric else "no metric value"
+            raise InputError(f"{p}: line {lineno}, field 'metrics': {want} in the record (metrics: {listed})")
         chosen.add(name)
         value = rec[name]
         outs = _lm_eval_outcomes(p, lineno, rec, name, value)
@@ -584,12 +584,9 @@ def read_lm_eval(path: str | os.PathLike, metric: str | None = None) -> pd.DataF
 
 
 def _lm_eval_metric(rec: dict) -> str | None:
+    """The record's first listed metric that it holds a value for, else the first of LM_EVAL_METRICS it holds."""
     names = [m for m in rec.get("metrics", []) if isinstance(m, str)] + list(LM_EVAL_METRICS)
-    for name in names:
-        v = rec.get(name)
-        if _outcome(v) is not None or (isinstance(v, list) and v):
-            return name
-    return None
+    return next((name for name in names if name in rec), None)
 
 
 def _lm_eval_outcomes(p: Path, lineno: int, rec: dict, name: str, value: Any) -> list[int]:

@@ -104,7 +104,8 @@ def write_report(
         report["figures"] = [f"{n}.png" for n in names]
         report["tables"] = [f"{t.name}.csv" for t in tables]
         write_json_atomic(tmp / "report.json", report)
-        write_text_atomic(tmp / "index.html", _page(report, {t.name: t for t in tables}))
+        widths = {n: _display_width(tmp / f"{n}.png") for n in names}
+        write_text_atomic(tmp / "index.html", _page(report, {t.name: t for t in tables}, widths))
         step("writing")
         _replace(tmp, out)
     except BaseException:
@@ -113,6 +114,15 @@ def write_report(
     finally:
         bar.close()
     return report
+
+
+def _display_width(png: Path, dpi: int = 200, css_px_per_inch: int = 115) -> int:
+    """CSS width of a PNG saved at ``dpi``: its size in inches at ``css_px_per_inch`` (the PNG header's width)."""
+    import struct
+
+    with open(png, "rb") as fh:
+        head = fh.read(24)
+    return int(round(struct.unpack(">I", head[16:20])[0] / dpi * css_px_per_inch))
 
 
 def _replace(tmp: Path, out: Path) -> None:
@@ -172,9 +182,9 @@ def _tables(report: dict) -> list[Table]:
     btt = Table("backtest", "Back-test of the extrapolation on these logs", gb + ["method", "observe", "budget", "truth",
                 "prediction", "error", "coverage", "width"], _ordered(report, bt.get("rows", [])), bt.get("note", ""))
     sat_rows = _ordered(report, report["saturation"])
-    sat = Table("saturation", f"Saturation points (ε = {report['eps']:g})", gb + ["pass_at_1", "n_star_homogeneous",
+    sat = Table("saturation", f"Saturation points (ε = {report['eps']:g})", gb + ["n_star_homogeneous",
                 "n_star_aggregate", "n_star_observed", "n_star_per_question_median", "n_star_per_question_p90",
-                "hit_at_n_star_aggregate", "alpha", "beta"] + (["note"] if any("note" in r for r in sat_rows) else []), sat_rows,
+                "hit_at_n_star_aggregate"] + (["note"] if any("note" in r for r in sat_rows) else []), sat_rows,
                 "N* = the first N at which one more attempt per problem adds less than ε to pass@N. homogeneous: every "
                 "problem at the mean pass@1; aggregate: the fitted Beta law of per-problem rates; observed: the data's own "
                 "unbiased curve (only within N < n; empty when not reached); per question: each problem at its own k/n "
@@ -190,7 +200,7 @@ def _tables(report: dict) -> list[Table]:
 # -------------------------------------------------------------------------------------- page
 
 
-def _page(report: dict, t: dict[str, Table]) -> str:
+def _page(report: dict, t: dict[str, Table], widths: dict[str, int]) -> str:
     from scaling_theory import __version__
 
     e = report["extrapolation"]
@@ -243,6 +253,10 @@ def _page(report: dict, t: dict[str, Table]) -> str:
             f"<p class='note'>scaling_theory {__version__}; seed {report['seed']}.</p>",
         ]),
     ]
+    for _, _, items in sections:
+        for it in items:
+            if isinstance(it, Figure):
+                it.width = widths.get(it.name)
     subtitle = (f"{n_groups} group{'s' if n_groups != 1 else ''}, "
                 f"{sum(r['problems'] for r in report['glance'])} problem rows, "
                 f"{sum(r['attempts'] for r in report['glance']):,} attempts. Built by <code>scaling-theory report</code>.")

@@ -18,8 +18,11 @@ from scaling_theory.report.analysis import group_rows
 WIDTH = 6.8  # inches: the text width of a one-column paper page
 
 
+PALETTE = tuple(c for c in COLORS if c != "#F0E442")  # Okabe–Ito without yellow (too light for thin lines)
+
+
 def _style(i: int) -> dict[str, Any]:
-    return {"color": COLORS[i % len(COLORS)], "marker": MARKERS[(i // len(COLORS)) % len(MARKERS)]}
+    return {"color": PALETTE[i % len(PALETTE)], "marker": MARKERS[(i // len(PALETTE)) % len(MARKERS)]}
 
 
 def _groups(report: dict) -> list[tuple[int, dict, str]]:
@@ -38,14 +41,16 @@ def histogram(report: dict, out: Path) -> str:
     for (i, grp, lab), ax in zip(groups, axes.ravel()):
         rows = group_rows(report["histogram"], grp)
         counts = [r["problems"] for r in rows]
-        pos = np.arange(len(counts))
-        ax.bar(pos, counts, width=0.85, color=[COLORS[7]] + [_style(i)["color"]] * (len(counts) - 1), alpha=0.85)
+        pos = np.arange(len(counts)) + 0.5  # bar j spans [j, j + 1] (bin j - 1), the k = 0 bar sits apart at -0.9
+        pos[0] = -0.9
+        ax.bar(pos, counts, width=0.9, color=["0.55"] + [_style(i)["color"]] * (len(counts) - 1))
         ax.set_title(lab, fontsize=8)
-        ticks = [0] + [j for j, r in enumerate(rows) if j > 0 and abs(np.log10(r["bin_lo"]) - round(np.log10(r["bin_lo"]))) < 1e-9]
-        ax.set_xticks(ticks, ["0"] + [f"$10^{{{int(round(np.log10(rows[j]['bin_lo'])))}}}$" for j in ticks[1:]], fontsize=7)
+        edges = [r["bin_lo"] for r in rows[1:]] + [rows[-1]["bin_hi"]]
+        ticks = [(j + 1, e) for j, e in enumerate(edges) if abs(np.log10(e) - round(np.log10(e))) < 1e-9]
+        ax.set_xticks([-0.9] + [t for t, _ in ticks],
+                      ["0"] + [f"$10^{{{int(round(np.log10(e)))}}}$" if e < 1 else "1" for _, e in ticks], fontsize=7)
         ax.grid(axis="x", visible=False)
-    for ax in axes[-1]:
-        ax.set_xlabel("per-problem pass@1 = k/n")
+    fig.supxlabel("per-problem pass@1 = k/n (grey: never solved, k = 0)", fontsize=8)
     for ax in axes[:, 0]:
         ax.set_ylabel("problems")
     save_figure(fig, out, "histogram", data=report["histogram"])
@@ -100,7 +105,7 @@ def comparison(report: dict, out: Path) -> str:
               "lower": ext[0]["lower"] if ext else None, "upper": ext[0]["upper"] if ext else None}
         rows.append(pt)
         ax.plot([pt["pass_at_1"], pt["pass_at_n"]], [y, y], color="0.75", linewidth=1.0, zorder=1)
-        ax.scatter([pt["pass_at_1"]], [y], color=COLORS[0], marker="o", s=16, zorder=3, label="pass@1" if y == 0 else None)
+        ax.scatter([pt["pass_at_1"]], [y], color=COLORS[5], marker="o", s=16, zorder=3, label="pass@1" if y == 0 else None)
         ax.scatter([pt["pass_at_n"]], [y], color=COLORS[2], marker="s", s=16, zorder=3, label="pass@n (logged)" if y == 0 else None)
         if ext:
             ax.errorbar([pt["pass_at_budget"]], [y], xerr=[[pt["pass_at_budget"] - pt["lower"]], [pt["upper"] - pt["pass_at_budget"]]],
@@ -136,8 +141,8 @@ def saturation(report: dict, out: Path) -> str:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("attempts per problem N")
-    ax.set_ylabel("gain of one more attempt, pass@(N+1) − pass@N")
-    ax.set_title("Where more samples stop paying: observed (solid), Beta-binomial law (dashed); markers: N* (Beta law)")
+    ax.set_ylabel("pass@(N+1) − pass@N")
+    ax.set_title("Gain of one more attempt: observed (solid), Beta-binomial law (dashed); markers: N*")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     save_figure(fig, out, "saturation", data=report["gain"])
     return "saturation"

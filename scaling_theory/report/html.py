@@ -35,6 +35,14 @@ var s=rows.join('\\n');if(navigator.clipboard){navigator.clipboard.writeText(s)}
 """
 
 
+HEADERS = {"pass_at_1": "pass@1", "coverage_at_n": "pass@n", "never_solved": "never solved", "always_solved": "always solved",
+           "n_min": "n min", "n_median": "n median", "n_max": "n max", "pass_at_budget": "pass@N", "budget": "N",
+           "n_star_homogeneous": "N* homogeneous", "n_star_aggregate": "N* Beta law", "n_star_observed": "N* observed",
+           "n_star_per_question_median": "N* per problem, median", "n_star_per_question_p90": "N* per problem, p90",
+           "hit_at_n_star_aggregate": "pass@N* (Beta law)", "observe": "n observed", "truth": "truth", "width": "width (pp)",
+           "error": "error (pp)", "se_alpha": "SE alpha", "se_beta": "SE beta", "at_bound": "at bound"}
+
+
 @dataclass
 class Table:
     """A table of the report: shown in the page, written as ``<name>.csv`` (full precision)."""
@@ -49,9 +57,12 @@ class Table:
 
 @dataclass
 class Figure:
+    """A figure of the report: ``<name>.png`` (+ PDF, CSV) shown at ``width`` CSS pixels (None: natural size)."""
+
     name: str
     title: str
     caption: str
+    width: int | None = None
 
 
 def fmt(v: Any) -> str:
@@ -70,7 +81,7 @@ def fmt(v: Any) -> str:
 
 
 def table_html(t: Table) -> str:
-    head = "".join(f"<th>{html.escape(t.headers.get(c, c))}</th>" for c in t.columns)
+    head = "".join(f"<th>{html.escape(t.headers.get(c, HEADERS.get(c, c)))}</th>" for c in t.columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt(r.get(c)))}</td>" for c in t.columns) + "</tr>" for r in t.rows)
     cap = f"<p class='note'>{t.caption}</p>" if t.caption else ""
     return (f"<h3 id='{t.name}'>{html.escape(t.title)}</h3>{cap}<div class='tbl'><table id='t-{t.name}'><thead><tr>{head}</tr></thead>"
@@ -79,7 +90,8 @@ def table_html(t: Table) -> str:
 
 
 def figure_html(f: Figure) -> str:
-    return (f"<figure id='fig-{f.name}'><img src='{f.name}.png' alt='{html.escape(f.title)}'>"
+    size = f" width='{f.width}'" if f.width else ""
+    return (f"<figure id='fig-{f.name}'><img src='{f.name}.png'{size} alt='{html.escape(f.title)}'>"
             f"<figcaption><b>{html.escape(f.title)}.</b> {f.caption} "
             f"<a href='{f.name}.pdf'>PDF</a> · <a href='{f.name}.csv'>data (CSV)</a></figcaption></figure>")
 
