@@ -225,7 +225,12 @@ def _saturation(counts: pd.DataFrame, data: StackedCounts, group_by: list[str], 
     from scaling_theory.saturation.report import counts_summary
 
     rows, gain = [], []
+    _, unfit = _fittable(data)
+    notes = {label(data.groups[i]): note for i, note in unfit.items()}
     for grp, sub in split_groups(counts, group_by):
+        if label(grp) in notes:  # no Beta law to read saturation from (every k = 0, or every k = n)
+            rows.append({**grp, "note": notes[label(grp)]})
+            continue
         try:
             s = counts_summary(sub, eps)
         except InputError as exc:
