@@ -216,3 +216,53 @@ def test_cli_two_files_grouped_by_file_with_an_allocation_area(tmp_path, capsys,
     assert calls == [((2, 8), 12.0)]
     assert [r["policy"] for r in report["allocation"]["rows"]] == ["uniform", "uniform"]
     assert (out / "allocation.csv").is_file() and "What an extra budget would buy" in (out / "index.html").read_text()
+
+
+# ------------------------------------------------------------------------------- browser
+
+CHROMIUM = next((c for c in ("chromium", "chromium-browser", "google-chrome") if __import__("shutil").which(c)), None)
+PROBE = """<script>window.addEventListener('load', function () {
+  var secs = [];
+  document.querySelectorAll('section[id]').forEach(function (s) {
+    var b = s.getBoundingClientRect(); secs.push([s.id, b.top + window.scrollY, b.bottom + window.scrollY]); });
+  var imgs = Array.prototype.map.call(document.images, function (i) { return i.naturalWidth; });
+  var p = document.createElement('pre'); p.id = 'probe';
+  p.textContent = JSON.stringify({height: document.documentElement.scrollHeight, sections: secs, imgs: imgs});
+  document.body.appendChild(p); });</script>"""
+
+
+def _chromium(*args: str) -> str:
+    import subprocess
+
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=5000", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=True).stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (Debian package 'chromium') to render the page")
+def test_page_renders_in_headless_chromium(built, tmp_path):
+    import html
+    import re
+    import shutil
+
+    from PIL import Image
+
+    _, out, _ = built
+    site = tmp_path / "site"
+    shutil.copytree(out, site)
+    page = (site / "index.html").read_text()
+    (site / "probe.html").write_text(page.replace("</body>", PROBE + "</body>"))
+    dom = _chromium("--dump-dom", (site / "probe.html").as_uri())
+    geo = json.loads(html.unescape(re.search(r"<pre id=\"probe\">(.*?)</pre>", dom, re.S).group(1)))
+    secs = {name: (top, bottom) for name, top, bottom in geo["sections"]}
+    assert list(secs)[:6] == ["glance", "passk", "saturation", "allocation", "comparison", "files"]
+    assert all(b - t > 40 for name, (t, b) in secs.items() if name != "end")  # every section has content
+    assert all(w > 0 for w in geo["imgs"]) and len(geo["imgs"]) == 4  # every image loaded
+    height = int(geo["height"])
+    shot = tmp_path / "shot.png"
+    _chromium(f"--window-size=1100,{height + 40}", f"--screenshot={shot}", (site / "index.html").as_uri())
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    ink = (img < 235).any(axis=2)
+    assert img.shape[0] >= height and ink.mean() > 0.02  # not blank
+    assert len(np.unique(img.reshape(-1, 3)[::97], axis=0)) > 50  # figures drawn, not only text
+    last_row = int(np.nonzero(ink.any(axis=1))[0].max())
+    assert last_row >= secs["files"][0] + 40  # the screenshot covers every section down to the last one
