@@ -300,7 +300,7 @@ def read_counts(
     else:
         out = validate_counts(df, group_by)
     out.attrs.update(df.attrs)
-    out.attrs["rows"] = len(df)
+    out.attrs.setdefault("rows", len(df))  # a tool's reader sets the records it read (lines, samples, matrix rows)
     if announce and out.attrs.get("format") not in (None, "counts", "attempts"):
         import sys
 
@@ -559,7 +559,9 @@ def read_lm_eval(path: str | os.PathLike, metric: str | None = None) -> pd.DataF
     task = m.group(1) if m else re.sub(r"\.(jsonl|json)(\.gz|\.bz2|\.xz)?$", "", p.name)
     model = p.resolve().parent.name
     problem, correct, filt, chosen = [], [], [], set()
+    lineno_count = 0
     for lineno, rec in _iter_jsonl(p):
+        lineno_count += 1
         if "doc_id" not in rec:
             raise InputError(f"{p}: line {lineno}: missing field 'doc_id' (not an lm-evaluation-harness samples log?)")
         name = metric or _lm_eval_metric(rec)
@@ -579,7 +581,7 @@ def read_lm_eval(path: str | os.PathLike, metric: str | None = None) -> pd.DataF
     if any(f is not None for f in filt):
         df["filter"] = filt
     df.insert(1, "attempt", _attempt_index(df[[c for c in ("task", "filter", "problem") if c in df.columns]]))
-    df.attrs.update(source=str(p), kind="jsonl", note=f"metric {', '.join(sorted(chosen))}")
+    df.attrs.update(source=str(p), kind="jsonl", note=f"metric {', '.join(sorted(chosen))}", rows=lineno_count)
     return df
 
 
@@ -728,9 +730,10 @@ def read_inspect(path: str | os.PathLike, scorer: str | None = None) -> pd.DataF
     if not rows:
         raise InputError(f"{p}: no scored samples")
     df = pd.DataFrame(rows, columns=["problem", "attempt", "correct"])
+    df.attrs["rows"] = len(log["samples"])
     df["model"] = str(spec.get("model", ""))
     df["task"] = str(spec.get("task", ""))
-    note = f"scorer {scorer}" + (f", {skipped} unscored samples skipped" if skipped else "")
+    note = f"scorer {scorer}" + (f", {skipped} unscored sample{'s' if skipped != 1 else ''} skipped" if skipped else "")
     df.attrs.update(source=str(p), kind="json", note=note)
     return df
 
@@ -794,5 +797,5 @@ def read_matrix(path: str | os.PathLike) -> pd.DataFrame:
     q, m = vals.shape
     problem = np.repeat(np.arange(q) if ids is None else ids, m)
     df = pd.DataFrame({"problem": problem, "attempt": np.tile(np.arange(m), q), "correct": vals.reshape(-1).astype(np.int64)})
-    df.attrs.update(source=str(p), kind=kind)
+    df.attrs.update(source=str(p), kind=kind, rows=q)
     return df

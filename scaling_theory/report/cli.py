@@ -39,5 +39,7 @@ def _report(args: argparse.Namespace) -> int:
                           eps=args.eps, seed=args.seed, progress=not args.no_progress, command=command)
     for line in report["inputs"]:
         print(line["read"], file=sys.stderr)
-    print(f"report: {args.out / 'index.html'} ({len(report['groups'])} groups, method {report['extrapolation']['method']})")
+    g = len(report["groups"])
+    print(f"report: {args.out / 'index.html'} ({g} group{'s' if g != 1 else ''}, extrapolation method "
+          f"{report['extrapolation']['method']})")
     return 0
