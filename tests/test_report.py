@@ -226,8 +226,11 @@ PROBE = """<script>window.addEventListener('load', function () {
   document.querySelectorAll('section[id]').forEach(function (s) {
     var b = s.getBoundingClientRect(); secs.push([s.id, b.top + window.scrollY, b.bottom + window.scrollY]); });
   var imgs = Array.prototype.map.call(document.images, function (i) { return i.naturalWidth; });
+  var copied = {}; window.put = function (s) { copied.last = s; };
+  copyLatex('t-glance'); copied.latex = copied.last; copyTable('t-glance'); copied.tsv = copied.last;
   var p = document.createElement('pre'); p.id = 'probe';
-  p.textContent = JSON.stringify({height: document.documentElement.scrollHeight, sections: secs, imgs: imgs});
+  p.textContent = JSON.stringify({height: document.documentElement.scrollHeight, sections: secs, imgs: imgs,
+                                  latex: copied.latex, tsv: copied.tsv});
   document.body.appendChild(p); });</script>"""
 
 
@@ -246,7 +249,7 @@ def test_page_renders_in_headless_chromium(built, tmp_path):
 
     from PIL import Image
 
-    _, out, _ = built
+    _, out, report = built
     site = tmp_path / "site"
     shutil.copytree(out, site)
     page = (site / "index.html").read_text()
@@ -257,6 +260,12 @@ def test_page_renders_in_headless_chromium(built, tmp_path):
     assert list(secs)[:6] == ["glance", "passk", "saturation", "allocation", "comparison", "files"]
     assert all(b - t > 40 for name, (t, b) in secs.items() if name != "end")  # every section has content
     assert all(w > 0 for w in geo["imgs"]) and len(geo["imgs"]) == 4  # every image loaded
+    tsv = [line.split("\t") for line in geo["tsv"].split("\n")]  # "copy as TSV": the glance table as shown
+    assert tsv[0][:3] == ["model", "problems", "n min"] and [r[0] for r in tsv[1:]] == report["order"]
+    latex = geo["latex"].split("\n")  # "copy as LaTeX": a booktabs tabular with one row per group
+    assert latex[0] == "\\begin{tabular}{l" + "r" * (len(tsv[0]) - 1) + "}" and latex[-1] == "\\end{tabular}"
+    assert sum(line.endswith(" \\\\") for line in latex) == 1 + len(report["order"])
+    assert latex[2].startswith("model & problems & n min")
     height = int(geo["height"])
     shot = tmp_path / "shot.png"
     _chromium(f"--window-size=1100,{height + 40}", f"--screenshot={shot}", (site / "index.html").as_uri())

@@ -32,8 +32,7 @@ def read_logs(files: Sequence[str | os.PathLike], group_by: Sequence[str] = (), 
     for f in files:
         # each file validated alone, except for grouping columns that only the union has (e.g. `file`)
         own = [c for c in group_by if not (many and c == "file")]
-        c = read_counts(f, [], format=format) if own != list(group_by) else None
-        c = read_counts(f, own, format=format) if c is None else c
+        c = read_counts(f, own, format=format)
         lines.append(describe_counts(c, own))
         if many:
             c = c.assign(file=Path(f).name)
@@ -100,7 +99,8 @@ def write_report(
         names = [fig(report, tmp) for fig in figures.ALL]
         tables = _tables(report)
         for t in tables:
-            write_csv_atomic(tmp / f"{t.name}.csv", t.rows if t.rows else [{c: None for c in t.columns}])
+            rows = t.csv_rows if t.csv_rows is not None else t.rows
+            write_csv_atomic(tmp / f"{t.name}.csv", rows if rows else [{c: None for c in t.columns}])
         report["figures"] = [f"{n}.png" for n in names]
         report["tables"] = [f"{t.name}.csv" for t in tables]
         write_json_atomic(tmp / "report.json", report)
@@ -170,10 +170,20 @@ def _tables(report: dict) -> list[Table]:
                   gb + kcols, wide, "Chen et al.'s unbiased estimator of pass@k for k ≤ n; the interval resamples "
                   "problems (200 bootstrap replicates). Every k of the curve: <a href='passk.csv'>passk.csv</a>.")
     ext_rows = _ordered(report, report["extrapolation"]["rows"])
+    shown, seen = [], {}
+    for r in ext_rows:  # one row per group, one column per budget: "pass@N [lower, upper]"
+        key = tuple(r.get(c) for c in gb)
+        if key not in seen:
+            seen[key] = {**{c: r.get(c) for c in gb}, "method": r.get("method"), "alpha": r.get("alpha"),
+                         "beta": r.get("beta"), "note": r.get("note")}
+            shown.append(seen[key])
+        if "pass_at_budget" in r:
+            seen[key][f"pass@{r['budget']:,}"] = f"{r['pass_at_budget']:.4f} [{r['lower']:.4f}, {r['upper']:.4f}]"
+    bcols = [f"pass@{b:,}" for b in report["budgets"]]
     ext = Table("extrapolation", f"Extrapolation to the requested budgets ({level}% intervals)",
-                gb + ["method", "budget", "pass_at_budget", "lower", "upper", "alpha", "beta"] +
-                (["note"] if any("note" in r for r in ext_rows) else []), ext_rows,
-                "pass@N predicted at each budget N; alpha, beta: the fitted Beta law of per-problem success rates.")
+                gb + ["method", "alpha", "beta"] + bcols + (["note"] if any(r.get("note") for r in shown) else []), shown,
+                "pass@N predicted at each budget N with its interval; alpha, beta: the fitted Beta law of per-problem "
+                "success rates (the tail exponent alpha: 1 − pass@N falls like N^−alpha).", csv_rows=ext_rows)
     details = report["extrapolation"]["details"]
     dcols = gb + sorted({c for r in details for c in r if c not in gb})
     det = Table("method_details", "Diagnostics carried by the prediction", dcols, _ordered(report, details),

@@ -29,10 +29,17 @@ code{background:#f3f3f3;padding:0 3px;border-radius:3px;font-size:13px}
 """
 
 SCRIPT = """
-function copyTable(id){var t=document.getElementById(id);var rows=[];
-for(var r of t.rows){var c=[];for(var x of r.cells){c.push(x.innerText)};rows.push(c.join('\\t'))}
-var s=rows.join('\\n');if(navigator.clipboard){navigator.clipboard.writeText(s)}}
+function cells(id){var t=document.getElementById(id);var rows=[];
+for(var r of t.rows){var c=[];for(var x of r.cells){c.push(x.innerText)};rows.push(c)};return rows}
+function put(s){if(navigator.clipboard){navigator.clipboard.writeText(s)}}
+function copyTable(id){put(cells(id).map(function(r){return r.join('\\t')}).join('\\n'))}
+function tex(s){return s.replace(/([&%$#_{}])/g,'\\\\$1').replace(/\u2013/g,'--')}
+function copyLatex(id){var rows=cells(id);var n=rows[0].length;
+var out=['\\\\begin{tabular}{l'+'r'.repeat(n-1)+'}','\\\\toprule',rows[0].map(tex).join(' & ')+' \\\\\\\\','\\\\midrule'];
+for(var r of rows.slice(1)){out.push(r.map(tex).join(' & ')+' \\\\\\\\')};
+out.push('\\\\bottomrule','\\\\end{tabular}');put(out.join('\\n'))}
 """
+
 
 
 HEADERS = {"pass_at_1": "pass@1", "coverage_at_n": "pass@n", "never_solved": "never solved", "always_solved": "always solved",
@@ -53,6 +60,7 @@ class Table:
     rows: list[dict]
     caption: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    csv_rows: list[dict] | None = None  # the CSV's rows when they differ from the page's (long form, full precision)
 
 
 @dataclass
@@ -86,7 +94,8 @@ def table_html(t: Table) -> str:
     cap = f"<p class='note'>{t.caption}</p>" if t.caption else ""
     return (f"<h3 id='{t.name}'>{html.escape(t.title)}</h3>{cap}<div class='tbl'><table id='t-{t.name}'><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table></div><div class='tools'><button type='button' onclick=\"copyTable('t-{t.name}')\">"
-            f"copy as TSV</button><a href='{t.name}.csv'>{t.name}.csv</a> (full precision)</div>")
+            f"copy as TSV</button><button type='button' onclick=\"copyLatex('t-{t.name}')\">copy as LaTeX</button>"
+            f"<a href='{t.name}.csv'>{t.name}.csv</a> (full precision)</div>")
 
 
 def figure_html(f: Figure) -> str:
