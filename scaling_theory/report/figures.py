@@ -132,7 +132,8 @@ def saturation(report: dict, out: Path) -> str:
         obs = [(r["N"], r["gain_observed"]) for r in g if r["gain_observed"] is not None and r["gain_observed"] > 0]
         if obs:
             ax.plot(*zip(*obs), color=st["color"], label=lab)
-        ax.plot([r["N"] for r in g], [r["gain_beta_law"] for r in g], color=st["color"], linestyle="--", linewidth=0.9)
+        ax.plot([r["N"] for r in g], [r["gain_beta_law"] for r in g], color=st["color"], linestyle="--", linewidth=0.9,
+                label=None if obs else lab)
         s = group_rows(report["saturation"], grp)
         if s and s[0].get("n_star_aggregate"):
             ax.plot([s[0]["n_star_aggregate"]], [eps], color=st["color"], marker=st["marker"], linestyle="none", markersize=5)
@@ -143,7 +144,8 @@ def saturation(report: dict, out: Path) -> str:
     ax.set_xlabel("attempts per problem N")
     ax.set_ylabel("pass@(N+1) − pass@N")
     ax.set_title("Gain of one more attempt: observed (solid), Beta-binomial law (dashed); markers: N*")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     save_figure(fig, out, "saturation", data=report["gain"])
     return "saturation"
 
