@@ -275,3 +275,29 @@ def test_page_renders_in_headless_chromium(built, tmp_path):
     assert len(np.unique(img.reshape(-1, 3)[::97], axis=0)) > 50  # figures drawn, not only text
     last_row = int(np.nonzero(ink.any(axis=1))[0].max())
     assert last_row >= secs["files"][0] + 40  # the screenshot covers every section down to the last one
+
+
+def test_figures_cope_with_many_groups_and_missing_intervals(tmp_path):
+    """15 groups (sequential colours, heatmap histogram) and an extrapolation whose interval the library
+    could not give (None in report.json, as jsonable writes NaN) still draw, and passk.csv keeps every row."""
+    from scaling_theory.report import figures
+
+    groups = [{"model": f"m{i:02d}"} for i in range(15)]
+    edges = np.logspace(-2, 0, 5)
+    report = {"level": 0.9, "eps": 1e-3, "budgets": [100], "order": [g["model"] for g in groups],
+              "groups": [{"group": g, "label": g["model"]} for g in groups], "glance": [], "histogram": [], "passk": [],
+              "extrapolation": {"method": "eb", "rows": []}, "saturation": [], "gain": []}
+    for i, g in enumerate(groups):
+        report["glance"].append({**g, "pass_at_1": 0.5 - i / 40, "coverage_at_n": 0.8, "n_min": 10, "n_max": 10})
+        report["histogram"] += [{**g, "bin_lo": 0.0, "bin_hi": 0.0, "problems": i}] + [
+            {**g, "bin_lo": lo, "bin_hi": hi, "problems": 3} for lo, hi in zip(edges[:-1], edges[1:])]
+        report["passk"] += [{**g, "k": k, "pass_at_k": 0.1 * k ** 0.5, "lower": 0.05, "upper": 0.4} for k in (1, 4, 10)]
+        report["extrapolation"]["rows"].append({**g, "budget": 100, "pass_at_budget": 0.9, "lower": None if i == 3 else 0.8,
+                                                "upper": None if i == 3 else 0.95})
+        report["saturation"].append({**g, "n_star_aggregate": 50.0})
+        report["gain"] += [{**g, "N": n, "gain_observed": 0.1 / n if n < 10 else None, "gain_beta_law": 0.1 / n} for n in (1, 5, 50)]
+    names = [fig(report, tmp_path) for fig in figures.ALL]
+    for name in names:
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+    assert len(pd.read_csv(tmp_path / "passk.csv")) == 15 * 3 + 15
+    assert len(pd.read_csv(tmp_path / "histogram.csv")) == 15 * 5

@@ -182,11 +182,15 @@ def _extrapolate(data: StackedCounts, budgets: list[float], key) -> dict[str, An
         for j, i in enumerate(ok):
             grp = data.groups[i]
             details.append({**grp, **{name: _per_group(v, g, j) for name, v in extra.items()}})
+            d = details[-1]
+            shaky = d.get("converged") is False or d.get("at_bound") is True
+            note = {"note": "the Beta-binomial fit did not converge or sits at a parameter bound (see the diagnostics): "
+                            "treat this extrapolation as unreliable"} if shaky else {}
             for b, (a, lo, hi) in enumerate(zip(pred.asr[j], pred.lower[j], pred.upper[j])):
                 rows.append({**grp, "method": method, "budget": _num(budgets[b]), "pass_at_budget": float(a),
                              "lower": float(lo), "upper": float(hi),
                              "alpha": None if pred.alpha is None else float(pred.alpha[j]),
-                             "beta": None if pred.beta is None else float(pred.beta[j])})
+                             "beta": None if pred.beta is None else float(pred.beta[j]), **note})
     for i, note in notes.items():
         rows.append({**data.groups[i], "method": method, "note": note})
     if why is None:
