@@ -301,3 +301,10 @@ def test_figures_cope_with_many_groups_and_missing_intervals(tmp_path):
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
     assert len(pd.read_csv(tmp_path / "passk.csv")) == 15 * 3 + 15
     assert len(pd.read_csv(tmp_path / "histogram.csv")) == 15 * 5
+    from scaling_theory.report.build import _tables
+
+    report.update(group_by=["model"], backtest={"rows": []}, allocation=None)
+    report["extrapolation"]["details"] = []
+    [ext] = [t for t in _tables(report) if t.name == "extrapolation"]
+    shown = {r["model"]: r["pass@100"] for r in ext.rows}
+    assert shown["m03"] == "0.9000 [–, –]" and shown["m04"] == "0.9000 [0.8000, 0.9500]"

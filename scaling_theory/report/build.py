@@ -139,6 +139,14 @@ def _replace(tmp: Path, out: Path) -> None:
 # ------------------------------------------------------------------------------------ tables
 
 
+def _ci(value: float | None, lower: float | None, upper: float | None) -> str:
+    """'0.9358 [0.9088, 0.9552]'; a missing number (not finite in the library's result) shows as '–'."""
+    def f(x: float | None) -> str:
+        return "–" if x is None else f"{x:.4f}"
+
+    return f"{f(value)} [{f(lower)}, {f(upper)}]"
+
+
 def _ordered(report: dict, rows: list[dict]) -> list[dict]:
     from scaling_theory.report.analysis import group_rows
 
@@ -163,7 +171,7 @@ def _tables(report: dict) -> list[Table]:
 
         for p in group_rows(report["passk"], grp):
             if p["k"] in (1, 10, 100, 1000, 10000, 100000) or p["k"] == r["n_min"]:
-                row[f"pass@{p['k']}"] = f"{p['pass_at_k']:.4f} [{p['lower']:.4f}, {p['upper']:.4f}]"
+                row[f"pass@{p['k']}"] = _ci(p["pass_at_k"], p["lower"], p["upper"])
         wide.append(row)
     kcols = sorted({c for r in wide for c in r if c.startswith("pass@")}, key=lambda c: int(c[5:]))
     passk = Table("passk_table", f"pass@k within the data (unbiased estimator, {level}% bootstrap interval over problems)",
@@ -178,7 +186,7 @@ def _tables(report: dict) -> list[Table]:
                          "beta": r.get("beta"), "note": r.get("note")}
             shown.append(seen[key])
         if "pass_at_budget" in r:
-            seen[key][f"pass@{r['budget']:,}"] = f"{r['pass_at_budget']:.4f} [{r['lower']:.4f}, {r['upper']:.4f}]"
+            seen[key][f"pass@{r['budget']:,}"] = _ci(r["pass_at_budget"], r["lower"], r["upper"])
     bcols = [f"pass@{b:,}" for b in report["budgets"]]
     ext = Table("extrapolation", f"Extrapolation to the requested budgets ({level}% intervals)",
                 gb + ["method", "alpha", "beta"] + bcols + (["note"] if any(r.get("note") for r in shown) else []), shown,
