@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from scaling_theory import __version__
 from scaling_theory.errors import InputError
 
-AREAS = ("passk", "judge", "saturation", "fitting", "testbed")
+AREAS = ("passk", "judge", "saturation", "fitting", "testbed", "report")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,6 +34,18 @@ def print_json(obj: Any) -> None:
     from scaling_theory.io import jsonable
 
     print(json.dumps(jsonable(obj), indent=2))
+
+
+# ``--format`` of every command that reads logs (the readers: ``scaling_theory.io.LOG_FORMATS``).
+LOG_FORMATS = ("auto", "counts", "attempts", "lm-eval", "human-eval", "inspect", "matrix")
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--format {auto,counts,attempts,lm-eval,human-eval,inspect,matrix}`` (for ``io.read_counts``)."""
+    parser.add_argument(
+        "--format", choices=LOG_FORMATS, default="auto",
+        help="log format (default auto: recognised by its fields; a converted log is described in one line on stderr)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

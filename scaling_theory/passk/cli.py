@@ -32,11 +32,13 @@ def register(subparsers: Any) -> None:
     )
     sub = p.add_subparsers(dest="passk_command", metavar="VERB")
     sub.required = True
+    from scaling_theory.cli import add_format_option
 
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("file", type=Path, help="counts (problem, n, k) or attempts (problem, attempt, correct) table")
         q.add_argument("--group-by", nargs="+", default=[], metavar="COL", help="grouping column(s), e.g. model")
         q.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        add_format_option(q)
 
     q = sub.add_parser("estimate", help="unbiased (Chen) and plug-in pass@k at budgets k ≤ n")
     common(q)
@@ -72,7 +74,7 @@ def _read(args: argparse.Namespace):
     from scaling_theory.io import read_counts
     from scaling_theory.passk.grouping import stack_groups
 
-    return stack_groups(read_counts(args.file, args.group_by), args.group_by)
+    return stack_groups(read_counts(args.file, args.group_by, format=args.format, announce=True), args.group_by)
 
 
 def _emit(args: argparse.Namespace, obj: Any, rows: list[dict], columns: list[str] | None = None) -> None:

@@ -45,6 +45,8 @@ def register(subparsers: Any) -> None:
     f.add_argument("--cost", type=float, default=1.0, help="cost of one unit of budget (default 1)")
     f.add_argument("--threshold", choices=("lt", "le"), default="lt")
     f.add_argument("--json", action="store_true", help="print JSON")
+    from scaling_theory.cli import add_format_option
+    add_format_option(f)
     f.set_defaults(func=_fit)
 
     ver = sub.add_parser(
@@ -132,7 +134,7 @@ def _point(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     from scaling_theory.saturation.report import summarise_file
 
-    out = summarise_file(args.file, args.eps, args.group_by, args.cost, args.threshold)
+    out = summarise_file(args.file, args.eps, args.group_by, args.cost, args.threshold, format=args.format)
     groups = [{k: (_num(v) if k.startswith("n_star") and v is not None else v) for k, v in g.items()} for g in out["groups"]]
     obj = {"file": args.file, "eps": args.eps, "cost": args.cost, "threshold": args.threshold, "mode": out["mode"], "groups": groups}
     if args.json:

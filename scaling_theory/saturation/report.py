@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from scaling_theory.io import aggregate_attempts, is_attempts_table, read_table, split_groups, validate_attempts, validate_counts
+from scaling_theory.io import aggregate_attempts, is_attempts_table, read_log_table, split_groups, validate_attempts, validate_counts
 from scaling_theory.saturation import _validate as v
 from scaling_theory.saturation.estimation import observed_aggregate_saturation_point, per_question_p, sequential_estimates
 from scaling_theory.saturation.heterogeneous import beta_hit_at_n, beta_saturation_point
@@ -88,10 +88,14 @@ def sequential_summary(
     return rows
 
 
-def summarise_file(path: str, eps: float, group_by: Sequence[str] = (), cost: float = 1.0, threshold: str = "lt") -> dict[str, Any]:
-    """Read a counts / attempts / sequential-attempts file and summarise its saturation, per group."""
+def summarise_file(path: str, eps: float, group_by: Sequence[str] = (), cost: float = 1.0, threshold: str = "lt",
+                   format: str = "auto") -> dict[str, Any]:
+    """Read a counts / attempts / sequential-attempts file and summarise its saturation, per group.
+
+    ``format``: any of ``io.LOG_FORMATS`` (tool logs are converted to attempts by ``io.read_log_table``).
+    """
     group_by = list(group_by)
-    df = read_table(path)
+    df = read_log_table(path, format)
     if "round" in df.columns:
         return {"mode": "sequential", "groups": sequential_summary(df, eps, group_by, cost, threshold)}
     counts = aggregate_attempts(validate_attempts(df, group_by), group_by) if is_attempts_table(df) else validate_counts(df, group_by)
