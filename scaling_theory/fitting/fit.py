@@ -244,12 +244,14 @@ def fit(
     seed: int = 0,
     options: LBFGSOptions = LBFGSOptions(),
     name: str = "",
+    penalty: float = 10.0,
 ) -> FitResult:
     """Best fit of ``law`` to (x, y) over all starts: argmin_θ Σ_i w_i ρ(r_i(θ)) (see :mod:`objectives`).
 
-    ``name`` (e.g. the file) prefixes input errors."""
+    ``name`` (e.g. the file) prefixes input errors; ``penalty`` weighs over-estimates of the
+    ``asymmetric`` loss."""
     law = get_law(law)
-    lossspec = make_loss(loss, delta, space, reduction)
+    lossspec = make_loss(loss, delta, space, reduction, penalty)
     xs, y, w = validate(law, x, y, weights, lossspec, name)
     s = resolve_starts(law, xs, y, starts, seed)
     xp, yp, wp = pad_rows(xs, y, w, bucket(y.size))
@@ -271,6 +273,7 @@ def fit_many(
     seed: int = 0,
     options: LBFGSOptions = LBFGSOptions(),
     names: Sequence[str] | None = None,
+    penalty: float = 10.0,
 ) -> list[FitResult]:
     """Fit each ``(x, y[, weights])`` data set separately, all in one compiled call.
 
@@ -279,7 +282,7 @@ def fit_many(
     list with one entry (an S × P array, ``"grid"`` or N) per data set.
     """
     law = get_law(law)
-    lossspec = make_loss(loss, delta, space, reduction)
+    lossspec = make_loss(loss, delta, space, reduction, penalty)
     if not datasets:
         raise InputError("fit_many: no data sets")
     prepared, all_starts = [], []

@@ -125,7 +125,8 @@ def block_bootstrap(result: FitResult, groups: Any, n_boot: int = 200, *, seed: 
     keys, inv = np.unique(groups, return_inverse=True)
     if keys.size < 2:
         raise InputError("block bootstrap: need at least 2 groups (runs) to resample")
-    counts = np.random.default_rng(seed).multinomial(keys.size, np.full(keys.size, 1.0 / keys.size), size=n_boot)
+    # the row bootstrap's stream (bootstrap_counts): with one row per group the draws are the row bootstrap's
+    counts = np.random.default_rng([seed, 0]).multinomial(keys.size, np.full(keys.size, 1.0 / keys.size), size=n_boot)
     w_b = counts[:, inv] * result.weights[None, :]
     theta, conv = _refit(result, None, w_b, n_starts, options)
     return Draws(law=result.law, space=result.loss.space, theta=theta, method="block", converged=conv,

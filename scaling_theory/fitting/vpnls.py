@@ -12,8 +12,11 @@ exponents e: Chinchilla ``E + A N^(−α) + B D^(−β)`` (c = E, A, B; e = α, 
 * **robust or log-space losses** by iteratively re-weighted least squares: the weights are
   ``ρ'(r)/r`` of the loss (Huber: min(1, δ/|r|); the asymmetric loss multiplies over-estimates by
   its penalty; absolute error: 1/|r|), and log residuals ``log ŷ − log y`` are linearised around the
-  current fit (Gauss–Newton in c: design φ/ŷ, target 1 − r). The best iterate by the exact
-  objective is kept, so the inner solve never increases the objective.
+  current fit (Gauss–Newton in c: design φ/ŷ, target Xc/ŷ − r). The best iterate by the exact
+  objective is kept, so the inner solve never increases the objective. It converges linearly: on
+  the 81-run IsoFLOP study the objective is within 2e-5 (relative) of the inner optimum after the
+  grid stage's 12 iterations and within 1e-12 after 120 (tested against SciPy); 12 are enough to
+  rank the exponents, and the refinement below makes the final fit exact.
 
 The K best grid *local minima* then start a local refinement of all parameters on the exact
 objective (the batched L-BFGS of :mod:`optimize`, which starts with the scales already optimal and
