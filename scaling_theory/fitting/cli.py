@@ -1,8 +1,10 @@
 """``scaling-theory fit FILE --law LAW --x NAME=COLUMN ... --y COLUMN``: fit a scaling law to a table.
 
 Thin: parses, calls :mod:`scaling_theory.fitting`, prints a table (or ``--json``). ``--json``
-prints ``{"law", "params", "intervals" (with --bootstrap), "loss", "n_points", "n_starts"}``; with
-``--group-by`` a list of such objects, each with a leading ``"group"``.
+prints ``{"law", "params", "intervals" (with --bootstrap or --interval), "loss", "n_points", "n_starts"}``
+(plus ``"method"`` and ``"interval"`` when they are not the defaults, and ``"allocation"`` with
+``--compute``); with ``--group-by`` a list of such objects, each with a leading ``"group"``.
+``--method approach2`` prints ``{"method", "a", "b", "G_N", "G_D", "budgets", "N_opt", "D_opt"}``.
 """
 
 from __future__ import annotations
@@ -26,11 +28,30 @@ def register(subparsers: Any) -> None:
     p.add_argument("--x", action="append", default=[], metavar="NAME=COLUMN",
                    help="map a law variable to a column (repeat; e.g. --x N=params --x D=tokens)")
     p.add_argument("--y", required=True, metavar="COLUMN", help="the column to fit (e.g. loss)")
-    p.add_argument("--loss", choices=("huber", "mse", "mae"), default="huber")
+    p.add_argument("--method", choices=("multistart", "vpnls", "approach2"), default="multistart",
+                   help="multistart L-BFGS (default); vpnls: variable projection (chinchilla, offset_power_law, "
+                   "power_law); approach2: IsoFLOP parabolas (chinchilla columns N, D)")
+    p.add_argument("--loss", choices=("huber", "mse", "mae", "asymmetric"), default="huber")
     p.add_argument("--delta", type=float, default=1e-3, help="Huber delta (default 1e-3)")
+    p.add_argument("--penalty", type=float, default=10.0,
+                   help="asymmetric loss: factor on over-estimates (default 10, as OLMo-core suggests)")
+    p.add_argument("--weights", metavar="COL", default=None, help="column of non-negative row weights")
     p.add_argument("--space", choices=("log", "linear"), default="log", help="residuals log y or y (default log)")
     p.add_argument("--starts", default="grid", help="'grid' (the law's default grid) or a number of random starts")
     p.add_argument("--bootstrap", type=int, default=0, metavar="B", help="bootstrap replicates for intervals")
+    p.add_argument("--interval", choices=("row", "residual", "block", "t", "bayes"), default=None,
+                   help="interval method (default row when --bootstrap is given; B = 200 otherwise)")
+    p.add_argument("--runs", metavar="COL", default=None, help="--interval block: the column naming each row's run")
+    p.add_argument("--samples", type=int, default=1000, help="--interval bayes: posterior draws per chain")
+    p.add_argument("--warmup", type=int, default=500, help="--interval bayes: warm-up steps")
+    p.add_argument("--chains", type=int, default=1, help="--interval bayes: chains")
+    p.add_argument("--likelihood", choices=("student_t", "normal"), default="student_t",
+                   help="--interval bayes: noise model (default Student-t, df 4)")
+    p.add_argument("--df", type=float, default=4.0, help="--interval bayes: Student-t degrees of freedom")
+    p.add_argument("--compute", type=float, action="append", default=[], metavar="C",
+                   help="chinchilla / approach2: compute-optimal N*, D* at budget C in FLOPs (repeat)")
+    p.add_argument("--budget", metavar="COL", default=None,
+                   help="approach2: column of each run's compute budget (default 6·N·D to 3 digits)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--group-by", action="append", default=[], metavar="COL", help="fit each group separately")
@@ -55,38 +76,61 @@ def _fit(args: argparse.Namespace) -> int:
     from scaling_theory.fitting.data import load_curve, parse_x_specs
     from scaling_theory.fitting.fit import fit, fit_many, make_loss
     from scaling_theory.fitting.laws import get_law
-    from scaling_theory.fitting.uncertainty import bootstrap_many
     from scaling_theory.tables import format_table
 
     law = get_law(args.law)
-    loss = make_loss(args.loss, args.delta, args.space)
+    if not args.penalty > 0:
+        raise InputError(f"--penalty must be positive, got {args.penalty}")
+    loss = make_loss(args.loss, args.delta, args.space, penalty=args.penalty)
     starts = _parse_starts(args.starts)
     if args.bootstrap and args.bootstrap < 2:
         raise InputError(f"--bootstrap must be at least 2 replicates, got {args.bootstrap}")
     if not 0 < args.level < 1:
         raise InputError(f"--level must be in (0, 1), got {args.level}")
+    interval = args.interval or ("row" if args.bootstrap else None)
+    if interval == "block" and not args.runs:
+        raise InputError("--interval block needs --runs COL (the run of each row)")
+    if args.compute and (law.name != "chinchilla" or any(not c > 0 for c in args.compute)):
+        raise InputError("--compute needs --law chinchilla and positive budgets")
     x_columns = parse_x_specs(args.x, law)
-    groups = load_curve(args.file, law, x_columns, args.y, space=args.space, group_by=args.group_by)
-    names = [_group_name(args.file, g) for g, _, _ in groups]
-    if len(groups) == 1:  # one data set: the data stay shared by all starts
-        fits = [fit(law, groups[0][1], groups[0][2], loss=loss, starts=starts, seed=args.seed, name=names[0])]
+    if args.method == "approach2":
+        return _approach2(args, law, x_columns)
+    extra = [args.runs] if args.runs else []
+    groups = load_curve(args.file, law, x_columns, args.y, space=args.space, group_by=args.group_by,
+                        weights=args.weights, extra=extra)
+    names = [_group_name(args.file, g[0]) for g in groups]
+    info = [g[3] if len(g) > 3 else {"w": None} for g in groups]
+    data = [(g[1], g[2]) if i["w"] is None else (g[1], g[2], i["w"]) for g, i in zip(groups, info)]
+    if args.method == "vpnls":
+        from scaling_theory.fitting.vpnls import vpnls_many
+
+        fits = vpnls_many(law, data, loss=loss, names=names)
+    elif len(groups) == 1:  # one data set: the data stay shared by all starts
+        fits = [fit(law, data[0][0], data[0][1], loss=loss, weights=info[0]["w"], starts=starts, seed=args.seed,
+                    name=names[0])]
     else:
-        fits = fit_many(law, [(x, y) for _, x, y in groups], loss=loss, starts=starts, seed=args.seed, names=names)
-    draws = bootstrap_many(fits, args.bootstrap, seed=args.seed) if args.bootstrap else [None] * len(fits)
+        fits = fit_many(law, data, loss=loss, starts=starts, seed=args.seed, names=names)
+    draws = _intervals(args, interval, fits, info)
     records = []
-    for (group, _, _), f, d in zip(groups, fits, draws):
+    for (group, *_), f, d in zip(groups, fits, draws):
         rec: dict[str, Any] = {"group": group} if args.group_by else {}
+        if args.method != "multistart":
+            rec["method"] = args.method
         for key, value in f.summary().items():  # law, params, [intervals,] loss, n_points, n_starts
             rec[key] = value
             if key == "params" and d is not None:
                 rec["intervals"] = d.intervals(args.level)
+                if interval != "row":
+                    rec["interval"] = interval
+        if args.compute:
+            rec["allocation"] = _allocation(f.params, d, args.compute, args.level)
         records.append((rec, f, d))
     if args.json:
         out = [r for r, _, _ in records]
         print_json(out if args.group_by else out[0])
         return 0
     for rec, f, d in records:
-        head = f"law {law.name}: {law.formula}"
+        head = f"law {law.name}: {law.formula}" + (f"  [method {args.method}]" if args.method != "multistart" else "")
         if args.group_by:
             head = f"[{', '.join(f'{k}={v}' for k, v in rec['group'].items())}] " + head
         print(head)
@@ -101,12 +145,96 @@ def _fit(args: argparse.Namespace) -> int:
             rows.append(row)
         print(format_table(rows, digits=6))
         diag = f.diagnostics()
-        print(f"objective {f.objective:.6g} ({loss.kind}{f' delta={loss.delta:g}' if loss.kind == 'huber' else ''}, "
-              f"{loss.space} residuals, summed) on {f.n_points} points; best start: {diag['best_status']}; "
-              f"{diag['n_at_best']}/{f.n_starts} starts reached it, {diag['n_converged']} converged")
+        kind = f"{loss.kind}{f' delta={loss.delta:g}' if loss.kind in ('huber', 'asymmetric') else ''}"
+        kind += f" penalty={loss.penalty:g}" if loss.kind == "asymmetric" else ""
+        print(f"objective {f.objective:.6g} ({kind}, {loss.space} residuals, summed"
+              f"{', weighted by ' + args.weights if args.weights else ''}) on {f.n_points} points; "
+              f"best start: {diag['best_status']}; {diag['n_at_best']}/{f.n_starts} starts reached it, "
+              f"{diag['n_converged']} converged")
         if d is not None:
-            print(f"bootstrap: {d.n_draws} replicates, {d.converged.mean():.0%} converged")
+            print(f"{interval} intervals: {d.n_draws} draws, {d.converged.mean():.0%} converged")
+        if args.compute:
+            print(format_table(rec["allocation"], digits=4))
         print()
+    return 0
+
+
+def _intervals(args: argparse.Namespace, interval: str | None, fits: list, info: list) -> list:
+    """Draws for each fit by the chosen interval method (None without one)."""
+    if interval is None:
+        return [None] * len(fits)
+    B = args.bootstrap or 200
+    if interval == "row":
+        from scaling_theory.fitting.uncertainty import bootstrap_many
+
+        return bootstrap_many(fits, B, seed=args.seed)
+    from scaling_theory.fitting import intervals as iv
+
+    if interval == "residual":
+        return [iv.residual_bootstrap(f, B, seed=args.seed) for f in fits]
+    if interval == "block":
+        return [iv.block_bootstrap(f, i[args.runs], B, seed=args.seed) for f, i in zip(fits, info)]
+    if interval == "t":
+        return [iv.t_draws(f, 4000, seed=args.seed) for f in fits]
+    from scaling_theory.fitting.bayes import posterior
+
+    return [posterior(f, num_warmup=args.warmup, num_samples=args.samples, num_chains=args.chains, seed=args.seed,
+                      likelihood=args.likelihood, df=args.df) for f in fits]
+
+
+def _allocation(params: dict, draws: Any, budgets: list[float], level: float) -> list[dict[str, Any]]:
+    """N*, D*, L*, D*/N* at each budget, with ``level`` intervals of N* and D* from the draws."""
+    import numpy as np
+
+    from scaling_theory.fitting.allocation import compute_optimal
+
+    opt = compute_optimal(params, np.asarray(budgets))
+    rows = []
+    q = [(1 - level) / 2, (1 + level) / 2]
+    band = compute_optimal(draws.params, np.asarray(budgets)[:, None]) if draws is not None else None
+    for j, c in enumerate(budgets):
+        row = {"C": c, "N*": float(opt["N"][j]), "D*": float(opt["D"][j]), "loss*": float(opt["loss"][j]),
+               "D*/N*": float(opt["tokens_per_param"][j])}
+        if band is not None:
+            row["N* lo"], row["N* hi"] = (float(v) for v in np.quantile(band["N"][j], q))
+            row["D* lo"], row["D* hi"] = (float(v) for v in np.quantile(band["D"][j], q))
+        rows.append(row)
+    return rows
+
+
+def _approach2(args: argparse.Namespace, law: Any, x_columns: dict[str, str]) -> int:
+    """``--method approach2``: IsoFLOP parabolas per budget on columns N, D (and --budget)."""
+    import numpy as np
+
+    from scaling_theory.cli import print_json
+    from scaling_theory.fitting.approach2 import approach2
+    from scaling_theory.fitting.data import load_curve
+    from scaling_theory.tables import format_table
+
+    if law.name != "chinchilla":
+        raise InputError("--method approach2 needs --law chinchilla (columns --x N=... --x D=...)")
+    if args.group_by:
+        raise InputError("--method approach2 does not take --group-by")
+    extra = [args.budget] if args.budget else []
+    (_, x, y, *rest), = load_curve(args.file, law, x_columns, args.y, space="linear", extra=extra)
+    if args.budget:
+        C = np.asarray(rest[0][args.budget], np.float64)
+    else:
+        c = 6.0 * x["N"] * x["D"]
+        C = np.asarray([float(f"{v:.3g}") for v in c])
+    res = approach2(x["N"], C, y)
+    rec = {**res.summary(), "budgets": res.budgets.tolist(), "N_opt": res.n_opt.tolist(), "D_opt": res.d_opt.tolist()}
+    if args.compute:
+        rec["allocation"] = [{"C": c, "N*": float(res.n_star(c)), "D*": float(res.d_star(c))} for c in args.compute]
+    if args.json:
+        print_json(rec)
+        return 0
+    print(f"Approach 2 (IsoFLOP parabolas): N* = {rec['G_N']:.4g} C^{res.a:.4f}, D* = {rec['G_D']:.4g} C^{res.b:.4f} "
+          f"from {res.budgets.size} budgets" + (f"; skipped {list(res.skipped)}" if res.skipped else ""))
+    print(format_table([{"C": c, "N*": n, "D*": d, "loss at N*": l_}
+                        for c, n, d, l_ in zip(res.budgets, res.n_opt, res.d_opt, res.loss_opt)], digits=4))
+    if args.compute:
+        print(format_table(rec["allocation"], digits=4))
     return 0
 
 

@@ -75,28 +75,42 @@ def load_curve(
     *,
     space: str = "log",
     group_by: Sequence[str] = (),
-) -> list[tuple[dict[str, Any], dict[str, np.ndarray], np.ndarray]]:
+    weights: str | None = None,
+    extra: Sequence[str] = (),
+) -> list[tuple]:
     """``[(group, x, y), …]`` from a curve table: x by law variable name, y; validated per column.
 
     Columns the law takes a logarithm of (named laws: every x; y with log residuals) must be > 0.
+    With ``weights`` (a column of non-negative row weights) or ``extra`` (columns passed through
+    as they are, e.g. the run of each row), each entry is ``(group, x, y, info)`` with
+    ``info["w"]`` (ones without ``weights``) and ``info[column]`` for each extra column.
     """
     group_by = list(group_by)
+    extra = [c for c in extra if c]
     df = io.read_table(path)
-    columns = list(dict.fromkeys(list(x_columns.values()) + [y_column]))
-    io.require_columns(df, columns + group_by)
+    columns = list(dict.fromkeys(list(x_columns.values()) + [y_column] + ([weights] if weights else [])))
+    io.require_columns(df, columns + group_by + extra)
     io.check_groups(df, group_by)
     for c in columns:
         df[c] = parse_suffixed(df[c])
     positive = {x_columns[n] for n in law.positive_x}
     if space == "log":
         positive.add(y_column)
-    values = {c: io.numeric_column(df, c, positive=c in positive) for c in columns}
+    values = {c: io.numeric_column(df, c, positive=c in positive, minimum=0.0 if c == weights and c not in positive else None)
+              for c in columns}
     table = pd.DataFrame(values)
-    for g in group_by:
-        table[g] = df[g].to_numpy()
+    for g in dict.fromkeys(group_by + extra):
+        if g not in table:
+            table[g] = df[g].to_numpy()
     table.attrs.update(df.attrs)
     out = []
     for group, sub in io.split_groups(table, group_by):
         x = {name: sub[col].to_numpy(np.float64) for name, col in x_columns.items()}
-        out.append((group, x, sub[y_column].to_numpy(np.float64)))
+        y = sub[y_column].to_numpy(np.float64)
+        if weights or extra:
+            info = {"w": sub[weights].to_numpy(np.float64) if weights else np.ones_like(y)}
+            info.update({c: sub[c].to_numpy() for c in extra})
+            out.append((group, x, y, info))
+        else:
+            out.append((group, x, y))
     return out

@@ -51,6 +51,8 @@ class FitResult:
     x: dict[str, np.ndarray]
     y: np.ndarray
     weights: np.ndarray
+    method: str = "multistart"  # or "vpnls" (starts = refined grid minima)
+    grid_best: float | None = None  # vpnls: the best projected objective on the exponent grid
 
     @property
     def n_starts(self) -> int:
@@ -179,11 +181,12 @@ def validate(law: Law, x: Mapping[str, Any], y: Any, weights: Any, loss: Loss, w
     return xs, y, w
 
 
-def make_loss(loss: str | Loss = "huber", delta: float = 1e-3, space: str = "log", reduction: str = "sum") -> Loss:
+def make_loss(loss: str | Loss = "huber", delta: float = 1e-3, space: str = "log", reduction: str = "sum",
+              penalty: float = 10.0) -> Loss:
     """A validated :class:`Loss` from its parts (or pass one through)."""
     if isinstance(loss, Loss):
         return loss.validated()
-    return Loss(loss, delta, space, reduction).validated()
+    return Loss(loss, delta, space, reduction, penalty).validated()
 
 
 def resolve_starts(law: Law, x: Mapping[str, np.ndarray], y: np.ndarray, starts: Starts, seed: int) -> np.ndarray:
@@ -241,12 +244,14 @@ def fit(
     seed: int = 0,
     options: LBFGSOptions = LBFGSOptions(),
     name: str = "",
+    penalty: float = 10.0,
 ) -> FitResult:
     """Best fit of ``law`` to (x, y) over all starts: argmin_θ Σ_i w_i ρ(r_i(θ)) (see :mod:`objectives`).
 
-    ``name`` (e.g. the file) prefixes input errors."""
+    ``name`` (e.g. the file) prefixes input errors; ``penalty`` weighs over-estimates of the
+    ``asymmetric`` loss."""
     law = get_law(law)
-    lossspec = make_loss(loss, delta, space, reduction)
+    lossspec = make_loss(loss, delta, space, reduction, penalty)
     xs, y, w = validate(law, x, y, weights, lossspec, name)
     s = resolve_starts(law, xs, y, starts, seed)
     xp, yp, wp = pad_rows(xs, y, w, bucket(y.size))
@@ -268,14 +273,16 @@ def fit_many(
     seed: int = 0,
     options: LBFGSOptions = LBFGSOptions(),
     names: Sequence[str] | None = None,
+    penalty: float = 10.0,
 ) -> list[FitResult]:
     """Fit each ``(x, y[, weights])`` data set separately, all in one compiled call.
 
     Data sets are padded to a common length with zero-weight rows, so every (data set, start) pair
-    is one row of the batch. ``names`` label data sets in error messages.
+    is one row of the batch. ``names`` label data sets in error messages. ``starts`` may also be a
+    list with one entry (an S × P array, ``"grid"`` or N) per data set.
     """
     law = get_law(law)
-    lossspec = make_loss(loss, delta, space, reduction)
+    lossspec = make_loss(loss, delta, space, reduction, penalty)
     if not datasets:
         raise InputError("fit_many: no data sets")
     prepared, all_starts = [], []
@@ -284,7 +291,8 @@ def fit_many(
         where = names[j] if names is not None else f"data set {j}"
         xs, yv, w = validate(law, x, y, rest[0] if rest else None, lossspec, where)
         prepared.append((xs, yv, w))
-        all_starts.append(resolve_starts(law, xs, yv, starts, seed))
+        own = starts[j] if isinstance(starts, (list, tuple)) else starts  # per-data-set starts
+        all_starts.append(resolve_starts(law, xs, yv, own, seed))
     n_max = bucket(max(p[1].size for p in prepared))
     rows_x = {n: [] for n in law.xs}
     rows_y, rows_w, bounds = [], [], []

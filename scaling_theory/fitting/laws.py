@@ -63,6 +63,7 @@ class Law:
     log_predict_fn: Callable[[Array, Mapping[str, Array]], Array] | None = None
     predict_fn: Callable[[Array, Mapping[str, Array]], Array] | None = None
     positive_x: tuple[str, ...] = field(default=())
+    constants: Mapping[str, float] = field(default_factory=dict)  # fixed values (e.g. a pinned asymptote)
 
     @property
     def n_params(self) -> int:
@@ -337,6 +338,55 @@ MONKEYS = Law(
     log_predict_fn=lambda t, lk: t[0] * jnp.exp(t[1] * lk["k"]),
     positive_x=("k",),
 )
+
+# ----------------------------------------------------- pinned asymptote L∞ + A·C^(−α), L∞ fixed
+
+
+def pinned_power_law(l_inf: float, x: str = "C") -> Law:
+    """``ŷ = L∞ + A·x^(−α)`` with the asymptote L∞ fixed (e.g. an irreducible loss measured
+    elsewhere), fitted in (log A, α). Two curves fitted with the same L∞ compare by an effective
+    speed-up (:func:`scaling_theory.fitting.speedup.effective_speedup`).
+
+    Args:
+      l_inf: the pinned asymptote (≥ 0; the data must lie above it where log residuals are used).
+      x: the name of the x variable (default ``C``, compute).
+    Returns:
+      A :class:`Law` named ``pinned_power_law`` with ``constants["l_inf"] = l_inf``.
+    """
+    l_inf = float(l_inf)
+    if not (np.isfinite(l_inf) and l_inf >= 0):
+        raise InputError(f"pinned_power_law: the asymptote must be a finite number >= 0, got {l_inf}")
+    log_l = np.log(l_inf) if l_inf > 0 else -np.inf
+    slopes = np.array([0.05, 0.1, 0.2, 0.4, 0.8, 1.6])
+
+    def starts(xd, y):
+        lx, y = np.log(np.asarray(xd[x], float)), np.asarray(y, float)
+        keep = y > l_inf
+        if not keep.any():
+            raise InputError(f"pinned_power_law: every y is at or below the pinned asymptote {l_inf:g}")
+        loga = _loglog_intercepts(lx[keep], np.log(y[keep] - l_inf), -slopes)
+        return np.stack([loga, slopes], axis=1)
+
+    def bounds(xd, y):
+        lo, hi = _box(starts(xd, y), 2.0)
+        lo[1], hi[1] = 0.0, 2.5
+        return lo, hi
+
+    return Law(
+        name="pinned_power_law",
+        params=("A", "alpha"),
+        xs=(x,),
+        coords=("log_A", "alpha"),
+        formula=f"y = {l_inf:g} + A * {x}^(-alpha)",
+        to_params=lambda t: {"A": jnp.exp(t[..., 0]), "alpha": t[..., 1]},
+        from_params=lambda p: jnp.stack([jnp.log(p["A"]), p["alpha"]], axis=-1),
+        starts_fn=starts,
+        bounds_fn=bounds,
+        log_predict_fn=lambda t, lx: logaddexp2(jnp.asarray(log_l, jnp.float64) + 0.0 * lx[x], t[0] - t[1] * lx[x]),
+        positive_x=(x,),
+        constants={"l_inf": l_inf},
+    )
+
 
 LAWS: dict[str, Law] = {law.name: law for law in (POWER_LAW, OFFSET_POWER_LAW, CHINCHILLA, EXP_POWER_LAW, MONKEYS)}
 

@@ -6,7 +6,10 @@ in linear space, ``r_i = ŷ_i − y_i``. Per-point losses ρ:
 * ``huber``: ρ(r) = r²/2 for |r| ≤ δ, δ(|r| − δ/2) otherwise (Huber 1964; δ = 1e-3 in Hoffmann et
   al. 2022);
 * ``mse``: ρ(r) = r²;
-* ``mae``: ρ(r) = |r|.
+* ``mae``: ρ(r) = |r|;
+* ``asymmetric``: Huber's ρ_δ(r) multiplied by ``penalty`` where the law over-estimates (r > 0),
+  as in OLMo-core's Chinchilla fitter (``overestimate_penalty``; 10 there for fitting the lower
+  envelope of the achievable loss, 1 gives Huber).
 
 The objective is ``Σ_i w_i ρ(r_i)`` (``reduction="sum"``, the default) or ``Σ w_i ρ(r_i) / Σ w_i``
 (``"mean"``). Summing matters: with δ = 1e-3 every Huber term is O(δ·|r|), so a mean makes the
@@ -23,18 +26,20 @@ import jax.numpy as jnp
 from scaling_theory.errors import InputError
 from scaling_theory.fitting.laws import Law
 
-LOSSES = ("huber", "mse", "mae")
+LOSSES = ("huber", "mse", "mae", "asymmetric")
 SPACES = ("log", "linear")
 REDUCTIONS = ("sum", "mean")
 
 
 class Loss(NamedTuple):
-    """What to minimise: per-point ``kind`` (with Huber ``delta``) in residual ``space``, ``reduction``."""
+    """What to minimise: per-point ``kind`` (with Huber ``delta``) in residual ``space``, ``reduction``;
+    ``penalty`` multiplies the over-estimates (r > 0) of the ``asymmetric`` loss."""
 
     kind: str = "huber"
     delta: float = 1e-3
     space: str = "log"
     reduction: str = "sum"
+    penalty: float = 10.0
 
     def validated(self) -> "Loss":
         if self.kind not in LOSSES:
@@ -43,9 +48,11 @@ class Loss(NamedTuple):
             raise InputError(f"space must be one of {', '.join(SPACES)}, got {self.space!r}")
         if self.reduction not in REDUCTIONS:
             raise InputError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {self.reduction!r}")
-        if self.kind == "huber" and not (float(self.delta) > 0 and jnp.isfinite(self.delta)):
+        if self.kind in ("huber", "asymmetric") and not (float(self.delta) > 0 and jnp.isfinite(self.delta)):
             raise InputError(f"delta must be a positive number, got {self.delta}")
-        return Loss(self.kind, float(self.delta), self.space, self.reduction)
+        if self.kind == "asymmetric" and not (float(self.penalty) > 0 and jnp.isfinite(self.penalty)):
+            raise InputError(f"penalty must be a positive number, got {self.penalty}")
+        return Loss(self.kind, float(self.delta), self.space, self.reduction, float(self.penalty))
 
 
 def huber(r: Any, delta: float) -> Any:
@@ -54,12 +61,14 @@ def huber(r: Any, delta: float) -> Any:
     return jnp.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
 
 
-def rho(r: Any, kind: Any, delta: Any) -> Any:
+def rho(r: Any, kind: Any, delta: Any, penalty: Any = 1.0) -> Any:
     """The per-point loss of residuals ``r``; ``kind`` is a name or its index in :data:`LOSSES`
     (a traced index selects elementwise, so one compiled objective serves every loss)."""
     if isinstance(kind, str):
         kind = LOSSES.index(kind)
-    return jnp.where(kind == 0, huber(r, delta), jnp.where(kind == 1, r * r, jnp.abs(r)))
+    h = huber(r, delta)
+    return jnp.where(kind == 0, h, jnp.where(kind == 1, r * r, jnp.where(
+        kind == 2, jnp.abs(r), jnp.where(r > 0, penalty, 1.0) * h)))
 
 
 def residuals(law: Law, theta: Any, data: Mapping[str, Any], space: str) -> Any:
@@ -80,6 +89,7 @@ def runtime(loss: Loss) -> dict[str, Any]:
         "kind": jnp.asarray(LOSSES.index(loss.kind), jnp.int32),
         "delta": jnp.asarray(loss.delta, jnp.float64),
         "mean": jnp.asarray(loss.reduction == "mean", jnp.float64),
+        "penalty": jnp.asarray(loss.penalty, jnp.float64),
     }
 
 
@@ -87,7 +97,7 @@ def _value(law: Law, space: str, theta: Any, data: Mapping[str, Any]) -> Any:
     r = residuals(law, theta, data, space)
     w = data["w"]
     ok = jnp.isfinite(r)
-    total = jnp.sum(w * rho(jnp.where(ok, r, 0.0), data["kind"], data["delta"]))  # zero-weight rows add 0
+    total = jnp.sum(w * rho(jnp.where(ok, r, 0.0), data["kind"], data["delta"], data["penalty"]))  # zero-weight rows add 0
     total = total / jnp.where(data["mean"] > 0, jnp.sum(w), 1.0)
     bad = jnp.any((w > 0) & ~ok)
     return jnp.where(bad, jnp.inf, total)

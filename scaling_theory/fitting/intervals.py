@@ -1,0 +1,211 @@
+"""More intervals for a fit: residual bootstrap, block bootstrap over runs, Student-t (lack-of-fit).
+
+Beside the row bootstrap (:func:`uncertainty.bootstrap`) and the NumPyro posterior (:mod:`bayes`):
+
+* **residual bootstrap** (Efron & Tibshirani 1993, §9.5; Davison & Hinkley 1997, Alg. 6.1): keep
+  the design, replace y by ŷ·e^{r*} (log residuals) or ŷ + r* (linear), r* drawn with replacement
+  from the centred residuals inflated by sqrt(n/(n − p)), and refit. It assumes exchangeable
+  residuals (homoscedastic on the loss scale) and suits designed studies (IsoFLOP grids) where the
+  x values are fixed, not sampled. Prediction intervals add a further residual draw.
+* **block bootstrap over runs** (Künsch 1989; Davison & Hinkley 1997, §8.2): resample whole groups
+  (e.g. the checkpoints of one training run) with replacement, so the correlation of residuals
+  within a run is kept. Row weights are the group counts.
+* **Student-t intervals** (Seber & Wild 1989, §5.1): the fit linearised at θ̂, J = ∂r/∂θ,
+  s² = Σ w r² / (n − p) (the lack of fit of the law counts as noise), Cov θ̂ = s² (JᵀWJ)⁻¹ and
+  θ̂_j ± t_{n−p} se_j in the law's coordinates (mapped to the parameters, which are monotone in
+  them). A prediction at x₀ gets ẑ₀ ± t_{n−p} s sqrt(1 + g₀ᵀ(JᵀWJ)⁻¹g₀) in the residual space.
+  Exact for a linear model with Gaussian errors (a power law fitted by least squares in log–log).
+
+All three return :class:`~scaling_theory.fitting.uncertainty.Draws` (the t intervals also in closed
+form by :func:`t_intervals` and :func:`t_prediction_interval`), so ``intervals`` and
+``predict_interval`` work for every method.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy import stats
+
+from scaling_theory.errors import InputError
+from scaling_theory.fitting.fit import FitResult, bucket, pad_rows, params_of
+from scaling_theory.fitting.objectives import objective, residuals, runtime
+from scaling_theory.fitting.optimize import CONVERGED, LBFGSOptions, minimize_batched
+from scaling_theory.fitting.uncertainty import BOOTSTRAP_OPTIONS, Draws, distinct_optima
+from scaling_theory.numerics import check, x64
+
+INTERVALS = ("row", "residual", "block", "t", "bayes")
+
+
+def _check_boot(n_boot: int) -> None:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
+        raise InputError(f"bootstrap: the number of replicates must be an integer >= 2, got {n_boot}")
+
+
+def scaled_residuals(result: FitResult) -> np.ndarray:
+    """Residuals of the used rows, centred and inflated by sqrt(n/(n − p)) (in the loss's space)."""
+    used = result.weights > 0
+    r = result.residuals()[used]
+    r = r - np.mean(r)
+    return r * np.sqrt(r.size / max(r.size - result.law.n_params, 1))
+
+
+@x64
+def _refit(result: FitResult, y_b: np.ndarray | None, w_b: np.ndarray | None, n_starts: int,
+           options: LBFGSOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Refit B replicates (new y or new weights, B × n) in one batched call; best of n_starts each."""
+    law, loss = result.law, result.loss
+    B = (y_b if y_b is not None else w_b).shape[0]
+    n = bucket(result.y.size)
+    xp, yp, wp = pad_rows(result.x, result.y, result.weights, n)
+    pad = n - result.y.size
+    s0 = distinct_optima(result, n_starts)
+    s0 = np.concatenate([s0, np.repeat(s0[:1], n_starts - s0.shape[0], axis=0)])
+    K = n_starts
+    shared = {"x": law.prepare_x(xp), **runtime(loss)}
+    batched = {}
+    if y_b is not None:
+        batched["y"] = np.repeat(np.concatenate([y_b, np.broadcast_to(yp[-pad:] if pad else yp[:0], (B, pad))], 1), K, 0)
+    else:
+        shared["y"] = jnp.asarray(yp)
+    if w_b is not None:
+        batched["w"] = np.repeat(np.concatenate([w_b, np.zeros((B, pad))], 1), K, 0)
+    else:
+        shared["w"] = jnp.asarray(wp)
+    out = minimize_batched(objective(law, loss), np.tile(s0, (B, 1)), shared, batched, options=options)
+    f = out.f.reshape(B, K)
+    best = np.argmin(np.where(np.isfinite(f), f, np.inf), axis=1)
+    pick = np.arange(B) * K + best
+    return out.x[pick], np.isin(out.status[pick], CONVERGED)
+
+
+def residual_bootstrap(result: FitResult, n_boot: int = 200, *, seed: int = 0, n_starts: int = 4,
+                       options: LBFGSOptions = BOOTSTRAP_OPTIONS) -> Draws:
+    """Residual-bootstrap draws (``n_boot`` replicates) of a fit; see the module docstring.
+
+    Args:
+      result: the fit (its residual space decides multiplicative or additive resampling).
+      n_boot: replicates; seed: host RNG seed (``np.random.default_rng(seed)``).
+      n_starts: each replicate starts from the fit's best and next-best distinct optima.
+    Returns:
+      :class:`Draws` with ``method = "residual"``; prediction noise is drawn from the same residuals.
+    """
+    _check_boot(n_boot)
+    used = result.weights > 0
+    pool = scaled_residuals(result)
+    rng = np.random.default_rng(seed)
+    yhat = result.predict(result.x)
+    eps = np.zeros((n_boot, result.y.size))
+    eps[:, used] = rng.choice(pool, size=(n_boot, int(used.sum())))
+    y_b = yhat * np.exp(eps) if result.loss.space == "log" else yhat + eps
+    y_b = np.where(used, y_b, result.y)
+    theta, conv = _refit(result, y_b, None, n_starts, options)
+    return Draws(law=result.law, space=result.loss.space, theta=theta, method="residual", converged=conv,
+                 residual_pool=pool)
+
+
+def block_bootstrap(result: FitResult, groups: Any, n_boot: int = 200, *, seed: int = 0, n_starts: int = 4,
+                    options: LBFGSOptions = BOOTSTRAP_OPTIONS) -> Draws:
+    """Block-bootstrap draws: whole groups (runs) resampled with replacement, row weights = counts.
+
+    Args:
+      result: the fit.
+      groups: one label per row of the fit's data (e.g. the run of each checkpoint); ≥ 2 groups.
+      n_boot, seed, n_starts, options: as for :func:`residual_bootstrap`.
+    Returns:
+      :class:`Draws` with ``method = "block"``.
+    """
+    _check_boot(n_boot)
+    groups = np.asarray(groups).reshape(-1)
+    if groups.size != result.y.size:
+        raise InputError(f"block bootstrap: {groups.size} group labels for {result.y.size} rows")
+    keys, inv = np.unique(groups, return_inverse=True)
+    if keys.size < 2:
+        raise InputError("block bootstrap: need at least 2 groups (runs) to resample")
+    # the row bootstrap's stream (bootstrap_counts): with one row per group the draws are the row bootstrap's
+    counts = np.random.default_rng([seed, 0]).multinomial(keys.size, np.full(keys.size, 1.0 / keys.size), size=n_boot)
+    w_b = counts[:, inv] * result.weights[None, :]
+    theta, conv = _refit(result, None, w_b, n_starts, options)
+    return Draws(law=result.law, space=result.loss.space, theta=theta, method="block", converged=conv,
+                 residual_pool=scaled_residuals(result))
+
+
+# ------------------------------------------------------------------------- Student-t intervals
+
+
+@x64
+def linearisation(result: FitResult) -> dict[str, Any]:
+    """J = ∂r/∂θ at the fit (used rows), s², (JᵀWJ)⁻¹ and the degrees of freedom n − p."""
+    law = result.law
+    used = result.weights > 0
+    data = {"x": law.prepare_x({k: v[used] for k, v in result.x.items()}), "y": jnp.asarray(result.y[used])}
+    w = result.weights[used]
+    r = np.asarray(residuals(law, jnp.asarray(result.theta), data, result.loss.space))
+    J = np.asarray(jax.jacfwd(lambda t: residuals(law, t, data, result.loss.space))(jnp.asarray(result.theta)))
+    dof = int(used.sum()) - law.n_params
+    if dof < 1:
+        raise InputError(f"t intervals: need more points than parameters ({int(used.sum())} <= {law.n_params})")
+    s2 = float(np.sum(w * r * r) / dof)
+    info = J.T @ (w[:, None] * J)
+    cov_unit = np.linalg.pinv(info)
+    return {"J": J, "s2": s2, "cov_unit": cov_unit, "cov": s2 * cov_unit, "dof": dof}
+
+
+def t_intervals(result: FitResult, level: float = 0.95) -> dict[str, list[float]]:
+    """Student-t ``level`` intervals of each parameter (θ̂_j ± t_{n−p} se_j in coordinates, mapped)."""
+    check(0 < level < 1, f"level must be in (0, 1), got {level}")
+    lin = linearisation(result)
+    se = np.sqrt(np.maximum(np.diag(lin["cov"]), 0.0))
+    q = stats.t.ppf((1 + level) / 2, lin["dof"])
+    lo = params_of(result.law, result.theta - q * se)
+    hi = params_of(result.law, result.theta + q * se)
+    return {k: sorted([float(lo[k]), float(hi[k])]) for k in result.law.params}
+
+
+@x64
+def t_prediction_interval(result: FitResult, x: Mapping[str, Any], level: float = 0.95,
+                          kind: str = "prediction") -> dict[str, np.ndarray]:
+    """Student-t band of a new observation (``prediction``) or of the curve (``curve``) at raw x.
+
+    ẑ₀ ± t_{n−p} s sqrt(δ + g₀ᵀ(JᵀWJ)⁻¹g₀), δ = 1 for a new observation, 0 for the curve; z is
+    log ŷ for log residuals (the band is then exp of it) and ŷ otherwise.
+    """
+    check(0 < level < 1, f"level must be in (0, 1), got {level}")
+    if kind not in ("curve", "prediction"):
+        raise InputError(f"kind must be 'curve' or 'prediction', got {kind!r}")
+    law = result.law
+    lin = linearisation(result)
+    xp = law.prepare_x(x)
+    log_space = result.loss.space == "log"
+    zfun = (lambda t: law.log_yhat(t, xp)) if log_space else (lambda t: law.yhat(t, xp))
+    theta = jnp.asarray(result.theta)
+    z0 = np.asarray(zfun(theta))
+    g0 = np.asarray(jax.jacfwd(zfun)(theta))
+    var = lin["s2"] * ((1.0 if kind == "prediction" else 0.0) + np.einsum("mi,ij,mj->m", g0, lin["cov_unit"], g0))
+    q = stats.t.ppf((1 + level) / 2, lin["dof"])
+    lo, hi = z0 - q * np.sqrt(var), z0 + q * np.sqrt(var)
+    f = np.exp if log_space else (lambda v: v)
+    return {"median": f(z0), "lo": f(lo), "hi": f(hi)}
+
+
+@x64
+def t_draws(result: FitResult, n_draws: int = 2000, *, seed: int = 0) -> Draws:
+    """Draws from the linearised Student-t distribution of θ̂ (multivariate t, n − p degrees of
+    freedom, scale matrix Cov θ̂) with Student-t noise of scale s: the t intervals as :class:`Draws`
+    (``method = "t"``; percentile intervals of a coordinate equal :func:`t_intervals`)."""
+    lin = linearisation(result)
+    rng = np.random.default_rng(seed)
+    P = result.law.n_params
+    chol = np.linalg.cholesky(lin["cov"] + 1e-300 * np.eye(P)) if np.all(np.linalg.eigvalsh(lin["cov"]) > 0) else None
+    if chol is None:
+        vals, vecs = np.linalg.eigh(lin["cov"])
+        chol = vecs * np.sqrt(np.maximum(vals, 0.0))
+    z = rng.standard_normal((n_draws, P))
+    scale = np.sqrt(lin["dof"] / rng.chisquare(lin["dof"], size=(n_draws, 1)))
+    theta = result.theta[None, :] + (z @ chol.T) * scale
+    return Draws(law=result.law, space=result.loss.space, theta=theta, method="t",
+                 converged=np.ones(n_draws, bool), noise_scale=np.full(n_draws, np.sqrt(lin["s2"])),
+                 noise_df=float(lin["dof"]))
