@@ -46,7 +46,7 @@ class AttemptCost:
 
     def samples_within(self, budget):
         """Largest integer m with cost(m) ≤ budget (0 if none)."""
-        return np.maximum(np.floor((np.asarray(budget, np.float64) - self.shared) / self.per_sample + 1e-9), 0.0)
+        return np.maximum(np.floor((np.asarray(budget, np.float64) - self.shared) / self.per_sample + 1e-12), 0.0)
 
 
 def matmul_params(shape: dict) -> float:

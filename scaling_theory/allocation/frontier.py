@@ -121,7 +121,7 @@ def frontier(
         c = np.asarray(cost_per_attempt, np.float64)
         check(np.all(np.isfinite(c[live])) and np.all(c[live] > 0), "cost per attempt must be finite and > 0")
         mean_c = np.sum(np.where(live, c, 0.0), axis=1) / live.sum(axis=1)
-        samples = np.floor(b[None, :] / mean_c[:, None] + 1e-9)
+        samples = np.floor(b[None, :] / mean_c[:, None] + 1e-12)
     fit = mle.fit(n, k, mask)
     al, be = np.asarray(fit.alpha)[:, None, None], np.asarray(fit.beta)[:, None, None]
     m = np.maximum(samples, 1.0)[:, :, None]  # (J, C, 1)

@@ -92,6 +92,7 @@ def _log_binom(m, y):
     return gammaln(m + 1.0) - gammaln(y + 1.0) - gammaln(m - y + 1.0)
 
 
+@x64
 def beta_preposterior_variance(a, b, N: float, M: int):
     """``V(m) = E_y[Var((1−θ)^N | a + y, b + m − y)]`` for m = 0..M, θ ~ Beta(a, b), y ~ BetaBinomial(m, a, b).
 
@@ -111,6 +112,7 @@ def beta_preposterior_variance(a, b, N: float, M: int):
     return jnp.maximum(ef2 - second, 0.0)
 
 
+@x64
 def grid_preposterior_variance(theta, log_post, N: float, M: int):
     """Grid version of :func:`beta_preposterior_variance`: weights w_ij, f_j = (1 − θ_j)^N, likelihood
     ``L_j(y | m) = C(m, y) θ_j^y (1 − θ_j)^{m−y}``; ``V(m) = Σ_j w f² − Σ_y (Σ_j w L f)² / Σ_j w L``."""
