@@ -141,3 +141,18 @@ def test_grid_posterior_rejects_bad_input():
         grid_posterior(np.array([0.1, 1.5]), np.zeros((1, 1, 2)))
     with pytest.raises(InputError):
         grid_posterior(np.array([0.1, 0.5]), np.full((1, 1, 2), -np.inf))
+
+
+def test_fused_beta_coverage_kernel_equals_the_table_path():
+    rng = np.random.default_rng(11)
+    a = rng.uniform(0.1, 2.0, (3, 50))
+    b = rng.uniform(1.0, 60.0, (3, 50))
+    k = (rng.random((3, 50)) < 0.3).astype(float)
+    cost = rng.uniform(0.5, 2.0, (3, 50))
+    cap = rng.integers(3, 40, (3, 50)).astype(float)
+    post = beta_posterior(a, b)
+    budgets = [0, 5, 50, 400]
+    t = G.gain_table(post, "coverage", max_extra=64, pilot_k=k, cap=cap)
+    ref = P.lagrangian(t, budgets, cost).extra
+    fused = P.lagrangian_beta_coverage(post, budgets, pilot_k=k, cost=cost, cap=cap, max_extra=64, chunk=2)
+    np.testing.assert_array_equal(fused, ref)

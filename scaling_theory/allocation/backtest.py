@@ -12,7 +12,7 @@ problems of ``1(k₀ > 0) + 1(k₀ = 0)·(that chance)``. Sequential policies dr
 attempts (:func:`heldout_first_success`). The *compute multiplier* of a policy at budget b̄ (mean extra
 attempts per problem) is u*/b̄ where uniform spending of u* extra attempts per problem reaches the same
 realised coverage (interpolated in log u); its interval comes from a bootstrap over problems and the pilot
-repeats.
+repeats (sequential: per-problem chances averaged over random orders of the held-out attempts).
 """
 
 from __future__ import annotations
@@ -233,14 +233,13 @@ def backtest(
         if p == "sequential":
             T = np.stack([heldout_first_success(n_f, kk_f, pilot, k_f, seed=seed + 1000 + s)
                           for s in range(int(sequential_draws))])
-            # groups may differ in live problems (so in totals): one call per budget and distinct total
-            solved = np.zeros((int(sequential_draws), R * G, b.size))
-            for j in range(b.size):
-                res = _sequential_group_totals(post, totals[:, j], T, k_f, mask_f, cap_f, rounds)
-                solved[:, :, j] = res
-            realised[p] = solved.mean(axis=0).reshape(R, G, b.size)
+            c = np.zeros((R * G, b.size, K))
+            for j in range(b.size):  # one budget column at a time bounds the memory of the per-round tables
+                res = sequential(post, totals[:, j:j + 1], T, pilot_k=k_f, mask=mask_f, cap=cap_f, rounds=rounds)
+                c[:, j] = res.solved_problems[:, :, 0].mean(axis=0)  # per-problem chance over the draws
+            contrib[p] = c
+            realised[p] = (c.sum(-1) / mask_f.sum(-1)[:, None]).reshape(R, G, b.size)
             expected[p] = np.full((R, G, b.size), np.nan)
-            contrib[p] = None
             continue
         if p == "uniform":
             alloc = policies.uniform(table, totals, cap=cap_f)
@@ -271,12 +270,8 @@ def backtest(
     for p in policies_:
         point = _invert(ucurve.mean(0), grid, realised[p].mean(0)) / np.where(b > 0, b, np.nan)
         mult[p] = point
-        if contrib[p] is None:  # sequential: no per-problem exact contributions; interval over repeats only
-            ub = np.moveaxis(u_boot, -1, 1)  # (R, T, G, U)
-            pb = np.broadcast_to(realised[p][:, None], (R, ub.shape[1], G, b.size))
-        else:
-            pb = np.einsum("rgbk,gtk->rtgb", contrib[p].reshape(R, G, b.size, K), Wn)
-            ub = np.moveaxis(u_boot, -1, 1)
+        pb = np.einsum("rgbk,gtk->rtgb", contrib[p].reshape(R, G, b.size, K), Wn)
+        ub = np.moveaxis(u_boot, -1, 1)
         m_b = _invert(ub, grid, pb) / np.where(b > 0, b, np.nan)
         m_b = m_b.reshape(-1, G, b.size)
         with np.errstate(invalid="ignore"):
@@ -284,18 +279,3 @@ def backtest(
             hi[p] = np.nanquantile(m_b, 1 - alpha, axis=0)
     groups = list(groups) if groups is not None else [{} if G == 1 else {"group": g} for g in range(G)]
     return AllocationBacktest(b, pilot, tuple(policies_), realised, expected, mult, lo, hi, grid, ucurve, groups)
-
-
-def _sequential_group_totals(post, totals_RG, T, k_f, mask_f, cap_f, rounds):
-    """Sequential policy with a different total budget per group row: one budget column per call, rows batched."""
-    from scaling_theory.allocation.posteriors import BetaPosterior
-
-    S = T.shape[0]
-    out = np.zeros((S, totals_RG.size))
-    # group rows share the code path; budgets differ per row, so run rows with equal totals together
-    for tot in np.unique(totals_RG):
-        rows = np.flatnonzero(totals_RG == tot)
-        sub = BetaPosterior(post.a[rows], post.b[rows])
-        res = sequential(sub, [tot], T[:, rows], pilot_k=k_f[rows], mask=mask_f[rows], cap=cap_f[rows], rounds=rounds)
-        out[:, rows] = res.solved[:, :, 0]
-    return out

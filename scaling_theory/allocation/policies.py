@@ -34,7 +34,7 @@ from scaling_theory.numerics import check, x64
 from scaling_theory.allocation.gains import GainTable, values
 
 POLICIES = ("greedy", "uniform", "binned", "lagrangian", "sequential")
-BISECTION_STEPS = 80
+BISECTION_STEPS = 56
 DEFAULT_BINS = 5
 
 
@@ -52,57 +52,58 @@ class Allocation:
 # ----------------------------------------------------------------------------- traceable cores
 
 
-def _count_at_least(log_r, t):
-    """Per row of ``log_r`` (K, M, non-increasing), the number of entries ≥ t (K,), by a vectorised binary search."""
-    K, M = log_r.shape
-    lo = jnp.zeros(K, jnp.int32)  # entries [0, lo) are ≥ t
-    hi = jnp.full(K, M, jnp.int32)  # entries [hi, M) are < t
-    steps = int(np.ceil(np.log2(M + 1))) + 1
+def _count_between(log_r, t, lo, hi):
+    """Per row of ``log_r`` (K, M, non-increasing), the number of entries ≥ t, known to lie in [lo, hi] (K,):
+    a vectorised binary search that runs only as long as the widest bracket (brackets shrink with the bisection)."""
+    M = log_r.shape[1]
 
-    def body(_, s):
+    def cond(s):
+        return jnp.any(s[0] < s[1])
+
+    def body(s):
         lo, hi = s
         mid = (lo + hi) // 2
         val = jnp.take_along_axis(log_r, jnp.minimum(mid, M - 1)[:, None], axis=1)[:, 0]
-        ge = (val >= t) & (mid < hi)
-        return jnp.where(ge, mid + 1, lo), jnp.where(ge, hi, jnp.where(mid < hi, mid, hi))
+        active = lo < hi
+        ge = val >= t
+        return jnp.where(active & ge, mid + 1, lo), jnp.where(active & ~ge, mid, hi)
 
-    lo, hi = jax.lax.fori_loop(0, steps, body, (lo, hi))
+    lo, _ = jax.lax.while_loop(cond, body, (lo, hi))
     return lo
 
 
 def _lagrangian_one(log_r, cost, budget):
     """Greedy-equivalent allocation of one group at one budget by bisection on log λ (see module doc).
 
-    ``log_r`` (K, M): log(gain/cost), −inf for zero gains; ``cost`` (K,) > 0 (padding: any, with −inf rows).
+    ``log_r`` (K, M): log(gain/cost), non-increasing along M, −inf for zero gains; ``cost`` (K,) > 0. The
+    per-problem counts at the two ends of the λ bracket bound the count at its midpoint, so each step's binary
+    searches only scan the remaining bracket.
     """
+    K, M = log_r.shape
     finite = jnp.isfinite(log_r)
     top = jnp.max(jnp.where(finite, log_r, -jnp.inf))
     bottom = jnp.min(jnp.where(finite, log_r, jnp.inf))
     any_gain = jnp.isfinite(top)
     hi0 = jnp.where(any_gain, top + 1.0, 0.0)  # spend(hi) = 0 ≤ budget
     lo0 = jnp.where(any_gain, bottom - 1.0, -1.0)  # every positive unit counted
-
-    def spend(t):
-        c = _count_at_least(log_r, t)
-        return c, jnp.sum(c * cost)
-
-    c_all, s_all = spend(lo0)
+    c_hi0 = jnp.zeros(K, jnp.int32)
+    c_lo0 = jnp.sum(finite, axis=1).astype(jnp.int32)
+    s_all = jnp.sum(c_lo0 * cost)
 
     def body(_, s):
-        lo, hi = s
+        lo, hi, c_lo, c_hi = s
         mid = 0.5 * (lo + hi)
-        _, sm = spend(mid)
-        fits = sm <= budget
-        return jnp.where(fits, lo, mid), jnp.where(fits, mid, hi)
+        c_mid = _count_between(log_r, mid, c_hi, c_lo)
+        fits = jnp.sum(c_mid * cost) <= budget
+        return (jnp.where(fits, lo, mid), jnp.where(fits, mid, hi),
+                jnp.where(fits, c_lo, c_mid), jnp.where(fits, c_mid, c_hi))
 
-    lo, hi = jax.lax.fori_loop(0, BISECTION_STEPS, body, (lo0, hi0))
-    c_hi, s_hi = spend(hi)
-    c_lo, _ = spend(lo)
+    _, _, c_lo, c_hi = jax.lax.fori_loop(0, BISECTION_STEPS, body, (lo0, hi0, c_lo0, c_hi0))
+    s_hi = jnp.sum(c_hi * cost)
     extra = c_lo - c_hi  # units tied at the final λ
     cum = jnp.cumsum(extra * cost)
     take = jnp.where(cum <= budget - s_hi, extra, 0)
-    out = c_hi + take
-    return jnp.where(s_all <= budget, c_all, out)
+    return jnp.where(s_all <= budget, c_lo0, c_hi + take)
 
 
 @functools.partial(jax.jit, static_argnames=())
@@ -247,13 +248,60 @@ def binned(table: GainTable, budgets, cost=None, *, score=None, bins: int = DEFA
 
 
 def auto_max_extra(budgets, cost, mask, positive, cap=None, limit: int = 4096) -> int:
-    """A table length M for the budgets: a power of two ≥ 4 × the largest budget spread over the problems that
+    """A table length M for the budgets: a power of two ≥ 2 × the largest budget spread over the problems that
     can gain (``positive``), at least 16, at most ``limit`` and the largest cap."""
     b = float(np.max(budgets)) if np.size(budgets) else 0.0
     c = np.broadcast_to(np.asarray(1.0 if cost is None else cost, np.float64), mask.shape)
     cmin = float(np.min(c[mask > 0]))
     npos = max(1, int(np.min(np.sum((positive > 0) & (mask > 0), axis=-1))))
-    need = 4.0 * b / (cmin * npos) + 16
+    need = 2.0 * b / (cmin * npos) + 16
     if cap is not None:
         need = min(need, float(np.max(np.where(mask > 0, cap, 0))) + 1)
     return int(2 ** int(np.ceil(np.log2(max(16.0, min(need, limit))))))
+
+
+# ------------------------------------------------------------- fused Beta-coverage fast path
+
+
+@functools.partial(jax.jit, static_argnames=("M", "chunk"))
+def _beta_coverage_kernel(a, b, gainful, cost, cap, budgets, M: int, chunk: int):
+    """Gain table and Lagrangian fused per group (``lax.map`` over groups in chunks): the (K, M) table of one
+    chunk lives only inside the compiled program."""
+    from scaling_theory.allocation.gains import beta_survival_log
+
+    j = jnp.arange(M, dtype=jnp.float64)
+
+    def one(args):
+        a_, b_, ok_, c_, cap_, bud_ = args
+        log_s = beta_survival_log(a_, b_, M)[:, :-1]
+        log_r = log_s + jnp.log(a_)[:, None] - jnp.log(a_[:, None] + b_[:, None] + j) - jnp.log(c_)[:, None]
+        log_r = jnp.where(ok_[:, None] & (j[None, :] + 1 <= cap_[:, None]), log_r, -jnp.inf)
+        return jax.vmap(_lagrangian_one, in_axes=(None, None, 0))(log_r, c_, bud_)
+
+    return jax.lax.map(one, (a, b, gainful, cost, cap, budgets), batch_size=chunk)
+
+
+@x64
+def lagrangian_beta_coverage(post, budgets, *, pilot_k=None, mask=None, cost=None, cap=None,
+                             max_extra: int | None = None, chunk: int = 8) -> np.ndarray:
+    """The Lagrangian coverage allocation for Beta posteriors in one compiled call, without a host-side table.
+
+    Equal to ``lagrangian(gain_table(post, "coverage", ...), budgets, cost)`` (tested); memory O(chunk·K·M).
+
+    Args:
+      post: :class:`BetaPosterior` (G, K); budgets (B,) or (G, B); pilot_k, mask, cost, cap as in ``gain_table``.
+      max_extra: table length M (default :func:`auto_max_extra`); chunk: groups per step of the compiled map.
+    Returns:
+      extra attempts (G, B, K), int64.
+    """
+    G, K = post.shape
+    mask = np.ones((G, K)) if mask is None else np.asarray(mask, np.float64)
+    k = np.zeros((G, K)) if pilot_k is None else np.broadcast_to(np.asarray(pilot_k, np.float64), (G, K))
+    cap_ = np.full((G, K), np.inf) if cap is None else np.broadcast_to(np.asarray(cap, np.float64), (G, K))
+    dummy = GainTable(np.zeros((G, K, 1)), np.zeros((G, K)), mask, "coverage")
+    cost_, b = _prepare(dummy, cost, budgets)
+    gainful = (k == 0) & (mask > 0)
+    M = int(max_extra or auto_max_extra(b, cost_, mask, gainful, cap=cap_ if cap is not None else None))
+    out = _beta_coverage_kernel(jnp.asarray(post.a), jnp.asarray(post.b), jnp.asarray(gainful), jnp.asarray(cost_),
+                                jnp.asarray(cap_), jnp.asarray(b), M, int(chunk))
+    return np.asarray(out, np.int64) * (mask[:, None, :] > 0)

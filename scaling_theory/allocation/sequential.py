@@ -29,12 +29,14 @@ DEFAULT_ROUNDS = 4
 
 @dataclass(frozen=True)
 class SequentialResult:
-    """Per draw (S), group (G) and budget (B): ``solved`` fraction, ``spend``; ``used`` (S, G, B, K) attempts."""
+    """Per draw (S), group (G) and budget (B): ``solved`` fraction, ``spend``; ``used`` and ``solved_problems``
+    (S, G, B, K): attempts used and whether each problem ended solved (pilot included)."""
 
     budgets: np.ndarray
     solved: np.ndarray
     spend: np.ndarray
     used: np.ndarray
+    solved_problems: np.ndarray
 
     @property
     def value(self) -> np.ndarray:
@@ -77,7 +79,7 @@ def sequential(
 
     Args:
       post: posteriors (G, K) after the pilot.
-      budgets: total extra spend per group (B,), in cost units.
+      budgets: total extra spend per group, (B,) or (G, B), in cost units.
       first_success: T (S, G, K) — extra attempts until the first success (inf: never within the cap).
       pilot_k: pilot successes (problems with k > 0 are already solved); mask: real problems; cost: per attempt.
       cap: most extra attempts per problem; rounds: R ≥ 1; max_extra: table length per round (auto by default).
@@ -95,16 +97,18 @@ def sequential(
     cost = np.where(mask > 0, cost, 1.0)
     solved0 = np.zeros((G, K), bool) if pilot_k is None else np.broadcast_to(np.asarray(pilot_k) > 0, (G, K))
     cap = np.full((G, K), np.inf) if cap is None else np.broadcast_to(np.asarray(cap, np.float64), (G, K))
-    b = np.atleast_1d(np.asarray(budgets, np.float64))
+    b = np.asarray(budgets, np.float64)
+    b = np.broadcast_to(np.atleast_1d(b), (G, np.atleast_1d(b).shape[-1])) if b.ndim <= 1 else b
+    check(b.shape[0] == G, f"budgets must be (B,) or (G={G}, B), got shape {b.shape}")
     check(np.all(np.isfinite(b) & (b >= 0)), "budget must be finite and ≥ 0")
-    B = b.size
+    B = b.shape[1]
     # batch = (draw, group, budget) flattened into the group axis of the gain tables
     rep = lambda x: np.broadcast_to(x[None, :, None], (S, G, B, K)).reshape(S * G * B, K)  # noqa: E731
     mask_f, cost_f, cap_f = rep(mask), rep(cost), rep(cap)
     T_f = np.broadcast_to(T[:, :, None, :], (S, G, B, K)).reshape(-1, K)
     solved = rep(solved0).copy()
     used = np.zeros_like(T_f)
-    remaining = np.broadcast_to(b[None, None, :], (S, G, B)).reshape(-1).copy()
+    remaining = np.broadcast_to(b[None], (S, G, B)).reshape(-1).copy()
     if isinstance(post, BetaPosterior):
         base_post = BetaPosterior(rep(post.a), rep(post.b))
     else:
@@ -125,4 +129,5 @@ def sequential(
         remaining = np.maximum(remaining - np.sum(att * cost_f, axis=-1), 0.0)
     frac = np.sum(solved * mask_f, axis=-1) / np.sum(mask_f, axis=-1)
     spend = np.sum(used * cost_f, axis=-1)
-    return SequentialResult(b, frac.reshape(S, G, B), spend.reshape(S, G, B), used.reshape(S, G, B, K))
+    return SequentialResult(b, frac.reshape(S, G, B), spend.reshape(S, G, B), used.reshape(S, G, B, K),
+                            (solved & (mask_f > 0)).reshape(S, G, B, K))
