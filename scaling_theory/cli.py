@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from scaling_theory import __version__
 from scaling_theory.errors import InputError
 
-AREAS = ("passk", "judge", "saturation", "fitting", "testbed", "report")
+AREAS = ("passk", "judge", "saturation", "fitting", "testbed", "allocation", "report")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,7 +13,7 @@ EXPERIMENTS = reproduce.discover()
 
 
 def test_experiment_names_follow_the_area_convention():
-    areas = ("passk", "judge", "saturation", "fitting", "testbed")
+    areas = ("passk", "judge", "saturation", "fitting", "testbed", "allocation")
     for name, exp in EXPERIMENTS.items():
         assert name.split("_")[0] in areas, name
         assert exp.title, f"{exp.path} needs a docstring naming the paper and figure"

@@ -1,0 +1,54 @@
+"""Compute-optimal test-time compute from logs: where the next sample, and the next FLOP, should go.
+
+Across problems (spec difficulty_and_allocation.md §4): per-problem posteriors (``posteriors``: Beta from the
+pilot counts via ``passk.mle``, or any grid posterior ``(theta_J, log_post_GxKxJ)``), marginal-gain tables for
+coverage / pass / estimation objectives (``gains``), policies (``policies``: uniform, Snell et al.'s binned rule,
+greedy, Lagrangian; ``sequential``: rounds with stopping), and exact back-tests on logs (``backtest``).
+Across models (§5): cost models (``costs``: dense 2·params·tokens, Kinetics' memory-aware eFLOPs, Pythia shapes)
+and the coverage-vs-compute frontier with bootstrap intervals (``frontier``). docs/allocation.md has the tour.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "BetaPosterior": "posteriors",
+    "GridPosterior": "posteriors",
+    "beta_posterior": "posteriors",
+    "grid_posterior": "posteriors",
+    "beta_posteriors": "posteriors",
+    "discretise_beta": "posteriors",
+    "GainTable": "gains",
+    "gain_table": "gains",
+    "values": "gains",
+    "Allocation": "policies",
+    "uniform": "policies",
+    "greedy": "policies",
+    "lagrangian": "policies",
+    "binned": "policies",
+    "posterior_first_success": "sequential",
+    "AllocationBacktest": "backtest",
+    "allocate": "api",
+    "allocate_grid": "api",
+    "Frontier": "frontier",
+    "dense_flops": "costs",
+    "kinetics_eflops": "costs",
+    "pythia_shapes": "costs",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scaling_theory.allocation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"scaling_theory.allocation.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

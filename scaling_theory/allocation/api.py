@@ -1,0 +1,169 @@
+"""One call from counts (or a grid posterior) to allocations: what ``scaling-theory allocate`` runs.
+
+:func:`allocate` takes pilot counts (G, K) — the logged counts themselves, or a pilot of n₀ attempts
+sub-sampled from them (back-test mode, scored exactly on the held-out attempts) — fits the Beta posteriors
+(``passk.mle``), builds the gain table of the objective and runs the policy for every group and budget.
+:func:`allocate_grid` does the same from any per-problem grid posterior ``(theta_J, log_post_GxKxJ)`` (e.g.
+``passk.mixing.posterior_grid``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from scaling_theory.errors import InputError
+from scaling_theory.numerics import check
+from scaling_theory.allocation import policies as P
+from scaling_theory.allocation.gains import gain_table, values, estimate_sd
+from scaling_theory.allocation.posteriors import Posterior, beta_posteriors, grid_posterior
+from scaling_theory.allocation.sequential import DEFAULT_ROUNDS, posterior_first_success, sequential
+
+SEQUENTIAL_DRAWS = 64
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Allocations of one policy: ``extra`` (G, B, K) (sequential: mean attempts used, float), expected coverage
+    (G, B) of the policy and of uniform spending, the pilot counts and, in back-test mode, realised coverage
+    per policy {policy: (G, B)}; ``posterior_sd`` (G, B) for the estimate objective."""
+
+    policy: str
+    objective: str
+    budgets: np.ndarray
+    extra: np.ndarray
+    expected_coverage: np.ndarray
+    uniform_expected_coverage: np.ndarray
+    pilot_n: np.ndarray
+    pilot_k: np.ndarray
+    realised: dict | None = None
+    posterior_sd: np.ndarray | None = None
+
+
+def _run_policy(policy, table, budgets, cost, post, cap, pilot_k, mask, rounds, seed, heldout_T=None):
+    if policy == "uniform":
+        return P.uniform(table, budgets, cost, cap=cap).extra
+    if policy == "greedy":
+        return P.greedy(table, budgets, cost).extra
+    if policy == "lagrangian":
+        return P.lagrangian(table, budgets, cost).extra
+    if policy == "binned":
+        return P.binned(table, budgets, cost, score=post.mean()).extra
+    raise InputError(f"policy must be one of {', '.join(P.POLICIES)}; got {policy!r}")
+
+
+def _plan(post: Posterior, pilot_n, pilot_k, mask, budgets, policy, objective, cost, cap, target_n, rounds, seed,
+          heldout_T=None) -> Plan:
+    if policy not in P.POLICIES:
+        raise InputError(f"policy must be one of {', '.join(P.POLICIES)}; got {policy!r}")
+    b = np.atleast_1d(np.asarray(budgets, np.float64))
+    check(b.size >= 1 and np.all(np.isfinite(b)) and np.all(b >= 0), f"--budget must be ≥ 0, got {b[~(np.isfinite(b) & (b >= 0))][:1] if b.size else 'nothing'}")
+    unsolved = (np.asarray(pilot_k) == 0) & (mask > 0)
+    M = P.auto_max_extra(b, cost, mask, unsolved if objective == "coverage" else mask, cap=cap)
+    cov_table = gain_table(post, "coverage", max_extra=M, pilot_k=pilot_k, mask=mask, cap=cap)
+    if objective == "coverage":
+        table = cov_table
+    else:
+        Me = min(M, 256)
+        table = gain_table(post, "estimate", max_extra=Me, pilot_k=pilot_k, mask=mask, cap=cap, target_n=target_n)
+    uni = P.uniform(cov_table, b, cost, cap=cap)
+    sd = None
+    if policy == "sequential":
+        if objective != "coverage":
+            raise InputError("the sequential policy stops at the first success: it needs --objective coverage")
+        T = heldout_T if heldout_T is not None else posterior_first_success(post, SEQUENTIAL_DRAWS, seed)
+        res = sequential(post, b, T, pilot_k=pilot_k, mask=mask, cost=cost, cap=cap, rounds=rounds)
+        extra = res.used.mean(axis=0)
+        expected = res.value
+    else:
+        extra = _run_policy(policy, table, b, cost, post, cap, pilot_k, mask, rounds, seed)
+        expected = values(cov_table, extra)
+        if objective == "estimate":
+            sd = estimate_sd(table, values(table, np.minimum(extra, table.max_extra)))
+    return Plan(policy, objective, b, extra, expected, uni.value, np.asarray(pilot_n), np.asarray(pilot_k), None, sd)
+
+
+def allocate(
+    n,
+    k,
+    budgets: Sequence[float],
+    *,
+    mask=None,
+    policy: str = "greedy",
+    objective: str = "coverage",
+    cost=None,
+    pilot: int | None = None,
+    seed: int = 0,
+    target_n: float | None = None,
+    rounds: int = DEFAULT_ROUNDS,
+) -> Plan:
+    """Allocate ``budgets`` (total extra spend per group, cost units) over the problems of every group.
+
+    Args:
+      n, k: logged counts (G, K); ``mask`` marks real problems; ``cost`` per attempt (G, K) (default 1).
+      policy: ``greedy | uniform | binned | lagrangian | sequential``; objective: ``coverage | estimate``.
+      pilot: None — the logged counts are the pilot; n₀ — a pilot of n₀ attempts per problem is sub-sampled
+        (seeded, without replacement), the rest held out and every policy's realised coverage is scored exactly.
+      target_n: N of pass@N for the estimate objective (default: the median logged n).
+    Returns:
+      :class:`Plan`.
+    """
+    from scaling_theory.allocation import backtest as bt
+
+    k = np.atleast_2d(np.asarray(k, np.float64))
+    n = np.broadcast_to(np.asarray(n, np.float64), k.shape) if np.ndim(n) < 2 else np.asarray(n, np.float64)
+    mask = np.ones(k.shape) if mask is None else np.asarray(mask, np.float64)
+    live = mask > 0
+    if cost is not None:
+        c = np.broadcast_to(np.asarray(cost, np.float64), k.shape)
+        if not (np.all(np.isfinite(c[live])) and np.all(c[live] > 0)):
+            bad = c[live][~(np.isfinite(c[live]) & (c[live] > 0))][0]
+            raise InputError(f"cost per attempt must be finite and > 0, got {bad:g}")
+    if target_n is None:
+        target_n = float(np.median(n[live]))
+    if pilot is None:
+        post, _ = beta_posteriors(n, k, mask)
+        return _plan(post, n, k, mask, budgets, policy, objective, cost, None, target_n, rounds, seed)
+    pilot = int(pilot)
+    nmin = float(np.min(n[live]))
+    if pilot < 1 or pilot >= nmin:
+        raise InputError(f"--pilot must be at least 1 and smaller than every logged n (smallest n = {nmin:g}), got {pilot}")
+    k0 = np.where(live, bt.pilot_subsample(np.where(live, n, 1), np.where(live, k, 0), pilot, 1, seed)[0], 0.0)
+    n0 = np.full(k.shape, float(pilot))
+    post, _ = beta_posteriors(n0, k0, mask)
+    cap = np.where(live, n - pilot, 0.0)
+    T = np.stack([bt.heldout_first_success(n, k, pilot, k0, seed=seed + 1 + s) for s in range(SEQUENTIAL_DRAWS // 2)])
+    realised = {}
+    for p in P.POLICIES:
+        if objective != "coverage" and p == "sequential":
+            continue
+        pl = _plan(post, n0, k0, mask, budgets, p, objective, cost, cap, target_n, rounds, seed,
+                   heldout_T=T if p == "sequential" else None)
+        if p == "sequential":
+            realised[p] = pl.expected_coverage  # simulated on the held-out attempts
+        else:
+            c = bt.realised_contributions(n[:, None], k[:, None], pilot, k0[:, None], np.minimum(pl.extra, cap[:, None]))
+            realised[p] = np.sum(c * mask[:, None], -1) / mask.sum(-1)[:, None]
+        if p == policy:
+            chosen = pl
+    return Plan(**{**chosen.__dict__, "realised": realised})
+
+
+def allocate_grid(theta_J, log_post_GxKxJ, budgets, *, pilot_k, mask=None, policy: str = "greedy",
+                  objective: str = "coverage", cost=None, target_n: float | None = None, rounds: int = DEFAULT_ROUNDS,
+                  seed: int = 0) -> Plan:
+    """:func:`allocate` from a per-problem grid posterior (e.g. ``passk.mixing.posterior_grid(fit, n, k, mask)``).
+
+    Args:
+      theta_J: grid (J,); log_post_GxKxJ: log posterior weights per problem (normalised per problem).
+      pilot_k: pilot successes (G, K) (coverage: problems already solved gain nothing).
+      Others as in :func:`allocate`.
+    """
+    post = grid_posterior(theta_J, log_post_GxKxJ)
+    mask = np.ones(post.shape) if mask is None else np.asarray(mask, np.float64)
+    if objective == "estimate" and target_n is None:
+        raise InputError("the estimate objective needs target_n")
+    return _plan(post, np.full(post.shape, np.nan), np.broadcast_to(np.asarray(pilot_k, np.float64), post.shape),
+                 mask, budgets, policy, objective, cost, None, target_n, rounds, seed)
