@@ -86,20 +86,40 @@ def test_conditional_matches_literal_monte_carlo_grid(t, c, posterior):
 
 
 def test_conditional_tends_to_the_deterministic_equivalent_curve():
-    # α = d/n fixed, d large: the finite-d posterior concentrates on the DE (deviations O(1/√d) per
-    # dataset), so the conditional estimate over sampled inputs agrees with the exact DE curve within
-    # its standard error plus a small finite-d bias; at d = 10 the deviation is visibly larger.
+    # The DE replaces the posterior of the sampled training set by its n → ∞ limit at fixed α = d/n,
+    # without the noise in w̄ (a relative excess ≈ α in δ) and without the dataset fluctuations of
+    # XᵀX (relative O(√α) on the bias part). The conditional estimator has no trial noise (relative
+    # s.e. ≲ 2e-3 here), so it sees these directly: at the paper's ratios (σ/γ = 0.1, c = 10,
+    # t = 10) with α = 1e-2 the finite-d curve is several % off the exact DE curve, and as d, n grow
+    # with α → 5e-4 it comes within 1% at every k (measured ≲ 0.45%, consistent with α + √α·4% ≈ 1e-3).
     devs = {}
-    for d in (10, 160):
-        judge = BLRJudge(d, 4 * d, 0.1, 0.3, teacher_scale=4.0, c=1.0)
-        T = float(judge.temperature(1.0))
+    for d, n in ((10, 1_000), (20, 20_000)):
+        judge = BLRJudge(d, n, 1e-4, 1e-3, teacher_scale=4.0, c=10.0)
+        T = float(judge.temperature(10.0))
         cond = judge.simulate(KS, T, jax.random.key(5), n_test=1024, estimator="conditional")
         exact = judge.error(KS, T)
         devs[d] = np.abs(cond.delta - exact) / exact
-        if d == 160:
-            z = (cond.delta - exact) / cond.stderr
-            assert np.all(np.abs(z) < 4) or np.all(devs[d] < 5e-3), (z, devs[d])
-    assert np.max(devs[160]) < 1e-2
+    assert np.max(devs[10]) > 0.02, devs  # the check below can tell a finite-d curve from the DE
+    assert np.max(devs[20]) < 0.01, devs
+
+
+def test_conditional_k1_matches_the_closed_form_of_its_training_set():
+    # δ_x(1) = b(x)² + s(x)², so E_x δ(1) = Σλᵢ dwᵢ²/d + σ² + Σᵢⱼ Fᵢⱼ²λⱼ/d for the sampled training set
+    # (NumPy, from the posterior maps); at α = 0.25 this differs from the DE by ~25% (the noise term
+    # the DE omits), and the conditional estimator must follow the finite-d value, not the DE.
+    from scaling_theory.judge.simulation import _posterior
+    from scaling_theory.judge.rng import fast_key
+
+    judge = BLRJudge(40, 160, 0.1, 0.3, teacher_scale=4.0, c=1.0)
+    key = jax.random.key(8)
+    cond = judge.simulate(KS, 0.0, key, n_test=1024, estimator="conditional")
+    post = x64(_posterior)(judge.de, judge.c, jax.random.fold_in(fast_key(key), 0), "finite")
+    lam, dw, F = (np.asarray(post[k], dtype=np.float64) for k in ("sqrt_lam", "dw", "F"))
+    lam = lam**2
+    closed = float(np.sum(lam * dw**2) / 40 + 0.01 + np.sum(F**2 * lam[None, :]) / 40)
+    assert abs(cond.delta[0] - closed) < 4 * cond.stderr[0], (cond.delta[0], closed, cond.stderr[0])
+    de_k1 = judge.de.bias_variance + judge.de.mean_variance
+    assert abs(closed - de_k1) / de_k1 > 0.1  # the check above can tell the two apart
 
 
 # ------------------------------------------------------------------ determinism and devices

@@ -15,7 +15,7 @@ Estimators of δ(k) = E_x δ_x(k), both averaging over ``n_test`` sampled test i
   z ~ N(0, 1) (float32, as the paper samples), weight exp(−U²/(2t)), t = T/(2s²), error (U + ρ)²;
   the prefix sums Σw, Σw(U + ρ)² run in float32 over k (``lax.scan``), trial means and the sums over
   inputs in float64. The weights are taken relative to the largest weight any draw can have
-  (|z| ≤ 5.4 for these float32 draws), which is exact and overflow-free; a chunk of inputs whose
+  (|z| ≤ 5.5 for these float32 draws), which is exact and overflow-free; a chunk of inputs whose
   weights could underflow (small t with a distant reward target) switches, by ``lax.cond``, to the
   online softmax with a running maximum (two exps per draw instead of one). T = 0 keeps the prefix
   argmin of |U| (best-of-k).
