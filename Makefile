@@ -11,7 +11,7 @@ PROFILE ?= quick
 OUT    ?= figures
 ONLY   ?= all
 
-.PHONY: help install reproduce reproduce-paper test test-slow bench clean paper
+.PHONY: help install reproduce reproduce-paper test test-slow bench gpu-check clean paper
 
 help:
 	@echo "make reproduce   all paper figures, quick profile, CPU  -> $(OUT)/"
@@ -19,6 +19,7 @@ help:
 	@echo "make test-slow   the slow tests too"
 	@echo "make bench       side-by-side benchmarks (experiments/benchmarks)"
 	@echo "make paper       paper/tables from figures/MANIFEST.json, then paper/main.pdf (needs TeX)"
+	@echo "make gpu-check   on a GPU machine: CUDA extra, benchmarks, judge paper profile (docs/scaling.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +52,14 @@ test-slow: $(VENV)/.test
 
 bench: $(VENV)/.bench $(VENV)/.test
 	$(BIN)/python experiments/benchmarks/run_all.py
+
+# On a machine with an NVIDIA GPU (CUDA 12 driver): prints the devices, then every benchmark's times
+# (bench_testbed prints MFU) and the judge experiments at the paper profile with their times.
+gpu-check: $(VENV)/.core
+	$(PIPQ) -e ".[cuda,bench,test]"
+	$(BIN)/python -c "import jax; print('devices:', jax.devices()); assert jax.default_backend() == 'gpu', 'no GPU visible to JAX'"
+	$(BIN)/python experiments/benchmarks/run_all.py
+	$(BIN)/scaling-theory reproduce 'judge_*' --profile paper --out $(OUT)/gpu-check
 
 clean:
 	rm -rf $(VENV) .pytest_cache

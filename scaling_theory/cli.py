@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -55,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         "saturation, scaling-curve fitting and a transformer testbed.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    dist = parser.add_argument_group(
+        "multi-process runs (jax.distributed; auto-detected under SLURM / Open MPI with several tasks)")
+    dist.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0's coordinator (same for all processes)")
+    dist.add_argument("--num-processes", type=int, metavar="P", help="number of processes")
+    dist.add_argument("--process-id", type=int, metavar="I", help="this process's index in [0, P)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _register_reproduce(sub)
     _register_gallery(sub)
@@ -167,12 +173,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _join_processes(args)
         return int(args.func(args) or 0)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if _is_main():
+            print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `scaling-theory ... | head`
         return 0
+
+
+def _join_processes(args: argparse.Namespace) -> None:
+    """Join a multi-process run when asked (or under a cluster); then only process 0 prints."""
+    from scaling_theory import distributed
+
+    joined = distributed.initialize(args.coordinator, args.num_processes, args.process_id)
+    if not joined:
+        return
+    # native libraries (gloo) print connection notices on file descriptor 1: send those to stderr,
+    # keep Python's stdout for the results, and give the other processes no stdout at all
+    sys.stdout.flush()
+    results = os.dup(1)
+    os.dup2(2, 1)
+    if distributed.is_main_process():
+        sys.stdout = os.fdopen(results, "w", buffering=1)  # noqa: SIM115 - for the life of the process
+    else:
+        os.close(results)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+
+
+def _is_main() -> bool:
+    from scaling_theory.distributed import is_main_process
+
+    return is_main_process()
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from scaling_theory.distributed import is_main_process
 from scaling_theory.errors import InputError
 
 COUNTS_COLUMNS = ("problem", "n", "k")
@@ -387,8 +388,12 @@ def jsonable(v: Any) -> Any:
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and an atomic rename."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder and an atomic rename.
+
+    In a multi-process run only process 0 writes (the others return the path without writing)."""
     p = Path(path)
+    if not is_main_process():
+        return p
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:

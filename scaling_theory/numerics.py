@@ -6,6 +6,12 @@
   the same function can be called eagerly (validated) or inside ``jit`` (unchecked).
 * Batch axes are sharded over a 1-D mesh of all devices (:func:`batch_mesh`, :func:`shard_batch`),
   so the same code runs on one CPU or many GPUs.
+* Several processes (``jax.distributed``, ``scaling_theory/distributed.py``): :func:`batch_mesh`
+  spans the devices of this process by default, so batched code written for one process runs
+  unchanged (every process computes the whole batch on its own devices); code that splits a batch
+  across processes asks for :func:`global_mesh`, places host data with :func:`global_array` (every
+  process holds the same host array and contributes its own shards) and reads results back with
+  :func:`to_host`.
 """
 
 from __future__ import annotations
@@ -54,9 +60,23 @@ def check(condition: Any, message: str) -> None:
 
 
 def batch_mesh(devices: list | None = None) -> Mesh:
-    """A 1-D mesh over ``devices`` (default: all devices) with the axis name ``"batch"``."""
-    devs = np.asarray(devices if devices is not None else jax.devices())
+    """A 1-D mesh over ``devices`` (default: all devices of this process) with the axis name ``"batch"``.
+
+    With one process (the usual case) these are all devices. Under ``jax.distributed`` the default
+    stays process-local, so that code which reads its results with ``np.asarray`` keeps working; see
+    :func:`global_mesh` for a mesh over the devices of every process.
+    """
+    devs = np.asarray(devices if devices is not None else jax.local_devices())
     return Mesh(devs, (BATCH_AXIS,))
+
+
+def global_mesh() -> Mesh:
+    """A 1-D ``"batch"`` mesh over the devices of every process (= :func:`batch_mesh` with one process).
+
+    Devices are ordered by process, then by local id, so a process's shards are contiguous.
+    """
+    devs = sorted(jax.devices(), key=lambda d: (d.process_index, d.id))
+    return Mesh(np.asarray(devs), (BATCH_AXIS,))
 
 
 def batch_sharding(mesh: Mesh | None = None, ndim: int = 1) -> NamedSharding:
@@ -72,14 +92,47 @@ def shard_batch(x: Any, mesh: Mesh | None = None) -> Any:
     """
     mesh = mesh or batch_mesh()
     n_dev = mesh.devices.size
+    spans_processes = _spans_processes(mesh)
 
     def place(a: Any) -> Any:
-        a = jnp.asarray(a)
-        if a.ndim == 0 or a.shape[0] % n_dev:
-            return jax.device_put(a, NamedSharding(mesh, PartitionSpec()))
-        return jax.device_put(a, batch_sharding(mesh, a.ndim))
+        sharding = NamedSharding(mesh, PartitionSpec()) if np.ndim(a) == 0 or np.shape(a)[0] % n_dev else batch_sharding(mesh, np.ndim(a))
+        if spans_processes:  # every process holds the same host value and supplies its own shards
+            host = np.asarray(a)
+            return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+        return jax.device_put(jnp.asarray(a), sharding)
 
     return jax.tree_util.tree_map(place, x)
+
+
+def _spans_processes(mesh: Mesh) -> bool:
+    return len({d.process_index for d in mesh.devices.ravel()}) > 1
+
+
+def global_array(x: Any, mesh: Mesh | None = None) -> jax.Array:
+    """Host array ``x`` (identical on every process) with axis 0 split over :func:`global_mesh`.
+
+    Each process materialises only the shards of its own devices
+    (``jax.make_array_from_callback``). The leading dimension must be divisible by the device count.
+    """
+    mesh = mesh or global_mesh()
+    host = np.asarray(x)
+    if host.shape[0] % mesh.devices.size:
+        raise ValueError(f"leading dimension {host.shape[0]} is not a multiple of the {mesh.devices.size} devices")
+    return jax.make_array_from_callback(host.shape, batch_sharding(mesh, host.ndim), lambda index: host[index])
+
+
+def to_host(x: Any) -> Any:
+    """NumPy copies of the array leaves of ``x``, gathered from every process when they are sharded
+    across processes (``multihost_utils.process_allgather``); a plain ``np.asarray`` otherwise."""
+
+    def get(a: Any) -> Any:
+        if isinstance(a, jax.Array) and not a.is_fully_addressable and not a.is_fully_replicated:
+            from jax.experimental import multihost_utils
+
+            return np.asarray(multihost_utils.process_allgather(a, tiled=True))
+        return np.asarray(a)
+
+    return jax.tree_util.tree_map(get, x)
 
 
 def pad_to_multiple(n: int, multiple: int) -> int:

@@ -1,110 +1,219 @@
-"""Benchmark of the judge area: BLRJudge.simulate vs a NumPy Monte Carlo that loops over k as the
-official BLR_non_zero_T.py does, and the time of a full 99-point exact curve.
+"""Benchmark of the judge area: the official PyTorch script of Halder & Pehlevan (arXiv 2512.19905,
+``BLR_non_zero_T.py``) side by side with ``BLRJudge.simulate`` (``mc`` and ``conditional``), in one run.
 
-Setting: the official finite-T figure (d = 10, n = 10⁴, σ = 1e-4, γ = 1e-3, |w_T|²/d = 4, t = 10,
-c = 10), k = 1…99. Both sides use the same finite-d posterior (same training set), the same number of
-test inputs and trials, and the same estimator (mean over inputs and trials of Σwe/Σw); the
-reference draws fresh samples for every k (Σk draws per trial), ours one set of max k draws per trial
-used through prefix sums. Run: ``python experiments/benchmarks/bench_judge.py [--quick]``.
+Setting: the paper's finite-T figure (d = 10, n = 10⁴, σ = 1e-4, γ = 1e-3, |w_T|²/d = 4, t = T/(2σ²) = 10,
+c = 10), k = 1…99, 100 trials. The official ``run_inferences`` always runs two Monte Carlo branches
+(finite-d posterior and deterministic equivalent), so "equal work" is both branches on both sides at
+the same n_test and trials. The official script is loaded from ``../shared/reference/blr_official/``
+(its definitions above ``# Parameters`` only, as its README says; never copied here) and needs
+``torch`` (the ``bench`` extra). It is timed with torch's default threads and with one thread (under
+load, two spin-waiting OpenMP threads can be several times slower); the faster is the baseline.
+Ours runs on one forced host device per core (set below, before JAX starts), so both sides use every core.
+
+Standard errors are over test inputs. The official estimator is the same as our ``mc`` (mean over
+inputs of the trial mean of the prefix ratio Σwe/Σw), so at equal n_test and trials its standard error
+is that of our ``mc`` run. ``conditional`` removes the trial noise: it is timed at equal n_test and at
+the n_test that matches the ``mc`` standard error at every k (from the measured per-input variances).
+Run: ``python experiments/benchmarks/bench_judge.py [--quick]``; ``--devices-scan`` prints the throughput
+of both estimators on 1, 2 and 4 forced host devices (each in a fresh process) instead.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
-from pathlib import Path
+import os
 
-import jax
-import jax.numpy as jnp
-import numpy as np
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={_CORES}".strip()
+
+import argparse  # noqa: E402
+import math  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe  # noqa: E402
 
 from scaling_theory.judge.model import BLRJudge  # noqa: E402
-from scaling_theory.judge.simulation import _posterior  # noqa: E402
-from scaling_theory.numerics import x64  # noqa: E402
 from scaling_theory.tables import format_table  # noqa: E402
 
-
-def reference_mc(b: np.ndarray, a: np.ndarray, s: np.ndarray, T: float, ks: np.ndarray, trials: int,
-                 rng: np.random.Generator, batch: int = 2000) -> tuple[np.ndarray, np.ndarray]:
-    """NumPy Monte Carlo looping over k (fresh draws per k), batched over test inputs.
-
-    y − μ_T = b + s z, y − μ_R = a + s z; returns the mean over inputs of the trial-mean
-    Σ w e/Σ w and its standard error over inputs.
-    """
-    n = b.shape[0]
-    means, ses = [], []
-    for k in ks:
-        per_x = np.empty(n)
-        for lo in range(0, n, batch):
-            hi = min(n, lo + batch)
-            z = rng.standard_normal((hi - lo, trials, int(k)))
-            dev = a[lo:hi, None, None] + s[lo:hi, None, None] * z
-            err = (b[lo:hi, None, None] + s[lo:hi, None, None] * z) ** 2
-            logw = -(dev**2) / T
-            w = np.exp(logw - logw.max(axis=-1, keepdims=True))
-            per_x[lo:hi] = ((w * err).sum(-1) / w.sum(-1)).mean(-1)
-        means.append(per_x.mean())
-        ses.append(per_x.std(ddof=1) / np.sqrt(n))
-    return np.array(means), np.array(ses)
+ROOT = Path(__file__).resolve().parents[2]
+OFFICIAL = ROOT.parent / "shared" / "reference" / "blr_official" / "BLR_non_zero_T.py"
+D, N, SIGMA, GAMMA, V, T_PAPER, C = 10, 10_000, 1e-4, 1e-3, 4.0, 10.0, 10.0
+KS = np.arange(1, 100)
+TRIALS = 100
+SHOW = [0, 1, 9, 49, 98]  # k = 1, 2, 10, 50, 99
 
 
-@x64
-def test_inputs(judge: BLRJudge, key: jax.Array, n_test: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(b, a, s) at n_test inputs from the same posterior maps the simulator uses."""
-    from scaling_theory.judge.rng import fast_key
+def load_official() -> dict | None:
+    """The official script's definitions (everything above ``# Parameters``), or None if unavailable."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("official: torch is not installed (pip install -e '.[bench]'); skipped")
+        return None
+    if not OFFICIAL.exists():
+        print(f"official: {OFFICIAL} not found; skipped")
+        return None
+    src = OFFICIAL.read_text().split("# Parameters")[0]
+    ns: dict = {"__name__": "blr_official"}
+    exec(compile(src, str(OFFICIAL), "exec"), ns)  # noqa: S102 - the unmodified reference script
+    return ns
 
-    post = _posterior(judge.de, judge.c, jax.random.fold_in(fast_key(key), 0), "finite")
-    x = jax.random.normal(jax.random.key(123), (n_test, judge.d), jnp.float64) * post["sqrt_lam"] / np.sqrt(judge.d)
-    b, a = x @ post["dw"], x @ post["da"]
-    s = jnp.sqrt(judge.sigma**2 + jnp.sum((x @ post["F"].T) ** 2, axis=1))
-    return np.asarray(b), np.asarray(a), np.asarray(s)
+
+def time_official(ns: dict, n_test: int) -> tuple[float, dict, np.ndarray, np.ndarray]:
+    """Best time of ``run_inferences`` (both branches) over torch thread settings; its δ/σ² curves."""
+    import torch
+
+    torch.manual_seed(0)
+    w_T = torch.normal(0.0, math.sqrt(V), size=(D,))
+    T = 2.0 * SIGMA**2 * T_PAPER
+    default_threads = torch.get_num_threads()
+    times = {}
+    for threads in sorted({1, default_threads}):
+        torch.set_num_threads(threads)
+        t0 = time.perf_counter()
+        emp, _, de = ns["run_inferences"](N, D, 1.0, w_T, SIGMA, GAMMA, n_test, 1, int(KS[-1]) + 1, TRIALS, T, C)
+        times[threads] = time.perf_counter() - t0
+    torch.set_num_threads(default_threads)
+    return min(times.values()), times, emp.numpy() / SIGMA**2, de.numpy() / SIGMA**2
+
+
+def time_ours(judge: BLRJudge, n_test: int, estimator: str, seed: int = 1) -> tuple[float, dict]:
+    """Time of both branches (finite, de) after compilation; results per branch."""
+    T = float(judge.temperature(T_PAPER))
+    out, total = {}, 0.0
+    for post in ("finite", "de"):
+        judge.simulate(KS, T, jax.random.key(seed + 100), trials=TRIALS, n_test=n_test, posterior=post, estimator=estimator)
+        t0 = time.perf_counter()
+        out[post] = judge.simulate(KS, T, jax.random.key(seed), trials=TRIALS, n_test=n_test, posterior=post, estimator=estimator)
+        total += time.perf_counter() - t0
+    return total, out
+
+
+def throughput(n_test: int, n_cond: int) -> dict:
+    """Draws per second of ``mc`` and test inputs per second of ``conditional`` (finite-d branch,
+    the paper's setting, after compilation) on the devices of this process."""
+    judge = BLRJudge(D, N, SIGMA, GAMMA, teacher_scale=V, c=C)
+    T = float(judge.temperature(T_PAPER))
+    row = {"devices": jax.device_count()}
+    for est, n in (("mc", n_test), ("conditional", n_cond)):
+        judge.simulate(KS, T, jax.random.key(0), trials=TRIALS, n_test=n, estimator=est)
+        t0 = time.perf_counter()
+        judge.simulate(KS, T, jax.random.key(1), trials=TRIALS, n_test=n, estimator=est)
+        dt = time.perf_counter() - t0
+        row[f"{est} s"] = dt
+        row["mc draws/s" if est == "mc" else "conditional inputs/s"] = (n * TRIALS * int(KS[-1]) if est == "mc" else n) / dt
+    return row
+
+
+def devices_scan(counts: tuple[int, ...] = (1, 2, 4)) -> int:
+    """Throughput vs the number of forced host devices, each count in a fresh process."""
+    import json
+    import subprocess
+
+    print(describe())
+    print(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    rows = []
+    for n in counts:
+        env = dict(os.environ)
+        flags = " ".join(f for f in env.get("XLA_FLAGS", "").split() if "xla_force_host_platform_device_count" not in f)
+        env["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
+        proc = subprocess.run([sys.executable, __file__, "--throughput-json"], env=env, capture_output=True, text=True, check=True)
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    base = rows[0]
+    for r in rows:
+        r["mc speed-up"] = r["mc draws/s"] / base["mc draws/s"]
+        r["conditional speed-up"] = r["conditional inputs/s"] / base["conditional inputs/s"]
+    print(format_table(rows, digits=4))
+    print(f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes (n_test = 10³, 10⁴)")
+    parser.add_argument("--quick", action="store_true", help="n_test = 2000 instead of 10⁴")
+    parser.add_argument("--devices-scan", action="store_true", help="throughput on 1, 2, 4 forced host devices")
+    parser.add_argument("--throughput-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.devices_scan:
+        return devices_scan()
+    if args.throughput_json:
+        import json
+
+        print(json.dumps(throughput(4096, 256)))
+        return 0
+    n_test = 2_000 if args.quick else 10_000
     print(describe())
-    judge = BLRJudge(10, 10_000, 1e-4, 1e-3, teacher_scale=4.0, c=10.0)
-    T = float(judge.temperature(10.0))
+    print(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())} (shared machine: timings are under this load)")
+    print(f"setting: d={D} n={N} σ={SIGMA:g} γ={GAMMA:g} |w_T|²/d={V:g} t={T_PAPER:g} c={C:g} k=1..{KS[-1]} "
+          f"trials={TRIALS} n_test={n_test}; both branches (finite-d and DE) on both sides")
+    judge = BLRJudge(D, N, SIGMA, GAMMA, teacher_scale=V, c=C)
     s2 = judge.sigma2
-    ks = np.arange(1, 100)
-    trials = 4
-    sizes = (1_000, 10_000) if args.quick else (10_000, 100_000)
-    key = jax.random.key(0)
+
+    ns = load_official()
+    t_off = None
+    if ns is not None:
+        t_off, by_threads, off_emp, off_de = time_official(ns, n_test)
+        print("official run_inferences: " + ", ".join(f"{th} thread(s) {t:.3f} s" for th, t in by_threads.items()))
+
+    t_mc, mc = time_ours(judge, n_test, "mc")
+    # conditional: per-input variance from a pilot, then the n_test matching the mc standard error at every k
+    pilot_n = 512
+    _, pilot = time_ours(judge, pilot_n, "conditional", seed=7)
+    var_mc = {p: (mc[p].stderr**2) * n_test for p in mc}
+    var_c = {p: (pilot[p].stderr**2) * pilot_n for p in pilot}
+    need = max(int(math.ceil(n_test * np.max(var_c[p] / var_mc[p]))) for p in mc)
+    need = max(need, 64)
+    for _ in range(4):  # the pilot variance is itself noisy (heavy-tailed at k = 1): grow n until s.e. ≤ mc's
+        t_c_eq_se, cond_eq_se = time_ours(judge, need, "conditional")
+        worst = max(float(np.max((cond_eq_se[p].stderr / mc[p].stderr) ** 2)) for p in mc)
+        if worst <= 1.0:
+            break
+        need = int(math.ceil(need * worst * 1.05))
+    t_c_eq_n, cond_eq_n = time_ours(judge, n_test, "conditional")
+
+    print(f"\nδ/σ² (± s.e.) at selected k, finite-d branch (n_test={n_test}; the official s.e. is that of the same estimator, = mc)")
     rows = []
-    for n_test in sizes:
-        judge.simulate(ks, T, key, trials=trials, n_test=n_test)  # compile
-        t0 = time.perf_counter()
-        ours = judge.simulate(ks, T, key, trials=trials, n_test=n_test)
-        t_ours = time.perf_counter() - t0
-        b, a, s = test_inputs(judge, key, n_test)
-        t0 = time.perf_counter()
-        ref_mean, ref_se = reference_mc(b, a, s, T, ks, trials, np.random.default_rng(0))
-        t_ref = time.perf_counter() - t0
-        z = (ours.delta - ref_mean) / np.sqrt(ours.stderr**2 + ref_se**2)
-        rows.append({"n_test": n_test, "trials": trials, "k": "1..99", "numpy_loop_s": t_ref, "simulate_s": t_ours,
-                     "speedup": t_ref / t_ours, "max_abs_z": float(np.max(np.abs(z)))})
-        print(f"\nn_test={n_test}: δ/σ² (± s.e.) at selected k, both sides")
-        sel = [0, 1, 4, 9, 49, 98]
-        print(format_table([{"k": int(ks[i]), "numpy_loop": ref_mean[i] / s2, "se": ref_se[i] / s2,
-                             "BLRJudge.simulate": ours.delta[i] / s2, "se ": ours.stderr[i] / s2} for i in sel], digits=5))
+    for i in SHOW:
+        row = {"k": int(KS[i])}
+        if ns is not None:
+            row["official"] = float(off_emp[i])
+        row.update({"mc": mc["finite"].delta[i] / s2, "mc s.e.": mc["finite"].stderr[i] / s2,
+                    "conditional": cond_eq_n["finite"].delta[i] / s2, "cond s.e.": cond_eq_n["finite"].stderr[i] / s2,
+                    f"cond n={need}": cond_eq_se["finite"].delta[i] / s2, "s.e. ": cond_eq_se["finite"].stderr[i] / s2})
+        rows.append(row)
+    print(format_table(rows, digits=5))
+    exact = judge.error(KS, float(judge.temperature(T_PAPER))) / s2
+    print("DE branch vs the exact deterministic-equivalent curve, max |z| over k: "
+          f"mc {np.max(np.abs((mc['de'].delta / s2 - exact) / (mc['de'].stderr / s2))):.2f}, "
+          f"conditional {np.max(np.abs((cond_eq_n['de'].delta / s2 - exact) / (cond_eq_n['de'].stderr / s2))):.2f}")
+
+    se_ratio_eq_n = float(np.median(cond_eq_n["finite"].stderr / mc["finite"].stderr))
+    table = [
+        {"side": "official (torch, float32)", "n_test": n_test, "seconds": t_off if t_off is not None else float("nan"),
+         "max s.e./σ² (finite)": float(np.max(mc["finite"].stderr)) / s2, "official/this": 1.0 if t_off else float("nan")},
+        {"side": "ours mc", "n_test": n_test, "seconds": t_mc, "max s.e./σ² (finite)": float(np.max(mc["finite"].stderr)) / s2,
+         "official/this": (t_off / t_mc) if t_off else float("nan")},
+        {"side": "ours conditional, equal n_test", "n_test": n_test, "seconds": t_c_eq_n,
+         "max s.e./σ² (finite)": float(np.max(cond_eq_n["finite"].stderr)) / s2, "official/this": (t_off / t_c_eq_n) if t_off else float("nan")},
+        {"side": "ours conditional, s.e. ≤ mc's at every k", "n_test": need, "seconds": t_c_eq_se,
+         "max s.e./σ² (finite)": float(np.max(cond_eq_se["finite"].stderr)) / s2, "official/this": (t_off / t_c_eq_se) if t_off else float("nan")},
+    ]
     print()
-    print(format_table(rows, digits=4))
-    # full 99-point exact curve
-    judge.error(ks, T)  # compile
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        judge.error(ks, T)
-        times.append(time.perf_counter() - t0)
-    nodes = len(judge.inputs())
-    print(f"\nexact 99-point curve (BLRJudge.error, {nodes} input-quadrature nodes): "
-          f"median {1e3 * np.median(times):.1f} ms, min {1e3 * np.min(times):.1f} ms over 5 runs (after compilation)")
+    print(format_table(table, digits=4))
+    print(f"conditional / mc s.e. at equal n_test: median over k {se_ratio_eq_n:.3f}; "
+          f"per-input variance ratio (conditional/mc) over k: min {min(np.min(var_c[p] / var_mc[p]) for p in mc):.4f}, "
+          f"max {max(np.max(var_c[p] / var_mc[p]) for p in mc):.4f}")
+    if t_off:
+        print(f"goals: mc ≥ official speed at equal work: {'met' if t_off >= t_mc else 'missed'} (ratio {t_off / t_mc:.2f}); "
+              f"conditional ≥ 10× faster at equal or lower s.e.: {'met' if t_off / t_c_eq_se >= 10 else 'missed'} "
+              f"(ratio {t_off / t_c_eq_se:.2f})")
+    print(f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``judge`` command group (``judge curve``)."""
+    """Add the ``judge`` command group (``judge curve``, ``judge simulate``)."""
     judge = subparsers.add_parser(
         "judge",
         help="LLM-as-a-judge theory: Bayesian linear regression with a reward-weighted sampler",
@@ -35,6 +35,31 @@ def register(subparsers: Any) -> None:
     curve.add_argument("--seed", type=int, default=0, help="PRNG seed (--method mc)")
     curve.add_argument("--json", action="store_true", help="print JSON: [{k, delta, delta_over_sigma2}, ...]")
     curve.set_defaults(func=_curve)
+
+    sim = sub.add_parser(
+        "simulate",
+        help="finite-d simulation of δ(k) (the paper's Monte Carlo, or its conditional estimator)",
+        description="Simulate the paper's finite-d experiment: train BLR on n teacher samples, sample n_test "
+        "test inputs and estimate δ(k) at temperature t = T/(2σ²): 'mc' draws k samples per trial as the "
+        "paper does, 'conditional' computes each input's selection error exactly (no trial noise). "
+        "Prints δ(k) with its standard error over test inputs.",
+    )
+    sim.add_argument("--d", type=int, required=True, help="input dimension d")
+    sim.add_argument("--n", type=int, required=True, help="number of training samples n")
+    sim.add_argument("--sigma", type=float, required=True, help="teacher (and likelihood) noise std σ")
+    sim.add_argument("--gamma", type=float, required=True, help="prior std γ of the weights")
+    sim.add_argument("--teacher-scale", type=float, default=1.0, help="|w_T|²/d (default 1)")
+    sim.add_argument("--c", type=float, default=0.0, help="reward misspecification: μ_R = μ_T − c(m − μ_T) (default 0)")
+    sim.add_argument("--t", type=float, required=True, help="temperature t = T/(2σ²); 0 = best-of-k, inf = uniform")
+    sim.add_argument("--k", type=int, nargs="+", required=True, help="numbers of samples k")
+    sim.add_argument("--n-test", type=int, required=True, help="number of sampled test inputs")
+    sim.add_argument("--trials", type=int, default=100, help="k-sample draws per test input (--estimator mc; default 100)")
+    sim.add_argument("--estimator", choices=("mc", "conditional"), default="mc")
+    sim.add_argument("--posterior", choices=("finite", "de"), default="finite",
+                     help="finite: the posterior of the sampled training set; de: deterministic equivalent")
+    sim.add_argument("--seed", type=int, default=0, help="PRNG seed")
+    sim.add_argument("--json", action="store_true", help="print JSON: [{k, delta, stderr, delta_over_sigma2}, ...]")
+    sim.set_defaults(func=_simulate)
     judge.set_defaults(func=lambda args: (judge.print_help(), 2)[1])
 
 
@@ -69,5 +94,39 @@ def _curve(args: argparse.Namespace) -> int:
     else:
         print(f"BLR judge: d={args.d} n={args.n} σ={args.sigma:g} γ={args.gamma:g} |w_T|²/d={args.teacher_scale:g} "
               f"c={args.c:g} t=T/(2σ²)={args.t:g} method={args.method} (R={judge.R:.6g})")
+        print(format_table(rows, digits=6))
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import jax
+    import numpy as np
+
+    from scaling_theory.cli import print_json
+    from scaling_theory.errors import InputError
+    from scaling_theory.judge.model import BLRJudge
+    from scaling_theory.tables import format_table
+
+    if not (args.t >= 0):
+        raise InputError(f"--t={args.t}: must be ≥ 0 (0 = best-of-k, inf = uniform)")
+    bad = [k for k in args.k if k < 1]
+    if bad:
+        raise InputError(f"--k={bad[0]}: must be ≥ 1")
+    if args.n_test < 2:
+        raise InputError(f"--n-test={args.n_test}: must be ≥ 2")
+    if args.trials < 2:
+        raise InputError(f"--trials={args.trials}: must be ≥ 2")
+    judge = BLRJudge(args.d, args.n, args.sigma, args.gamma, teacher_scale=args.teacher_scale, c=args.c)
+    T = float(judge.temperature(args.t))
+    res = judge.simulate(np.asarray(args.k), T, jax.random.key(args.seed), trials=args.trials, n_test=args.n_test,
+                         posterior=args.posterior, estimator=args.estimator)
+    rows = res.as_rows(judge.sigma2)
+    if args.json:
+        print_json(rows)
+    else:
+        trials = f" trials={args.trials}" if args.estimator == "mc" else ""
+        print(f"BLR judge simulation: d={args.d} n={args.n} σ={args.sigma:g} γ={args.gamma:g} "
+              f"|w_T|²/d={args.teacher_scale:g} c={args.c:g} t=T/(2σ²)={args.t:g} estimator={args.estimator} "
+              f"posterior={args.posterior} n_test={args.n_test}{trials} seed={args.seed}")
         print(format_table(rows, digits=6))
     return 0

@@ -180,11 +180,16 @@ class BLRJudge:
         n_test: int = 10_000,
         posterior: str = "finite",
         chunk: int | None = None,
+        estimator: str = "mc",
     ) -> SimulationResult:
-        """The paper's Monte Carlo: one training set from ``key``, ``n_test`` test inputs, ``trials``
-        k-sample draws each; ``posterior`` = "finite" (exact posterior of the sampled data) or "de"
-        (deterministic-equivalent m(x), s(x)). Vectorised over k (prefix sums), trials and inputs,
-        sharded over all devices. Returns δ(k) and its standard error over test inputs."""
+        """The paper's experiment: one training set from ``key``, ``n_test`` sampled test inputs.
+
+        ``estimator`` = "mc": ``trials`` k-sample draws per input (the paper's Monte Carlo; float32
+        draws, vectorised over k by prefix sums); "conditional": each input's selection error computed
+        exactly (quadrature) from its posterior mean and std, so only the test inputs are sampled
+        (``trials`` unused). ``posterior`` = "finite" (exact posterior of the sampled data) or "de"
+        (deterministic-equivalent m(x), s(x)). Sharded over the devices of every process. Returns δ(k)
+        and its standard error over test inputs (see ``simulation.py``)."""
         ks = np.atleast_1d(np.asarray(k))
         if ks.size == 0 or not np.all((ks >= 1) & (ks == np.round(ks))):
             raise InputError(f"k={np.asarray(k).tolist()}: must be integers ≥ 1")
@@ -193,7 +198,9 @@ class BLRJudge:
             raise InputError(f"T={T}: must be ≥ 0")
         if posterior not in ("finite", "de"):
             raise InputError(f"posterior={posterior!r}: choose 'finite' or 'de'")
+        if estimator not in ("mc", "conditional"):
+            raise InputError(f"estimator={estimator!r}: choose 'mc' or 'conditional'")
         for name, v in (("trials", trials), ("n_test", n_test)):
             if not isinstance(v, (int, np.integer)) or v < 2:
                 raise InputError(f"{name}={v!r}: must be an integer ≥ 2")
-        return simulate(self.de, self.c, ks.astype(np.int64), T, key, int(trials), int(n_test), posterior, chunk)
+        return simulate(self.de, self.c, ks.astype(np.int64), T, key, int(trials), int(n_test), posterior, chunk, estimator)

@@ -1,0 +1,158 @@
+"""Multi-process runs (``jax.distributed`` over gloo on 127.0.0.1): 2 processes × 2 forced CPU devices
+give the same numbers as 1 process, only process 0 prints, only process 0 writes files.
+
+Each command runs as real processes of ``python -m scaling_theory.cli --coordinator 127.0.0.1:PORT
+--num-processes 2 --process-id I ...`` (a free port per run). The judge simulation splits its test
+inputs across the 4 devices of both processes (cross-process ``psum``); the fitting and pass@k areas
+compute their batches on each process's own devices (``numerics.batch_mesh`` is process-local), so
+for them the check is that the multi-process run reproduces the 1-process numbers and prints once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(devices: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env["JAX_PLATFORMS"] = "cpu"
+    flags = " ".join(f for f in env.get("XLA_FLAGS", "").split() if "xla_force_host_platform_device_count" not in f)
+    env["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={devices}".strip()
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    return env
+
+
+def _launch(argv: list[str], processes: int, devices: int) -> list[subprocess.Popen]:
+    port = _free_port()
+    procs = []
+    for i in range(processes):
+        pre = ["--coordinator", f"127.0.0.1:{port}", "--num-processes", str(processes), "--process-id", str(i)] if processes > 1 else []
+        procs.append(subprocess.Popen([sys.executable, "-m", "scaling_theory.cli", *pre, *argv], cwd=ROOT, env=_env(devices),
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    return procs
+
+
+def _collect(procs: list[subprocess.Popen], timeout: float = 600) -> list[tuple[int, str, str]]:
+    out = []
+    try:
+        for p in procs:
+            o, e = p.communicate(timeout=timeout)
+            out.append((p.returncode, o, e))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    return out
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("dist")
+    rng = np.random.default_rng(1)
+    x = np.logspace(0, 4, 30)
+    pd.DataFrame({"compute": x, "loss": 3.0 * x**-0.4 * np.exp(0.05 * rng.standard_normal(x.size))}).to_csv(tmp / "fit.csv", index=False)
+    theta = rng.beta(0.4, 4.0, 60)
+    pd.DataFrame({"problem": range(60), "n": 500, "k": rng.binomial(500, theta)}).to_csv(tmp / "counts.csv", index=False)
+    return {"fit": tmp / "fit.csv", "counts": tmp / "counts.csv"}
+
+
+def _commands(tables: dict[str, Path]) -> dict[str, list[str]]:
+    return {
+        "judge": ["judge", "simulate", "--d", "10", "--n", "1000", "--sigma", "1e-2", "--gamma", "0.1", "--teacher-scale", "4",
+                  "--c", "1", "--t", "1", "--k", "1", "4", "16", "--n-test", "200", "--trials", "20", "--json"],
+        "fit": ["fit", str(tables["fit"]), "--law", "power_law", "--x", "x=compute", "--y", "loss", "--loss", "mse",
+                "--bootstrap", "20", "--seed", "3", "--json"],
+        "passk": ["passk", "backtest", str(tables["counts"]), "--observe", "50", "--budget", "400", "--repeats", "2",
+                  "--method", "naive", "plugin", "--json"],
+    }
+
+
+def _numbers(obj):
+    """All numbers of a JSON document in a fixed order (for a tolerance comparison)."""
+    if isinstance(obj, dict):
+        return [v for key in sorted(obj) for v in _numbers(obj[key])]
+    if isinstance(obj, list):
+        return [v for item in obj for v in _numbers(item)]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return []
+    return [float(obj)]
+
+
+def test_two_processes_times_two_devices_match_one_process(tables):
+    cmds = _commands(tables)
+    # all runs at once: 3 single-process runs and 3 pairs (the machine has few cores; they mostly wait)
+    single = {name: _launch(argv, 1, 1) for name, argv in cmds.items()}
+    multi = {name: _launch(argv, 2, 2) for name, argv in cmds.items()}
+    for name in cmds:
+        (code1, out1, err1), = _collect(single[name])
+        assert code1 == 0, f"{name} (1 process): {err1[-2000:]}"
+        (c0, out0, e0), (c1, outp1, e1) = _collect(multi[name])
+        assert c0 == 0 and c1 == 0, f"{name} (2 processes): {e0[-2000:]}\n---\n{e1[-2000:]}"
+        assert outp1 == "", f"{name}: process 1 printed {outp1[:200]!r}"  # only process 0 prints
+        one, two = json.loads(out1), json.loads(out0)
+        a, b = _numbers(one), _numbers(two)
+        assert len(a) == len(b) and len(a) > 0
+        # same draws (counters of global indices); only the order of the floating-point sums over
+        # devices differs, so agreement is to rounding: 1e-12 relative (stderr: Chan's merge, also rounding)
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=0.0, err_msg=name)
+
+
+def test_only_process_zero_writes_and_errors_print_once(tmp_path):
+    code = textwrap.dedent(
+        """
+        import sys
+        from scaling_theory import distributed
+        from scaling_theory.io import write_json_atomic
+        distributed.initialize(sys.argv[1], 2, int(sys.argv[2]))
+        import jax
+        write_json_atomic(sys.argv[3] + f"/out{jax.process_index()}.json", {"devices": jax.device_count()})
+        print(jax.device_count(), jax.process_count())
+        """
+    )
+    port = _free_port()
+    procs = [subprocess.Popen([sys.executable, "-c", code, f"127.0.0.1:{port}", str(i), str(tmp_path)], cwd=ROOT,
+                              env=_env(2), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    res = _collect(procs, timeout=300)
+    assert all(r[0] == 0 for r in res), [r[2][-1500:] for r in res]
+    assert [r[1].split() for r in res] == [["4", "2"], ["4", "2"]]  # 4 global devices in 2 processes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out0.json"]  # process 1 wrote nothing (no temp file either)
+    assert json.loads((tmp_path / "out0.json").read_text()) == {"devices": 4}
+    # a bad input in a multi-process run: exit status 2 everywhere, one error line (process 0's)
+    bad = _launch(["judge", "simulate", "--d", "10", "--n", "100", "--sigma", "-1", "--gamma", "1", "--t", "1",
+                   "--k", "1", "--n-test", "8"], 2, 1)
+    (c0, o0, e0), (c1, o1, e1) = _collect(bad, timeout=300)
+    assert (c0, c1) == (2, 2)
+    assert [ln for ln in e0.splitlines() if ln.startswith("error:")] == ["error: sigma=-1.0: must be finite and > 0"]
+    assert not [ln for ln in e1.splitlines() if ln.startswith("error:")]
+
+
+def test_incomplete_distributed_options_are_one_line_errors(capsys):
+    from scaling_theory.cli import main
+
+    assert main(["--coordinator", "127.0.0.1:1234", "judge", "curve", "--d", "2", "--n", "4", "--sigma", "1",
+                 "--gamma", "1", "--t", "1", "--k", "1"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --coordinator, --num-processes and --process-id must be given together"
+    assert main(["--coordinator", "localhost", "--num-processes", "2", "--process-id", "0", "judge", "curve", "--d", "2",
+                 "--n", "4", "--sigma", "1", "--gamma", "1", "--t", "1", "--k", "1"]) == 2
+    assert "expected HOST:PORT" in capsys.readouterr().err
+    assert main(["--coordinator", "h:1", "--num-processes", "2", "--process-id", "2", "judge", "curve", "--d", "2",
+                 "--n", "4", "--sigma", "1", "--gamma", "1", "--t", "1", "--k", "1"]) == 2
+    assert "--process-id=2" in capsys.readouterr().err
