@@ -30,7 +30,8 @@ from scaling_theory.passk import mle
 from scaling_theory.passk.estimators import _pass_at_k
 from scaling_theory.passk.predictors import BOOTSTRAP_METHODS, DEFAULT_METHOD, METHODS, ZI_METHODS, predict
 
-DEFAULT_BACKTEST_METHODS = ("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi")
+DEFAULT_BACKTEST_METHODS = ("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi", "tail_power", "tail_hughes")
+BETA_FIT_METHODS = ("anchored", "plugin", "plugin_leading", "plugin_corrected", "plugin_zi", "eb", "eb_zi")
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,37 @@ class BacktestResult:
     seed: int
 
 
-def subsample(n, k, observe: int, repeats: int, seed: int = 0) -> np.ndarray:
-    """Successes among ``observe`` attempts drawn without replacement from each problem's n_i: (repeats,) + k.shape."""
+def subsample(n, k, observe, repeats: int, seed: int = 0) -> np.ndarray:
+    """Successes among ``observe`` attempts drawn without replacement from each problem's n_i: (repeats,) + k.shape.
+
+    ``observe`` is an int or an array broadcasting to ``k`` (e.g. one value per group, shape (G, 1)).
+    """
     n = np.broadcast_to(np.asarray(n, dtype=np.int64), np.shape(k))
     k = np.asarray(k, dtype=np.int64)
+    obs = np.broadcast_to(np.asarray(observe, dtype=np.int64), np.shape(k))
     rng = np.random.default_rng(seed)
-    return rng.hypergeometric(k, n - k, observe, size=(int(repeats),) + k.shape).astype(np.float64)
+    return rng.hypergeometric(k, n - k, obs, size=(int(repeats),) + k.shape).astype(np.float64)
+
+
+def prefix(n, k, observe):
+    """The first ``observe`` attempts of a log that stops at the first success: (n', k') with the same shape.
+
+    A problem solved at attempt t_i = n_i ≤ observe keeps (t_i, 1); every other problem becomes
+    (observe, 0) — an unsolved problem at the new cap. Exact, no sampling (spec §3: a hypergeometric draw
+    from a stopped log is biased).
+    """
+    n, k = np.asarray(n, np.float64), np.asarray(k, np.float64)
+    obs = np.broadcast_to(np.asarray(observe, np.float64), np.shape(k))
+    solved = (k > 0) & (n <= obs)
+    return np.where(solved, n, obs), solved.astype(np.float64)
+
+
+def stopped_curve(n, k, m, budgets) -> np.ndarray:
+    """Unbiased pass@N of a stopped log: mean over live problems of 1(k_i > 0 and t_i = n_i ≤ N): → (G, B)."""
+    n, k, m = (np.asarray(x, dtype=np.float64) for x in (n, k, m))
+    b = np.asarray(budgets, dtype=np.float64)
+    hit = ((k > 0)[..., None] & (n[..., None] <= b)).astype(np.float64)
+    return (hit * m[..., None]).sum(axis=-2) / m.sum(axis=-1)[..., None]
 
 
 @x64
@@ -77,8 +103,15 @@ def backtest(
     groups: Sequence[dict] | None = None,
     level: float = 0.9,
     bayes_options: dict | None = None,
+    stopped: bool = False,
+    predict_options: dict | None = None,
 ) -> BacktestResult:
     """Run the protocol on counts ``(G, K)`` (or one group ``(K,)``) for every method in ``methods``.
+
+    ``stopped``: the log stops at each problem's first success (n_i = attempts made, k_i ∈ {0, 1}); the
+    observed data are then the first ``observe`` attempts (:func:`prefix`) and the truth is the exact
+    stopped curve (:func:`stopped_curve`), both up to the cap (the largest n_i). ``predict_options`` are
+    passed to every :func:`predict` call (e.g. ``window``, ``auto_options``).
 
     ``methods`` defaults to :data:`DEFAULT_BACKTEST_METHODS` plus the default method. ``groups`` labels
     the rows (dicts, e.g. ``{"model": "Pythia 70M"}``). The predictors' keys derive from ``seed``.
@@ -96,7 +129,11 @@ def backtest(
             raise InputError(f"method must be one of {', '.join(METHODS)}; got {meth!r}")
     observe = int(observe)
     b = np.atleast_1d(np.asarray(budgets, dtype=np.float64))
-    nmin = float(np.min(np.where(m_ > 0, n_, np.inf)))
+    nmin = float(np.max(np.where(m_ > 0, n_, 0.0))) if stopped else float(np.min(np.where(m_ > 0, n_, np.inf)))
+    if stopped:
+        from scaling_theory.passk.predictors import check_stopped
+
+        check_stopped(k_, m_)
     if observe < 1 or observe > nmin:
         raise InputError(f"observe must be between 1 and the smallest logged n ({nmin:g}), got {observe}")
     if np.any(b < 1) or np.any(b > nmin) or np.any(b != np.round(b)):
@@ -110,11 +147,19 @@ def backtest(
     groups = list(groups) if groups is not None else [{} if g == 1 else {"group": i} for i in range(g)]
     check(len(groups) == g, f"groups must label each of the {g} groups")
 
-    truth = truth_pass_at_n(n_, k_, m_, b)  # (G, B)
-    k_obs = subsample(np.where(m_ > 0, n_, 1), np.where(m_ > 0, k_, 0), observe, repeats, seed)  # (R, G, K)
-    k_obs = np.swapaxes(k_obs, 0, 1)  # (G, R, K)
+    if stopped:
+        truth = stopped_curve(n_, k_, m_, b)
+        n_p, k_p = prefix(n_, k_, observe)  # deterministic: every repeat sees the same prefix
+        n_obs = np.broadcast_to(n_p[:, None, :], (g, repeats, kk))
+        k_obs = np.broadcast_to(k_p[:, None, :], (g, repeats, kk))
+    else:
+        truth = truth_pass_at_n(n_, k_, m_, b)  # (G, B)
+        k_obs = subsample(np.where(m_ > 0, n_, 1), np.where(m_ > 0, k_, 0), observe, repeats, seed)  # (R, G, K)
+        k_obs = np.swapaxes(k_obs, 0, 1)  # (G, R, K)
+        n_obs = np.full(k_obs.shape, float(observe))
     m_rep = np.broadcast_to(m_[:, None, :], k_obs.shape)
     flat_k = k_obs.reshape(g * repeats, kk)
+    flat_n = n_obs.reshape(g * repeats, kk)
     flat_m = m_rep.reshape(g * repeats, kk)
     key = jax.random.PRNGKey(seed)
 
@@ -123,13 +168,13 @@ def backtest(
     rows = []
     for meth in methods:
         fit_result = None
-        if meth not in BOOTSTRAP_METHODS + ("bayes",):  # the methods that use a Beta-binomial MLE
+        if meth in BETA_FIT_METHODS:  # the methods that use a Beta-binomial MLE
             zi = meth in ZI_METHODS
             if zi not in fits:
-                fits[zi] = mle.fit(observe, flat_k, flat_m, zero_inflated=zi)
+                fits[zi] = mle.fit(flat_n, flat_k, flat_m, zero_inflated=zi)
             fit_result = fits[zi]
-        p = predict(observe, flat_k, b, meth, level=level, mask=flat_m, key=key, fit_result=fit_result,
-                    bayes_options=bayes_options)
+        p = predict(flat_n, flat_k, b, meth, level=level, mask=flat_m, key=key, fit_result=fit_result,
+                    bayes_options=bayes_options, stopped=stopped, **(predict_options or {}))
         asr = p.asr.reshape(g, repeats, b.size)
         lo = p.lower.reshape(g, repeats, b.size)
         hi = p.upper.reshape(g, repeats, b.size)

@@ -1,6 +1,8 @@
 """Names of the predictors and the project default (a light module: the CLI imports it for ``--help``)."""
 
-METHODS = (
+from importlib.util import find_spec
+
+BASE_METHODS = (
     "naive",
     "combinatorial",
     "fit",
@@ -13,10 +15,20 @@ METHODS = (
     "eb_zi",
     "bayes",
 )
-# The project default, chosen by the back-tests (docs/passk.md; experiments/passk_saber_synthetic.py and
-# experiments/passk_pythia_backtest.py): among the candidates measured there, the only one whose MAE is
-# below SABER-anchored's on both the SABER synthetic protocol and the Pythia × MATH back-test
-# (observe n = 100, predict N = 1000).
-DEFAULT_METHOD = "eb"
+# Tail-aware extrapolation (passk.tail): the local exponent of 1 − pass@m and of −log pass@m near n, and the
+# hybrid of the observed level with the Beta law's decay.
+TAIL_METHODS = ("tail_power", "tail_hughes", "tail_eb")
+# Richer difficulty models (passk.mixing): registered when that module is installed.
+MIXING_FAMILIES = (
+    "beta", "scaled_beta", "kumaraswamy", "beta_mix2", "beta_mix3", "npmle", "gmodel",
+    "beta_zi", "scaled_beta_zi", "kumaraswamy_zi", "beta_mix2_zi", "beta_mix3_zi", "npmle_zi", "gmodel_zi",
+)
+MIXING_METHODS = tuple(f"mix_{f}" for f in MIXING_FAMILIES) if find_spec("scaling_theory.passk.mixing") else ()
+METHODS = BASE_METHODS + TAIL_METHODS + MIXING_METHODS + ("auto",)
+# The project default: the self-validating predictor (passk.auto) — it back-tests every candidate on the
+# user's data at the requested extrapolation ratio and uses the best (docs/passk.md, "auto";
+# experiments/passk_real_backtests.py). Before it, the default was "eb" (the only single candidate whose MAE
+# was below SABER-anchored's on both the SABER synthetic protocol and the Pythia × MATH back-test).
+DEFAULT_METHOD = "auto"
 BOOTSTRAP_METHODS = ("naive", "combinatorial", "fit")
 ZI_METHODS = ("plugin_zi", "eb_zi")

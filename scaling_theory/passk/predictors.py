@@ -53,10 +53,12 @@ from scaling_theory.numerics import check, pad_to_multiple, x64
 from scaling_theory.passk import mle
 from scaling_theory.passk.beta_law import log_leading_constant
 from scaling_theory.passk.estimators import _pass_at_k
-from scaling_theory.passk.methods import BOOTSTRAP_METHODS, DEFAULT_METHOD, METHODS, ZI_METHODS
+from scaling_theory.passk.methods import (BOOTSTRAP_METHODS, DEFAULT_METHOD, METHODS, MIXING_METHODS, TAIL_METHODS,
+                                          ZI_METHODS)
 from scaling_theory.special import log_beta_ratio
 
-__all__ = ["BOOTSTRAP_METHODS", "DEFAULT_METHOD", "METHODS", "ZI_METHODS", "Prediction", "predict"]
+__all__ = ["BOOTSTRAP_METHODS", "DEFAULT_METHOD", "METHODS", "MIXING_METHODS", "TAIL_METHODS", "ZI_METHODS",
+           "Prediction", "predict"]
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,15 @@ def log_surv_plugin_zi(u, budgets):
     return jnp.logaddexp(jnp.log(pi), jnp.log1p(-pi) + log_s)
 
 
-def _eb_terms(u, n, k, budgets, zero_inflated: bool):
-    """Per-problem log posterior-predictive survival log E[(1−θ_i)^N | k_i] and log E[(1−θ_i)^{2N} | k_i]."""
+def _eb_terms(u, n, k, budgets, zero_inflated: bool, stopped: bool = False):
+    """Per-problem log posterior-predictive survival log E[(1−θ_i)^N | k_i] and log E[(1−θ_i)^{2N} | k_i].
+
+    ``stopped``: the log stops at the first success, and the target is the continued campaign of N attempts
+    in all: a solved problem (k_i = 1 after t_i = n_i attempts) is solved (survival 0), an unsolved one
+    survives the N − n_i further attempts with probability E[(1−θ_i)^{N−n_i} | 0 of n_i].
+    """
+    if stopped:
+        budgets = jnp.maximum(budgets - n[..., None], 0.0)
     alpha, beta = jnp.exp(u[..., 0])[..., None, None], jnp.exp(u[..., 1])[..., None, None]
     a = alpha + k[..., None]
     b = beta + (n - k)[..., None]
@@ -211,18 +220,22 @@ def _eb_terms(u, n, k, budgets, zero_inflated: bool):
         zero = (k == 0)[..., None]
         log_s1 = jnp.where(zero, jnp.logaddexp(log_v, log_w + log_s1), log_s1)
         log_s2 = jnp.where(zero, jnp.logaddexp(log_v, log_w + log_s2), log_s2)
+    if stopped:
+        solved = (k > 0)[..., None]
+        log_s1 = jnp.where(solved, -jnp.inf, log_s1)
+        log_s2 = jnp.where(solved, -jnp.inf, log_s2)
     return log_s1, log_s2
 
 
-def log_surv_eb(u, n, k, m, budgets, zero_inflated: bool = False):
-    """log(1 − eb ASR@N) = log mean_i E[(1−θ_i)^N | k_i, α̂, β̂(, π̂)]."""
-    log_s1, _ = _eb_terms(u, n, k, budgets, zero_inflated)
+def log_surv_eb(u, n, k, m, budgets, zero_inflated: bool = False, stopped: bool = False):
+    """log(1 − eb ASR@N) = log mean_i E[(1−θ_i)^N | k_i, α̂, β̂(, π̂)] (stopped: see :func:`_eb_terms`)."""
+    log_s1, _ = _eb_terms(u, n, k, budgets, zero_inflated, stopped)
     return _log_mean_exp(log_s1, m)
 
 
-def eb_theta_variance(u, n, k, m, budgets, zero_inflated: bool = False):
+def eb_theta_variance(u, n, k, m, budgets, zero_inflated: bool = False, stopped: bool = False):
     """Posterior variance of the observed problems' mean survival given (α̂, β̂): (1/K²) Σ_i Var_i."""
-    log_s1, log_s2 = _eb_terms(u, n, k, budgets, zero_inflated)
+    log_s1, log_s2 = _eb_terms(u, n, k, budgets, zero_inflated, stopped)
     var_i = jnp.maximum(jnp.exp(log_s2) - jnp.exp(2.0 * log_s1), 0.0)
     cnt = jnp.sum(m, axis=-1)[..., None]
     return jnp.sum(var_i * m[..., :, None], axis=-2) / cnt**2
@@ -310,7 +323,7 @@ def _quantiles(boot, level):
 # --------------------------------------------------------------------------------- dispatcher
 
 
-def _validate(n, k, budgets, method, level, mask):
+def _validate(n, k, budgets, method, level, mask, stopped: bool = False):
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     check(0 < level < 1, f"level must be in (0, 1), got {level}")
@@ -320,8 +333,11 @@ def _validate(n, k, budgets, method, level, mask):
     if bad.any():
         raise InputError(f"budget must be a finite number ≥ 1, got {b[bad][0]:g}")
     n_, k_, m_ = mle._prepare(n, k, mask)
+    if stopped:
+        check_stopped(k_, m_)
     if method == "combinatorial":
-        nmin = np.min(np.where(m_ > 0, n_, np.inf), axis=-1)
+        nmin = (np.max(np.where(m_ > 0, n_, 0.0), axis=-1) if stopped
+                else np.min(np.where(m_ > 0, n_, np.inf), axis=-1))
         if np.any(b.max() > nmin):
             raise InputError(
                 f"budget {b.max():g} exceeds the smallest n ({nmin.min():g}): the combinatorial (Chen) estimator "
@@ -330,11 +346,21 @@ def _validate(n, k, budgets, method, level, mask):
         if np.any(b != np.round(b)):
             raise InputError("budget must be an integer for the combinatorial estimator")
     if method == "fit":
-        nmin = np.min(np.where(m_ > 0, n_, np.inf), axis=-1)
+        nmin = (np.max(np.where(m_ > 0, n_, 0.0), axis=-1) if stopped
+                else np.min(np.where(m_ > 0, n_, np.inf), axis=-1))
         if np.any(nmin < 7):
             raise InputError(f"method 'fit' needs at least 7 attempts per problem (SABER's grid starts at m = 5), "
                              f"got n = {nmin.min():g}")
     return n_, k_, m_, b
+
+
+def check_stopped(k, m) -> None:
+    """A log that stops at the first success has k_i ∈ {0, 1} (n_i = attempts made, the last one the success)."""
+    live = np.asarray(m) > 0
+    bad = live & (np.asarray(k) > 1)
+    if bad.any():
+        raise InputError(f"a log that stops at the first success has k ≤ 1 per problem, got k={np.asarray(k)[bad][0]:g}"
+                         " (drop --stopped for a fixed-n log)")
 
 
 @x64
@@ -350,6 +376,9 @@ def predict(
     fit_result: mle.BetaBinomialFit | None = None,
     bootstrap: int = 200,
     bayes_options: dict | None = None,
+    stopped: bool = False,
+    window: float | None = None,
+    auto_options: dict | None = None,
 ) -> Prediction:
     """Predict ASR@N (pass@N) at each budget from counts ``k`` of ``n`` attempts per problem.
 
@@ -357,10 +386,19 @@ def predict(
     a list of N ≥ 1. ``method`` is one of :data:`METHODS`; ``None`` means :data:`DEFAULT_METHOD`.
     ``fit_result`` reuses a Beta-binomial fit of the same data (plain or zero-inflated as the method
     needs). ``key`` seeds the bootstrap (naive, combinatorial, fit) and NUTS (bayes); default key 0.
+    ``stopped``: the log stops at each problem's first success (n_i = attempts made, k_i ∈ {0, 1}); the target
+    is then the pass@N of the continued campaign and curves use the exact 1(t_i ≤ m) (spec §3).
+    ``window`` is the tail methods' fit window W (default :data:`tail.DEFAULT_WINDOW`); ``auto_options`` go
+    to :func:`scaling_theory.passk.auto.predict_auto` (method ``auto``).
     Returns a :class:`Prediction` with arrays of shape ``batch + (len(budgets),)``.
     """
     method = DEFAULT_METHOD if method is None else method
-    n_, k_, m_, b = _validate(n, k, budgets, method, level, mask)
+    if method == "auto":
+        from scaling_theory.passk.auto import predict_auto
+
+        return predict_auto(n, k, budgets, mask=mask, level=level, key=key, stopped=stopped,
+                            **(auto_options or {}))
+    n_, k_, m_, b = _validate(n, k, budgets, method, level, mask, stopped)
     batch = k_.shape[:-1]
     kk = k_.shape[-1]
     n2, k2, m2 = (jnp.asarray(a.reshape(-1, kk)) for a in (n_, k_, m_))
@@ -371,10 +409,18 @@ def predict(
     extra: dict = {}
 
     g = n2.shape[0]
-    if method in BOOTSTRAP_METHODS:
-        grid_n = int(np.min(np.where(m_ > 0, n_, np.inf))) if method == "fit" else 0
+    if method in TAIL_METHODS or method in MIXING_METHODS:
+        asr, lower, upper, extra, pars = _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, int(bootstrap),
+                                                                 stopped, window)
+        alpha, beta = pars
+    elif method in BOOTSTRAP_METHODS:
+        if method == "fit":
+            grid_n = int(np.max(np.where(m_ > 0, n_, 0.0)) if stopped else np.min(np.where(m_ > 0, n_, np.inf)))
+        else:
+            grid_n = 0
         (pn, pk, pm), pb = _pad_groups(n2, k2, m2), _pad_budgets(bud)
-        asr, lower, upper, extra = _predict_model_free(method, pn, pk, pm, pb, key, int(bootstrap), level, grid_n)
+        asr, lower, upper, extra = _predict_model_free(method, pn, pk, pm, pb, key, int(bootstrap), level, grid_n,
+                                                       bool(stopped))
         asr, lower, upper = (x[:g, : b.size] for x in (asr, lower, upper))
         extra = {kk: v[:g] for kk, v in extra.items()}
     elif method == "bayes":
@@ -393,7 +439,8 @@ def predict(
         check(res.alpha.shape[0] == g, f"fit_result has {res.alpha.shape[0]} groups, the counts have {g}")
         u, cov, se = _u_of(res), np.asarray(res.cov_u), np.asarray(res.se_alpha)
         (pn, pk, pm, pu, pc, ps), pb = _pad_groups(n2, k2, m2, u, cov, se), _pad_budgets(bud)
-        asr, lower, upper = _predict_beta(method, pu, pc, ps, pn, pk, pm, pb, z)
+        asr, lower, upper = _predict_beta(method, pu, pc, ps, pn, pk, pm, pb, z,
+                                          bool(stopped) and method in ("eb", "eb_zi"))
         asr, lower, upper = (x[:g, : b.size] for x in (asr, lower, upper))
         alpha, beta = res.alpha, res.beta
         pi = res.pi if zi else None
@@ -419,6 +466,57 @@ def predict(
     )
 
 
+def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopped, window):
+    """Tail methods (passk.tail) and the mixing families (passk.mixing): (asr, lower, upper, extra, (α, β))."""
+    from scaling_theory.passk import tail
+
+    g = n2.shape[0]
+    (pn, pk, pm) = (np.asarray(x) for x in _pad_groups(n2, k2, m2))
+    window = tail.DEFAULT_WINDOW if window is None else float(window)
+    if method in ("tail_power", "tail_hughes"):
+        asr, lo, hi, rate = tail.predict_tail(pn, pk, pm, b, kind=method.split("_")[1], key=key, level=level,
+                                              replicates=replicates, window=window, stopped=stopped)
+        return asr[:g], lo[:g], hi[:g], {"exponent": rate[:g]}, (None, None)
+    if method == "tail_eb":
+        res = mle.fit(n2, k2, m2)
+        u = jnp.asarray(_u_of(res))
+        n_ref = tail.reference_n(n2, k2, m2, stopped)
+        nj, kj, mj = jnp.asarray(n2), jnp.asarray(k2), jnp.asarray(m2)
+        log_sb = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, jnp.asarray(b), bool(stopped)))
+        log_sn = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, jnp.asarray(n_ref)[:, None, None], bool(stopped)))[:, 0]
+        asr, lo, hi = tail.predict_tail_model(n2, k2, m2, b, log_sn, log_sb, key=key, level=level,
+                                              replicates=replicates, stopped=stopped)
+        return asr, lo, hi, {}, (res.alpha, res.beta)
+    from scaling_theory.passk import mixing
+
+    family = method[len("mix_"):]
+    if family not in mixing.FAMILIES:
+        raise InputError(f"mixing family {family!r} is not available (have {', '.join(mixing.FAMILIES)})")
+    budgets = np.asarray(b, np.float64)
+    p = mixing.predict_mixing(n2, k2, m2, budgets, family=family, key=key, replicates=replicates, level=level)
+    asr, lo, hi = (np.asarray(x) for x in (p.asr, p.lower, p.upper))
+    if stopped:
+        # Continued campaign: a solved problem is solved; an unsolved one (n_i = the cap) survives the N − n_i
+        # further attempts with its posterior-predictive probability. The interval keeps the bootstrap's
+        # half-widths around this point.
+        cap = tail.reference_n(n2, k2, m2, True)
+        unsolved_n = np.where((k2 == 0) & (m2 > 0), n2, cap[:, None])
+        check(np.all(unsolved_n == cap[:, None]) and np.all(cap == cap[0]),
+              "the mixing families on a stopped log need every unsolved problem at one common cap")
+        ls = np.asarray(mixing.log_survival(p.fit, n2, k2, m2, np.maximum(budgets - cap[0], 0.0)))  # (G, K, B)
+        surv = np.where((k2 > 0)[..., None], 0.0, np.exp(ls))
+        pt = 1.0 - np.sum(surv * m2[..., None], axis=1) / np.sum(m2, axis=1)[:, None]
+        lo, hi = np.clip(pt - (asr - lo), 0, 1), np.clip(pt + (hi - asr), 0, 1)
+        asr = pt
+    return asr, np.minimum(lo, asr), np.maximum(hi, asr), {}, (None, None)
+
+
+@functools.partial(jax.jit, static_argnames=("stopped",))
+def _log_surv_eb_batch(u, n, k, m, budgets, stopped):
+    """log S_eb per group and budget (budgets (B,) or per group (G, 1, 1))."""
+    return log_surv_eb(u, n, k, m, budgets, False, stopped)
+
+
 def _pad_groups(n, k, m, *per_group):
     """Pad counts (G, K) to (G', K') — G' a power of two ≥ 16, K' = ``mle.bucket(K)`` — so that calls of
     similar sizes share one compiled kernel. Padded problems are masked; padded groups copy group 0.
@@ -441,8 +539,8 @@ def _pad_budgets(budgets):
     return jnp.asarray(np.concatenate([b, np.full(bp - b.size, b[-1])]))
 
 
-@functools.partial(jax.jit, static_argnames=("method",))
-def _predict_beta(method, u, cov, se_alpha, n, k, m, budgets, z):
+@functools.partial(jax.jit, static_argnames=("method", "stopped"))
+def _predict_beta(method, u, cov, se_alpha, n, k, m, budgets, z, stopped=False):
     if method == "anchored":
         return _anchored_interval(u, se_alpha, n, k, m, budgets, z)
     if method in ("plugin", "plugin_leading", "plugin_corrected"):
@@ -451,16 +549,21 @@ def _predict_beta(method, u, cov, se_alpha, n, k, m, budgets, z):
     if method == "plugin_zi":
         return _delta_interval(lambda uu, i: log_surv_plugin_zi(uu, budgets), u, cov, z)
     zi = method == "eb_zi"
-    extra = eb_theta_variance(u, n, k, m, budgets, zi)
-    return _delta_interval(lambda uu, i: log_surv_eb(uu[None], n[i][None], k[i][None], m[i][None], budgets, zi)[0],
-                           u, cov, z, extra_var=extra)
+    extra = eb_theta_variance(u, n, k, m, budgets, zi, stopped)
+    return _delta_interval(
+        lambda uu, i: log_surv_eb(uu[None], n[i][None], k[i][None], m[i][None], budgets, zi, stopped)[0],
+        u, cov, z, extra_var=extra)
 
 
-@functools.partial(jax.jit, static_argnames=("method", "replicates", "grid_n"))
-def _predict_model_free(method, n, k, m, budgets, key, replicates, level, grid_n):
+@functools.partial(jax.jit, static_argnames=("method", "replicates", "grid_n", "stopped"))
+def _predict_model_free(method, n, k, m, budgets, key, replicates, level, grid_n, stopped=False):
+    from scaling_theory.passk.tail import per_problem_curve
+
     if method in ("naive", "combinatorial"):
         if method == "naive":
             per = 1.0 - naive_per_problem_surv(n, k, budgets)
+        elif stopped:  # exact: 1(t_i ≤ N) (spec §3; Chen's formula is biased on stopped logs)
+            per = per_problem_curve(n, k, jnp.broadcast_to(budgets, n.shape[:-1] + budgets.shape), True)
         else:
             per = _pass_at_k(n[..., None], k[..., None], jnp.minimum(budgets, n[..., None]))
         asr = _masked_mean(per, m)
@@ -468,7 +571,10 @@ def _predict_model_free(method, n, k, m, budgets, key, replicates, level, grid_n
         return asr, jnp.minimum(lo, asr), jnp.maximum(hi, asr), {}
     # SABER-Fit (Hughes): one grid for all groups, up to the smallest n of the batch (grid_n).
     grid = jnp.asarray(saber_fit_grid(grid_n))
-    per = _pass_at_k(n[..., None], k[..., None], grid)  # (G, K, M)
+    if stopped:
+        per = per_problem_curve(n, k, jnp.broadcast_to(grid, n.shape[:-1] + grid.shape), True)
+    else:
+        per = _pass_at_k(n[..., None], k[..., None], grid)  # (G, K, M)
     per = jnp.concatenate([per, (k > 0)[..., None] * 1.0], axis=-1)  # last column: coverage indicator
     stats = _masked_mean(per, m)
     b_hat, a_hat, npts = _fit_curve_params(stats[..., :-1], grid)

@@ -1,0 +1,313 @@
+"""``auto``: choose the extrapolation by back-testing every candidate on the user's own data (spec §3).
+
+For each group (e.g. a model) and target budget N:
+
+1. n_ref = the largest budget at which the observed problems' pass@ is known exactly (the smallest n_i of a
+   fixed-n log, the cap of a log that stops at the first success); the requested ratio is r = N/n_ref. For
+   N ≤ n_ref nothing needs extrapolating: the answer is the exact curve (Chen's estimator, or 1(t_i ≤ N)
+   averaged for a stopped log) with its bootstrap interval.
+2. Internal back-test at r′ = min(r, n_ref/m_min): keep m = round(n_ref/r′) attempts per problem — drawn
+   without replacement (hypergeometric) from a fixed-n log, the first m (a prefix) of a stopped log — and
+   predict pass@n_ref with every candidate; the internal truth is the observed pass@n_ref (exact). ``repeats``
+   sub-samples (a prefix is deterministic: one).
+3. Select, per group, the candidate with the lowest internal mean absolute error (``mode="select"``), or
+   stack them with weights ∝ 1/MAE² (``mode="stack"``); ``pool="all"`` ranks candidates by their MAE summed
+   over all groups of the call instead (one choice for the batch).
+4. Refit the chosen candidate(s) on all the data and predict N.
+5. Interval: the chosen candidate's, widened to ±z·e·s around the estimate where that is wider, with e the
+   internal root-mean-square error of the chosen prediction and s = max(1, log r / log r′) (the internal
+   test ran at a smaller ratio than requested when r > r′). An honest interval covers model error too.
+
+Degenerate groups (no success, or no failure, anywhere) get the distribution-free bound of
+:mod:`.degenerate` and a flag; the others are predicted as usual.
+
+The report (``Prediction.extra``): ``chosen`` (per group and budget, '+'-joined for stacks), ``weights``
+(G, C, B), ``internal_mae`` (G, C, B, percentage points), ``internal_rmse`` of the result, ``r_prime``,
+``m`` (attempts kept), ``candidates`` and ``flag``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import jax
+import numpy as np
+
+from scaling_theory.errors import InputError
+from scaling_theory.numerics import check, x64
+from scaling_theory.passk import mle
+from scaling_theory.passk.degenerate import bound_prediction, degenerate_flags
+
+M_MIN = 4
+DEFAULT_REPEATS = 5
+# Candidates back-tested by default (the mixing families join when passk.mixing is installed; see
+# :func:`default_candidates`). ``fit`` needs ≥ 7 attempts and is skipped when fewer are kept.
+BASE_CANDIDATES = ("eb", "eb_zi", "anchored", "fit", "tail_power", "tail_hughes", "tail_eb")
+MIXING_CANDIDATES = ("mix_beta_mix2", "mix_npmle", "mix_gmodel", "mix_scaled_beta", "mix_kumaraswamy")
+MIN_ATTEMPTS = {"fit": 7, "tail_power": 2, "tail_hughes": 2, "tail_eb": 2}
+INTERNAL_BOOTSTRAP = 8  # the internal runs only need point predictions
+
+
+def default_candidates() -> tuple[str, ...]:
+    """The base candidates plus the mixing families that are installed."""
+    from scaling_theory.passk.methods import MIXING_METHODS
+
+    return BASE_CANDIDATES + tuple(c for c in MIXING_CANDIDATES if c in MIXING_METHODS)
+
+
+def plan(n_ref, budget: float, m_min: int = M_MIN):
+    """(r, r′, m) per group for one budget: arrays (G,)."""
+    n_ref = np.asarray(n_ref, np.float64)
+    r = float(budget) / n_ref
+    r_prime = np.maximum(np.minimum(r, n_ref / m_min), 1.0)
+    m = np.maximum(1.0, np.round(n_ref / r_prime))
+    r_prime = n_ref / m
+    return r, r_prime, m
+
+
+@x64
+def internal_backtest(n, k, m, n_ref, keep, candidates: Sequence[str], *, repeats: int, seed: int,
+                      stopped: bool, key) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep ``keep`` attempts per problem, predict pass@n_ref with every candidate, compare with the truth.
+
+    Args:
+      n, k, m: counts and mask (G, K) of the non-degenerate groups.
+      n_ref: per group reference budget (G,); keep: attempts kept per group (G,).
+      candidates: method names.
+      repeats, seed: sub-samples of a fixed-n log (a stopped log's prefix is drawn once).
+      stopped: the log stops at the first success.
+      key: PRNG key of the candidates' bootstraps.
+
+    Returns:
+      ``(pred, truth, ok)``: predictions (G, C, R), truth (G,), and whether the candidate could run (C,).
+    """
+    from scaling_theory.passk.backtesting import prefix, stopped_curve, subsample, truth_pass_at_n
+    from scaling_theory.passk.predictors import predict
+
+    g, kk = k.shape
+    preds = np.full((g, len(candidates), repeats), np.nan)
+    truth = np.empty(g)
+    ok = np.zeros((g, len(candidates)), bool)
+    for (mm, nr) in sorted(set(zip(keep.tolist(), n_ref.tolist()))):  # usually one or two batches
+        rows = np.flatnonzero((keep == mm) & (n_ref == nr))
+        ns, ks, ms = n[rows], k[rows], m[rows]
+        if stopped:
+            truth[rows] = stopped_curve(ns, ks, ms, [nr])[:, 0]
+            n_o, k_o = prefix(ns, ks, mm)
+            reps = 1
+            n_o, k_o = n_o[:, None], k_o[:, None]
+        else:
+            truth[rows] = truth_pass_at_n(ns, ks, ms, [nr])[:, 0]
+            reps = repeats
+            k_o = np.swapaxes(subsample(ns, ks, mm, reps, seed), 0, 1)  # (g', R, K)
+            n_o = np.full(k_o.shape, mm)
+        gg = len(rows)
+        fn, fk = n_o.reshape(gg * reps, kk), k_o.reshape(gg * reps, kk)
+        fm = np.broadcast_to(ms[:, None, :], (gg, reps, kk)).reshape(gg * reps, kk)
+        fits: dict = {}
+        for c, cand in enumerate(candidates):
+            if mm < MIN_ATTEMPTS.get(cand, 1):
+                continue
+            opts = {}
+            if cand in ("anchored", "eb"):
+                if "plain" not in fits:
+                    fits["plain"] = mle.fit(fn, fk, fm)
+                opts["fit_result"] = fits["plain"]
+            p = _safe_predict(predict, fn, fk, [nr], cand, fm, key, stopped, opts)
+            if p is None:
+                continue
+            a = p.reshape(gg, reps)
+            preds[rows, c, :reps] = a
+            ok[rows, c] = np.all(np.isfinite(a), axis=1)
+        if reps < repeats:
+            preds[rows, :, reps:] = preds[rows, :, :1]
+    return preds, truth, ok
+
+
+def _safe_predict(predict, n, k, budgets, method, mask, key, stopped, opts):
+    try:
+        p = predict(n, k, budgets, method, mask=mask, key=key, bootstrap=INTERNAL_BOOTSTRAP, stopped=stopped, **opts)
+    except InputError:
+        return None
+    return np.asarray(p.asr)[..., 0]
+
+
+def _weights(err, ok, mode: str, pool: str):
+    """Weights (G, C) from internal MAEs (G, C); candidates that could not run get 0."""
+    err = np.where(ok, err, np.inf)
+    if pool == "all":
+        tot = np.where(np.all(ok, axis=0), err.sum(axis=0), np.inf)
+        if np.all(~np.isfinite(tot)):
+            tot = np.nanmean(np.where(ok, err, np.nan), axis=0)
+            tot = np.where(np.isfinite(tot), tot, np.inf)
+        err = np.broadcast_to(tot, err.shape)
+    if mode == "select":
+        w = np.zeros(err.shape)
+        w[np.arange(err.shape[0]), np.argmin(err, axis=1)] = 1.0
+        return w
+    inv = np.where(np.isfinite(err), 1.0 / np.maximum(err, 1e-6) ** 2, 0.0)
+    return inv / inv.sum(axis=1, keepdims=True)
+
+
+@x64
+def predict_auto(
+    n,
+    k,
+    budgets,
+    *,
+    mask=None,
+    level: float = 0.9,
+    key=None,
+    stopped: bool = False,
+    candidates: Sequence[str] | None = None,
+    repeats: int = DEFAULT_REPEATS,
+    mode: str = "select",
+    pool: str = "group",
+    widen: bool = True,
+    m_min: int = M_MIN,
+    seed: int = 0,
+    bootstrap: int = 200,
+):
+    """Self-validating pass@N prediction (module docstring); returns a :class:`~.predictors.Prediction`.
+
+    Args:
+      n, k: counts (..., K); mask: live problems (default all).
+      budgets: target budgets N.
+      level: interval coverage.
+      key: PRNG key of the candidates' bootstraps (default key 0); ``seed`` seeds the internal sub-samples.
+      stopped: the log stops at each problem's first success.
+      candidates: methods to back-test (default :func:`default_candidates`).
+      repeats: internal sub-samples R.
+      mode: ``"select"`` (best candidate) or ``"stack"`` (weights ∝ 1/MAE²).
+      pool: ``"group"`` (choose per group) or ``"all"`` (one choice for all groups of the call).
+      widen: widen the interval by the internal back-test error.
+      m_min: the fewest attempts kept in the internal back-test.
+      bootstrap: bootstrap replicates of the final prediction's interval.
+
+    Returns:
+      ``Prediction`` with ``method="auto"`` and the report in ``extra`` (see the module docstring).
+
+    References:
+      spec ``difficulty_and_allocation.md`` §3.
+    """
+    from scaling_theory.passk.predictors import Prediction, _validate, check_stopped, predict, z_value
+    from scaling_theory.passk.tail import reference_n
+
+    check(mode in ("select", "stack"), f"mode must be 'select' or 'stack', got {mode!r}")
+    check(pool in ("group", "all"), f"pool must be 'group' or 'all', got {pool!r}")
+    cands = tuple(default_candidates() if candidates is None else candidates)
+    n_, k_, m_, b = _validate(n, k, budgets, "eb", level, mask, stopped)
+    batch, kk = k_.shape[:-1], k_.shape[-1]
+    n2, k2, m2 = (x.reshape(-1, kk) for x in (n_, k_, m_))
+    g = n2.shape[0]
+    key = jax.random.PRNGKey(0) if key is None else key
+    z = z_value(level)
+    flags = degenerate_flags(n2, k2, m2)
+    good = np.flatnonzero(flags == "")
+    asr = np.full((g, b.size), np.nan)
+    lower, upper = asr.copy(), asr.copy()
+    c = len(cands)
+    weights = np.zeros((g, c, b.size))
+    imae = np.full((g, c, b.size), np.nan)
+    irmse = np.full((g, b.size), np.nan)
+    r_prime = np.full((g, b.size), np.nan)
+    kept = np.full((g, b.size), np.nan)
+    chosen = np.full((g, b.size), "", dtype=object)
+    if flags.any():
+        da, dl, du = bound_prediction(n2, k2, m2, b, level, stopped)
+        bad = flags != ""
+        asr[bad], lower[bad], upper[bad] = da[bad], dl[bad], du[bad]
+        chosen[bad] = "bound"
+    if good.size:
+        ng, kg, mg = n2[good], k2[good], m2[good]
+        n_ref = reference_n(ng, kg, mg, stopped)
+        exact = b[None, :] <= n_ref[:, None]  # (G', B): no extrapolation needed
+        if exact.any():
+            ex = _exact_curve(ng, kg, mg, b, stopped, level, key, bootstrap)
+            for arr, src in zip((asr, lower, upper), ex):
+                sub = arr[good]
+                sub[exact] = np.asarray(src)[exact]
+                arr[good] = sub
+            ch = chosen[good]
+            ch[exact] = "combinatorial"
+            chosen[good] = ch
+        final_cache: dict[str, tuple] = {}
+        for j, budget in enumerate(b):
+            todo = ~exact[:, j]
+            if not todo.any():
+                continue
+            rows = np.flatnonzero(todo)
+            r, rp, mm = plan(n_ref[rows], budget, m_min)
+            pred, truth, ok = internal_backtest(ng[rows], kg[rows], mg[rows], n_ref[rows], mm, cands,
+                                                repeats=int(repeats), seed=seed + 7919 * j, stopped=stopped, key=key)
+            err = np.abs(pred - truth[:, None, None])  # (G', C, R)
+            mae = 100.0 * np.mean(err, axis=2)  # mean over repeats of |prediction − truth|, pp
+            w = _weights(mae, ok, mode, pool)
+            comb = np.einsum("gc,gcr->gr", w, np.nan_to_num(pred))
+            rmse = np.sqrt(np.mean((comb - truth[:, None]) ** 2, axis=1))
+            # Final predictions of the candidates that carry weight anywhere.
+            used = [cands[ci] for ci in range(c) if w[:, ci].max() > 0]
+            fa = np.zeros(len(rows))
+            fl, fu = np.zeros(len(rows)), np.zeros(len(rows))
+            for cand in used:
+                if cand not in final_cache:
+                    p = predict(ng, kg, b, cand, mask=mg, key=key, level=level, bootstrap=bootstrap, stopped=stopped)
+                    final_cache[cand] = (np.asarray(p.asr), np.asarray(p.lower), np.asarray(p.upper))
+                pa, pl, pu = (x[rows, j] for x in final_cache[cand])
+                wc = w[:, cands.index(cand)]
+                fa, fl, fu = fa + wc * pa, fl + wc * pl, fu + wc * pu
+            if widen:
+                scale = np.where(r > rp, np.log(np.maximum(r, 1.0 + 1e-12)) / np.log(np.maximum(rp, 1.0 + 1e-12)), 1.0)
+                scale = np.where(rp > 1.0, scale, 1.0)
+                half = z * rmse * scale
+                fl, fu = np.minimum(fl, fa - half), np.maximum(fu, fa + half)
+            gi = good[rows]
+            asr[gi, j], lower[gi, j], upper[gi, j] = fa, np.clip(fl, 0.0, 1.0), np.clip(fu, 0.0, 1.0)
+            weights[gi, :, j], imae[gi, :, j] = w, np.where(ok, mae, np.nan)
+            irmse[gi, j], r_prime[gi, j], kept[gi, j] = 100.0 * rmse, rp, mm
+            chosen[gi, j] = ["+".join(cands[ci] for ci in np.flatnonzero(wr > 0)) for wr in w]
+    if stopped:
+        check_stopped(k2, m2)
+
+    def shaped(x):
+        return np.asarray(x).reshape(batch + np.shape(x)[1:])
+
+    extra = {"chosen": shaped(chosen), "weights": shaped(weights), "internal_mae": shaped(imae),
+             "internal_rmse": shaped(irmse), "r_prime": shaped(r_prime), "m": shaped(kept),
+             "flag": shaped(flags), "candidates": cands}
+    return Prediction(method="auto", budgets=b, asr=shaped(asr), lower=shaped(np.minimum(lower, asr)),
+                      upper=shaped(np.maximum(upper, asr)), level=level, extra=extra)
+
+
+def _exact_curve(n, k, m, budgets, stopped, level, key, bootstrap):
+    """Exact pass@N per group for budgets N ≤ that group's n_ref (NaN elsewhere), with bootstrap intervals."""
+    from scaling_theory.passk.predictors import predict
+    from scaling_theory.passk.tail import reference_n
+
+    n_ref = reference_n(n, k, m, stopped)
+    out = [np.full((n.shape[0], budgets.size), np.nan) for _ in range(3)]
+    for nr in np.unique(n_ref):
+        rows = np.flatnonzero(n_ref == nr)
+        cols = np.flatnonzero(budgets <= nr)
+        if cols.size == 0:
+            continue
+        p = predict(n[rows], k[rows], budgets[cols], "combinatorial", mask=m[rows], key=key, level=level,
+                    bootstrap=bootstrap, stopped=stopped)
+        for o, x in zip(out, (p.asr, p.lower, p.upper)):
+            o[np.ix_(rows, cols)] = x
+    return tuple(out)
+
+
+def describe(pred, group_index: int = 0) -> str:
+    """One line per budget of what ``auto`` used for one group (for the CLI and logs)."""
+    ex = pred.extra
+    lines = []
+    chosen = np.asarray(ex["chosen"]).reshape(-1, len(pred.budgets))[group_index]
+    rp = np.asarray(ex["r_prime"]).reshape(-1, len(pred.budgets))[group_index]
+    ir = np.asarray(ex["internal_rmse"]).reshape(-1, len(pred.budgets))[group_index]
+    for j, budget in enumerate(pred.budgets):
+        lines.append(f"N={budget:g}: {chosen[j]} (internal RMSE {ir[j]:.2f} pp at r'={rp[j]:.3g})")
+    return "; ".join(lines)
+
+
+__all__ = ["predict_auto", "internal_backtest", "plan", "default_candidates", "describe"]
