@@ -460,6 +460,14 @@ def detect_format(path: str | os.PathLike) -> str:
         return "matrix"
     if suffix in (".json", ".eval"):
         return "inspect"
+    if SUFFIXES.get(suffix) == "jsonl" and p.is_file():  # the tools' logs: the first record's fields decide
+        records = _iter_jsonl(p)
+        first = next(records, (0, {}))[1]
+        records.close()  # closes the file
+        if "doc_id" in first and {"resps", "filtered_resps"} & set(first):
+            return "lm-eval"
+        if {"task_id", "passed"} <= set(first):
+            return "human-eval"
     df = read_table(p)
     cols = set(df.columns)
     if "doc_id" in cols and cols & {"resps", "filtered_resps"}:

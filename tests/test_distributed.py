@@ -122,9 +122,12 @@ def test_only_process_zero_writes_and_errors_print_once(tmp_path):
         from scaling_theory import distributed
         from scaling_theory.io import write_json_atomic
         distributed.initialize(sys.argv[1], 2, int(sys.argv[2]))
-        import jax
+        import jax, numpy as np
+        from scaling_theory.numerics import global_array, to_host
         write_json_atomic(sys.argv[3] + f"/out{jax.process_index()}.json", {"devices": jax.device_count()})
-        print(jax.device_count(), jax.process_count())
+        x = global_array(np.arange(8.0))  # each process supplies its own 4 of the 8 rows
+        y = to_host(jax.jit(lambda a: a * a)(x))  # gathered from both processes
+        print(jax.device_count(), jax.process_count(), len(x.addressable_shards), ",".join(f"{v:g}" for v in y))
         """
     )
     port = _free_port()
@@ -132,7 +135,9 @@ def test_only_process_zero_writes_and_errors_print_once(tmp_path):
                               env=_env(2), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
     res = _collect(procs, timeout=300)
     assert all(r[0] == 0 for r in res), [r[2][-1500:] for r in res]
-    assert [r[1].split() for r in res] == [["4", "2"], ["4", "2"]]  # 4 global devices in 2 processes
+    squares = ",".join(f"{v * v:g}" for v in range(8))
+    # 4 global devices in 2 processes, 2 shards held locally, the full result on both processes
+    assert [r[1].split() for r in res] == [["4", "2", "2", squares], ["4", "2", "2", squares]]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out0.json"]  # process 1 wrote nothing (no temp file either)
     assert json.loads((tmp_path / "out0.json").read_text()) == {"devices": 4}
     # a bad input in a multi-process run: exit status 2 everywhere, one error line (process 0's)
