@@ -164,7 +164,7 @@ def test_every_image_and_link_exists_and_figures_have_csv(built):
     np.testing.assert_allclose(obs["pass_at_k"], [r["pass_at_k"] for r in report["passk"]], rtol=1e-12)
     for sec in ("glance", "passk", "saturation", "allocation", "comparison", "files"):
         assert sec in page.ids
-    assert "scaling_theory.allocation" in (out / "index.html").read_text()  # the placeholder (area absent here)
+    assert "What an extra budget would buy" in (out / "index.html").read_text()
     assert "http://" not in (out / "index.html").read_text() and "https://" not in (out / "index.html").read_text()
 
 
@@ -308,3 +308,27 @@ def test_figures_cope_with_many_groups_and_missing_intervals(tmp_path):
     [ext] = [t for t in _tables(report) if t.name == "extrapolation"]
     shown = {r["model"]: r["pass@100"] for r in ext.rows}
     assert shown["m03"] == "0.9000 [–, –]" and shown["m04"] == "0.9000 [0.8000, 0.9500]"
+
+
+def test_allocation_rows_equal_the_top_gains_computed_here(built):
+    """Greedy expected coverage = solved + the B largest marginal gains E[θ(1−θ)^(j−1)] over unsolved problems
+    (each problem's gains decrease in j, so the top-B set is the optimum), computed here with SciPy's betaln."""
+    from scipy.special import betaln
+
+    from scaling_theory.passk import fit
+
+    df, _, report = built
+    rows = report["allocation"]["rows"]
+    assert len(rows) == df["model"].nunique()
+    for r in rows:
+        n, k = arrays(df, r["model"])
+        res = fit(n[None], k[None])
+        a, b = float(res.alpha[0]) + k, float(res.beta[0]) + n - k
+        budget = int(round(r["extra_per_problem"] * len(n)))
+        j = np.arange(1, budget + 1)[None, :]
+        unsolved = (k == 0)[:, None]
+        gains = np.where(unsolved, np.exp(betaln(a[:, None], b[:, None] + j - 1) - betaln(a[:, None], b[:, None]))
+                         - np.exp(betaln(a[:, None], b[:, None] + j) - betaln(a[:, None], b[:, None])), 0.0)
+        best = np.mean(k > 0) + np.sort(gains.ravel())[::-1][:budget].sum() / len(n)
+        np.testing.assert_allclose(r["expected_coverage"], best, rtol=1e-9, atol=1e-12)
+        assert r["uniform_expected_coverage"] <= r["expected_coverage"] + 1e-12
