@@ -91,7 +91,7 @@ def test_project_log_huber_is_the_inner_optimum(iso81):
                    for c0 in (np.asarray(c) * 1.1, [400.0, 2000.0, 1.8], [100.0, 100.0, 1.0]))
         assert float(f) <= best * (1 + 1e-9)
         assert float(f) == pytest.approx(obj(np.asarray(c)), rel=1e-12)
-        assert float(f12) == pytest.approx(best, rel=1e-4)  # the grid stage's 12 iterations rank exponents
+        assert float(f12) == pytest.approx(best, rel=5e-4)  # the grid stage's 6 iterations rank exponents
 
 
 # ------------------------------------------------------------------------------------ VPNLS
