@@ -29,7 +29,7 @@ PROFILES = {
     "smoke": {"spreads": (8.0,), "datasets": 2, "per_budget": 9, "start_step": 500, "datablations": 2,
               "coverage_sets": 3, "boot": 10, "bayes_sets": 0, "testbed": False},
     "quick": {"spreads": (1.5, 2.0, 4.0, 8.0, 16.0), "datasets": 30, "per_budget": 15, "start_step": 100,
-              "datablations": 48, "coverage_sets": 60, "boot": 100, "bayes_sets": 3, "testbed": True},
+              "datablations": 16, "coverage_sets": 40, "boot": 100, "bayes_sets": 2, "testbed": True},
     "paper": {"spreads": (1.25, 1.5, 2.0, 3.0, 4.0, 8.0, 16.0, 32.0), "datasets": 200, "per_budget": 27,
               "start_step": 1, "datablations": 48, "coverage_sets": 400, "boot": 200, "bayes_sets": 40,
               "testbed": True},
@@ -72,6 +72,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     ax[0].axhline(0.0, color="k", lw=0.6)
     ax[0].set(xscale="log", xlabel="sampled range around N* (× / ÷)", ylabel=r"error of $\hat N^*(10^{24})$ (%)",
               title="noise-free IsoFLOP data")
+    ax[0].set_xticks(list(cfg["spreads"]), [f"{v:g}" for v in cfg["spreads"]])
+    ax[0].minorticks_off()
     ax[0].legend(fontsize=7)
     methods = [r["method"] for r in noisy]
     ratios = [times["ratios"][m] for m in methods]

@@ -141,6 +141,7 @@ def test_vpnls_linear_mse_matches_scipy_least_squares(iso81):
         assert vp.params[k] == pytest.approx(v, rel=1e-3), k
 
 
+@pytest.mark.slow
 def test_vpnls_matches_multistart_on_datablations_curves():
     from scaling_theory.io import data_path, read_table
 
