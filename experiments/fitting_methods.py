@@ -26,7 +26,7 @@ import numpy as np
 NAME = "fitting_methods"
 
 PROFILES = {
-    "smoke": {"spreads": (8.0,), "datasets": 2, "per_budget": 9, "start_step": 500, "datablations": 2,
+    "smoke": {"spreads": (8.0,), "datasets": 2, "per_budget": 9, "start_step": 500, "datablations": 0,
               "coverage_sets": 3, "boot": 10, "bayes_sets": 0, "testbed": False},
     "quick": {"spreads": (1.5, 2.0, 4.0, 8.0, 16.0), "datasets": 30, "per_budget": 15, "start_step": 100,
               "datablations": 16, "coverage_sets": 40, "boot": 100, "bayes_sets": 2, "testbed": True},
@@ -54,8 +54,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     print(format_table(bias, digits=4))
     noisy, times = _noisy_studies(cfg, seed)
     print(format_table(noisy, digits=4))
-    datablations = _datablations(cfg)
-    print(format_table([datablations], digits=4))
+    datablations = _datablations(cfg) if cfg["datablations"] else None
+    if datablations is not None:
+        print(format_table([datablations], digits=4))
     testbed = _testbed(out, seed) if cfg["testbed"] else None
     if testbed is not None:
         print(format_table([testbed], digits=4))
