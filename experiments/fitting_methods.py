@@ -9,8 +9,9 @@ IsoFLOP studies against the width of the sampled range, for Hoffmann et al.'s an
 laws; (b) N̂*(10²⁴)/N* over noisy replicate studies (2 % log-normal noise) per method, with the
 time per fit; (c) coverage of nominal-90 % intervals (± binomial SE) of the true curve at an
 extrapolated point, for row / residual / block bootstrap, Student-t and the NumPyro posterior, on
-pooled learning curves of several runs with independent noise and with a per-run offset
-(correlated checkpoints). The summary also compares multi-start and VPNLS optima on the shipped
+pooled learning curves of 12 runs × 8 checkpoints with independent noise and with a per-run random
+tilt (the checkpoints of a run share a deviation of the slope: correlated checkpoints), at equal
+total noise variance. The summary also compares multi-start and VPNLS optima on the shipped
 datablations curves (Muennighoff et al. 2023) and on transformer-testbed learning curves.
 """
 
@@ -25,10 +26,10 @@ import numpy as np
 NAME = "fitting_methods"
 
 PROFILES = {
-    "smoke": {"spreads": (8.0,), "datasets": 2, "per_budget": 9, "start_step": 500, "datablations": 2,
-              "coverage_sets": 2, "boot": 10, "bayes_sets": 0, "testbed": False},
+    "smoke": {"spreads": (8.0,), "datasets": 2, "per_budget": 9, "start_step": 500, "datablations": 0,
+              "coverage_sets": 3, "boot": 10, "bayes_sets": 0, "testbed": False},
     "quick": {"spreads": (1.5, 2.0, 4.0, 8.0, 16.0), "datasets": 30, "per_budget": 15, "start_step": 100,
-              "datablations": 48, "coverage_sets": 40, "boot": 100, "bayes_sets": 4, "testbed": True},
+              "datablations": 16, "coverage_sets": 40, "boot": 100, "bayes_sets": 2, "testbed": True},
     "paper": {"spreads": (1.25, 1.5, 2.0, 3.0, 4.0, 8.0, 16.0, 32.0), "datasets": 200, "per_budget": 27,
               "start_step": 1, "datablations": 48, "coverage_sets": 400, "boot": 200, "bayes_sets": 40,
               "testbed": True},
@@ -39,7 +40,8 @@ LEVEL = 0.9
 INTERVALS = ("row", "residual", "block", "t", "bayes")
 # pooled learning curves for the coverage study: y = E + a x^(−b), runs × checkpoints
 CURVE = {"E": 1.8, "a": 40.0, "b": 0.3}
-RUNS, CHECKPOINTS, X_NEW = 8, 10, 1e6
+RUNS, CHECKPOINTS, X_NEW = 12, 8, 1e6
+NOISE, RUN_TILT = 0.005, 0.03  # i.i.d. log noise per checkpoint; sd of a per-run random tilt (correlated case)
 
 
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
@@ -52,8 +54,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     print(format_table(bias, digits=4))
     noisy, times = _noisy_studies(cfg, seed)
     print(format_table(noisy, digits=4))
-    datablations = _datablations(cfg)
-    print(format_table([datablations], digits=4))
+    datablations = _datablations(cfg) if cfg["datablations"] else None
+    if datablations is not None:
+        print(format_table([datablations], digits=4))
     testbed = _testbed(out, seed) if cfg["testbed"] else None
     if testbed is not None:
         print(format_table([testbed], digits=4))
@@ -70,6 +73,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     ax[0].axhline(0.0, color="k", lw=0.6)
     ax[0].set(xscale="log", xlabel="sampled range around N* (× / ÷)", ylabel=r"error of $\hat N^*(10^{24})$ (%)",
               title="noise-free IsoFLOP data")
+    ax[0].set_xticks(list(cfg["spreads"]), [f"{v:g}" for v in cfg["spreads"]])
+    ax[0].minorticks_off()
     ax[0].legend(fontsize=7)
     methods = [r["method"] for r in noisy]
     ratios = [times["ratios"][m] for m in methods]
@@ -78,7 +83,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
                      [f"{m}\n{times['seconds'][m] * 1e3:.0f} ms/fit" for m in methods])
     ax[1].axhline(1.0, color="k", ls="--", lw=0.8)
     ax[1].set(ylabel=r"$\hat N^*(10^{24}) / N^*$", title=f"{cfg['datasets']} noisy studies, σ = {SIGMA}")
-    for j, case in enumerate(("independent", "per-run offset")):
+    for j, case in enumerate(("independent", "per-run tilt")):
         rows = [r for r in coverage if r["noise"] == case and r["n"] > 0]
         pos = np.arange(len(rows)) + (j - 0.5) * 0.25
         ax[2].errorbar(pos, [r["coverage"] for r in rows], yerr=[r["se"] for r in rows], fmt=MARKERS[j],
@@ -225,12 +230,13 @@ def _testbed(out: Path, seed: int) -> dict | None:
 
 def _coverage(cfg: dict, seed: int) -> list[dict]:
     """Coverage of the true curve E + a x^(−b) at x = X_NEW by nominal-90 % curve intervals, pooled
-    runs × checkpoints, with i.i.d. log-normal noise or with an added per-run offset."""
+    runs × checkpoints, with i.i.d. log-normal noise or with a per-run random tilt. All data sets'
+    fits, and each bootstrap's replicates of all data sets, are one batched call each."""
     from tqdm import tqdm
 
-    from scaling_theory.fitting import LBFGSOptions, bootstrap, fit
+    from scaling_theory.fitting import LBFGSOptions, bootstrap_many, fit_many
     from scaling_theory.fitting.bayes import posterior
-    from scaling_theory.fitting.intervals import block_bootstrap, residual_bootstrap, t_prediction_interval
+    from scaling_theory.fitting.intervals import block_bootstrap_many, residual_bootstrap_many, t_prediction_interval
 
     xs = np.tile(np.logspace(2, 5, CHECKPOINTS), RUNS)
     run_id = np.repeat(np.arange(RUNS), CHECKPOINTS)
@@ -238,29 +244,34 @@ def _coverage(cfg: dict, seed: int) -> list[dict]:
     x0 = {"x": np.array([X_NEW])}
     rng = np.random.default_rng(seed)
     tight = LBFGSOptions(ftol=1e-13, gtol=1e-9)
+    R, B = cfg["coverage_sets"], cfg["boot"]
     rows = []
-    for case, tau in (("independent", 0.0), ("per-run offset", 0.02)):
+    u = np.log(xs)
+    u = (u - u.mean()) / u.std()  # a run's tilt: its own slope deviation in log x, shared by its checkpoints
+    cases = (("independent", np.hypot(NOISE, RUN_TILT), 0.0), ("per-run tilt", NOISE, RUN_TILT))
+    for case, sigma, tau in tqdm(cases, desc="coverage", leave=False):  # same total variance in both cases
+        eps = sigma * rng.standard_normal((R, xs.size)) + tau * rng.standard_normal((R, RUNS))[:, run_id] * u
+        Y = (CURVE["E"] + CURVE["a"] * xs ** -CURVE["b"]) * np.exp(eps)
+        fits = fit_many("offset_power_law", [({"x": xs}, y) for y in Y], loss="mse", options=tight)
+        draws = {"row": bootstrap_many(fits, B, seed=seed),
+                 "residual": residual_bootstrap_many(fits, B, seed=seed),
+                 "block": block_bootstrap_many(fits, [run_id] * R, B, seed=seed)}
         hits = {k: [] for k in INTERVALS}
-        for r in tqdm(range(cfg["coverage_sets"]), desc=f"coverage ({case})", leave=False):
-            eps = 0.02 * rng.standard_normal(xs.size) + tau * rng.standard_normal(RUNS)[run_id]
-            y = (CURVE["E"] + CURVE["a"] * xs ** -CURVE["b"]) * np.exp(eps)
-            res = fit("offset_power_law", {"x": xs}, y, loss="mse", options=tight)
-            draws = {"row": bootstrap(res, cfg["boot"], seed=r),
-                     "residual": residual_bootstrap(res, cfg["boot"], seed=r),
-                     "block": block_bootstrap(res, run_id, cfg["boot"], seed=r)}
-            for k, d in draws.items():
+        for k, ds in draws.items():
+            for d in ds:
                 band = d.predict_interval(x0, LEVEL, kind="curve")
                 hits[k].append(band["lo"][0] <= truth <= band["hi"][0])
+        for j, res in enumerate(fits):
             band = t_prediction_interval(res, x0, LEVEL, kind="curve")
             hits["t"].append(band["lo"][0] <= truth <= band["hi"][0])
-            if r < cfg["bayes_sets"]:
-                post = posterior(res, num_warmup=300, num_samples=600, seed=r, likelihood="normal")
+            if j < cfg["bayes_sets"]:
+                post = posterior(res, num_warmup=300, num_samples=600, seed=j, likelihood="normal")
                 band = post.predict_interval(x0, LEVEL, kind="curve")
                 hits["bayes"].append(band["lo"][0] <= truth <= band["hi"][0])
         for k in INTERVALS:
             h = np.asarray(hits[k], float)
-            cov = float(h.mean()) if h.size else float("nan")
-            rows.append({"noise": case, "interval": k, "n": int(h.size), "coverage": cov,
+            rows.append({"noise": case, "interval": k, "n": int(h.size),
+                         "coverage": float(h.mean()) if h.size else float("nan"),
                          "se": float(np.sqrt(LEVEL * (1 - LEVEL) / h.size)) if h.size else float("nan")})
     return rows
 

@@ -134,3 +134,92 @@ def test_bad_values_are_one_line_errors(tmp_path, capsys):
     assert code == 2 and "row 2 (line 3), column 'm': missing value" in err
     code, _, err = run(capsys, tmp_path / "missing.csv", "--law", "power_law", "--x", "x", "--y", "y")
     assert code == 2 and "no such file" in err
+
+
+# ------------------------------------------------------------------ methods, losses, intervals
+
+
+@pytest.fixture(scope="module")
+def isoflop(tmp_path_factory):
+    import jax
+
+    from scaling_theory.fitting.synthetic import BESIROGLU, isoflop_design, simulate_losses
+
+    d = isoflop_design(BESIROGLU, per_budget=9)
+    d["loss"] = simulate_losses(BESIROGLU, d["N"], d["D"], 0.02, jax.random.key(0))
+    d["w"] = np.sqrt(d["C"] / d["C"].min())  # √compute weights
+    d["run"] = np.repeat(np.arange(9), 9)
+    path = tmp_path_factory.mktemp("fit") / "iso.csv"
+    pd.DataFrame(d).to_csv(path, index=False)
+    return path, d
+
+
+CHIN = ("--law", "chinchilla", "--x", "N=N", "--x", "D=D", "--y", "loss")
+
+
+def test_vpnls_weights_and_allocation_in_json(isoflop, capsys):
+    from scaling_theory.fitting import compute_optimal
+    from scaling_theory.fitting.vpnls import vpnls
+
+    path, d = isoflop
+    code, out, err = run(capsys, path, *CHIN, "--method", "vpnls", "--weights", "w", "--loss", "asymmetric",
+                         "--penalty", "5", "--compute", "1e24", "--json")
+    assert code == 0 and err == ""
+    got = json.loads(out)
+    assert got["method"] == "vpnls" and list(got)[-1] == "allocation"
+    ref = vpnls("chinchilla", {"N": d["N"], "D": d["D"]}, d["loss"], weights=d["w"], loss="asymmetric", penalty=5.0)
+    assert got["params"] == pytest.approx(ref.params, rel=1e-9)
+    assert got["allocation"][0]["N*"] == pytest.approx(float(compute_optimal(ref.params, 1e24)["N"]), rel=1e-9)
+
+
+def test_approach2_in_json(isoflop, capsys):
+    from scaling_theory.fitting.approach2 import approach2
+
+    path, d = isoflop
+    code, out, _ = run(capsys, path, *CHIN, "--method", "approach2", "--budget", "C", "--json")
+    assert code == 0
+    got = json.loads(out)
+    ref = approach2(d["N"], d["C"], d["loss"])
+    assert got["a"] == pytest.approx(ref.a, rel=1e-12) and got["N_opt"] == pytest.approx(list(ref.n_opt), rel=1e-12)
+
+
+def test_t_and_block_intervals_in_json(curve, isoflop, capsys):
+    from scaling_theory.fitting.intervals import block_bootstrap, t_intervals
+    from scaling_theory.fitting.vpnls import vpnls
+
+    path, y = curve
+    code, out, _ = run(capsys, path, "--law", "power_law", "--x", "compute", "--y", "acc_loss", "--loss", "mse",
+                       "--interval", "t", "--level", "0.9", "--json")
+    got = json.loads(out)
+    assert code == 0 and got["interval"] == "t"
+    exact = t_intervals(fit("power_law", {"x": X}, y, loss="mse"), 0.9)
+    # percentiles of 4,000 draws: within a few percent of the interval's half-width
+    for k in ("a", "b"):
+        half = (exact[k][1] - exact[k][0]) / 2
+        assert got["intervals"][k] == pytest.approx(exact[k], abs=0.06 * half)
+    path, d = isoflop
+    code, out, _ = run(capsys, path, *CHIN, "--method", "vpnls", "--interval", "block", "--runs", "run",
+                       "--bootstrap", "20", "--json")
+    got = json.loads(out)
+    ref = block_bootstrap(vpnls("chinchilla", {"N": d["N"], "D": d["D"]}, d["loss"]), d["run"], 20).intervals(0.95)
+    assert got["interval"] == "block" and got["intervals"]["alpha"] == pytest.approx(ref["alpha"], rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--interval", "block"], "--interval block needs --runs"),
+        (["--compute", "1e24"], "--compute needs --law chinchilla"),
+        (["--method", "approach2"], "--method approach2 needs --law chinchilla"),
+        (["--method", "vpnls", "--law", "exp_power_law"], "linear in its scales"),
+        (["--weights", "nope"], "missing column 'nope'"),
+        (["--loss", "asymmetric", "--penalty", "0"], "--penalty must be positive"),
+    ],
+)
+def test_new_flags_bad_arguments_are_one_line_errors(curve, capsys, argv, message):
+    path, _ = curve
+    law = [] if "--law" in argv else ["--law", "power_law"]
+    code, out, err = run(capsys, path, *law, "--x", "x=compute", "--y", "acc_loss", *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert message in err

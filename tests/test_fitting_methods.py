@@ -91,7 +91,7 @@ def test_project_log_huber_is_the_inner_optimum(iso81):
                    for c0 in (np.asarray(c) * 1.1, [400.0, 2000.0, 1.8], [100.0, 100.0, 1.0]))
         assert float(f) <= best * (1 + 1e-9)
         assert float(f) == pytest.approx(obj(np.asarray(c)), rel=1e-12)
-        assert float(f12) == pytest.approx(best, rel=1e-4)  # the grid stage's 12 iterations rank exponents
+        assert float(f12) == pytest.approx(best, rel=5e-4)  # the grid stage's 6 iterations rank exponents
 
 
 # ------------------------------------------------------------------------------------ VPNLS
@@ -141,6 +141,7 @@ def test_vpnls_linear_mse_matches_scipy_least_squares(iso81):
         assert vp.params[k] == pytest.approx(v, rel=1e-3), k
 
 
+@pytest.mark.slow
 def test_vpnls_matches_multistart_on_datablations_curves():
     from scaling_theory.io import data_path, read_table
 

@@ -160,9 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data: synthetic IsoFLOP study, {L.size} runs (Besiroglu et al. law, 2% noise); {starts.shape[0]} grid starts; "
           f"Huber delta={DELTA:g} on log loss, summed")
     mine = ours(N, D, L, starts)
+    print(f"  ours, multi-start: {mine['seconds']:.2f} s compiled ({mine['first_call']:.2f} s first call)", flush=True)
     vp = ours_vpnls(N, D, L)
+    print(f"  ours, vpnls: {vp['seconds']:.3f} s compiled ({vp['first_call']:.2f} s first call)", flush=True)
     a2 = ours_approach2(N, D, L)
     ref = scipy_recipe(np.log(N), np.log(D), np.log(L), starts)
+    print(f"  scipy, exact gradient: {ref['seconds']:.2f} s", flush=True)
     fd = None if args.no_fd else scipy_recipe_as_written(np.log(N), np.log(D), np.log(L), starts)
     print(f"after: {load_average()}")
     names = ("log A", "log B", "log E", "alpha", "beta")

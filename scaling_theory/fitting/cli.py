@@ -92,6 +92,10 @@ def _fit(args: argparse.Namespace) -> int:
         raise InputError("--interval block needs --runs COL (the run of each row)")
     if args.compute and (law.name != "chinchilla" or any(not c > 0 for c in args.compute)):
         raise InputError("--compute needs --law chinchilla and positive budgets")
+    if args.method == "vpnls":
+        from scaling_theory.fitting.vpnls import separable
+
+        separable(law)  # the law must be linear in its scales
     x_columns = parse_x_specs(args.x, law)
     if args.method == "approach2":
         return _approach2(args, law, x_columns)

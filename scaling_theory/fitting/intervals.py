@@ -54,32 +54,62 @@ def scaled_residuals(result: FitResult) -> np.ndarray:
 
 
 @x64
-def _refit(result: FitResult, y_b: np.ndarray | None, w_b: np.ndarray | None, n_starts: int,
-           options: LBFGSOptions) -> tuple[np.ndarray, np.ndarray]:
-    """Refit B replicates (new y or new weights, B × n) in one batched call; best of n_starts each."""
-    law, loss = result.law, result.loss
-    B = (y_b if y_b is not None else w_b).shape[0]
-    n = bucket(result.y.size)
-    xp, yp, wp = pad_rows(result.x, result.y, result.weights, n)
-    pad = n - result.y.size
-    s0 = distinct_optima(result, n_starts)
-    s0 = np.concatenate([s0, np.repeat(s0[:1], n_starts - s0.shape[0], axis=0)])
+def _refit_many(results: list[FitResult], y_bs: list | None, w_bs: list | None, n_starts: int,
+                options: LBFGSOptions) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Refit B replicates of each fit (new y or new weights, B × n each), all fits × replicates ×
+    starts in one batched call; the best of ``n_starts`` per replicate."""
+    law, loss = results[0].law, results[0].loss
+    if any(r.law is not law or r.loss != loss for r in results):
+        raise InputError("bootstrap: all fits must share one law and one loss")
+    n = bucket(max(r.y.size for r in results))
     K = n_starts
-    shared = {"x": law.prepare_x(xp), **runtime(loss)}
-    batched = {}
-    if y_b is not None:
-        batched["y"] = np.repeat(np.concatenate([y_b, np.broadcast_to(yp[-pad:] if pad else yp[:0], (B, pad))], 1), K, 0)
-    else:
-        shared["y"] = jnp.asarray(yp)
-    if w_b is not None:
-        batched["w"] = np.repeat(np.concatenate([w_b, np.zeros((B, pad))], 1), K, 0)
-    else:
-        shared["w"] = jnp.asarray(wp)
-    out = minimize_batched(objective(law, loss), np.tile(s0, (B, 1)), shared, batched, options=options)
-    f = out.f.reshape(B, K)
-    best = np.argmin(np.where(np.isfinite(f), f, np.inf), axis=1)
-    pick = np.arange(B) * K + best
-    return out.x[pick], np.isin(out.status[pick], CONVERGED)
+    starts, xs, ys, ws, spans = [], {k: [] for k in law.xs}, [], [], []
+    offset = 0
+    for j, r in enumerate(results):
+        B = (y_bs[j] if y_bs is not None else w_bs[j]).shape[0]
+        xp, yp, wp = pad_rows(r.x, r.y, r.weights, n)
+        pad = n - r.y.size
+        s0 = distinct_optima(r, K)
+        starts.append(np.tile(np.concatenate([s0, np.repeat(s0[:1], K - s0.shape[0], axis=0)]), (B, 1)))
+        y = np.broadcast_to(yp, (B, n)) if y_bs is None else np.concatenate([y_bs[j], np.broadcast_to(yp[r.y.size:], (B, pad))], 1)
+        w = np.broadcast_to(wp, (B, n)) if w_bs is None else np.concatenate([w_bs[j], np.zeros((B, pad))], 1)
+        ys.append(np.repeat(y, K, 0))
+        ws.append(np.repeat(w, K, 0))
+        for k in law.xs:
+            xs[k].append(np.broadcast_to(xp[k], (B * K, n)))
+        spans.append((offset, B))
+        offset += B * K
+    batched = {"x": law.prepare_x({k: np.concatenate(v) for k, v in xs.items()}), "y": np.concatenate(ys),
+               "w": np.concatenate(ws)}
+    out = minimize_batched(objective(law, loss), np.concatenate(starts), runtime(loss), batched, options=options)
+    picked = []
+    for lo, B in spans:
+        f = out.f[lo:lo + B * K].reshape(B, K)
+        pick = lo + np.arange(B) * K + np.argmin(np.where(np.isfinite(f), f, np.inf), axis=1)
+        picked.append((out.x[pick], np.isin(out.status[pick], CONVERGED)))
+    return picked
+
+
+def residual_bootstrap_many(results: list[FitResult], n_boot: int = 200, *, seed: int = 0, n_starts: int = 4,
+                            options: LBFGSOptions = BOOTSTRAP_OPTIONS) -> list[Draws]:
+    """:func:`residual_bootstrap` of several fits (one law and loss) in one batched call; fit j
+    draws from ``np.random.default_rng([seed, j])``."""
+    _check_boot(n_boot)
+    if not results:
+        raise InputError("bootstrap: no fits given")
+    y_bs, pools = [], []
+    for j, r in enumerate(results):
+        used = r.weights > 0
+        pool = scaled_residuals(r)
+        eps = np.zeros((n_boot, r.y.size))
+        eps[:, used] = np.random.default_rng([seed, j]).choice(pool, size=(n_boot, int(used.sum())))
+        yhat = r.predict(r.x)
+        y_b = yhat * np.exp(eps) if r.loss.space == "log" else yhat + eps
+        y_bs.append(np.where(used, y_b, r.y))
+        pools.append(pool)
+    out = _refit_many(list(results), y_bs, None, n_starts, options)
+    return [Draws(law=r.law, space=r.loss.space, theta=t, method="residual", converged=c, residual_pool=p)
+            for r, (t, c), p in zip(results, out, pools)]
 
 
 def residual_bootstrap(result: FitResult, n_boot: int = 200, *, seed: int = 0, n_starts: int = 4,
@@ -88,23 +118,35 @@ def residual_bootstrap(result: FitResult, n_boot: int = 200, *, seed: int = 0, n
 
     Args:
       result: the fit (its residual space decides multiplicative or additive resampling).
-      n_boot: replicates; seed: host RNG seed (``np.random.default_rng(seed)``).
+      n_boot: replicates; seed: host RNG seed (``np.random.default_rng([seed, 0])``).
       n_starts: each replicate starts from the fit's best and next-best distinct optima.
     Returns:
       :class:`Draws` with ``method = "residual"``; prediction noise is drawn from the same residuals.
     """
+    return residual_bootstrap_many([result], n_boot, seed=seed, n_starts=n_starts, options=options)[0]
+
+
+def block_bootstrap_many(results: list[FitResult], groups: list, n_boot: int = 200, *, seed: int = 0,
+                         n_starts: int = 4, options: LBFGSOptions = BOOTSTRAP_OPTIONS) -> list[Draws]:
+    """:func:`block_bootstrap` of several fits, ``groups[j]`` labelling the rows of fit j; one call."""
     _check_boot(n_boot)
-    used = result.weights > 0
-    pool = scaled_residuals(result)
-    rng = np.random.default_rng(seed)
-    yhat = result.predict(result.x)
-    eps = np.zeros((n_boot, result.y.size))
-    eps[:, used] = rng.choice(pool, size=(n_boot, int(used.sum())))
-    y_b = yhat * np.exp(eps) if result.loss.space == "log" else yhat + eps
-    y_b = np.where(used, y_b, result.y)
-    theta, conv = _refit(result, y_b, None, n_starts, options)
-    return Draws(law=result.law, space=result.loss.space, theta=theta, method="residual", converged=conv,
-                 residual_pool=pool)
+    if not results or len(groups) != len(results):
+        raise InputError("block bootstrap: give one array of group labels per fit")
+    w_bs = []
+    for j, (r, g) in enumerate(zip(results, groups)):
+        g = np.asarray(g).reshape(-1)
+        if g.size != r.y.size:
+            raise InputError(f"block bootstrap: {g.size} group labels for {r.y.size} rows")
+        keys, inv = np.unique(g, return_inverse=True)
+        if keys.size < 2:
+            raise InputError("block bootstrap: need at least 2 groups (runs) to resample")
+        # the row bootstrap's stream (bootstrap_counts): with one row per group, the row bootstrap's draws
+        counts = np.random.default_rng([seed, j]).multinomial(keys.size, np.full(keys.size, 1.0 / keys.size),
+                                                               size=n_boot)
+        w_bs.append(counts[:, inv] * r.weights[None, :])
+    out = _refit_many(list(results), None, w_bs, n_starts, options)
+    return [Draws(law=r.law, space=r.loss.space, theta=t, method="block", converged=c,
+                  residual_pool=scaled_residuals(r)) for r, (t, c) in zip(results, out)]
 
 
 def block_bootstrap(result: FitResult, groups: Any, n_boot: int = 200, *, seed: int = 0, n_starts: int = 4,
@@ -118,19 +160,7 @@ def block_bootstrap(result: FitResult, groups: Any, n_boot: int = 200, *, seed: 
     Returns:
       :class:`Draws` with ``method = "block"``.
     """
-    _check_boot(n_boot)
-    groups = np.asarray(groups).reshape(-1)
-    if groups.size != result.y.size:
-        raise InputError(f"block bootstrap: {groups.size} group labels for {result.y.size} rows")
-    keys, inv = np.unique(groups, return_inverse=True)
-    if keys.size < 2:
-        raise InputError("block bootstrap: need at least 2 groups (runs) to resample")
-    # the row bootstrap's stream (bootstrap_counts): with one row per group the draws are the row bootstrap's
-    counts = np.random.default_rng([seed, 0]).multinomial(keys.size, np.full(keys.size, 1.0 / keys.size), size=n_boot)
-    w_b = counts[:, inv] * result.weights[None, :]
-    theta, conv = _refit(result, None, w_b, n_starts, options)
-    return Draws(law=result.law, space=result.loss.space, theta=theta, method="block", converged=conv,
-                 residual_pool=scaled_residuals(result))
+    return block_bootstrap_many([result], [groups], n_boot, seed=seed, n_starts=n_starts, options=options)[0]
 
 
 # ------------------------------------------------------------------------- Student-t intervals

@@ -181,6 +181,7 @@ class BLRJudge:
         posterior: str = "finite",
         chunk: int | None = None,
         estimator: str = "mc",
+        control: bool = True,
     ) -> SimulationResult:
         """The paper's experiment: one training set from ``key``, ``n_test`` sampled test inputs.
 
@@ -203,4 +204,4 @@ class BLRJudge:
         for name, v in (("trials", trials), ("n_test", n_test)):
             if not isinstance(v, (int, np.integer)) or v < 2:
                 raise InputError(f"{name}={v!r}: must be an integer ≥ 2")
-        return simulate(self.de, self.c, ks.astype(np.int64), T, key, int(trials), int(n_test), posterior, chunk, estimator)
+        return simulate(self.de, self.c, ks.astype(np.int64), T, key, int(trials), int(n_test), posterior, chunk, estimator, control)
