@@ -73,9 +73,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
                         "data": label, "pilot": n0, "budget": float(b), "policy": p, "uniform": float(uni.mean()),
                         "realised": float(v.mean()), "gain_pp": 100 * float((v - uni).mean()),
                         "groups_beating_uniform": f"{int(np.sum((v > uni) & ~tied))}/{int(np.sum(~tied))}",
-                        "multiplier_median": float(np.median(res.multiplier[p][:, j])),
-                        "lower_median": float(np.median(res.multiplier_lower[p][:, j])),
-                        "upper_median": float(np.median(res.multiplier_upper[p][:, j])),
+                        "multiplier_median": float(np.nanmedian(res.multiplier[p][:, j])),
+                        "lower_median": float(np.nanmedian(res.multiplier_lower[p][:, j])),
+                        "upper_median": float(np.nanmedian(res.multiplier_upper[p][:, j])),
                     })
                 for p in st["policies"]:
                     curves.append({"data": label, "pilot": n0, "budget": float(b), "policy": p,
