@@ -17,9 +17,9 @@ import numpy as np
 
 NAME = "allocation_estimation"
 SETTINGS = {
-    "smoke": {"models": 2, "repeats": 4, "budgets": (8.0,), "N": 64},
-    "quick": {"models": 7, "repeats": 24, "budgets": (4.0, 16.0, 64.0), "N": 64},
-    "paper": {"models": 7, "repeats": 200, "budgets": (4.0, 16.0, 64.0), "N": 64},
+    "smoke": {"models": 1, "repeats": 2, "budgets": (2.0,), "N": 64},
+    "quick": {"models": 7, "repeats": 8, "budgets": (2.0, 8.0), "N": 64},
+    "paper": {"models": 7, "repeats": 200, "budgets": (2.0, 8.0, 32.0), "N": 64},
 }
 PILOT = 8
 
@@ -55,7 +55,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         th = np.broadcast_to(theta, (R, Gm, K)).reshape(R * Gm, K)
         k0 = rng.binomial(PILOT, th).astype(float)
         post, _ = beta_posteriors(np.full(k0.shape, float(PILOT)), k0)
-        table = G.gain_table(post, "estimate", max_extra=min(256, int(8 * bbar) + 16), target_n=N)
+        table = G.gain_table(post, "estimate", max_extra=min(128, int(4 * bbar) + 16), target_n=N)
         total = [bbar * K]
         adaptive = P.lagrangian(table, total).extra[:, 0]
         uniform = P.uniform(table, total).extra[:, 0]

@@ -139,7 +139,8 @@ def _uniform_grid(u_max: int, budgets, points: int = 48) -> np.ndarray:
 
 
 def _invert(curve_U, grid, target):
-    """u with curve(u) = target by linear interpolation in log(1 + u) (curve non-decreasing); inf beyond the grid."""
+    """u with curve(u) = target by linear interpolation in log(1 + u) (curve non-decreasing); inf beyond the grid,
+    NaN when the target is reached with no extra attempt (e.g. a bootstrap sample of problems all solved)."""
     x = np.log1p(grid.astype(np.float64))
     c = np.maximum.accumulate(curve_U, axis=-1)[..., None, :]  # (..., 1, U) against targets (..., B)
     idx = np.sum(c < target[..., None], axis=-1)  # first grid point with c ≥ target
@@ -148,7 +149,7 @@ def _invert(curve_U, grid, target):
     c1 = np.take_along_axis(c, idx_c[..., None], -1)[..., 0]
     w = np.where(c1 > c0, (target - c0) / np.where(c1 > c0, c1 - c0, 1.0), 1.0)
     u = np.expm1(x[idx_c - 1] + np.clip(w, 0, 1) * (x[idx_c] - x[idx_c - 1]))
-    u = np.where(idx == 0, 0.0, u)
+    u = np.where(idx == 0, np.nan, u)  # reached without extra attempts (flat curve): multiplier undefined
     return np.where(idx >= grid.size, np.inf, u)
 
 

@@ -38,6 +38,7 @@ class Frontier:
     lower: np.ndarray
     upper: np.ndarray
     p_best: np.ndarray
+    extrapolated: np.ndarray
 
     def rows(self) -> list[dict]:
         out = []
@@ -45,11 +46,12 @@ class Frontier:
             j = int(self.best[c])
             if j < 0:
                 out.append({"budget": float(C), "model": None, "samples_per_problem": 0, "coverage": None,
-                            "lower": None, "upper": None, "p_best": None})
+                            "lower": None, "upper": None, "p_best": None, "extrapolated": None})
                 continue
             out.append({"budget": float(C), "model": self.models[j], "samples_per_problem": int(self.samples[j, c]),
                         "coverage": float(self.coverage[j, c]), "lower": float(self.lower[c]),
-                        "upper": float(self.upper[c]), "p_best": float(self.p_best[j, c])})
+                        "upper": float(self.upper[c]), "p_best": float(self.p_best[j, c]),
+                        "extrapolated": float(self.extrapolated[j, c])})
         return out
 
     def crossovers(self) -> list[dict]:
@@ -144,4 +146,5 @@ def frontier(
     pick = cov_b[np.maximum(best, 0), np.arange(b.size)]  # (C, T)
     lower = np.where(any_feasible, np.quantile(pick, a, axis=-1), np.nan)
     upper = np.where(any_feasible, np.quantile(pick, 1 - a, axis=-1), np.nan)
-    return Frontier(list(models), b, samples.astype(np.int64), cov, best, lower, upper, p_best)
+    extrap = np.sum((m > n[:, None, :]) & live[:, None, :], axis=-1) / live.sum(-1)[:, None]
+    return Frontier(list(models), b, samples.astype(np.int64), cov, best, lower, upper, p_best, extrap)

@@ -94,6 +94,18 @@ def _log_binom(m, y):
 
 @x64
 def beta_preposterior_variance(a, b, N: float, M: int):
+    """``V(m) = E_y[Var((1−θ)^N | a + y, b + m − y)]`` for m = 0..M (see :func:`_beta_prepost`); compiled."""
+    return _beta_prepost_jit(jnp.asarray(a, jnp.float64), jnp.asarray(b, jnp.float64), jnp.asarray(float(N)), int(M))
+
+
+@x64
+def grid_preposterior_variance(theta, log_post, N: float, M: int):
+    """Grid version of :func:`beta_preposterior_variance` (see :func:`_grid_prepost`); compiled."""
+    return _grid_prepost_jit(jnp.asarray(theta, jnp.float64), jnp.asarray(log_post, jnp.float64),
+                             jnp.asarray(float(N)), int(M))
+
+
+def _beta_prepost(a, b, N, M: int):
     """``V(m) = E_y[Var((1−θ)^N | a + y, b + m − y)]`` for m = 0..M, θ ~ Beta(a, b), y ~ BetaBinomial(m, a, b).
 
     ``= E[f²] − Σ_y P(y) E[f | y]²`` with ``E[f²] = B(a, b + 2N)/B(a, b)`` and ``E[f | y] = B(a+y, b+m−y+N)/B(a+y, b+m−y)``.
@@ -112,9 +124,8 @@ def beta_preposterior_variance(a, b, N: float, M: int):
     return jnp.maximum(ef2 - second, 0.0)
 
 
-@x64
-def grid_preposterior_variance(theta, log_post, N: float, M: int):
-    """Grid version of :func:`beta_preposterior_variance`: weights w_ij, f_j = (1 − θ_j)^N, likelihood
+def _grid_prepost(theta, log_post, N, M: int):
+    """Grid version of :func:`_beta_prepost`: weights w_ij, f_j = (1 − θ_j)^N, likelihood
     ``L_j(y | m) = C(m, y) θ_j^y (1 − θ_j)^{m−y}``; ``V(m) = Σ_j w f² − Σ_y (Σ_j w L f)² / Σ_j w L``."""
     J = theta.shape[0]
     m = jnp.arange(M + 1, dtype=jnp.float64)[:, None, None]
@@ -134,6 +145,10 @@ def grid_preposterior_variance(theta, log_post, N: float, M: int):
     second = jnp.sum(jnp.where(den > 0, num**2 / jnp.where(den > 0, den, 1.0), 0.0), axis=-1)
     ef2 = (w @ f**2)[..., None]
     return jnp.maximum(ef2 - second, 0.0)
+
+
+_beta_prepost_jit = jax.jit(_beta_prepost, static_argnums=(3,))
+_grid_prepost_jit = jax.jit(_grid_prepost, static_argnums=(3,))
 
 
 # ------------------------------------------------------------------------------------- public
@@ -194,10 +209,19 @@ def gain_table(
     else:
         if target_n is None or not np.isfinite(target_n) or target_n < 1:
             raise InputError(f"the estimate objective needs a target budget N ≥ 1 (pass@N), got {target_n}")
-        if beta:
-            v = beta_preposterior_variance(jnp.asarray(post.a), jnp.asarray(post.b), float(target_n), M)
-        else:
-            v = grid_preposterior_variance(jnp.asarray(post.theta), jnp.asarray(post.log_post), float(target_n), M)
+        # the (K, M+1, M+1) pre-posterior sums are done a few groups at a time to bound the memory
+        G = post.shape[0]
+        step = max(1, int(2e7 // max(1, post.shape[1] * (M + 1) ** 2 * (1 if beta else post.theta.size // 8 + 1))))
+        parts = []
+        for g0 in range(0, G, step):  # a handful of chunks, each one vectorised call
+            sl = slice(g0, g0 + step)
+            if beta:
+                parts.append(np.asarray(beta_preposterior_variance(jnp.asarray(post.a[sl]), jnp.asarray(post.b[sl]),
+                                                                   float(target_n), M)))
+            else:
+                parts.append(np.asarray(grid_preposterior_variance(jnp.asarray(post.theta), jnp.asarray(post.log_post[sl]),
+                                                                   float(target_n), M)))
+        v = np.concatenate(parts, axis=0)
         g = v[..., :-1] - v[..., 1:]
         base = -np.asarray(v[..., 0])
     g = _monotone(_apply_caps(jnp.asarray(g), jnp.asarray(cap), jnp.asarray(mask)))
