@@ -6,7 +6,7 @@ written to ``paper/tables/macros.tex``) and :data:`TABLES` (one ``.tex`` table e
 by hand, so regenerating from the committed manifest changes nothing (a test checks it).
 
 A value is addressed by a path into an experiment's summary: keys separated by ``/``; a step
-``name[field=value,...]`` picks the first row of the list ``name`` whose fields match (values compared
+``name[field=value;...]`` picks the first row of the list ``name`` whose fields match (values compared
 as strings).
 
 ``scaling-theory paper`` writes the tables and builds ``paper/main.pdf`` with ``latexmk`` when a TeX
@@ -49,7 +49,7 @@ def resolve(summary: Any, path: str) -> Any:
                 raise KeyError(key)
             value = value[key]
         if sel is not None:
-            wanted = dict(part.split("=", 1) for part in sel.split(",") if part)
+            wanted = dict(part.split("=", 1) for part in sel.split(";") if part)
             rows = [r for r in value if isinstance(r, dict) and all(str(r.get(k)) == v for k, v in wanted.items())]
             if not rows:
                 raise KeyError(f"[{sel}]")
@@ -134,10 +134,10 @@ MACROS: tuple[Macro, ...] = (
     # passk
     _m("passkSaberMaeAnchored", "passk_saber_synthetic", "mae/anchored", ".2f"),
     _m("passkSaberMaeDefault", "passk_saber_synthetic", "mae/eb (default)", ".2f"),
-    _m("passkPythiaMaeEb", "passk_pythia_backtest", "mae[observe=100,budget=1000,method=eb]/mae", ".2f"),
-    _m("passkPythiaMaeAnchored", "passk_pythia_backtest", "mae[observe=100,budget=1000,method=anchored]/mae", ".2f"),
-    _m("passkCalibEbCoverage", "passk_calibration", "rows[config=SABER sim,method=eb]/coverage", "pct"),
-    _m("passkCalibAnchoredCoverage", "passk_calibration", "rows[config=SABER sim,method=anchored]/coverage", "pct"),
+    _m("passkPythiaMaeEb", "passk_pythia_backtest", "mae[observe=100;budget=1000;method=eb]/mae", ".2f"),
+    _m("passkPythiaMaeAnchored", "passk_pythia_backtest", "mae[observe=100;budget=1000;method=anchored]/mae", ".2f"),
+    _m("passkCalibEbCoverage", "passk_calibration", "rows[config=SABER sim;method=eb]/coverage", "pct"),
+    _m("passkCalibAnchoredCoverage", "passk_calibration", "rows[config=SABER sim;method=anchored]/coverage", "pct"),
     # judge
     _m("judgeFiniteTExactKmax", "judge_finite_t", "c=10/exact_kmax", ".4f"),
     _m("judgeFiniteTExptKmax", "judge_finite_t", "c=10/expt_kmax", ".4f"),
@@ -154,14 +154,14 @@ MACROS: tuple[Macro, ...] = (
     _m("judgeSpectrumExactKmax", "judge_general_spectrum", "exact_kmax", ".4f"),
     _m("judgeSpectrumExptKmax", "judge_general_spectrum", "expt_kmax", ".4f"),
     # saturation
-    _m("satNstarSpec", "saturation_ttspm", "spec_table[p=0.1,eps=0.01]/n_star", "int"),
+    _m("satNstarSpec", "saturation_ttspm", "spec_table[p=0.1;eps=0.01]/n_star", "int"),
     _m("satTtspmMaxZ", "saturation_ttspm", "mc_max_z", ".2f"),
     _m("satHetRatioMedian", "saturation_heterogeneous", "ratio_median", ".2g"),
     _m("satHetRatioMax", "saturation_heterogeneous", "ratio_max", ".2g"),
     _m("satHetShortfall", "saturation_heterogeneous", "max_coverage_shortfall", "pct"),
     _m("satHetLaterFraction", "saturation_heterogeneous", "fraction_aggregate_later", "pct"),
-    _m("satPythiaR", "saturation_pythia", "correlations[eps=0.01,method=plug-in]/r", ".2f"),
-    _m("satPythiaRSmallEps", "saturation_pythia", "correlations[eps=0.0001,method=plug-in]/r", ".2f"),
+    _m("satPythiaR", "saturation_pythia", "correlations[eps=0.01;method=plug-in]/r", ".2f"),
+    _m("satPythiaRSmallEps", "saturation_pythia", "correlations[eps=0.0001;method=plug-in]/r", ".2f"),
     _m("satVerifierKoptNoCost", "saturation_verifiers", "toy[v_fluke=0.0]/k_opt", "int"),
     _m("satVerifierKoptCost", "saturation_verifiers", "toy[v_fluke=-1.0]/k_opt", "int"),
     # fitting
@@ -178,6 +178,13 @@ MACROS: tuple[Macro, ...] = (
     _m("testbedCeilingNominal", "testbed_judge_selection", "verifier_ceiling_delta/nominal_soundness", ".3f"),
     _m("testbedCeilingPerProblem", "testbed_judge_selection", "verifier_ceiling_delta/per_problem_soundness", ".3f"),
     _m("testbedChinchillaResidual", "testbed_scaling", "chinchilla/rms_log_residual", ".3f"),
+    # allocation
+    _m("allocPythiaMultEight", "allocation_pythia_backtest",
+       "summary[data=pythia_math (7 models, n=10,000);pilot=8;budget=16.0;policy=lagrangian]/multiplier_median", ".2f"),
+    _m("allocPythiaMultThirtyTwo", "allocation_pythia_backtest",
+       "summary[data=pythia_math (7 models, n=10,000);pilot=32;budget=64.0;policy=lagrangian]/multiplier_median", ".2f"),
+    _m("allocPythiaGainThirtyTwo", "allocation_pythia_backtest",
+       "summary[data=pythia_math (7 models, n=10,000);pilot=32;budget=64.0;policy=lagrangian]/gain_pp", ".1f"),
 )
 
 #: Every generated table (``paper/tables/<name>.tex``).
@@ -220,6 +227,18 @@ TABLES: tuple[Table, ...] = (
         (("model", "model", "text"), ("$a$", "a_ls", ".3f"), ("$a$ (Table 1)", "a_table1", ".3f"),
          ("$b$", "b_ls", ".3f"), ("$b$ (Table 1)", "b_table1", ".3f"), ("$b$ (distributional)", "b_passk_dist", ".3f")),
         "$-\\log \\mathrm{pass@}k \\approx a k^{-b}$ per Pythia model: our least-squares fit against Schaeffer et al.'s Table 1.",
+    ),
+    Table(
+        "allocation_backtest", "allocation_pythia_backtest", "summary",
+        (("data", "data", "text"), ("pilot $n_0$", "pilot", "int"), ("extra per problem", "budget", ".0f"),
+         ("uniform", "uniform", ".4f"), ("Lagrangian", "realised", ".4f"), ("gain (pp)", "gain_pp", ".2f"),
+         ("models beating uniform", "groups_beating_uniform", "text"), ("multiplier", "multiplier_median", ".2f"),
+         ("90\\% interval", "lower_median", ".2f"), ("", "upper_median", ".2f")),
+        "Allocation back-test on Pythia $\\times$ MATH: realised coverage (fraction of problems solved at least once, "
+        "scored exactly on held-out attempts) of the Lagrangian allocation against uniform spending of the same "
+        "budget, and the compute multiplier (uniform budget needed to match, median over models, with the medians of "
+        "the 90\\% bootstrap interval ends).",
+        where=(("policy", "lagrangian"),),
     ),
     Table(
         "testbed_passk", "testbed_passk_extrapolation", "errors_pp",

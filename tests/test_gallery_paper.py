@@ -109,7 +109,7 @@ def test_png_copies_stay_under_the_budget_even_for_a_dense_figure(tmp_path):
 
 def test_resolve_paths_with_row_selection():
     summary = {"rows": [{"m": "a", "n": 1, "v": 0.1}, {"m": "b", "n": 1, "v": 0.2}], "x": {"y=1": {"z": 3}}}
-    assert paper.resolve(summary, "rows[m=b,n=1]/v") == 0.2
+    assert paper.resolve(summary, "rows[m=b;n=1]/v") == 0.2
     assert paper.resolve(summary, "x/y=1/z") == 3
     with pytest.raises(KeyError):
         paper.resolve(summary, "rows[m=c]/v")
