@@ -41,7 +41,8 @@ def register(subparsers: Any) -> None:
         help="finite-d simulation of δ(k) (the paper's Monte Carlo, or its conditional estimator)",
         description="Simulate the paper's finite-d experiment: train BLR on n teacher samples, sample n_test "
         "test inputs and estimate δ(k) at temperature t = T/(2σ²): 'mc' draws k samples per trial as the "
-        "paper does, 'conditional' computes each input's selection error exactly (no trial noise). "
+        "paper does, 'conditional' computes each input's selection error by quadrature (no trial noise) "
+        "and uses δ_x(1) = b² + s², whose mean is known, as a control variate. "
         "Prints δ(k) with its standard error over test inputs.",
     )
     sim.add_argument("--d", type=int, required=True, help="input dimension d")
