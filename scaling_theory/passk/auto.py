@@ -6,10 +6,11 @@ For each group (e.g. a model) and target budget N:
    fixed-n log, the cap of a log that stops at the first success); the requested ratio is r = N/n_ref. For
    N ≤ n_ref nothing needs extrapolating: the answer is the exact curve (Chen's estimator, or 1(t_i ≤ N)
    averaged for a stopped log) with its bootstrap interval.
-2. Internal back-test at r′ = min(r, n_ref/m_min): keep m = round(n_ref/r′) attempts per problem — drawn
+2. Internal back-test at r′ ≈ min(r, n_ref/m_min): keep m = n_int/r′ attempts per problem — drawn
    without replacement (hypergeometric) from a fixed-n log, the first m (a prefix) of a stopped log — and
-   predict pass@n_ref with every candidate; the internal truth is the observed pass@n_ref (exact). ``repeats``
-   sub-samples (a prefix is deterministic: one).
+   predict pass@n_int with every candidate (n_int = the largest power of two ≤ n_ref, r′ a power of two:
+   :func:`plan`); the internal truth is the observed pass@n_int (exact). ``repeats`` sub-samples (a prefix
+   is deterministic: one).
 3. Select, per group, the candidate with the lowest internal mean absolute error (``mode="select"``), or
    stack them with weights ∝ 1/MAE² (``mode="stack"``); ``pool="all"`` ranks candidates by their MAE summed
    over all groups of the call instead (one choice for the batch).
@@ -40,29 +41,38 @@ from scaling_theory.passk.degenerate import bound_prediction, degenerate_flags
 
 M_MIN = 4
 DEFAULT_REPEATS = 5
-# Candidates back-tested by default (the mixing families join when passk.mixing is installed; see
-# :func:`default_candidates`). ``fit`` needs ≥ 7 attempts and is skipped when fewer are kept.
-BASE_CANDIDATES = ("eb", "eb_zi", "anchored", "fit", "tail_power", "tail_hughes", "tail_eb")
+# Candidates back-tested by default (:func:`default_candidates`); ``fit`` needs ≥ 7 attempts and is skipped
+# when fewer are kept.
+BASE_CANDIDATES = ("eb", "anchored", "fit", "tail_power", "tail_hughes", "tail_eb")
 MIXING_CANDIDATES = ("mix_beta_mix2", "mix_npmle", "mix_gmodel", "mix_scaled_beta", "mix_kumaraswamy")
 MIN_ATTEMPTS = {"fit": 7, "tail_power": 2, "tail_hughes": 2, "tail_eb": 2}
 INTERNAL_BOOTSTRAP = 8  # the internal runs only need point predictions
 
 
 def default_candidates() -> tuple[str, ...]:
-    """The base candidates plus the mixing families that are installed."""
-    from scaling_theory.passk.methods import MIXING_METHODS
+    """The candidates back-tested by default: :data:`BASE_CANDIDATES`.
 
-    return BASE_CANDIDATES + tuple(c for c in MIXING_CANDIDATES if c in MIXING_METHODS)
+    The mixing families (:data:`MIXING_CANDIDATES`, ``passk.mixing``) are opt-in (``candidates=``): their first
+    compiled call took 20–200 s on the shared 2-core machine (load ≈ 13), far beyond ``auto``'s budget.
+    """
+    return BASE_CANDIDATES
 
 
 def plan(n_ref, budget: float, m_min: int = M_MIN):
-    """(r, r′, m) per group for one budget: arrays (G,)."""
+    """(r, r′, m, n_int) per group for one budget, arrays (G,).
+
+    The internal test predicts pass@n_int from m attempts, with n_int = the largest power of two ≤ n_ref
+    (the curve is exact there too) and r′ = n_int/m a power of two: min(r, n_int/m_min) rounded to the nearest
+    power of two in log scale. Powers of two keep the number of distinct (m, n_int) pairs — separate batched
+    calls — small when groups have many different n_ref (the checkpoints table has 14).
+    """
     n_ref = np.asarray(n_ref, np.float64)
     r = float(budget) / n_ref
-    r_prime = np.maximum(np.minimum(r, n_ref / m_min), 1.0)
-    m = np.maximum(1.0, np.round(n_ref / r_prime))
-    r_prime = n_ref / m
-    return r, r_prime, m
+    n_int = 2.0 ** np.floor(np.log2(n_ref))
+    target = np.maximum(np.minimum(float(budget) / n_int, n_int / m_min), 1.0)
+    r_prime = np.minimum(2.0 ** np.round(np.log2(target)), np.maximum(n_int / m_min, 1.0))
+    m = np.maximum(1.0, n_int / r_prime)
+    return r, n_int / m, m, n_int
 
 
 @x64
@@ -85,6 +95,7 @@ def internal_backtest(n, k, m, n_ref, keep, candidates: Sequence[str], *, repeat
     from scaling_theory.passk.predictors import predict
 
     g, kk = k.shape
+    pad_rows = _row_bucket(g * (1 if stopped else repeats))
     preds = np.full((g, len(candidates), repeats), np.nan)
     truth = np.empty(g)
     ok = np.zeros((g, len(candidates)), bool)
@@ -104,24 +115,39 @@ def internal_backtest(n, k, m, n_ref, keep, candidates: Sequence[str], *, repeat
         gg = len(rows)
         fn, fk = n_o.reshape(gg * reps, kk), k_o.reshape(gg * reps, kk)
         fm = np.broadcast_to(ms[:, None, :], (gg, reps, kk)).reshape(gg * reps, kk)
+        # Pad every batch to one row count (copies of row 0) so that all batches share compiled programs.
+        fn, fk, fm = (_pad_rows(x, pad_rows) for x in (fn, fk, fm))
         fits: dict = {}
         for c, cand in enumerate(candidates):
             if mm < MIN_ATTEMPTS.get(cand, 1):
                 continue
             opts = {}
-            if cand in ("anchored", "eb"):
+            if cand in ("anchored", "eb", "tail_eb"):
                 if "plain" not in fits:
                     fits["plain"] = mle.fit(fn, fk, fm)
                 opts["fit_result"] = fits["plain"]
             p = _safe_predict(predict, fn, fk, [nr], cand, fm, key, stopped, opts)
             if p is None:
                 continue
-            a = p.reshape(gg, reps)
+            a = p[: gg * reps].reshape(gg, reps)
             preds[rows, c, :reps] = a
             ok[rows, c] = np.all(np.isfinite(a), axis=1)
         if reps < repeats:
             preds[rows, :, reps:] = preds[rows, :, :1]
     return preds, truth, ok
+
+
+def _row_bucket(rows: int) -> int:
+    """Rows of a padded batch: a power of two ≥ 16 (as the predictors pad groups)."""
+    return max(16, 1 << (int(rows) - 1).bit_length())
+
+
+def _pad_rows(x, rows: int):
+    """Pad the leading axis of ``x`` to ``rows`` with copies of row 0."""
+    x = np.asarray(x)
+    if x.shape[0] >= rows:
+        return x
+    return np.concatenate([x, np.repeat(x[:1], rows - x.shape[0], axis=0)], axis=0)
 
 
 def _safe_predict(predict, n, k, budgets, method, mask, key, stopped, opts):
@@ -237,8 +263,8 @@ def predict_auto(
             if not todo.any():
                 continue
             rows = np.flatnonzero(todo)
-            r, rp, mm = plan(n_ref[rows], budget, m_min)
-            pred, truth, ok = internal_backtest(ng[rows], kg[rows], mg[rows], n_ref[rows], mm, cands,
+            r, rp, mm, n_int = plan(n_ref[rows], budget, m_min)
+            pred, truth, ok = internal_backtest(ng[rows], kg[rows], mg[rows], n_int, mm, cands,
                                                 repeats=int(repeats), seed=seed + 7919 * j, stopped=stopped, key=key)
             err = np.abs(pred - truth[:, None, None])  # (G', C, R)
             mae = 100.0 * np.mean(err, axis=2)  # mean over repeats of |prediction − truth|, pp
@@ -250,9 +276,11 @@ def predict_auto(
             fa = np.zeros(len(rows))
             fl, fu = np.zeros(len(rows)), np.zeros(len(rows))
             for cand in used:
-                if cand not in final_cache:
-                    p = predict(ng, kg, b, cand, mask=mg, key=key, level=level, bootstrap=bootstrap, stopped=stopped)
-                    final_cache[cand] = (np.asarray(p.asr), np.asarray(p.lower), np.asarray(p.upper))
+                if cand not in final_cache:  # padded like the internal batches: the same compiled programs
+                    rows_pad = _row_bucket(len(good) * (1 if stopped else int(repeats)))
+                    p = predict(_pad_rows(ng, rows_pad), _pad_rows(kg, rows_pad), b, cand, mask=_pad_rows(mg, rows_pad),
+                                key=key, level=level, bootstrap=bootstrap, stopped=stopped)
+                    final_cache[cand] = tuple(np.asarray(x)[: len(good)] for x in (p.asr, p.lower, p.upper))
                 pa, pl, pu = (x[rows, j] for x in final_cache[cand])
                 wc = w[:, cands.index(cand)]
                 fa, fl, fu = fa + wc * pa, fl + wc * pl, fu + wc * pu
