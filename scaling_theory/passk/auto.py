@@ -8,9 +8,10 @@ For each group (e.g. a model) and target budget N:
    averaged for a stopped log) with its bootstrap interval.
 2. Internal back-test at r′ ≈ min(r, n_ref/m_min): keep m = n_int/r′ attempts per problem — drawn
    without replacement (hypergeometric) from a fixed-n log, the first m (a prefix) of a stopped log — and
-   predict pass@n_int with every candidate (n_int = the largest power of two ≤ n_ref, r′ a power of two:
-   :func:`plan`); the internal truth is the observed pass@n_int (exact). ``repeats`` sub-samples (a prefix
-   is deterministic: one).
+   predict pass@n_int with every candidate (n_int and r′ powers of two with n_int + m ≤ n_ref: :func:`plan`);
+   the internal truth is Chen's pass@n_int of the n_i − m attempts *not* kept (exact and independent of the
+   kept ones given θ_i; for a stopped log, the exact stopped curve at n_int). ``repeats`` sub-samples (a
+   prefix is deterministic: one).
 3. Select, per group, the candidate with the lowest internal mean absolute error (``mode="select"``), or
    stack them with weights ∝ 1/MAE² (``mode="stack"``); ``pool="all"`` ranks candidates by their MAE summed
    over all groups of the call instead (one choice for the batch).
@@ -58,20 +59,26 @@ def default_candidates() -> tuple[str, ...]:
     return BASE_CANDIDATES
 
 
-def plan(n_ref, budget: float, m_min: int = M_MIN):
+def plan(n_ref, budget: float, m_min: int = M_MIN, held_out: bool = True):
     """(r, r′, m, n_int) per group for one budget, arrays (G,).
 
-    The internal test predicts pass@n_int from m attempts, with n_int = the largest power of two ≤ n_ref
-    (the curve is exact there too) and r′ = n_int/m a power of two: min(r, n_int/m_min) rounded to the nearest
-    power of two in log scale. Powers of two keep the number of distinct (m, n_int) pairs — separate batched
-    calls — small when groups have many different n_ref (the checkpoints table has 14).
+    The internal test predicts pass@n_int from m attempts, with n_int a power of two and r′ = n_int/m a power
+    of two: min(r, n_int/m_min) rounded to the nearest power of two in log scale. Powers of two keep the number
+    of distinct (m, n_int) pairs — separate batched calls — small when groups have many different n_ref (the
+    checkpoints table has 14). ``held_out`` (fixed-n logs): n_int + m ≤ n_ref, so that the truth can be taken
+    from attempts that were not observed (n_int is halved until it fits).
     """
     n_ref = np.asarray(n_ref, np.float64)
     r = float(budget) / n_ref
     n_int = 2.0 ** np.floor(np.log2(n_ref))
-    target = np.maximum(np.minimum(float(budget) / n_int, n_int / m_min), 1.0)
-    r_prime = np.minimum(2.0 ** np.round(np.log2(target)), np.maximum(n_int / m_min, 1.0))
-    m = np.maximum(1.0, n_int / r_prime)
+    for _ in range(2):
+        target = np.maximum(np.minimum(float(budget) / n_int, n_int / m_min), 1.0)
+        r_prime = np.minimum(2.0 ** np.round(np.log2(target)), np.maximum(n_int / m_min, 1.0))
+        m = np.maximum(1.0, n_int / r_prime)
+        if not held_out:
+            break
+        n_int = np.where((n_int + m > n_ref) & (n_int > 1), n_int / 2, n_int)
+    m = np.minimum(m, np.maximum(n_ref - n_int, 1.0)) if held_out else m
     return r, n_int / m, m, n_int
 
 
@@ -89,7 +96,8 @@ def internal_backtest(n, k, m, n_ref, keep, candidates: Sequence[str], *, repeat
       key: PRNG key of the candidates' bootstraps.
 
     Returns:
-      ``(pred, truth, ok)``: predictions (G, C, R), truth (G,), and whether the candidate could run (C,).
+      ``(pred, truth, ok)``: predictions (G, C, R), truth (G, R) — for a fixed-n log the pass@n_int of the
+      held-out n_i − m attempts of each repeat — and whether the candidate could run (G, C).
     """
     from scaling_theory.passk.backtesting import prefix, stopped_curve, subsample, truth_pass_at_n
     from scaling_theory.passk.predictors import predict
@@ -97,21 +105,27 @@ def internal_backtest(n, k, m, n_ref, keep, candidates: Sequence[str], *, repeat
     g, kk = k.shape
     pad_rows = _row_bucket(g * (1 if stopped else repeats))
     preds = np.full((g, len(candidates), repeats), np.nan)
-    truth = np.empty(g)
+    truth = np.empty((g, repeats))
     ok = np.zeros((g, len(candidates)), bool)
     for (mm, nr) in sorted(set(zip(keep.tolist(), n_ref.tolist()))):  # usually one or two batches
         rows = np.flatnonzero((keep == mm) & (n_ref == nr))
         ns, ks, ms = n[rows], k[rows], m[rows]
         if stopped:
-            truth[rows] = stopped_curve(ns, ks, ms, [nr])[:, 0]
+            truth[rows] = stopped_curve(ns, ks, ms, [nr])[:, :1]
             n_o, k_o = prefix(ns, ks, mm)
             reps = 1
             n_o, k_o = n_o[:, None], k_o[:, None]
         else:
-            truth[rows] = truth_pass_at_n(ns, ks, ms, [nr])[:, 0]
             reps = repeats
             k_o = np.swapaxes(subsample(ns, ks, mm, reps, seed), 0, 1)  # (g', R, K)
             n_o = np.full(k_o.shape, mm)
+            # Truth from the held-out attempts: Chen's pass@n_int of the n_i − m attempts not observed (fresh
+            # attempts, independent of the observed ones given θ_i — what every candidate predicts).
+            rest_n = np.broadcast_to(ns[:, None, :] - mm, k_o.shape)
+            rest_k = ks[:, None, :] - k_o
+            truth[rows] = truth_pass_at_n(rest_n.reshape(-1, kk), rest_k.reshape(-1, kk),
+                                          np.broadcast_to(ms[:, None], rest_n.shape).reshape(-1, kk),
+                                          [nr])[:, 0].reshape(len(rows), reps)
         gg = len(rows)
         fn, fk = n_o.reshape(gg * reps, kk), k_o.reshape(gg * reps, kk)
         fm = np.broadcast_to(ms[:, None, :], (gg, reps, kk)).reshape(gg * reps, kk)
@@ -263,14 +277,14 @@ def predict_auto(
             if not todo.any():
                 continue
             rows = np.flatnonzero(todo)
-            r, rp, mm, n_int = plan(n_ref[rows], budget, m_min)
+            r, rp, mm, n_int = plan(n_ref[rows], budget, m_min, held_out=not stopped)
             pred, truth, ok = internal_backtest(ng[rows], kg[rows], mg[rows], n_int, mm, cands,
                                                 repeats=int(repeats), seed=seed + 7919 * j, stopped=stopped, key=key)
-            err = np.abs(pred - truth[:, None, None])  # (G', C, R)
+            err = np.abs(pred - truth[:, None, :])  # (G', C, R)
             mae = 100.0 * np.mean(err, axis=2)  # mean over repeats of |prediction − truth|, pp
             w = _weights(mae, ok, mode, pool)
             comb = np.einsum("gc,gcr->gr", w, np.nan_to_num(pred))
-            rmse = np.sqrt(np.mean((comb - truth[:, None]) ** 2, axis=1))
+            rmse = np.sqrt(np.mean((comb - truth) ** 2, axis=1))
             # Final predictions of the candidates that carry weight anywhere.
             used = [cands[ci] for ci in range(c) if w[:, ci].max() > 0]
             fa = np.zeros(len(rows))
