@@ -14,7 +14,8 @@ family              G                                                           
 ``beta_mix2/3``     Σ_m π_m Beta(α_m, β_m), components ordered by mean                 damped Newton, 4 starts
 ``npmle``           discrete on the θ grid (θ = 0 included): Kiefer–Wolfowitz NPMLE    EM + SQUAREM
 ``gmodel``          w_j ∝ exp(Q_j·a) on the grid, Q a natural cubic spline basis in     damped Newton on
-                    logit θ (``df`` columns, knots at quantiles pooled over the non-degenerate groups) (Efron 2016)      ℓ − λ‖a‖²
+                    logit θ (``df`` columns; knots at quantiles pooled over the         ℓ − λ‖a‖²
+                    non-degenerate groups) (Efron 2016)
 ``*_zi``            the same with a mass π at θ = 0: ``beta_zi``, ``scaled_beta_zi``,
                     ``kumaraswamy_zi``, ``gmodel_zi`` (npmle already has θ = 0)
 ==================  ================================================================  =====================
