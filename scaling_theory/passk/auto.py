@@ -121,8 +121,9 @@ def internal_backtest(n, k, m, n_ref, keep, candidates: Sequence[str], *, repeat
             n_o = np.full(k_o.shape, mm)
             # Truth from the held-out attempts: Chen's pass@n_int of the n_i − m attempts not observed (fresh
             # attempts, independent of the observed ones given θ_i — what every candidate predicts).
-            rest_n = np.broadcast_to(ns[:, None, :] - mm, k_o.shape)
-            rest_k = ks[:, None, :] - k_o
+            live3 = np.broadcast_to(ms[:, None, :] > 0, k_o.shape)
+            rest_n = np.where(live3, ns[:, None, :] - mm, float(nr))  # padding rows: any valid count
+            rest_k = np.where(live3, ks[:, None, :] - k_o, 0.0)
             truth[rows] = truth_pass_at_n(rest_n.reshape(-1, kk), rest_k.reshape(-1, kk),
                                           np.broadcast_to(ms[:, None], rest_n.shape).reshape(-1, kk),
                                           [nr])[:, 0].reshape(len(rows), reps)
