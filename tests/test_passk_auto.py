@@ -168,12 +168,14 @@ def beta_groups():
     return sim, pred, truth
 
 
+@pytest.mark.xfail(strict=True, reason="issue 10 open: on Beta-law data auto picks a Beta-law candidate in only "
+                   "8 of 16 groups (chance level with the default candidates); tail_hughes is as good internally")
 def test_auto_prefers_beta_family_on_beta_data(beta_groups):
     _, pred, _ = beta_groups
     chosen = [c for c in pred.extra["chosen"][:, 0]]
     share = np.mean([c in BETA_FAMILY for c in chosen])
-    # 4 of 6 candidates are not Beta-law based; chance alone would give ≈ 1/3.
-    assert share >= 0.5, chosen
+    # 2 of the 4 default candidates (eb, tail_eb) are Beta-law based; chance alone would give ≈ 1/2.
+    assert share >= 0.75, chosen
 
 
 def test_auto_interval_coverage_on_simulated_data(beta_groups):
