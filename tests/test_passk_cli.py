@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from scaling_theory.cli import main
-from scaling_theory.passk import DEFAULT_METHOD, pass_at_k
+from scaling_theory.passk import DEFAULT_METHOD, METHODS, pass_at_k
 
 TOY_K = [3, 5, 0, 2, 8, 1, 4, 0, 6, 2]
 
@@ -63,8 +63,11 @@ def test_predict_json_schema_and_default_method(capsys, counts_csv):
     rows = json.loads(out)
     assert len(rows) == 4
     for r in rows:
-        assert set(r) == {"group", "method", "budget", "asr", "lower", "upper", "alpha", "beta"}
-        assert r["method"] == DEFAULT_METHOD and 0 <= r["lower"] <= r["asr"] <= r["upper"] <= 1
+        assert set(r) == {"group", "method", "budget", "asr", "lower", "upper", "alpha", "beta", "flag",
+                          "internal_rmse"}
+        assert DEFAULT_METHOD == "auto" and r["flag"] == ""
+        assert r["method"].split(":")[0] == "auto" and r["method"].split(":")[1] in METHODS
+        assert 0 <= r["lower"] <= r["asr"] <= r["upper"] <= 1
     assert rows[0]["budget"] == 1000 and isinstance(rows[0]["budget"], int)
 
 

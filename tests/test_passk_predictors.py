@@ -51,15 +51,15 @@ def test_anchored_identities_spec_8_3_and_8_4():
 
 @pytest.mark.parametrize(
     "method",
-    [pytest.param(m, marks=pytest.mark.slow) if m in ("plugin_zi", "eb_zi") else m
-     for m in NON_BAYES if m != "combinatorial"],
+    [pytest.param(m, marks=pytest.mark.slow) if m in ("plugin_zi", "eb_zi", "auto") else m
+     for m in NON_BAYES if m != "combinatorial" and not m.startswith("mix_")],  # mix_*: tests/test_passk_mixing*.py
 )
 def test_every_method_returns_ordered_intervals_in_the_unit_interval(sim16, method):
     p = predict(100, sim16.k, [100, 1000, 1e5], method)
     assert p.asr.shape == (16, 3) and p.method == method
     assert np.all((0 <= p.lower) & (p.lower <= p.asr) & (p.asr <= p.upper) & (p.upper <= 1))
     assert np.all(np.isfinite(p.asr))
-    if method in ("naive", "fit"):
+    if method in ("naive", "fit", "tail_power", "tail_hughes", "auto"):  # no single Beta law
         assert p.alpha is None
     else:
         assert p.alpha.shape == (16,) and np.all(p.alpha > 0)
@@ -162,11 +162,11 @@ def test_zero_inflated_methods_reach_one_minus_pi():
 
 
 def test_default_method_and_mask(sim16):
-    p = predict(100, sim16.k[0], [1000])
-    assert p.method == DEFAULT_METHOD == "eb"
+    assert DEFAULT_METHOD == "auto"
+    p = predict(100, sim16.k[0], [1000], "eb")
     padded = np.concatenate([sim16.k[0], np.zeros(20)])
     mask = np.concatenate([np.ones(159), np.zeros(20)])
-    q = predict(100, padded, [1000], mask=mask)
+    q = predict(100, padded, [1000], "eb", mask=mask)
     assert q.asr[0] == pytest.approx(p.asr[0], rel=1e-7)
     rows = p.rows({"model": "x"})
     assert set(rows[0]) == {"group", "method", "budget", "asr", "lower", "upper", "alpha", "beta"}

@@ -143,8 +143,20 @@ def _log_integral_base(sp: Spec, u, a, b):
     return quad.log_integral(
         a, b, jnp.asarray(0.0), jnp.asarray(-jnp.inf),
         lambda y: jnp.log(ka) + jnp.log(kb) + ka * ls(y) + (kb - 1.0) * log1m_pow(y) + ls(-y),
-        lambda y: jnp.log(-jnp.expm1(kb * jnp.log1p(-jnp.exp(ka * ls(y))))),
+        lambda y: _kumaraswamy_log_cdf(ka, kb, ls(y)),
         lambda y: kb * log1m_pow(y))
+
+
+def _kumaraswamy_log_cdf(ka, kb, log_x):
+    """log(1 − (1 − x^a)^b) without overflow of its gradient when x^a underflows (double-where)."""
+    t = ka * log_x  # log x^a
+    tiny = t < -20.0
+    ts = jnp.where(tiny, -20.0, t)
+    log_neg_l = jnp.where(tiny, t, jnp.log(-jnp.log1p(-jnp.exp(ts))))  # log(−log(1 − x^a))
+    v = jnp.log(kb) + log_neg_l  # log(−b·log(1 − x^a))
+    small = v < -20.0
+    vs = jnp.where(small, -20.0, v)
+    return jnp.where(small, v, jnp.log(-jnp.expm1(-jnp.exp(vs))))
 
 
 def log_integral(sp: Spec, u, a, b):

@@ -6,10 +6,12 @@ For each group (e.g. a model) and target budget N:
    fixed-n log, the cap of a log that stops at the first success); the requested ratio is r = N/n_ref. For
    N ≤ n_ref nothing needs extrapolating: the answer is the exact curve (Chen's estimator, or 1(t_i ≤ N)
    averaged for a stopped log) with its bootstrap interval.
-2. Internal back-test at r′ = min(r, n_ref/m_min): keep m = round(n_ref/r′) attempts per problem — drawn
+2. Internal back-test at r′ ≈ min(r, n_ref/m_min): keep m = n_int/r′ attempts per problem — drawn
    without replacement (hypergeometric) from a fixed-n log, the first m (a prefix) of a stopped log — and
-   predict pass@n_ref with every candidate; the internal truth is the observed pass@n_ref (exact). ``repeats``
-   sub-samples (a prefix is deterministic: one).
+   predict pass@n_int with every candidate (n_int and r′ powers of two with n_int + m ≤ n_ref: :func:`plan`);
+   the internal truth is Chen's pass@n_int of the n_i − m attempts *not* kept (exact and independent of the
+   kept ones given θ_i; for a stopped log, the exact stopped curve at n_int). ``repeats`` sub-samples (a
+   prefix is deterministic: one).
 3. Select, per group, the candidate with the lowest internal mean absolute error (``mode="select"``), or
    stack them with weights ∝ 1/MAE² (``mode="stack"``); ``pool="all"`` ranks candidates by their MAE summed
    over all groups of the call instead (one choice for the batch).
@@ -40,29 +42,47 @@ from scaling_theory.passk.degenerate import bound_prediction, degenerate_flags
 
 M_MIN = 4
 DEFAULT_REPEATS = 5
-# Candidates back-tested by default (the mixing families join when passk.mixing is installed; see
-# :func:`default_candidates`). ``fit`` needs ≥ 7 attempts and is skipped when fewer are kept.
-BASE_CANDIDATES = ("eb", "eb_zi", "anchored", "fit", "tail_power", "tail_hughes", "tail_eb")
+# Candidates back-tested by default (:func:`default_candidates`); ``fit`` needs ≥ 7 attempts and is skipped
+# when fewer are kept.
+# Chosen on the design data (Pythia × MATH, experiments/passk_real_backtests.py): `anchored` (25 pp MAE from
+# n = 32) and `tail_power` (never best, 7–25 pp) were dropped — a candidate that explodes on small sub-samples
+# gets picked by a noisy internal test; confirmed on the checkpoints and the SABER protocol (docs/passk.md).
+BASE_CANDIDATES = ("eb", "fit", "tail_hughes", "tail_eb")
 MIXING_CANDIDATES = ("mix_beta_mix2", "mix_npmle", "mix_gmodel", "mix_scaled_beta", "mix_kumaraswamy")
 MIN_ATTEMPTS = {"fit": 7, "tail_power": 2, "tail_hughes": 2, "tail_eb": 2}
 INTERNAL_BOOTSTRAP = 8  # the internal runs only need point predictions
 
 
 def default_candidates() -> tuple[str, ...]:
-    """The base candidates plus the mixing families that are installed."""
-    from scaling_theory.passk.methods import MIXING_METHODS
+    """The candidates back-tested by default: :data:`BASE_CANDIDATES`.
 
-    return BASE_CANDIDATES + tuple(c for c in MIXING_CANDIDATES if c in MIXING_METHODS)
+    The mixing families (:data:`MIXING_CANDIDATES`, ``passk.mixing``) are opt-in (``candidates=``): their first
+    compiled call took 20–200 s on the shared 2-core machine (load ≈ 13), far beyond ``auto``'s budget.
+    """
+    return BASE_CANDIDATES
 
 
-def plan(n_ref, budget: float, m_min: int = M_MIN):
-    """(r, r′, m) per group for one budget: arrays (G,)."""
+def plan(n_ref, budget: float, m_min: int = M_MIN, held_out: bool = True):
+    """(r, r′, m, n_int) per group for one budget, arrays (G,).
+
+    The internal test predicts pass@n_int from m attempts, with n_int a power of two and r′ = n_int/m a power
+    of two: min(r, n_int/m_min) rounded to the nearest power of two in log scale. Powers of two keep the number
+    of distinct (m, n_int) pairs — separate batched calls — small when groups have many different n_ref (the
+    checkpoints table has 14). ``held_out`` (fixed-n logs): n_int + m ≤ n_ref, so that the truth can be taken
+    from attempts that were not observed (n_int is halved until it fits).
+    """
     n_ref = np.asarray(n_ref, np.float64)
     r = float(budget) / n_ref
-    r_prime = np.maximum(np.minimum(r, n_ref / m_min), 1.0)
-    m = np.maximum(1.0, np.round(n_ref / r_prime))
-    r_prime = n_ref / m
-    return r, r_prime, m
+    n_int = 2.0 ** np.floor(np.log2(n_ref))
+    for _ in range(2):
+        target = np.maximum(np.minimum(float(budget) / n_int, n_int / m_min), 1.0)
+        r_prime = np.minimum(2.0 ** np.round(np.log2(target)), np.maximum(n_int / m_min, 1.0))
+        m = np.maximum(1.0, n_int / r_prime)
+        if not held_out:
+            break
+        n_int = np.where((n_int + m > n_ref) & (n_int > 1), n_int / 2, n_int)
+    m = np.minimum(m, np.maximum(n_ref - n_int, 1.0)) if held_out else m
+    return r, n_int / m, m, n_int
 
 
 @x64
@@ -79,49 +99,73 @@ def internal_backtest(n, k, m, n_ref, keep, candidates: Sequence[str], *, repeat
       key: PRNG key of the candidates' bootstraps.
 
     Returns:
-      ``(pred, truth, ok)``: predictions (G, C, R), truth (G,), and whether the candidate could run (C,).
+      ``(pred, truth, ok)``: predictions (G, C, R), truth (G, R) — for a fixed-n log the pass@n_int of the
+      held-out n_i − m attempts of each repeat — and whether the candidate could run (G, C).
     """
     from scaling_theory.passk.backtesting import prefix, stopped_curve, subsample, truth_pass_at_n
     from scaling_theory.passk.predictors import predict
 
     g, kk = k.shape
+    pad_rows = _row_bucket(g * (1 if stopped else repeats))
     preds = np.full((g, len(candidates), repeats), np.nan)
-    truth = np.empty(g)
+    truth = np.empty((g, repeats))
     ok = np.zeros((g, len(candidates)), bool)
     for (mm, nr) in sorted(set(zip(keep.tolist(), n_ref.tolist()))):  # usually one or two batches
         rows = np.flatnonzero((keep == mm) & (n_ref == nr))
         ns, ks, ms = n[rows], k[rows], m[rows]
         if stopped:
-            truth[rows] = stopped_curve(ns, ks, ms, [nr])[:, 0]
+            truth[rows] = stopped_curve(ns, ks, ms, [nr])[:, :1]
             n_o, k_o = prefix(ns, ks, mm)
             reps = 1
             n_o, k_o = n_o[:, None], k_o[:, None]
         else:
-            truth[rows] = truth_pass_at_n(ns, ks, ms, [nr])[:, 0]
             reps = repeats
             k_o = np.swapaxes(subsample(ns, ks, mm, reps, seed), 0, 1)  # (g', R, K)
             n_o = np.full(k_o.shape, mm)
+            # Truth from the held-out attempts: Chen's pass@n_int of the n_i − m attempts not observed (fresh
+            # attempts, independent of the observed ones given θ_i — what every candidate predicts).
+            live3 = np.broadcast_to(ms[:, None, :] > 0, k_o.shape)
+            rest_n = np.where(live3, ns[:, None, :] - mm, float(nr))  # padding rows: any valid count
+            rest_k = np.where(live3, ks[:, None, :] - k_o, 0.0)
+            truth[rows] = truth_pass_at_n(rest_n.reshape(-1, kk), rest_k.reshape(-1, kk),
+                                          np.broadcast_to(ms[:, None], rest_n.shape).reshape(-1, kk),
+                                          [nr])[:, 0].reshape(len(rows), reps)
         gg = len(rows)
         fn, fk = n_o.reshape(gg * reps, kk), k_o.reshape(gg * reps, kk)
         fm = np.broadcast_to(ms[:, None, :], (gg, reps, kk)).reshape(gg * reps, kk)
+        # Pad every batch to one row count (copies of row 0) so that all batches share compiled programs.
+        fn, fk, fm = (_pad_rows(x, pad_rows) for x in (fn, fk, fm))
         fits: dict = {}
         for c, cand in enumerate(candidates):
             if mm < MIN_ATTEMPTS.get(cand, 1):
                 continue
             opts = {}
-            if cand in ("anchored", "eb"):
+            if cand in ("anchored", "eb", "tail_eb"):
                 if "plain" not in fits:
                     fits["plain"] = mle.fit(fn, fk, fm)
                 opts["fit_result"] = fits["plain"]
             p = _safe_predict(predict, fn, fk, [nr], cand, fm, key, stopped, opts)
             if p is None:
                 continue
-            a = p.reshape(gg, reps)
+            a = p[: gg * reps].reshape(gg, reps)
             preds[rows, c, :reps] = a
             ok[rows, c] = np.all(np.isfinite(a), axis=1)
         if reps < repeats:
             preds[rows, :, reps:] = preds[rows, :, :1]
     return preds, truth, ok
+
+
+def _row_bucket(rows: int) -> int:
+    """Rows of a padded batch: a power of two ≥ 16 (as the predictors pad groups)."""
+    return max(16, 1 << (int(rows) - 1).bit_length())
+
+
+def _pad_rows(x, rows: int):
+    """Pad the leading axis of ``x`` to ``rows`` with copies of row 0."""
+    x = np.asarray(x)
+    if x.shape[0] >= rows:
+        return x
+    return np.concatenate([x, np.repeat(x[:1], rows - x.shape[0], axis=0)], axis=0)
 
 
 def _safe_predict(predict, n, k, budgets, method, mask, key, stopped, opts):
@@ -237,22 +281,24 @@ def predict_auto(
             if not todo.any():
                 continue
             rows = np.flatnonzero(todo)
-            r, rp, mm = plan(n_ref[rows], budget, m_min)
-            pred, truth, ok = internal_backtest(ng[rows], kg[rows], mg[rows], n_ref[rows], mm, cands,
+            r, rp, mm, n_int = plan(n_ref[rows], budget, m_min, held_out=not stopped)
+            pred, truth, ok = internal_backtest(ng[rows], kg[rows], mg[rows], n_int, mm, cands,
                                                 repeats=int(repeats), seed=seed + 7919 * j, stopped=stopped, key=key)
-            err = np.abs(pred - truth[:, None, None])  # (G', C, R)
+            err = np.abs(pred - truth[:, None, :])  # (G', C, R)
             mae = 100.0 * np.mean(err, axis=2)  # mean over repeats of |prediction − truth|, pp
             w = _weights(mae, ok, mode, pool)
             comb = np.einsum("gc,gcr->gr", w, np.nan_to_num(pred))
-            rmse = np.sqrt(np.mean((comb - truth[:, None]) ** 2, axis=1))
+            rmse = np.sqrt(np.mean((comb - truth) ** 2, axis=1))
             # Final predictions of the candidates that carry weight anywhere.
             used = [cands[ci] for ci in range(c) if w[:, ci].max() > 0]
             fa = np.zeros(len(rows))
             fl, fu = np.zeros(len(rows)), np.zeros(len(rows))
             for cand in used:
-                if cand not in final_cache:
-                    p = predict(ng, kg, b, cand, mask=mg, key=key, level=level, bootstrap=bootstrap, stopped=stopped)
-                    final_cache[cand] = (np.asarray(p.asr), np.asarray(p.lower), np.asarray(p.upper))
+                if cand not in final_cache:  # padded like the internal batches: the same compiled programs
+                    rows_pad = _row_bucket(len(good) * (1 if stopped else int(repeats)))
+                    p = predict(_pad_rows(ng, rows_pad), _pad_rows(kg, rows_pad), b, cand, mask=_pad_rows(mg, rows_pad),
+                                key=key, level=level, bootstrap=bootstrap, stopped=stopped)
+                    final_cache[cand] = tuple(np.asarray(x)[: len(good)] for x in (p.asr, p.lower, p.upper))
                 pa, pl, pu = (x[rows, j] for x in final_cache[cand])
                 wc = w[:, cands.index(cand)]
                 fa, fl, fu = fa + wc * pa, fl + wc * pl, fu + wc * pu

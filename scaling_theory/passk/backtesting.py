@@ -55,7 +55,7 @@ def subsample(n, k, observe, repeats: int, seed: int = 0) -> np.ndarray:
     """
     n = np.broadcast_to(np.asarray(n, dtype=np.int64), np.shape(k))
     k = np.asarray(k, dtype=np.int64)
-    obs = np.broadcast_to(np.asarray(observe, dtype=np.int64), np.shape(k))
+    obs = np.minimum(np.broadcast_to(np.asarray(observe, dtype=np.int64), np.shape(k)), n)  # padding rows: n = 1
     rng = np.random.default_rng(seed)
     return rng.hypergeometric(k, n - k, obs, size=(int(repeats),) + k.shape).astype(np.float64)
 

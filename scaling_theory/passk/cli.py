@@ -7,8 +7,12 @@ Text tables by default, ``--json`` for machines. JSON shapes:
 * ``estimate``: ``[{"group", "k", "pass_at_k", "plugin", "problems", "n_min"}, ...]`` (one per group and k);
 * ``fit``: ``[{"group", "alpha", "beta", "se_alpha", "se_beta", "pi", "se_pi", "loglik", "problems",
   "mean_n", "asr_at_n", "converged", "at_bound"}, ...]`` (``pi``/``se_pi`` only with ``--zero-inflated``);
-* ``predict``: ``[{"group", "method", "budget", "asr", "lower", "upper", "alpha", "beta"}, ...]``
-  (issue 2, §3; rates in [0, 1]; ``alpha``/``beta`` null for methods without a Beta law);
+* ``predict``: ``[{"group", "method", "budget", "asr", "lower", "upper", "alpha", "beta", "flag"
+  [, "internal_rmse"]}, ...]`` (issue 2, §3; rates in [0, 1]; ``alpha``/``beta`` null for methods without a
+  Beta law; ``method`` names what was used — ``auto:<candidate>`` for the default, ``bound`` for a degenerate
+  group; ``flag`` is ``no_success``/``all_success`` for such a group (estimate with a one-sided
+  distribution-free bound, see ``passk.degenerate``; a warning goes to stderr) and ``""`` otherwise;
+  ``internal_rmse``: auto's internal back-test error in percentage points);
 * ``backtest``: ``{"observe", "budgets", "repeats", "seed", "rows": [...], "mae": [...]}``; errors in
   percentage points.
 """
@@ -56,7 +60,10 @@ def register(subparsers: Any) -> None:
     common(q)
     q.add_argument("--budget", nargs="+", type=float, required=True, metavar="N", help="target budgets N")
     q.add_argument("--method", choices=METHODS, default=None, help=f"predictor (default: {DEFAULT_METHOD})")
-    q.add_argument("--seed", type=int, default=0, help="seed of the bootstrap / NUTS (default 0)")
+    q.add_argument("--seed", type=int, default=0, help="seed of the bootstrap / NUTS / auto's sub-samples (default 0)")
+    q.add_argument("--stopped", action="store_true",
+                   help="the log stops at each problem's first success (n = attempts made, k ≤ 1); detected "
+                        "automatically from attempts tables")
     q.set_defaults(func=_predict)
 
     q = sub.add_parser("backtest", help="observe n attempts per problem, predict pass@N, compare with all attempts")
@@ -66,15 +73,32 @@ def register(subparsers: Any) -> None:
     q.add_argument("--repeats", type=int, default=5, metavar="R", help="sub-samples per group (default 5)")
     q.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the sub-sampling (default 0)")
     q.add_argument("--method", nargs="+", choices=METHODS, default=None, metavar="M",
-                   help="predictors to compare (default: naive fit anchored plugin plugin_zi eb eb_zi)")
+                   help="predictors to compare (default: naive fit anchored plugin plugin_zi eb eb_zi tail_power "
+                        "tail_hughes and the default)")
+    q.add_argument("--stopped", action="store_true",
+                   help="the log stops at each problem's first success: observe the first n attempts (a prefix) "
+                        "and score against the exact stopped curve; detected automatically from attempts tables")
     q.set_defaults(func=_backtest)
 
 
 def _read(args: argparse.Namespace):
-    from scaling_theory.io import read_counts
-    from scaling_theory.passk.grouping import stack_groups
+    from scaling_theory.io import aggregate_attempts, detect_format, is_attempts_table, read_counts, read_table
+    from scaling_theory.io import validate_attempts
+    from scaling_theory.passk.grouping import detect_stopped, stack_groups
 
-    return stack_groups(read_counts(args.file, args.group_by, format=args.format, announce=True), args.group_by)
+    fmt = getattr(args, "format", "auto")
+    if hasattr(args, "stopped") and (fmt if fmt != "auto" else detect_format(args.file)) == "attempts":
+        df = read_table(args.file)
+        if is_attempts_table(df):
+            att = validate_attempts(df, args.group_by)
+            if not args.stopped and detect_stopped(att, args.group_by):
+                import sys
+
+                print("note: every problem of this attempts table ends at its only success; treating it as a log "
+                      "that stops at the first success (--stopped)", file=sys.stderr)
+                args.stopped = True
+            return stack_groups(aggregate_attempts(att, args.group_by), args.group_by)
+    return stack_groups(read_counts(args.file, args.group_by, format=fmt, announce=True), args.group_by)
 
 
 def _emit(args: argparse.Namespace, obj: Any, rows: list[dict], columns: list[str] | None = None) -> None:
@@ -142,24 +166,56 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    import jax
+    import sys
 
-    from scaling_theory.passk.grouping import require_fittable
-    from scaling_theory.passk.predictors import BOOTSTRAP_METHODS, DEFAULT_METHOD, predict
+    import jax
+    import numpy as np
+
+    from scaling_theory.passk.degenerate import bound_prediction, degenerate_flags
+    from scaling_theory.passk.grouping import describe_group
+    from scaling_theory.passk.predictors import DEFAULT_METHOD, Prediction, check_stopped, predict
 
     data = _read(args)
     method = args.method or DEFAULT_METHOD
-    if method not in BOOTSTRAP_METHODS:
-        require_fittable(data)
-    pred = predict(data.n, data.k, args.budget, method, level=LEVEL, mask=data.mask, key=jax.random.PRNGKey(args.seed))
+    if args.stopped:
+        check_stopped(data.k, data.mask)
+    flags = degenerate_flags(data.n, data.k, data.mask)
+    key = jax.random.PRNGKey(args.seed)
+    good = np.flatnonzero(flags == "")
+    g, nb = len(data.groups), len(args.budget)
+    asr, lower, upper = np.full((g, nb), np.nan), np.full((g, nb), np.nan), np.full((g, nb), np.nan)
+    alpha, beta = np.full(g, np.nan), np.full(g, np.nan)
+    used = np.full((g, nb), method, dtype=object)
+    rmse = np.full((g, nb), np.nan)
+    for i in np.flatnonzero(flags != ""):
+        what = "no success" if flags[i] == "no_success" else "every attempt a success"
+        print(f"warning: group {describe_group(data.groups[i])}: {what}; reporting the distribution-free "
+              f"{int(100 * LEVEL)}% bound (flag {flags[i]})", file=sys.stderr)
+    if (flags != "").any():
+        da, dl, du = bound_prediction(data.n, data.k, data.mask, args.budget, LEVEL, args.stopped)
+        bad = flags != ""
+        asr[bad], lower[bad], upper[bad] = da[bad], dl[bad], du[bad]
+        used[bad] = "bound"
+    if good.size:
+        pred = predict(data.n[good], data.k[good], args.budget, method, level=LEVEL, mask=data.mask[good], key=key,
+                       stopped=args.stopped, auto_options={"seed": args.seed} if method == "auto" else None)
+        asr[good], lower[good], upper[good] = pred.asr, pred.lower, pred.upper
+        if pred.alpha is not None:
+            alpha[good], beta[good] = pred.alpha, pred.beta
+        if method == "auto":
+            used[good] = np.array([[f"auto:{c}" for c in row] for row in pred.extra["chosen"]], dtype=object)
+            rmse[good] = pred.extra["internal_rmse"]
     out = []
     for i, grp in enumerate(data.groups):
-        one = type(pred)(
-            method=pred.method, budgets=pred.budgets, asr=pred.asr[i], lower=pred.lower[i], upper=pred.upper[i],
-            alpha=None if pred.alpha is None else pred.alpha[i], beta=None if pred.beta is None else pred.beta[i],
-            level=pred.level,
-        )
-        out.extend(one.rows(grp))
+        one = Prediction(method=method, budgets=np.asarray(args.budget, np.float64), asr=asr[i], lower=lower[i],
+                         upper=upper[i], alpha=None if np.isnan(alpha[i]) else alpha[i],
+                         beta=None if np.isnan(beta[i]) else beta[i], level=LEVEL)
+        for j, row in enumerate(one.rows(grp)):
+            row["method"] = used[i, j]
+            row["flag"] = flags[i]
+            if method == "auto":
+                row["internal_rmse"] = None if np.isnan(rmse[i, j]) else float(rmse[i, j])
+            out.append(row)
     _emit(args, out, [_flat(r["group"], r) for r in out])
     return 0
 
@@ -169,7 +225,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
     data = _read(args)
     res = backtest(data.n, data.k, args.observe, args.budget, args.method, repeats=args.repeats, seed=args.seed,
-                   mask=data.mask, groups=data.groups, level=LEVEL)
+                   mask=data.mask, groups=data.groups, level=LEVEL, stopped=args.stopped)
     group_cols = list(args.group_by)
     rows = res.table.to_dict(orient="records")
     mae = res.mae.to_dict(orient="records")

@@ -59,3 +59,22 @@ def require_fittable(stacked: StackedCounts) -> None:
         if np.all(k == n):
             raise InputError(f"group {describe_group(grp)}: every attempt succeeded (k = n for all problems); "
                              "the Beta-binomial fit has no finite maximum")
+
+
+def detect_stopped(attempts: pd.DataFrame, group_by: Sequence[str] = ()) -> bool:
+    """True when an attempts table looks like a log that stops at the first success.
+
+    Every problem has at most one success and, where it has one, it is its last attempt; and at least one
+    problem was solved before the longest run ended (otherwise a fixed-n log is just as consistent).
+    """
+    keys = list(group_by) + ["problem"]
+    g = attempts.groupby(keys, sort=False, dropna=False)
+    wins = g["correct"].sum()
+    if wins.max() > 1 or wins.max() < 1:
+        return False
+    last = g["attempt"].transform("max")
+    solved_at_last = attempts.loc[attempts["correct"] == 1, "attempt"] == last[attempts["correct"] == 1]
+    if not bool(solved_at_last.all()):
+        return False
+    runs = g["attempt"].count()
+    return bool((runs[wins == 1] < runs.max()).any())

@@ -14,7 +14,8 @@ family              G                                                           
 ``beta_mix2/3``     Σ_m π_m Beta(α_m, β_m), components ordered by mean                 damped Newton, 4 starts
 ``npmle``           discrete on the θ grid (θ = 0 included): Kiefer–Wolfowitz NPMLE    EM + SQUAREM
 ``gmodel``          w_j ∝ exp(Q_j·a) on the grid, Q a natural cubic spline basis in     damped Newton on
-                    logit θ (``df`` columns, knots at data quantiles) (Efron 2016)      ℓ − λ‖a‖²
+                    logit θ (``df`` columns; knots at quantiles pooled over the         ℓ − λ‖a‖²
+                    non-degenerate groups) (Efron 2016)
 ``*_zi``            the same with a mass π at θ = 0: ``beta_zi``, ``scaled_beta_zi``,
                     ``kumaraswamy_zi``, ``gmodel_zi`` (npmle already has θ = 0)
 ==================  ================================================================  =====================
@@ -83,7 +84,7 @@ class MixingFit:
       family: one of :data:`FAMILIES`.
       params: named parameters per group: ``alpha, beta`` (+ ``pi``) for ``beta``; ``alpha, beta, c`` for
         ``scaled_beta``; ``a, b`` for ``kumaraswamy``; ``weights, alpha, beta`` (G, M) for ``beta_mixM``
-        (components ordered by mean); ``weights`` (G, J) and ``support`` for ``npmle``; ``coef`` (G, df) and
+        (components ordered by mean); ``weights`` (G, J) and ``support`` (nodes with mass > 1e-8) for ``npmle``; ``coef`` (G, df) and
         ``knots`` for ``gmodel``; ``pi`` for every ``_zi`` family.
       loglik: (G,) maximised log-likelihood including the binomial coefficients (for ``gmodel`` the
         unpenalised ℓ at the penalised optimum).
@@ -147,12 +148,13 @@ def _prepare(n, k, mask):
 
 
 def _dedupe(n, k, m):
-    """Collapse identical (n, k) rows of a group into one row weighted by its multiplicity (the likelihood is a
-    weighted sum over rows): (G, K') arrays with K' ≤ K the largest number of distinct rows of a group."""
+    """Collapse identical (n, k) rows of a group into one row weighted by its total weight (multiplicity; the
+    likelihood is a weighted sum over rows): (G, K') arrays with K' ≤ K the largest number of distinct rows of a group."""
     g, kk = k.shape
     live = m > 0
     rows = np.stack([np.broadcast_to(np.arange(g)[:, None], (g, kk))[live], n[live], k[live]], axis=1)
-    uniq, counts = np.unique(rows, axis=0, return_counts=True)
+    uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=m[live], minlength=uniq.shape[0])
     grp = uniq[:, 0].astype(int)
     first = np.searchsorted(grp, np.arange(g))
     rank = np.arange(grp.size) - first[grp]
@@ -375,7 +377,7 @@ def _fit_gmodel(n, k, m, q, penalty, zi: bool, max_iter: int):
 
 
 def _gmodel_knots(n, k, m, df: int) -> np.ndarray:
-    """df + 1 knots at quantiles of logit((k+½)/(n+1)) pooled over the batch's real problems (spread ≥ 0.5)."""
+    """df + 1 knots at quantiles of logit((k+½)/(n+1)) pooled over the given groups' real problems (spread ≥ 0.5)."""
     p = ((k + 0.5) / (n + 1.0))[m > 0]
     z = np.log(p) - np.log1p(-p)
     knots = np.quantile(z, np.linspace(0.0, 1.0, df + 1))
@@ -413,6 +415,11 @@ def fit_mixing(n, k, mask=None, *, family: str, **options) -> MixingFit:
         ({"df", "penalty", "knots"} if family.startswith("gmodel") else set())
     unknown = sorted(set(options) - allowed)
     check(not unknown, f"unknown option(s) {', '.join(unknown)} for family {family!r} (allowed: {', '.join(sorted(allowed))})")
+    return _fit_validated(n, k, m, family, options)
+
+
+def _fit_validated(n, k, m, family: str, options: dict) -> MixingFit:
+    """:func:`fit_mixing` on validated arrays; ``m`` may hold weights (multiplicities) except for the Beta families."""
     g = k.shape[0]
     degenerate = _degenerate(k, n, m)
     if family in ("beta", "beta_zi"):
@@ -441,13 +448,17 @@ def fit_mixing(n, k, mask=None, *, family: str, **options) -> MixingFit:
         outs = [_fit_npmle(*(jnp.asarray(a) for a in _pad(*chunk)), max_iter, tol)
                 for chunk in _chunks(*_dedupe(n, k, m))]
         logw, ll, conv = (np.concatenate([np.asarray(o[i]) for o in outs])[:g] for i in range(3))
-        support = np.sum(np.isfinite(logw), axis=1)
+        support = np.sum(logw > np.log(1e-8), axis=1)  # nodes with mass > 1e-8 (EM leaves tiny masses elsewhere)
         return MixingFit(family, {"weights": np.exp(logw), "support": support}, ll, int(support.max()) - 1, conv,
                          fam.THETA_J.copy(), logw, degenerate)
     # g-model
     df = int(options.get("df", GMODEL_DF))
     check(2 <= df <= 20, f"df must be in [2, 20], got {df}")
-    knots = np.asarray(options["knots"], float) if "knots" in options else _gmodel_knots(n, k, m, df)
+    if "knots" in options:
+        knots = np.asarray(options["knots"], float)
+    else:  # pooled over the informative groups, so that a degenerate group does not move the others' basis
+        keep = ~degenerate if np.any(~degenerate) else np.ones_like(degenerate)
+        knots = _gmodel_knots(n[keep], k[keep], m[keep], df)
     check(knots.shape == (df + 1,) and np.all(np.diff(knots) > 0), f"knots must be {df + 1} increasing values")
     penalty = float(options.get("penalty", GMODEL_PENALTY))
     check(penalty >= 0, f"penalty must be ≥ 0, got {penalty}")
@@ -538,7 +549,11 @@ def log_survival(fit: MixingFit, n, k, mask, budgets) -> np.ndarray:
       quadrature), the grid sum for ``npmle`` and ``gmodel``.
     """
     n, k, m = _check_against_fit(fit, n, k, mask)
-    b = _budgets(budgets)
+    out = _log_surv_raw(fit, n, k, _budgets(budgets))
+    return np.where(m[..., None] > 0, out, 0.0)
+
+
+def _log_surv_raw(fit: MixingFit, n, k, b) -> np.ndarray:
     nj, kj, bj = jnp.asarray(n), jnp.asarray(k), jnp.asarray(b)
     if fit.family in ("beta", "beta_zi"):
         pi = fit.params.get("pi", np.zeros_like(fit.loglik))
@@ -549,8 +564,12 @@ def log_survival(fit: MixingFit, n, k, mask, budgets) -> np.ndarray:
         out = _log_surv_param(fit.family, jnp.asarray(u), nj, kj, bj)
     else:
         out = _log_surv_grid(jnp.asarray(fit.log_weight_GxJ), nj, kj, bj)
-    out = np.asarray(out)
-    return np.where(m[..., None] > 0, np.minimum(out, 0.0), 0.0)
+    return np.minimum(np.asarray(out), 0.0)
+
+
+def _asr_weighted(fit: MixingFit, n, k, w, b) -> np.ndarray:
+    ls = _log_surv_raw(fit, n, k, b)
+    return 1.0 - np.sum(np.exp(ls) * w[..., None], axis=1) / np.sum(w, axis=1)[:, None]
 
 
 def predict_asr(fit: MixingFit, n, k, mask, budgets) -> np.ndarray:
@@ -612,8 +631,10 @@ def predict_mixing(n, k, mask, budgets, *, family: str, key, replicates: int = 2
     mb = np.broadcast_to(valid, (r, g, kk)).astype(float).reshape(r * g, kk)
     if family.startswith("gmodel") and "knots" not in options:  # the replicates share the data's basis
         options = dict(options, knots=fit.params["knots"][0])
-    boot = fit_mixing(nb, kb, mb, family=family, **options)
-    reps = predict_asr(boot, nb, kb, mb, b).reshape(r, g, b.size)
+    if family not in ("beta", "beta_zi"):  # replicates repeat problems: fit and predict on weighted distinct rows
+        nb, kb, mb = _dedupe(nb, kb, mb)
+    boot = _fit_validated(nb, kb, mb, family, options)
+    reps = _asr_weighted(boot, nb, kb, mb, b).reshape(r, g, b.size)
     tail = (1.0 - float(level)) / 2.0
     lo, hi = np.quantile(reps, [tail, 1.0 - tail], axis=0)
     return MixingPrediction(asr, np.minimum(lo, asr), np.maximum(hi, asr), fit)

@@ -143,10 +143,12 @@ def weighted_loglog_fit(x, y, w):
     return -slope, ym - slope * xm
 
 
-def _fit_curve_params(curves, grid):
-    """Hughes fit of curves (..., M) = ASR@m on grid (M,): ``log(−log ASR) = log a − b log m``, residual weights 1/m."""
+def _fit_curve_params(curves, grid, gmask=None):
+    """Hughes fit of curves (..., M) = ASR@m on grid (M,): ``log(−log ASR) = log a − b log m``, residual weights 1/m.
+
+    ``gmask`` (M,) marks the grid points in use (padding has 0)."""
     y = jnp.log(-jnp.log(jnp.clip(curves, 1e-300, 1.0)))
-    ok = jnp.isfinite(y)
+    ok = jnp.isfinite(y) if gmask is None else jnp.isfinite(y) & (gmask > 0)
     w = jnp.where(ok, 1.0 / grid**2, 0.0)  # numpy.polyfit(w=1/m) weights residuals: Σ (r/m)²
     x = jnp.log(grid)
     b, c = weighted_loglog_fit(x, jnp.where(ok, y, 0.0), w)
@@ -411,7 +413,7 @@ def predict(
     g = n2.shape[0]
     if method in TAIL_METHODS or method in MIXING_METHODS:
         asr, lower, upper, extra, pars = _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, int(bootstrap),
-                                                                 stopped, window)
+                                                                 stopped, window, fit_result)
         alpha, beta = pars
     elif method in BOOTSTRAP_METHODS:
         if method == "fit":
@@ -419,7 +421,8 @@ def predict(
         else:
             grid_n = 0
         (pn, pk, pm), pb = _pad_groups(n2, k2, m2), _pad_budgets(bud)
-        asr, lower, upper, extra = _predict_model_free(method, pn, pk, pm, pb, key, int(bootstrap), level, grid_n,
+        grid, gmask = _padded_fit_grid(grid_n)
+        asr, lower, upper, extra = _predict_model_free(method, pn, pk, pm, pb, key, int(bootstrap), level, grid, gmask,
                                                        bool(stopped))
         asr, lower, upper = (x[:g, : b.size] for x in (asr, lower, upper))
         extra = {kk: v[:g] for kk, v in extra.items()}
@@ -466,7 +469,7 @@ def predict(
     )
 
 
-def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopped, window):
+def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopped, window, fit_result=None):
     """Tail methods (passk.tail) and the mixing families (passk.mixing): (asr, lower, upper, extra, (α, β))."""
     from scaling_theory.passk import tail
 
@@ -478,12 +481,16 @@ def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopp
                                               replicates=replicates, window=window, stopped=stopped)
         return asr[:g], lo[:g], hi[:g], {"exponent": rate[:g]}, (None, None)
     if method == "tail_eb":
-        res = mle.fit(n2, k2, m2)
+        res = fit_result if fit_result is not None and not fit_result.zero_inflated else mle.fit(n2, k2, m2)
+        res = mle.BetaBinomialFit(*(np.asarray(v).reshape((-1,) + np.shape(v)[len(np.shape(res.alpha)):]) for v in res))
         u = jnp.asarray(_u_of(res))
         n_ref = tail.reference_n(n2, k2, m2, stopped)
-        nj, kj, mj = jnp.asarray(n2), jnp.asarray(k2), jnp.asarray(m2)
-        log_sb = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, jnp.asarray(b), bool(stopped)))
-        log_sn = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, jnp.asarray(n_ref)[:, None, None], bool(stopped)))[:, 0]
+        gp = pn.shape[0]  # padded shapes: one compiled program for similar sizes
+        u = jnp.asarray(np.concatenate([np.asarray(u), np.repeat(np.asarray(u)[:1], gp - g, axis=0)]))
+        n_ref_p = np.concatenate([n_ref, np.repeat(n_ref[:1], gp - g)])
+        nj, kj, mj = jnp.asarray(pn), jnp.asarray(pk), jnp.asarray(pm)
+        log_sb = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, _pad_budgets(b), bool(stopped)))[:g, : b.size]
+        log_sn = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, jnp.asarray(n_ref_p)[:, None, None], bool(stopped)))[:g, 0]
         asr, lo, hi = tail.predict_tail_model(n2, k2, m2, b, log_sn, log_sb, key=key, level=level,
                                               replicates=replicates, stopped=stopped)
         return asr, lo, hi, {}, (res.alpha, res.beta)
@@ -555,8 +562,19 @@ def _predict_beta(method, u, cov, se_alpha, n, k, m, budgets, z, stopped=False):
         u, cov, z, extra_var=extra)
 
 
-@functools.partial(jax.jit, static_argnames=("method", "replicates", "grid_n", "stopped"))
-def _predict_model_free(method, n, k, m, budgets, key, replicates, level, grid_n, stopped=False):
+FIT_GRID_SIZE = 64  # SABER's grid has at most 59 points (n = 64); padded to a fixed length so that one program serves all n
+
+
+def _padded_fit_grid(grid_n: int):
+    """SABER-Fit's grid for ``grid_n`` padded to :data:`FIT_GRID_SIZE` points (padding repeats m = 5, weight 0)."""
+    g = saber_fit_grid(grid_n) if grid_n >= 7 else np.array([5.0])
+    mask = np.zeros(FIT_GRID_SIZE)
+    mask[: g.size] = 1.0 if grid_n >= 7 else 0.0
+    return jnp.asarray(np.concatenate([g, np.full(FIT_GRID_SIZE - g.size, g[0])])), jnp.asarray(mask)
+
+
+@functools.partial(jax.jit, static_argnames=("method", "replicates", "stopped"))
+def _predict_model_free(method, n, k, m, budgets, key, replicates, level, grid, gmask, stopped=False):
     from scaling_theory.passk.tail import per_problem_curve
 
     if method in ("naive", "combinatorial"):
@@ -569,17 +587,16 @@ def _predict_model_free(method, n, k, m, budgets, key, replicates, level, grid_n
         asr = _masked_mean(per, m)
         lo, hi = _quantiles(bootstrap_means(key, per, m, replicates), level)
         return asr, jnp.minimum(lo, asr), jnp.maximum(hi, asr), {}
-    # SABER-Fit (Hughes): one grid for all groups, up to the smallest n of the batch (grid_n).
-    grid = jnp.asarray(saber_fit_grid(grid_n))
+    # SABER-Fit (Hughes): one grid for all groups, up to the smallest n of the batch (padded, gmask = real points).
     if stopped:
         per = per_problem_curve(n, k, jnp.broadcast_to(grid, n.shape[:-1] + grid.shape), True)
     else:
         per = _pass_at_k(n[..., None], k[..., None], grid)  # (G, K, M)
     per = jnp.concatenate([per, (k > 0)[..., None] * 1.0], axis=-1)  # last column: coverage indicator
     stats = _masked_mean(per, m)
-    b_hat, a_hat, npts = _fit_curve_params(stats[..., :-1], grid)
+    b_hat, a_hat, npts = _fit_curve_params(stats[..., :-1], grid, gmask)
     asr = _fit_predict(b_hat, a_hat, npts, stats[..., -1], budgets)
     boot = bootstrap_means(key, per, m, replicates)  # (R, G, M + 1)
-    bb_, ba_, bn_ = _fit_curve_params(boot[..., :-1], grid)
+    bb_, ba_, bn_ = _fit_curve_params(boot[..., :-1], grid, gmask)
     lo, hi = _quantiles(_fit_predict(bb_, ba_, bn_, boot[..., -1], budgets), level)
     return asr, jnp.minimum(lo, asr), jnp.maximum(hi, asr), {"a": a_hat, "b": b_hat}
