@@ -322,6 +322,9 @@ def test_allocation_rows_equal_the_top_gains_computed_here(built):
     assert len(rows) == df["model"].nunique()
     for r in rows:
         n, k = arrays(df, r["model"])
+        if k.sum() == 0:  # a group with no success gets a note, not numbers from a fit at its bound
+            assert r["expected_coverage"] is None and "no success" in r["note"]
+            continue
         res = fit(n[None], k[None])
         a, b = float(res.alpha[0]) + k, float(res.beta[0]) + n - k
         budget = int(round(r["extra_per_problem"] * len(n)))

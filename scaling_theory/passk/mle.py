@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_theory.errors import InputError
-from scaling_theory.numerics import check, shard_batch, x64, pad_to_multiple
+from scaling_theory.numerics import check, global_mesh, pad_to_multiple, shard_batch, to_host, x64
 from scaling_theory import special
 from scaling_theory.passk.beta_binomial import log_binom
 
@@ -376,10 +376,10 @@ def _run_rows(n2, k2, m2, rows, start: int, max_iter: int, *, zero_inflated: boo
     b = rows.size
     bp = _batch_size(b, n2.shape[1])
     idx = np.concatenate([rows, np.full(bp - b, rows[0], dtype=rows.dtype)])
-    args = shard_batch((jnp.asarray(n2[idx]), jnp.asarray(k2[idx]), jnp.asarray(m2[idx]),
-                        jnp.full(bp, start, dtype=jnp.int32)))
+    # Over the devices of every process (one process: all local devices); results gathered to every host.
+    args = shard_batch((n2[idx], k2[idx], m2[idx], np.full(bp, start, dtype=np.int32)), global_mesh())
     out = _fit_batch(*args, jnp.asarray(max_iter), zero_inflated, gtol)
-    return {key: np.array(v)[:b] for key, v in out.items()}
+    return {key: np.array(to_host(v))[:b] for key, v in out.items()}
 
 
 def _best(results: list[dict]) -> dict:

@@ -33,6 +33,11 @@ def _rows_from_area(n: np.ndarray, k: np.ndarray, mask: np.ndarray, groups: list
     plan = allocate(n, k, budgets, mask=mask, policy="greedy", objective="coverage")
     rows = []
     for g, label in enumerate(groups):
+        if not np.any((np.asarray(k)[g] > 0) * mask[g]):  # no success: the Beta fit sits at its bound
+            rows.append({**label, "policy": "greedy", "extra_per_problem": float(extra), "coverage_now": 0.0,
+                         "expected_coverage": None, "uniform_expected_coverage": None, "gain_vs_uniform": None,
+                         "note": "no success in the logs: no posterior to allocate by"})
+            continue
         b = budgets.index(float(extra * problems[g]))
         best, uni = float(plan.expected_coverage[g, b]), float(plan.uniform_expected_coverage[g, b])
         solved = float(np.sum((np.asarray(k)[g] > 0) * mask[g]) / problems[g])
