@@ -76,7 +76,7 @@ def _saber(seed: int):
 
 def _testbed(out: Path, seed: int):
     """The testbed's counts from a cached run of the quick testbed profile, or None (no training here)."""
-    from scaling_theory.testbed.analysis import cache_folder
+    from scaling_theory.testbed.analysis import cache_folder, main_temperature_counts
     from scaling_theory.testbed.config import profile_config
     from scaling_theory.testbed.run import is_complete, read_run
 
@@ -84,9 +84,8 @@ def _testbed(out: Path, seed: int):
     if not is_complete(folder, profile_config("quick"), seed):
         return None
     _, counts, metrics = read_run(folder)
-    t = metrics["fingerprint"]["config"]["temperature"]
-    c = counts[np.isclose(counts["temperature"], t)].sort_values("problem")
-    return ["testbed"], c["n"].to_numpy(float)[None], c["k"].to_numpy(float)[None], np.ones((1, len(c)))
+    n, k = main_temperature_counts(counts, metrics)
+    return ["testbed"], n[None], k[None], np.ones((1, n.size))
 
 
 def _external(names, n_obs, k_sub, budget) -> dict:

@@ -64,6 +64,13 @@ def cached_run(out: str | Path, profile: str, seed: int) -> tuple[Path, pd.DataF
     return folder, att, counts, metrics
 
 
+def main_temperature_counts(counts: pd.DataFrame, metrics: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per-problem ``(n, k)`` (float64, sorted by problem) at the run's main sampling temperature."""
+    main_t = metrics["fingerprint"]["config"]["temperature"]
+    c = counts[np.isclose(counts["temperature"], main_t)].sort_values("problem")
+    return c["n"].to_numpy(np.float64), c["k"].to_numpy(np.float64)
+
+
 def attempt_matrix(attempts: pd.DataFrame, column: str, temperature: float | None = None) -> np.ndarray:
     """``(problems, attempts)`` matrix of ``column`` at one temperature (rows sorted by problem id)."""
     df = attempts if temperature is None else attempts[np.isclose(attempts["temperature"], temperature)]
