@@ -11,12 +11,13 @@ PROFILE ?= quick
 OUT    ?= figures
 ONLY   ?= all
 
-.PHONY: help install reproduce reproduce-paper test test-slow bench gpu-check clean paper
+.PHONY: help install reproduce reproduce-paper test test-slow lint bench gpu-check clean paper
 
 help:
 	@echo "make reproduce   all paper figures, quick profile, CPU  -> $(OUT)/"
 	@echo "make test        install + unit tests and experiment smoke tests"
 	@echo "make test-slow   the slow tests too"
+	@echo "make lint        ruff (lint + format check) and mypy"
 	@echo "make bench       side-by-side benchmarks (experiments/benchmarks)"
 	@echo "make paper       paper/tables from figures/MANIFEST.json, then paper/main.pdf (needs TeX)"
 	@echo "make gpu-check   on a GPU machine: CUDA extra, benchmarks, judge paper profile (docs/scaling.md)"
@@ -30,6 +31,10 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 
 $(VENV)/.test: $(VENV)/.core
 	$(PIPQ) -e ".[test]"
+	@touch $@
+
+$(VENV)/.lint: $(VENV)/.core
+	$(PIPQ) -e ".[lint]"
 	@touch $@
 
 $(VENV)/.bench: $(VENV)/.core
@@ -49,6 +54,12 @@ test: $(VENV)/.test
 
 test-slow: $(VENV)/.test
 	$(BIN)/python -m pytest -n $(JOBS) -q -m "slow or not slow"
+
+# ruff (lint + format check) over the whole tree, mypy over the package; configured in pyproject.toml.
+lint: $(VENV)/.lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(VENV)/.bench $(VENV)/.test
 	$(BIN)/python experiments/benchmarks/run_all.py

@@ -29,11 +29,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.allocation import policies as P
     from scaling_theory.allocation.posteriors import beta_posteriors
     from scaling_theory.io import data_path, read_counts
+    from scaling_theory.numerics import x64
     from scaling_theory.passk.grouping import stack_groups
     from scaling_theory.plotting import COLORS, figure, save_figure
     from scaling_theory.special import log_beta_ratio
     from scaling_theory.tables import format_table
-    from scaling_theory.numerics import x64
 
     st = SETTINGS[profile]
     d = stack_groups(read_counts(data_path("pythia_math_counts.csv"), ["model"]), ["model"])
@@ -67,10 +67,18 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         for g in range(Gm):
             ru = float(np.sqrt(np.mean(errs["uniform"][:, g] ** 2)))
             ra = float(np.sqrt(np.mean(errs["adaptive"][:, g] ** 2)))
-            rows.append({"model": d.groups[sel[g]]["model"], "extra_per_problem": bbar, "truth": float(truth[g]),
-                         "rmse_uniform": ru, "rmse_adaptive": ra, "ratio": ru / ra,
-                         "bias_uniform": float(errs["uniform"][:, g].mean()),
-                         "bias_adaptive": float(errs["adaptive"][:, g].mean())})
+            rows.append(
+                {
+                    "model": d.groups[sel[g]]["model"],
+                    "extra_per_problem": bbar,
+                    "truth": float(truth[g]),
+                    "rmse_uniform": ru,
+                    "rmse_adaptive": ra,
+                    "ratio": ru / ra,
+                    "bias_uniform": float(errs["uniform"][:, g].mean()),
+                    "bias_adaptive": float(errs["adaptive"][:, g].mean()),
+                }
+            )
     print(f"pass@{int(N)} estimation, pilot {PILOT} per problem, {R} repeats (RMSE in absolute pass@N):")
     print(format_table(rows))
     fig, ax = figure(1, 1, width=3.6, height=3.0)

@@ -51,8 +51,10 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         fr = frontier(d.n, d.k, d.mask, models, budgets, cost_models=cmap, bootstrap=st["boot"], seed=seed)
         results[cm] = fr
         rows = fr.rows()
-        print(f"\n{cm} cost ({'2·P·L_out' if cm == 'dense' else 'Kinetics eFLOPs, I = 562.5'}), "
-              f"L_in = {PROMPT:g}, L_out = {OUTPUT:g}: optimal checkpoint per budget (FLOPs per problem)")
+        print(
+            f"\n{cm} cost ({'2·P·L_out' if cm == 'dense' else 'Kinetics eFLOPs, I = 562.5'}), "
+            f"L_in = {PROMPT:g}, L_out = {OUTPUT:g}: optimal checkpoint per budget (FLOPs per problem)"
+        )
         print(format_table(rows))
         cross = fr.crossovers()
         if cross:
@@ -64,18 +66,26 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     data = []
     for ax, cm in zip(axes, ("dense", "kinetics")):
         fr = results[cm]
-        sizes = sorted({costs.pythia_size(m) for m in models}, key=lambda s: float(s[:-1]) * (1e3 if s[-1] == "B" else 1))
+        sizes = sorted(
+            {costs.pythia_size(m) for m in models}, key=lambda s: float(s[:-1]) * (1e3 if s[-1] == "B" else 1)
+        )
         for i, s in enumerate(sizes):
             idx = [j for j, m in enumerate(models) if costs.pythia_size(m) == s]
             env = np.max(np.where(np.isnan(fr.coverage[idx]), -np.inf, fr.coverage[idx]), axis=0)
             env = np.where(np.isfinite(env), env, np.nan)
             ax.plot(fr.budgets, env, color=COLORS[i % len(COLORS)], label=s, lw=1)
-            data += [{"cost_model": cm, "size": s, "budget": float(b), "coverage": float(v)} for b, v in zip(fr.budgets, env)]
+            data += [
+                {"cost_model": cm, "size": s, "budget": float(b), "coverage": float(v)} for b, v in zip(fr.budgets, env)
+            ]
         best = np.array([fr.coverage[j, c] if j >= 0 else np.nan for c, j in enumerate(fr.best)])
         ax.plot(fr.budgets, best, color="black", lw=2, ls="--", label="frontier")
         ax.fill_between(fr.budgets, fr.lower, fr.upper, color="grey", alpha=0.3)
-        ax.set(xscale="log", xlabel=f"{'FLOPs' if cm == 'dense' else 'eFLOPs'} per problem", ylabel="coverage",
-               title=f"{cm} cost")
+        ax.set(
+            xscale="log",
+            xlabel=f"{'FLOPs' if cm == 'dense' else 'eFLOPs'} per problem",
+            ylabel="coverage",
+            title=f"{cm} cost",
+        )
     axes[0].legend(fontsize=6, ncol=2)
     save_figure(fig, out, "allocation_frontier", data=data)
     return summary

@@ -16,13 +16,36 @@ import numpy as np
 
 NAME = "allocation_pythia_backtest"
 SETTINGS = {
-    "smoke": {"pilots": (8,), "budgets": (4.0,), "repeats": 1, "draws": 2, "boot": 20, "models": 2,
-              "policies": ("uniform", "lagrangian"), "checkpoints": False},
-    "quick": {"pilots": (8, 32), "budgets": (1.0, 4.0, 16.0, 64.0, 96.0), "repeats": 2, "draws": 4, "boot": 200,
-              "models": None, "policies": ("uniform", "binned", "lagrangian", "sequential"), "checkpoints": "final"},
-    "paper": {"pilots": (8, 32), "budgets": (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 96.0), "repeats": 10, "draws": 32,
-              "boot": 500, "models": None, "policies": ("uniform", "binned", "lagrangian", "sequential"),
-              "checkpoints": "all"},
+    "smoke": {
+        "pilots": (8,),
+        "budgets": (4.0,),
+        "repeats": 1,
+        "draws": 2,
+        "boot": 20,
+        "models": 2,
+        "policies": ("uniform", "lagrangian"),
+        "checkpoints": False,
+    },
+    "quick": {
+        "pilots": (8, 32),
+        "budgets": (1.0, 4.0, 16.0, 64.0, 96.0),
+        "repeats": 2,
+        "draws": 4,
+        "boot": 200,
+        "models": None,
+        "policies": ("uniform", "binned", "lagrangian", "sequential"),
+        "checkpoints": "final",
+    },
+    "paper": {
+        "pilots": (8, 32),
+        "budgets": (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 96.0),
+        "repeats": 10,
+        "draws": 32,
+        "boot": 500,
+        "models": None,
+        "policies": ("uniform", "binned", "lagrangian", "sequential"),
+        "checkpoints": "all",
+    },
 }
 
 
@@ -58,8 +81,19 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         for n0 in st["pilots"]:
             nmin = float(np.min(np.where(d.mask > 0, d.n, np.inf)))
             budgets = [b for b in st["budgets"] if b <= nmin - n0]
-            res = backtest(d.n, d.k, n0, budgets, mask=d.mask, policies_=st["policies"], repeats=st["repeats"],
-                           seed=seed, sequential_draws=st["draws"], bootstrap=st["boot"], groups=d.groups)
+            res = backtest(
+                d.n,
+                d.k,
+                n0,
+                budgets,
+                mask=d.mask,
+                policies_=st["policies"],
+                repeats=st["repeats"],
+                seed=seed,
+                sequential_draws=st["draws"],
+                bootstrap=st["boot"],
+                groups=d.groups,
+            )
             for r in res.rows():
                 rows.append({"data": label, "pilot": n0, **r})
             for j, b in enumerate(res.budgets):
@@ -69,22 +103,56 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
                         continue
                     v = res.realised[p][:, :, j].mean(0)
                     tied = np.isclose(v, uni, rtol=0, atol=1e-12)  # e.g. checkpoints that solve nothing: both 0
-                    summary.append({
-                        "data": label, "pilot": n0, "budget": float(b), "policy": p, "uniform": float(uni.mean()),
-                        "realised": float(v.mean()), "gain_pp": 100 * float((v - uni).mean()),
-                        "groups_beating_uniform": f"{int(np.sum((v > uni) & ~tied))}/{int(np.sum(~tied))}",
-                        "multiplier_median": float(np.nanmedian(res.multiplier[p][:, j])),
-                        "lower_median": float(np.nanmedian(res.multiplier_lower[p][:, j])),
-                        "upper_median": float(np.nanmedian(res.multiplier_upper[p][:, j])),
-                    })
+                    summary.append(
+                        {
+                            "data": label,
+                            "pilot": n0,
+                            "budget": float(b),
+                            "policy": p,
+                            "uniform": float(uni.mean()),
+                            "realised": float(v.mean()),
+                            "gain_pp": 100 * float((v - uni).mean()),
+                            "groups_beating_uniform": f"{int(np.sum((v > uni) & ~tied))}/{int(np.sum(~tied))}",
+                            "multiplier_median": float(np.nanmedian(res.multiplier[p][:, j])),
+                            "lower_median": float(np.nanmedian(res.multiplier_lower[p][:, j])),
+                            "upper_median": float(np.nanmedian(res.multiplier_upper[p][:, j])),
+                        }
+                    )
                 for p in st["policies"]:
-                    curves.append({"data": label, "pilot": n0, "budget": float(b), "policy": p,
-                                   "realised": float(res.realised[p][:, :, j].mean())})
-    print("per group (realised coverage, mean over pilot draws; multiplier = uniform budget to match / budget, 90% interval):")
-    print(format_table(rows, ["data", "pilot", "model", "budget", "policy", "realised", "uniform", "gain_pp",
-                              "multiplier", "lower", "upper"]))
-    print("\nsummary over groups (mean realised coverage; multiplier: median over groups of the point estimate and "
-          "of the 90% interval ends; inf/nan: uniform spending within the logs never matches):")
+                    curves.append(
+                        {
+                            "data": label,
+                            "pilot": n0,
+                            "budget": float(b),
+                            "policy": p,
+                            "realised": float(res.realised[p][:, :, j].mean()),
+                        }
+                    )
+    print(
+        "per group (realised coverage, mean over pilot draws; multiplier = uniform budget to match / budget, 90% interval):"
+    )
+    print(
+        format_table(
+            rows,
+            [
+                "data",
+                "pilot",
+                "model",
+                "budget",
+                "policy",
+                "realised",
+                "uniform",
+                "gain_pp",
+                "multiplier",
+                "lower",
+                "upper",
+            ],
+        )
+    )
+    print(
+        "\nsummary over groups (mean realised coverage; multiplier: median over groups of the point estimate and "
+        "of the 90% interval ends; inf/nan: uniform spending within the logs never matches):"
+    )
     print(format_table(summary))
     write_csv_atomic(out / "allocation_backtest_rows.csv", rows)
     fig, axes = figure(1, 2, width=7.2, height=3.0)
@@ -93,10 +161,20 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             for n0, ls in zip(st["pilots"], ("-", "--")):
                 pts = [c for c in curves if c["data"] == label and c["policy"] == p and c["pilot"] == n0]
                 if pts:
-                    ax.plot([c["budget"] for c in pts], [c["realised"] for c in pts], ls=ls, marker=MARKERS[i],
-                            color=COLORS[i], label=f"{p}, n₀={n0}")
-        ax.set(xscale="log", xlabel="extra attempts per problem (mean)", ylabel="realised coverage (mean over models)",
-               title=label)
+                    ax.plot(
+                        [c["budget"] for c in pts],
+                        [c["realised"] for c in pts],
+                        ls=ls,
+                        marker=MARKERS[i],
+                        color=COLORS[i],
+                        label=f"{p}, n₀={n0}",
+                    )
+        ax.set(
+            xscale="log",
+            xlabel="extra attempts per problem (mean)",
+            ylabel="realised coverage (mean over models)",
+            title=label,
+        )
     np.atleast_1d(axes)[0].legend(fontsize=6)
     save_figure(fig, out, "allocation_backtest", data=curves)
     return {"summary": summary}

@@ -16,10 +16,18 @@ import numpy as np
 NAME = "allocation_testbed"
 SETTINGS = {
     "smoke": {"pilot": 4, "budgets": (2.0, 8.0), "repeats": 2, "policies": ("uniform", "lagrangian")},
-    "quick": {"pilot": 8, "budgets": (2.0, 8.0, 32.0), "repeats": 5,
-              "policies": ("uniform", "binned", "lagrangian", "sequential")},
-    "paper": {"pilot": 8, "budgets": (2.0, 8.0, 32.0, 128.0), "repeats": 20,
-              "policies": ("uniform", "binned", "lagrangian", "sequential")},
+    "quick": {
+        "pilot": 8,
+        "budgets": (2.0, 8.0, 32.0),
+        "repeats": 5,
+        "policies": ("uniform", "binned", "lagrangian", "sequential"),
+    },
+    "paper": {
+        "pilot": 8,
+        "budgets": (2.0, 8.0, 32.0, 128.0),
+        "repeats": 20,
+        "policies": ("uniform", "binned", "lagrangian", "sequential"),
+    },
 }
 
 
@@ -36,27 +44,55 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     c = counts[np.isclose(counts["temperature"], main_t)].sort_values("problem")
     n, k = c["n"].to_numpy(np.float64), c["k"].to_numpy(np.float64)
     budgets = [b for b in st["budgets"] if b <= n.min() - st["pilot"]]
-    res = backtest(n, k, st["pilot"], budgets, policies_=st["policies"], repeats=st["repeats"], seed=seed,
-                   sequential_draws=8, bootstrap=100)
+    res = backtest(
+        n,
+        k,
+        st["pilot"],
+        budgets,
+        policies_=st["policies"],
+        repeats=st["repeats"],
+        seed=seed,
+        sequential_draws=8,
+        bootstrap=100,
+    )
     rows = []
     for j, b in enumerate(res.budgets):
         for p in st["policies"]:
-            rows.append({"budget": float(b), "policy": p, "expected (theory)": float(np.nanmean(res.expected[p][:, 0, j])),
-                         "realised (held-out)": float(res.realised[p][:, 0, j].mean()),
-                         "uniform realised": float(res.realised["uniform"][:, 0, j].mean()),
-                         "multiplier": float(res.multiplier[p][0, j]), "lower": float(res.multiplier_lower[p][0, j]),
-                         "upper": float(res.multiplier_upper[p][0, j])})
-    print(f"testbed: {len(n)} problems, n = {int(n.min())} attempts each at T = {main_t}; pilot {st['pilot']}, "
-          f"{st['repeats']} pilot draws")
+            rows.append(
+                {
+                    "budget": float(b),
+                    "policy": p,
+                    "expected (theory)": float(np.nanmean(res.expected[p][:, 0, j])),
+                    "realised (held-out)": float(res.realised[p][:, 0, j].mean()),
+                    "uniform realised": float(res.realised["uniform"][:, 0, j].mean()),
+                    "multiplier": float(res.multiplier[p][0, j]),
+                    "lower": float(res.multiplier_lower[p][0, j]),
+                    "upper": float(res.multiplier_upper[p][0, j]),
+                }
+            )
+    print(
+        f"testbed: {len(n)} problems, n = {int(n.min())} attempts each at T = {main_t}; pilot {st['pilot']}, "
+        f"{st['repeats']} pilot draws"
+    )
     print(format_table(rows))
     fig, ax = figure(1, 1, width=3.6, height=3.0)
     for i, p in enumerate(st["policies"]):
         r = [x for x in rows if x["policy"] == p]
-        ax.plot([x["budget"] for x in r], [x["realised (held-out)"] for x in r], marker=MARKERS[i], color=COLORS[i],
-                label=f"{p} (realised)")
+        ax.plot(
+            [x["budget"] for x in r],
+            [x["realised (held-out)"] for x in r],
+            marker=MARKERS[i],
+            color=COLORS[i],
+            label=f"{p} (realised)",
+        )
         if p != "sequential":
             ax.plot([x["budget"] for x in r], [x["expected (theory)"] for x in r], ls=":", color=COLORS[i])
-    ax.set(xscale="log", xlabel="extra attempts per problem (mean)", ylabel="coverage", title="testbed: theory (dotted) vs held-out")
+    ax.set(
+        xscale="log",
+        xlabel="extra attempts per problem (mean)",
+        ylabel="coverage",
+        title="testbed: theory (dotted) vs held-out",
+    )
     ax.legend(fontsize=6)
     save_figure(fig, out, "allocation_testbed", data=rows)
     return {"rows": rows}

@@ -53,20 +53,45 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         t = g["tokens"].to_numpy(float)
         keep = t >= TRAIN_FROM * t.max()
         curves.append(({"x": t[keep]}, g["loss"].to_numpy(float)[keep]))
-        keys.append({"params": size, "N": float(g["N"].iloc[0]), "epochs": int(epochs), "data": data,
-                     "tokens_total": float(t.max())})
+        keys.append(
+            {
+                "params": size,
+                "N": float(g["N"].iloc[0]),
+                "epochs": int(epochs),
+                "data": data,
+                "tokens_total": float(t.max()),
+            }
+        )
     thresholds = [TRAIN_TO * k["tokens_total"] for k in keys]
     names = [f"{k['params']} {k['epochs']} ep {k['data']}" for k in keys]
-    results = backtest_many("offset_power_law", curves, scale="x", threshold=thresholds, n_boot=cfg["boot"],
-                            level=LEVEL, seed=seed, names=names, boot_starts=cfg["boot_starts"])
+    results = backtest_many(
+        "offset_power_law",
+        curves,
+        scale="x",
+        threshold=thresholds,
+        n_boot=cfg["boot"],
+        level=LEVEL,
+        seed=seed,
+        names=names,
+        boot_starts=cfg["boot_starts"],
+    )
 
     rows = []
     for k, bt in zip(keys, results):
         s = bt.summary
-        rows.append({**{c: k[c] for c in ("params", "epochs", "data")}, "E": bt.fit.params["E"], "b": bt.fit.params["b"],
-                     "n_train": s["n_train"], "n_test": s["n_test"], "final_rel_error": s["last_rel_error"],
-                     "mean_abs_log_error": s["mean_abs_log_error"], "coverage": s["coverage"],
-                     "converged": bt.fit.converged})
+        rows.append(
+            {
+                **{c: k[c] for c in ("params", "epochs", "data")},
+                "E": bt.fit.params["E"],
+                "b": bt.fit.params["b"],
+                "n_train": s["n_train"],
+                "n_test": s["n_test"],
+                "final_rel_error": s["last_rel_error"],
+                "mean_abs_log_error": s["mean_abs_log_error"],
+                "coverage": s["coverage"],
+                "converged": bt.fit.converged,
+            }
+        )
     print(format_table(rows))
 
     # ---- figure 1: curves, fits and extrapolations (C4)
@@ -74,7 +99,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     fig, axes = figure(1, len(sizes), width=3.3 * len(sizes), height=2.9, squeeze=False)
     curve_rows = []
     for ax, size in zip(axes[0], sizes):
-        shown = [i for i, k in enumerate(keys) if k["params"] == size and k["data"] == "c4" and k["epochs"] in SHOW_EPOCHS]
+        shown = [
+            i for i, k in enumerate(keys) if k["params"] == size and k["data"] == "c4" and k["epochs"] in SHOW_EPOCHS
+        ]
         ys = []
         for j, i in enumerate(shown):
             (x, y), bt, k = curves[i], results[i], keys[i]
@@ -84,14 +111,21 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             ax.plot(t / 1e9, y, ".", ms=1.5, color=color, alpha=0.5)
             fit_t = np.geomspace(t.min(), thresholds[i], 50)
             ext_t = np.geomspace(thresholds[i], t.max(), 80)
-            ax.plot(fit_t / 1e9, bt.fit.predict({"x": fit_t}), color=color, lw=1.4,
-                    label=f"{k['epochs']} epoch{'s' * (k['epochs'] > 1)}")
+            ax.plot(
+                fit_t / 1e9,
+                bt.fit.predict({"x": fit_t}),
+                color=color,
+                lw=1.4,
+                label=f"{k['epochs']} epoch{'s' * (k['epochs'] > 1)}",
+            )
             ext_y = bt.fit.predict({"x": ext_t})
             ax.plot(ext_t / 1e9, ext_y, color=color, lw=1.4, ls="--")
             pb = bt.draws.predict_interval({"x": ext_t}, level=LEVEL, kind="prediction", seed=seed)
             band(ax, ext_t / 1e9, pb["lo"], pb["hi"], color, alpha=0.18)
-            curve_rows += [{"params": size, "epochs": k["epochs"], "tokens": a, "fit": f, "lo": lo, "hi": hi}
-                           for a, f, lo, hi in zip(ext_t, ext_y, pb["lo"], pb["hi"])]
+            curve_rows += [
+                {"params": size, "epochs": k["epochs"], "tokens": a, "fit": f, "lo": lo, "hi": hi}
+                for a, f, lo, hi in zip(ext_t, ext_y, pb["lo"], pb["hi"])
+            ]
         if shown:
             ax.axvline(thresholds[shown[0]] / 1e9, color="0.4", lw=0.8, ls=":")
             lo, hi = min(map(np.min, ys)), max(map(np.max, ys))
@@ -138,8 +172,12 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         "curves": len(rows),
         "train_fraction": [TRAIN_FROM, TRAIN_TO],
         "boot": cfg["boot"],
-        "median_abs_final_error_epochs_le_4": float(np.median([abs(r["final_rel_error"]) for r in one_epoch])) if one_epoch else None,
-        "median_abs_final_error_epochs_ge_14": float(np.median([abs(r["final_rel_error"]) for r in many])) if many else None,
+        "median_abs_final_error_epochs_le_4": float(np.median([abs(r["final_rel_error"]) for r in one_epoch]))
+        if one_epoch
+        else None,
+        "median_abs_final_error_epochs_ge_14": float(np.median([abs(r["final_rel_error"]) for r in many]))
+        if many
+        else None,
         "mean_coverage_epochs_le_4": float(np.mean([r["coverage"] for r in one_epoch])) if one_epoch else None,
         "mean_coverage_epochs_ge_14": float(np.mean([r["coverage"] for r in many])) if many else None,
         "fits": rows,

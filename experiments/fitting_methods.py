@@ -26,13 +26,39 @@ import numpy as np
 NAME = "fitting_methods"
 
 PROFILES = {
-    "smoke": {"spreads": (8.0,), "datasets": 2, "per_budget": 9, "start_step": 500, "datablations": 0,
-              "coverage_sets": 3, "boot": 10, "bayes_sets": 0, "testbed": False},
-    "quick": {"spreads": (1.5, 2.0, 4.0, 8.0, 16.0), "datasets": 30, "per_budget": 15, "start_step": 100,
-              "datablations": 16, "coverage_sets": 40, "boot": 100, "bayes_sets": 2, "testbed": True},
-    "paper": {"spreads": (1.25, 1.5, 2.0, 3.0, 4.0, 8.0, 16.0, 32.0), "datasets": 200, "per_budget": 27,
-              "start_step": 1, "datablations": 48, "coverage_sets": 400, "boot": 200, "bayes_sets": 40,
-              "testbed": True},
+    "smoke": {
+        "spreads": (8.0,),
+        "datasets": 2,
+        "per_budget": 9,
+        "start_step": 500,
+        "datablations": 0,
+        "coverage_sets": 3,
+        "boot": 10,
+        "bayes_sets": 0,
+        "testbed": False,
+    },
+    "quick": {
+        "spreads": (1.5, 2.0, 4.0, 8.0, 16.0),
+        "datasets": 30,
+        "per_budget": 15,
+        "start_step": 100,
+        "datablations": 16,
+        "coverage_sets": 40,
+        "boot": 100,
+        "bayes_sets": 2,
+        "testbed": True,
+    },
+    "paper": {
+        "spreads": (1.25, 1.5, 2.0, 3.0, 4.0, 8.0, 16.0, 32.0),
+        "datasets": 200,
+        "per_budget": 27,
+        "start_step": 1,
+        "datablations": 48,
+        "coverage_sets": 400,
+        "boot": 200,
+        "bayes_sets": 40,
+        "testbed": True,
+    },
 }
 SIGMA = 0.02
 C_STAR = 1e24
@@ -66,37 +92,67 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     fig, ax = figure(1, 3, width=11.0, height=3.2)
     for i, truth in enumerate(("Hoffmann", "Besiroglu")):
         rows = [r for r in bias if r["truth"] == truth]
-        ax[0].plot([r["spread"] for r in rows], [100 * r["approach2_error"] for r in rows], marker=MARKERS[i],
-                   color=COLORS[i], label=f"Approach 2, {truth} et al. law")
-        ax[0].plot([r["spread"] for r in rows], [100 * r["vpnls_error"] for r in rows], ls="--", color=COLORS[i],
-                   lw=0.8, label=f"VPNLS, {truth}")
+        ax[0].plot(
+            [r["spread"] for r in rows],
+            [100 * r["approach2_error"] for r in rows],
+            marker=MARKERS[i],
+            color=COLORS[i],
+            label=f"Approach 2, {truth} et al. law",
+        )
+        ax[0].plot(
+            [r["spread"] for r in rows],
+            [100 * r["vpnls_error"] for r in rows],
+            ls="--",
+            color=COLORS[i],
+            lw=0.8,
+            label=f"VPNLS, {truth}",
+        )
     ax[0].axhline(0.0, color="k", lw=0.6)
-    ax[0].set(xscale="log", xlabel="sampled range around N* (× / ÷)", ylabel=r"error of $\hat N^*(10^{24})$ (%)",
-              title="noise-free IsoFLOP data")
+    ax[0].set(
+        xscale="log",
+        xlabel="sampled range around N* (× / ÷)",
+        ylabel=r"error of $\hat N^*(10^{24})$ (%)",
+        title="noise-free IsoFLOP data",
+    )
     ax[0].set_xticks(list(cfg["spreads"]), [f"{v:g}" for v in cfg["spreads"]])
     ax[0].minorticks_off()
     ax[0].legend(fontsize=7)
     methods = [r["method"] for r in noisy]
     ratios = [times["ratios"][m] for m in methods]
     ax[1].boxplot(ratios, widths=0.5, medianprops={"color": COLORS[1]}, flierprops={"markersize": 2})
-    ax[1].set_xticks(range(1, len(methods) + 1),
-                     [f"{m}\n{times['seconds'][m] * 1e3:.0f} ms/fit" for m in methods])
+    ax[1].set_xticks(range(1, len(methods) + 1), [f"{m}\n{times['seconds'][m] * 1e3:.0f} ms/fit" for m in methods])
     ax[1].axhline(1.0, color="k", ls="--", lw=0.8)
     ax[1].set(ylabel=r"$\hat N^*(10^{24}) / N^*$", title=f"{cfg['datasets']} noisy studies, σ = {SIGMA}")
     for j, case in enumerate(("independent", "per-run tilt")):
         rows = [r for r in coverage if r["noise"] == case and r["n"] > 0]
         pos = np.arange(len(rows)) + (j - 0.5) * 0.25
-        ax[2].errorbar(pos, [r["coverage"] for r in rows], yerr=[r["se"] for r in rows], fmt=MARKERS[j],
-                       color=COLORS[j], capsize=2, label=f"{case} noise")
+        ax[2].errorbar(
+            pos,
+            [r["coverage"] for r in rows],
+            yerr=[r["se"] for r in rows],
+            fmt=MARKERS[j],
+            color=COLORS[j],
+            capsize=2,
+            label=f"{case} noise",
+        )
         ax[2].set_xticks(np.arange(len(rows)), [r["interval"] for r in rows])
     ax[2].axhline(LEVEL, color="k", ls="--", lw=0.8)
-    ax[2].set(ylim=(0.0, 1.02), ylabel="coverage of the true curve (± binomial SE)",
-              title=f"nominal {LEVEL:.0%}, extrapolated ×{X_NEW / 1e5:.0f}")
+    ax[2].set(
+        ylim=(0.0, 1.02),
+        ylabel="coverage of the true curve (± binomial SE)",
+        title=f"nominal {LEVEL:.0%}, extrapolated ×{X_NEW / 1e5:.0f}",
+    )
     ax[2].legend(loc="lower left", fontsize=7)
     label_panels(ax)
     save_figure(fig, out, "methods", data=noisy)
-    return {"noise_free_bias": bias, "noisy": noisy, "seconds_per_fit": times["seconds"],
-            "datablations": datablations, "testbed": testbed, "coverage": coverage}
+    return {
+        "noise_free_bias": bias,
+        "noisy": noisy,
+        "seconds_per_fit": times["seconds"],
+        "datablations": datablations,
+        "testbed": testbed,
+        "coverage": coverage,
+    }
 
 
 # ------------------------------------------------------------------------------ IsoFLOP studies
@@ -118,9 +174,16 @@ def _noise_free_bias(cfg: dict) -> list[dict]:
             y = CHINCHILLA.predict(truth, d)
             a2 = approach2(d["N"], d["C"], y)
             vp = vpnls("chinchilla", {"N": d["N"], "D": d["D"]}, y)
-            rows.append({"truth": name, "spread": spread, "a_true": float(compute_optimal(truth, C_STAR)["a"]),
-                         "approach2_a": a2.a, "approach2_error": float(a2.n_star(C_STAR)) / n_true - 1,
-                         "vpnls_error": float(compute_optimal(vp.params, C_STAR)["N"]) / n_true - 1})
+            rows.append(
+                {
+                    "truth": name,
+                    "spread": spread,
+                    "a_true": float(compute_optimal(truth, C_STAR)["a"]),
+                    "approach2_a": a2.a,
+                    "approach2_error": float(a2.n_star(C_STAR)) / n_true - 1,
+                    "vpnls_error": float(compute_optimal(vp.params, C_STAR)["N"]) / n_true - 1,
+                }
+            )
     return rows
 
 
@@ -142,8 +205,10 @@ def _noisy_studies(cfg: dict, seed: int) -> tuple[list[dict], dict]:
     seconds["approach2"] = (time.perf_counter() - t0) / R
     est["approach2"] = np.array([float(r.n_star(C_STAR)) for r in a2])
     starts = chinchilla_grid()[:: cfg["start_step"]]
-    for name, call in (("approach3", lambda: fit_many("chinchilla", [(x, y) for y in Y], starts=starts)),
-                       ("vpnls", lambda: vpnls_many("chinchilla", [(x, y) for y in Y]))):
+    for name, call in (
+        ("approach3", lambda: fit_many("chinchilla", [(x, y) for y in Y], starts=starts)),
+        ("vpnls", lambda: vpnls_many("chinchilla", [(x, y) for y in Y])),
+    ):
         call()  # compile (and the timed call below reuses it)
         t0 = time.perf_counter()
         fits = call()
@@ -156,8 +221,15 @@ def _noisy_studies(cfg: dict, seed: int) -> tuple[list[dict], dict]:
     rows = []
     for m in ("approach2", "approach3", "vpnls"):
         lr = np.log(est[m] / n_true)
-        rows.append({"method": m, "mean_log_ratio": float(lr.mean()), "se": float(lr.std(ddof=1) / np.sqrt(R)),
-                     "sd_log_ratio": float(lr.std(ddof=1)), "ms_per_fit": 1e3 * seconds[m]})
+        rows.append(
+            {
+                "method": m,
+                "mean_log_ratio": float(lr.mean()),
+                "se": float(lr.std(ddof=1) / np.sqrt(R)),
+                "sd_log_ratio": float(lr.std(ddof=1)),
+                "ms_per_fit": 1e3 * seconds[m],
+            }
+        )
     rows[2]["max_rel_objective_vs_approach3"] = float(np.max((objs - objs_ms) / objs_ms))
     return rows, {"seconds": seconds, "ratios": {m: est[m] / n_true for m in est}}
 
@@ -178,8 +250,10 @@ def _datablations(cfg: dict) -> dict:
     sets = sets[: cfg["datablations"]]
     tight = LBFGSOptions(ftol=1e-13, gtol=1e-9)
     out = {"curves": len(sets)}
-    for name, call in (("multistart", lambda: fit_many("offset_power_law", sets, options=tight)),
-                       ("vpnls", lambda: vpnls_many("offset_power_law", sets))):
+    for name, call in (
+        ("multistart", lambda: fit_many("offset_power_law", sets, options=tight)),
+        ("vpnls", lambda: vpnls_many("offset_power_law", sets)),
+    ):
         t0 = time.perf_counter()
         out[name] = call()
         out[f"{name}_seconds"] = time.perf_counter() - t0  # compilation included (one call each)
@@ -220,9 +294,16 @@ def _testbed(out: Path, seed: int) -> dict | None:
     t0 = time.perf_counter()
     vp = vpnls("chinchilla", x, L)
     t_vp = time.perf_counter() - t0
-    return {"source": source, "points": int(L.size), "multistart_objective": ms.objective,
-            "vpnls_objective": vp.objective, "rel_diff": (vp.objective - ms.objective) / ms.objective,
-            "multistart_seconds": t_ms, "vpnls_seconds": t_vp, "vpnls_params": vp.params}
+    return {
+        "source": source,
+        "points": int(L.size),
+        "multistart_objective": ms.objective,
+        "vpnls_objective": vp.objective,
+        "rel_diff": (vp.objective - ms.objective) / ms.objective,
+        "multistart_seconds": t_ms,
+        "vpnls_seconds": t_vp,
+        "vpnls_params": vp.params,
+    }
 
 
 # ------------------------------------------------------------------------------ interval coverage
@@ -253,9 +334,11 @@ def _coverage(cfg: dict, seed: int) -> list[dict]:
         eps = sigma * rng.standard_normal((R, xs.size)) + tau * rng.standard_normal((R, RUNS))[:, run_id] * u
         Y = (CURVE["E"] + CURVE["a"] * xs ** -CURVE["b"]) * np.exp(eps)
         fits = fit_many("offset_power_law", [({"x": xs}, y) for y in Y], loss="mse", options=tight)
-        draws = {"row": bootstrap_many(fits, B, seed=seed),
-                 "residual": residual_bootstrap_many(fits, B, seed=seed),
-                 "block": block_bootstrap_many(fits, [run_id] * R, B, seed=seed)}
+        draws = {
+            "row": bootstrap_many(fits, B, seed=seed),
+            "residual": residual_bootstrap_many(fits, B, seed=seed),
+            "block": block_bootstrap_many(fits, [run_id] * R, B, seed=seed),
+        }
         hits = {k: [] for k in INTERVALS}
         for k, ds in draws.items():
             for d in ds:
@@ -270,9 +353,15 @@ def _coverage(cfg: dict, seed: int) -> list[dict]:
                 hits["bayes"].append(band["lo"][0] <= truth <= band["hi"][0])
         for k in INTERVALS:
             h = np.asarray(hits[k], float)
-            rows.append({"noise": case, "interval": k, "n": int(h.size),
-                         "coverage": float(h.mean()) if h.size else float("nan"),
-                         "se": float(np.sqrt(LEVEL * (1 - LEVEL) / h.size)) if h.size else float("nan")})
+            rows.append(
+                {
+                    "noise": case,
+                    "interval": k,
+                    "n": int(h.size),
+                    "coverage": float(h.mean()) if h.size else float("nan"),
+                    "se": float(np.sqrt(LEVEL * (1 - LEVEL) / h.size)) if h.size else float("nan"),
+                }
+            )
     return rows
 
 

@@ -19,10 +19,15 @@ import numpy as np
 
 NAME = "fitting_passk"
 
-PROFILES = {"smoke": {"models": 2, "boot": 10}, "quick": {"models": 7, "boot": 200}, "paper": {"models": 7, "boot": 1000}}
+PROFILES = {
+    "smoke": {"models": 2, "boot": 10},
+    "quick": {"models": 7, "boot": 200},
+    "paper": {"models": 7, "boot": 1000},
+}
 
 
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
+    import pandas as pd
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     from scaling_theory.fitting import fit_many
@@ -30,12 +35,13 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.io import data_path, read_counts
     from scaling_theory.passk.estimators import pass_at_k
     from scaling_theory.passk.exponent import (
-        SCHAEFFER_KS, SCHAEFFER_TABLE1, distributional_exponent, least_squares_exponent,
+        SCHAEFFER_KS,
+        SCHAEFFER_TABLE1,
+        distributional_exponent,
+        least_squares_exponent,
     )
     from scaling_theory.plotting import COLORS, MARKERS, figure, label_panels, save_data, save_figure
     from scaling_theory.tables import format_table
-
-    import pandas as pd
 
     cfg = PROFILES[profile]
     counts = read_counts(data_path("pythia_math_counts.csv"), ["model"])
@@ -81,16 +87,43 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         t1 = SCHAEFFER_TABLE1.get(m, (np.nan, np.nan))
         b_lo, b_hi = np.quantile(boot_b[i], [0.025, 0.975])
         a_lo, a_hi = np.quantile(boot_a[i], [0.025, 0.975])
-        rows.append({
-            "model": m, "params": sizes[m],
-            "a_ls": ls[i].params["a"], "b_ls": ls[i].params["b"], "b_lo": b_lo, "b_hi": b_hi, "a_lo": a_lo, "a_hi": a_hi,
-            "a_huber": hub[i].params["a"], "b_huber": hub[i].params["b"],
-            "a_passk_ls": float(np.atleast_1d(pk_ls["a"])[i]), "b_passk_ls": float(np.atleast_1d(pk_ls["b"])[i]),
-            "a_passk_dist": float(np.atleast_1d(pk_dist["a"])[i]), "b_passk_dist": float(np.atleast_1d(pk_dist["b"])[i]),
-            "a_table1": t1[0], "b_table1": t1[1],
-        })
-    print(format_table(rows, columns=["model", "a_ls", "b_ls", "b_lo", "b_hi", "b_huber", "b_passk_ls", "b_passk_dist",
-                                      "a_table1", "b_table1"]))
+        rows.append(
+            {
+                "model": m,
+                "params": sizes[m],
+                "a_ls": ls[i].params["a"],
+                "b_ls": ls[i].params["b"],
+                "b_lo": b_lo,
+                "b_hi": b_hi,
+                "a_lo": a_lo,
+                "a_hi": a_hi,
+                "a_huber": hub[i].params["a"],
+                "b_huber": hub[i].params["b"],
+                "a_passk_ls": float(np.atleast_1d(pk_ls["a"])[i]),
+                "b_passk_ls": float(np.atleast_1d(pk_ls["b"])[i]),
+                "a_passk_dist": float(np.atleast_1d(pk_dist["a"])[i]),
+                "b_passk_dist": float(np.atleast_1d(pk_dist["b"])[i]),
+                "a_table1": t1[0],
+                "b_table1": t1[1],
+            }
+        )
+    print(
+        format_table(
+            rows,
+            columns=[
+                "model",
+                "a_ls",
+                "b_ls",
+                "b_lo",
+                "b_hi",
+                "b_huber",
+                "b_passk_ls",
+                "b_passk_dist",
+                "a_table1",
+                "b_table1",
+            ],
+        )
+    )
 
     # ---- figure
     fig, axes = figure(1, 3, width=10.0, height=3.0)
@@ -101,8 +134,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         fitted = ls[i].predict({"x": ks})
         ax.plot(ks, -np.log(curves[i]), MARKERS[i % len(MARKERS)], ms=2, color=color, alpha=0.6)
         ax.plot(ks, fitted, color=color, lw=1.1, label=m.replace("Pythia ", ""))
-        curve_rows += [{"model": m, "k": k, "neg_log_pass": v, "fit": f}
-                       for k, v, f in zip(ks, -np.log(curves[i]), fitted)]
+        curve_rows += [
+            {"model": m, "k": k, "neg_log_pass": v, "fit": f} for k, v, f in zip(ks, -np.log(curves[i]), fitted)
+        ]
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("samples per problem $k$")
@@ -111,15 +145,24 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     ax.set_title("MATH, 128 problems: least-squares fits")
 
     params = np.array([r["params"] for r in rows])
-    methods = [("ls", "this module, least squares (95 % CI)"), ("huber", "this module, Huber δ=1e-3"),
-               ("passk_ls", "passk least squares"), ("passk_dist", "passk distributional"),
-               ("table1", "Schaeffer et al., Table 1")]
+    methods = [
+        ("ls", "this module, least squares (95 % CI)"),
+        ("huber", "this module, Huber δ=1e-3"),
+        ("passk_ls", "passk least squares"),
+        ("passk_dist", "passk distributional"),
+        ("table1", "Schaeffer et al., Table 1"),
+    ]
     for ax, par in ((axes[1], "b"), (axes[2], "a")):
         for j, (key, label) in enumerate(methods):
             shift = 1.0 + 0.06 * (j - 2)
             y = np.array([r[f"{par}_{key}"] for r in rows])
-            style = {"color": "k" if key == "table1" else COLORS[j], "marker": "x" if key == "table1" else MARKERS[j],
-                     "ls": "none", "label": label, "ms": 4}
+            style = {
+                "color": "k" if key == "table1" else COLORS[j],
+                "marker": "x" if key == "table1" else MARKERS[j],
+                "ls": "none",
+                "label": label,
+                "ms": 4,
+            }
             if key == "ls":
                 lo = y - np.array([r[f"{par}_lo"] for r in rows])
                 hi = np.array([r[f"{par}_hi"] for r in rows]) - y
@@ -146,7 +189,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         "boot": cfg["boot"],
         "max_abs_b_diff_vs_passk_least_squares": float(max(abs(r["b_ls"] - r["b_passk_ls"]) for r in rows)),
         "max_abs_b_diff_vs_table1": float(max(abs(r["b_ls"] - r["b_table1"]) for r in matched)) if matched else None,
-        "max_rel_a_diff_vs_table1": float(max(abs(r["a_ls"] / r["a_table1"] - 1) for r in matched)) if matched else None,
+        "max_rel_a_diff_vs_table1": float(max(abs(r["a_ls"] / r["a_table1"] - 1) for r in matched))
+        if matched
+        else None,
         "table": rows,
     }
 

@@ -63,9 +63,14 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     rows = []
     for k in names:
         ratio = est[k] / true_vals[k]
-        row = {"param": k, "true": true_vals[k], "median_ratio": float(np.median(ratio)),
-               "mean_log_ratio": float(np.mean(np.log(ratio))), "se_log_ratio": float(np.std(np.log(ratio)) / np.sqrt(R)),
-               "iqr_ratio": float(np.subtract(*np.quantile(ratio, [0.75, 0.25])))}
+        row = {
+            "param": k,
+            "true": true_vals[k],
+            "median_ratio": float(np.median(ratio)),
+            "mean_log_ratio": float(np.mean(np.log(ratio))),
+            "se_log_ratio": float(np.std(np.log(ratio)) / np.sqrt(R)),
+            "iqr_ratio": float(np.subtract(*np.quantile(ratio, [0.75, 0.25]))),
+        }
         for lev in LEVELS:
             row[f"coverage_{int(lev * 100)}"] = float(np.mean(covered[lev][k]))
         rows.append(row)
@@ -76,8 +81,13 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     # ---- figure
     fig, axes = figure(1, 3, width=10.0, height=3.0)
     ax = axes[0]
-    ax.boxplot([est[k] / true_vals[k] for k in names], widths=0.5, showfliers=True,
-               flierprops={"markersize": 2}, medianprops={"color": COLORS[1]})
+    ax.boxplot(
+        [est[k] / true_vals[k] for k in names],
+        widths=0.5,
+        showfliers=True,
+        flierprops={"markersize": 2},
+        medianprops={"color": COLORS[1]},
+    )
     ax.set_xticks(range(1, len(names) + 1), ["$A$", "$B$", "$E$", r"$\alpha$", r"$\beta$", r"$N^*(10^{24})$"])
     ax.axhline(1.0, color="k", lw=0.8, ls="--")
     ax.set_yscale("log")
@@ -88,8 +98,15 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     pos = np.arange(len(names))
     for j, lev in enumerate(LEVELS):
         cov = [np.mean(covered[lev][k]) for k in names]
-        ax.errorbar(pos + (j - 0.5) * 0.25, cov, yerr=[np.sqrt(c * (1 - c) / R) for c in cov], fmt="o",
-                    color=COLORS[j], capsize=2, label=f"nominal {int(lev * 100)} %")
+        ax.errorbar(
+            pos + (j - 0.5) * 0.25,
+            cov,
+            yerr=[np.sqrt(c * (1 - c) / R) for c in cov],
+            fmt="o",
+            color=COLORS[j],
+            capsize=2,
+            label=f"nominal {int(lev * 100)} %",
+        )
         ax.axhline(lev, color=COLORS[j], lw=0.8, ls="--")
     ax.set_xticks(pos, ["$A$", "$B$", "$E$", r"$\alpha$", r"$\beta$", r"$N^*$"])
     ax.set_ylim(min(0.5, min(np.mean(covered[lev][k]) for lev in LEVELS for k in names) - 0.05), 1.02)
@@ -113,12 +130,24 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     ax.legend(loc="lower left")
     label_panels(axes)
     save_figure(fig, out, "recovery", data=rows)
-    save_data(out, "recovery_allocation", [{"C": c, "N_true": t, "ratio_q05": a, "ratio_median": m, "ratio_q95": b}
-                                           for c, t, a, m, b in zip(budgets, n_true, lo, med, hi)])
+    save_data(
+        out,
+        "recovery_allocation",
+        [
+            {"C": c, "N_true": t, "ratio_q05": a, "ratio_median": m, "ratio_q95": b}
+            for c, t, a, m, b in zip(budgets, n_true, lo, med, hi)
+        ],
+    )
 
-    summary = {"datasets": R, "runs": int(design["N"].size), "starts": int(starts.shape[0]), "boot": cfg["boot"],
-               "fraction_converged": converged, "bootstrap_fraction_converged": boot_converged,
-               "params": {r["param"]: {k: v for k, v in r.items() if k != "param"} for r in rows}}
+    summary = {
+        "datasets": R,
+        "runs": int(design["N"].size),
+        "starts": int(starts.shape[0]),
+        "boot": cfg["boot"],
+        "fraction_converged": converged,
+        "bootstrap_fraction_converged": boot_converged,
+        "params": {r["param"]: {k: v for k, v in r.items() if k != "param"} for r in rows},
+    }
     if cfg["posterior"]:
         summary["posterior_vs_bootstrap"] = _posterior_comparison(fits[0], draws[0], seed)
     return summary
@@ -131,11 +160,23 @@ def _posterior_comparison(result, draws, seed: int) -> dict:
 
     post = posterior(result, num_warmup=400, num_samples=800, seed=seed)
     b, p = draws.intervals(0.95), post.intervals(0.95)
-    rows = [{"param": k, "fit": result.params[k], "boot_lo": b[k][0], "boot_hi": b[k][1],
-             "post_lo": p[k][0], "post_hi": p[k][1]} for k in result.params]
+    rows = [
+        {
+            "param": k,
+            "fit": result.params[k],
+            "boot_lo": b[k][0],
+            "boot_hi": b[k][1],
+            "post_lo": p[k][0],
+            "post_hi": p[k][1],
+        }
+        for k in result.params
+    ]
     print(format_table(rows))
-    return {"intervals": rows, "divergences": post.diagnostics["divergences"],
-            "min_n_eff": min(post.diagnostics["n_eff"].values())}
+    return {
+        "intervals": rows,
+        "divergences": post.diagnostics["divergences"],
+        "min_n_eff": min(post.diagnostics["n_eff"].values()),
+    }
 
 
 if __name__ == "__main__":

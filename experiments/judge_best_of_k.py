@@ -23,8 +23,20 @@ NAME = "judge_best_of_k"
 PARAMS = dict(d=10, sigma=1e-4, gamma=1e-3, S=1.0, teacher_scale=4.0)
 PROFILES = {
     "smoke": dict(ns=(10_000, 30_000), ks=np.arange(50, 200, 30), n_test=256, trials=16, k_big=(1e2, 1e4, 5)),
-    "quick": dict(ns=(10_000, 15_000, 20_000, 25_000, 30_000), ks=np.arange(50, 200), n_test=4096, trials=100, k_big=(1e1, 1e4, 31)),
-    "paper": dict(ns=(10_000, 15_000, 20_000, 25_000, 30_000), ks=np.arange(50, 200), n_test=100_000, trials=100, k_big=(1e1, 1e4, 61)),
+    "quick": dict(
+        ns=(10_000, 15_000, 20_000, 25_000, 30_000),
+        ks=np.arange(50, 200),
+        n_test=4096,
+        trials=100,
+        k_big=(1e1, 1e4, 31),
+    ),
+    "paper": dict(
+        ns=(10_000, 15_000, 20_000, 25_000, 30_000),
+        ks=np.arange(50, 200),
+        n_test=100_000,
+        trials=100,
+        k_big=(1e1, 1e4, 61),
+    ),
 }
 
 
@@ -51,11 +63,28 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         exact, big = both[: len(ks)] / s2, both[len(ks) :]
         lte = official_lte(judge, ks)
         for j, k in enumerate(ks):
-            rows.append({"n": n, "k": int(k), "expt": sim.delta[j] / s2, "expt_se": sim.stderr[j] / s2,
-                         "evt_law": law[j], "official_lte": lte[j], "exact": exact[j]})
+            rows.append(
+                {
+                    "n": n,
+                    "k": int(k),
+                    "expt": sim.delta[j] / s2,
+                    "expt_se": sim.stderr[j] / s2,
+                    "evt_law": law[j],
+                    "official_lte": lte[j],
+                    "exact": exact[j],
+                }
+            )
         col = COLORS[i % len(COLORS)]
-        ax.plot(ks, sim.delta / s2, marker=MARKERS[i % len(MARKERS)], ms=2.0, lw=0, color=col, alpha=0.8,
-                label=f"$n$ = {n:,}")
+        ax.plot(
+            ks,
+            sim.delta / s2,
+            marker=MARKERS[i % len(MARKERS)],
+            ms=2.0,
+            lw=0,
+            color=col,
+            alpha=0.8,
+            label=f"$n$ = {n:,}",
+        )
         band(ax, ks, (sim.delta - 2 * sim.stderr) / s2, (sim.delta + 2 * sim.stderr) / s2, col, alpha=0.15)
         ax.plot(ks, law, color=col, lw=1.2)
         ax.plot(ks, exact, color=col, lw=0.8, ls=":")

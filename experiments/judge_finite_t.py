@@ -66,7 +66,16 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         ax.plot(ks, exact, color=col, lw=1.6, label=f"c = {c:g}: exact")
         ax.plot(ks, de.delta / s2, color=col, ls="--", lw=1.0, label="D.E. simulation" if i == 0 else None)
         ax.plot(ks, hte, color=col, ls=":", lw=1.4, label="H.T.E. (3rd order)" if i == 0 else None)
-        ax.plot(ks, fin.delta / s2, color=col, marker="o", ms=2.2, lw=0, alpha=0.8, label="Expt. (finite d)" if i == 0 else None)
+        ax.plot(
+            ks,
+            fin.delta / s2,
+            color=col,
+            marker="o",
+            ms=2.2,
+            lw=0,
+            alpha=0.8,
+            label="Expt. (finite d)" if i == 0 else None,
+        )
         band(ax, ks, (fin.delta - 2 * fin.stderr) / s2, (fin.delta + 2 * fin.stderr) / s2, col, alpha=0.15)
         summary[f"c={c:g}"] = {
             "exact_k1": float(exact[0]),

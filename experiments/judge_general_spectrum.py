@@ -44,8 +44,18 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     hte = judge.error(ks, T, method="hte") / s2
     fin = judge.simulate(ks, T, jax.random.fold_in(key, 0), trials=cfg["trials"], n_test=cfg["n_test"])
     de = judge.simulate(ks, T, jax.random.fold_in(key, 1), trials=cfg["trials"], n_test=cfg["n_test"], posterior="de")
-    rows_a = [{"k": int(k), "expt": fin.delta[j] / s2, "expt_se": fin.stderr[j] / s2, "de_sim": de.delta[j] / s2,
-               "de_sim_se": de.stderr[j] / s2, "hte3": float(hte[j]), "exact": float(exact[j])} for j, k in enumerate(ks)]
+    rows_a = [
+        {
+            "k": int(k),
+            "expt": fin.delta[j] / s2,
+            "expt_se": fin.stderr[j] / s2,
+            "de_sim": de.delta[j] / s2,
+            "de_sim_se": de.stderr[j] / s2,
+            "hte3": float(hte[j]),
+            "exact": float(exact[j]),
+        }
+        for j, k in enumerate(ks)
+    ]
     fig, (ax, axb) = figure(1, 2, width=7.6, height=3.2)
     ax.plot(ks, exact, color=COLORS[0], label="exact")
     ax.plot(ks, de.delta / s2, color=COLORS[0], ls="--", lw=1.0, label="D.E. simulation")
@@ -70,8 +80,17 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         band(axb, ks_b, (sim.delta - 2 * sim.stderr) / s2, (sim.delta + 2 * sim.stderr) / s2, col, alpha=0.2)
         axb.plot(ks_b, law, color=col, lw=1.1)
         axb.plot(ks_b, ex, color=col, lw=0.8, ls=":")
-        rows_b += [{"n": n, "k": int(k), "expt": sim.delta[j] / s2, "expt_se": sim.stderr[j] / s2, "evt_law": float(law[j]),
-                    "exact": float(ex[j])} for j, k in enumerate(ks_b)]
+        rows_b += [
+            {
+                "n": n,
+                "k": int(k),
+                "expt": sim.delta[j] / s2,
+                "expt_se": sim.stderr[j] / s2,
+                "evt_law": float(law[j]),
+                "exact": float(ex[j]),
+            }
+            for j, k in enumerate(ks_b)
+        ]
     axb.set_xscale("log")
     axb.set_yscale("log")
     axb.set_xlabel("number of samples $k$")
@@ -83,11 +102,18 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.plotting import save_data
 
     save_data(out, "general_spectrum_best_of_k", rows_b)
-    print(f"power-law spectrum λ_i ∝ i^-{EXPONENT}: R = {judge.R:.6g} (isotropic {iso.R:.6g}), fixed-point residual {resid:.2e}")
+    print(
+        f"power-law spectrum λ_i ∝ i^-{EXPONENT}: R = {judge.R:.6g} (isotropic {iso.R:.6g}), fixed-point residual {resid:.2e}"
+    )
     print(format_table(rows_a, digits=5))
     print(format_table(rows_b, digits=5))
-    return {"R": judge.R, "R_isotropic": iso.R, "fixed_point_residual": resid,
-            "exact_kmax": float(exact[-1]), "expt_kmax": float(fin.delta[-1] / s2)}
+    return {
+        "R": judge.R,
+        "R_isotropic": iso.R,
+        "fixed_point_residual": resid,
+        "exact_kmax": float(exact[-1]),
+        "expt_kmax": float(fin.delta[-1] / s2),
+    }
 
 
 if __name__ == "__main__":

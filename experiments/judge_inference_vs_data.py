@@ -23,10 +23,18 @@ NAME = "judge_inference_vs_data"
 PARAMS = dict(d=10, sigma=1e-4, gamma=1e-3, S=1.0, teacher_scale=4.0)
 PROFILES = {
     "smoke": dict(n_half_octaves=(20, 8), k_max=100, k_points=8, slope_points=((1_000, 100.0),)),
-    "quick": dict(n_half_octaves=(20, 24), k_max=1000, k_points=40,
-                  slope_points=((100, 10.0), (1_000, 100.0), (10_000, 100.0), (10_000, 1000.0))),
-    "paper": dict(n_half_octaves=(20, 24), k_max=1000, k_points=80,
-                  slope_points=((100, 10.0), (1_000, 100.0), (10_000, 100.0), (10_000, 1000.0))),
+    "quick": dict(
+        n_half_octaves=(20, 24),
+        k_max=1000,
+        k_points=40,
+        slope_points=((100, 10.0), (1_000, 100.0), (10_000, 100.0), (10_000, 1000.0)),
+    ),
+    "paper": dict(
+        n_half_octaves=(20, 24),
+        k_max=1000,
+        k_points=80,
+        slope_points=((100, 10.0), (1_000, 100.0), (10_000, 100.0), (10_000, 1000.0)),
+    ),
 }
 
 
@@ -46,10 +54,16 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         j2 = i + 2  # the grid steps by √2, so index i + 2 is 2n (up to rounding of n)
         for j, k in enumerate(ks):
             beats = bool(j2 < len(ns) and d_k1[i, j] < delta[j2, pos[int(k)]])
-            rows.append({"n": int(n), "k": int(k), "delta_over_sigma2": float(d_k[i, j]),
-                         "delta_k_plus_1": float(d_k1[i, j]),
-                         "delta_2n": float(delta[j2, pos[int(k)]]) if j2 < len(ns) else None,
-                         "one_more_sample_beats_2n": beats})
+            rows.append(
+                {
+                    "n": int(n),
+                    "k": int(k),
+                    "delta_over_sigma2": float(d_k[i, j]),
+                    "delta_k_plus_1": float(d_k1[i, j]),
+                    "delta_2n": float(delta[j2, pos[int(k)]]) if j2 < len(ns) else None,
+                    "one_more_sample_beats_2n": beats,
+                }
+            )
     # elasticities on the grid (central differences in log k and log n)
     el_k = np.gradient(np.log(d_k), np.log(ks), axis=1)
     el_n = np.gradient(np.log(d_k), np.log(ns), axis=0)
@@ -58,7 +72,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     levels = np.arange(np.floor(np.log10(d_k.min())), np.ceil(np.log10(d_k.max())) + 1.0, 1.0)
     cs = ax.contour(N, K, np.log10(d_k), levels=levels, colors="0.25", linewidths=0.7)
     ax.clabel(cs, fmt=lambda v: f"1e{v:+.0f}", fontsize=6)
-    beats = np.array([[r["one_more_sample_beats_2n"] for r in rows[i * len(ks):(i + 1) * len(ks)]] for i in range(len(ns))])
+    beats = np.array(
+        [[r["one_more_sample_beats_2n"] for r in rows[i * len(ks) : (i + 1) * len(ks)]] for i in range(len(ns))]
+    )
     valid = np.arange(len(ns)) + 2 < len(ns)
     ax.contourf(N[valid], K[valid], beats[valid].astype(float), levels=[0.5, 1.5], colors=[COLORS[2]], alpha=0.3)
     ax.set_xscale("log")
@@ -82,8 +98,16 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     slope_rows = []
     for n, k in cfg["slope_points"]:
         sl = analysis.inference_vs_data_slopes(BLRJudge(n=n, **PARAMS), k)
-        slope_rows.append({"n": n, "k": k, "dlogdelta_dlogk": sl.dlog_k, "dlogdelta_dlogn": sl.dlog_n,
-                           "predicted_dlogn": sl.predicted_dlog_n, "remark6_dlogn": sl.remark6_dlog_n})
+        slope_rows.append(
+            {
+                "n": n,
+                "k": k,
+                "dlogdelta_dlogk": sl.dlog_k,
+                "dlogdelta_dlogn": sl.dlog_n,
+                "predicted_dlogn": sl.predicted_dlog_n,
+                "remark6_dlogn": sl.remark6_dlog_n,
+            }
+        )
     print(format_table(rows, digits=5))
     print(format_table(slope_rows, digits=4))
     # only rows whose 2n is on the n grid can be compared

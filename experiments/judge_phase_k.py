@@ -42,17 +42,23 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     rows = []
     for a, c in enumerate(cs):
         for b, t in enumerate(ts):
-            rows.append({"c": float(c), "t": float(t), "k_star": None if not finite[a, b] else int(k_star[a, b]),
-                         "delta_min_over_sigma2": float(grid[a, b].min() / base.sigma2),
-                         "delta_kmax_over_sigma2": float(grid[a, b, -1] / base.sigma2)})
+            rows.append(
+                {
+                    "c": float(c),
+                    "t": float(t),
+                    "k_star": None if not finite[a, b] else int(k_star[a, b]),
+                    "delta_min_over_sigma2": float(grid[a, b].min() / base.sigma2),
+                    "delta_kmax_over_sigma2": float(grid[a, b, -1] / base.sigma2),
+                }
+            )
     fig, ax = figure(width=4.6, height=3.4)
     levels = np.arange(0, int(np.log2(cfg["k_max"])) + 2)
     code = np.where(finite, np.log2(np.where(finite, k_star, 1)), np.nan)
     cmap = colormaps["viridis"].with_extremes(bad="0.82")
     mesh = ax.pcolormesh(cs, ts, code.T, cmap=cmap, norm=BoundaryNorm(levels - 0.5, cmap.N), shading="nearest")
     cb = fig.colorbar(mesh, ax=ax, ticks=levels[:-1])
-    cb.ax.set_yticklabels([f"{2**int(v)}" for v in levels[:-1]])
-    cb.set_label(r"optimal $k^*$ (grey: none $\leq$ %d)" % cfg["k_max"])
+    cb.ax.set_yticklabels([f"{2 ** int(v)}" for v in levels[:-1]])
+    cb.set_label(r"optimal $k^*$ (grey: none $\leq$ " + f"{cfg['k_max']})")
     ax.plot(cs, boundary, color="#D55E00", lw=1.6, label=r"expansion: $t = 3\hat C_2/\hat C_1$")
     ax.set_yscale("log")
     ax.set_ylim(ts[0], ts[-1])
@@ -63,8 +69,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     print(format_table(rows, digits=5))
     bnd = [{"c": float(c), "t_boundary_expansion": float(b)} for c, b in zip(cs, boundary)]
     print(format_table(bnd, digits=5))
-    return {"finite_fraction": float(finite.mean()), "boundary_expansion": bnd,
-            "k_star_range": [int(k_star[finite].min()), int(k_star[finite].max())] if finite.any() else None}
+    return {
+        "finite_fraction": float(finite.mean()),
+        "boundary_expansion": bnd,
+        "k_star_range": [int(k_star[finite].min()), int(k_star[finite].max())] if finite.any() else None,
+    }
 
 
 if __name__ == "__main__":

@@ -48,10 +48,23 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         sel = (ks >= cfg["fit"][0]) & (ks <= cfg["fit"][1])
         slope = float(np.polyfit(np.log(ks[sel]), np.log(delta[sel]), 1)[0])
         pred = float(analysis.predicted_decay_exponent(r))
-        fit_rows.append({"ratio": float(r), "teacher_scale": judge.teacher_scale, "fitted_exponent": slope,
-                         "predicted_exponent": pred})
+        fit_rows.append(
+            {
+                "ratio": float(r),
+                "teacher_scale": judge.teacher_scale,
+                "fitted_exponent": slope,
+                "predicted_exponent": pred,
+            }
+        )
         for k, d in zip(ks, delta):
-            rows.append({"ratio": float(r), "k": int(k), "delta_over_sigma2": float(d), "k2_delta_over_sigma2": float(k * k * d)})
+            rows.append(
+                {
+                    "ratio": float(r),
+                    "k": int(k),
+                    "delta_over_sigma2": float(d),
+                    "k2_delta_over_sigma2": float(k * k * d),
+                }
+            )
         ax.plot(ks, ks**2 * delta, color=colormaps["viridis"](i / max(1, len(cfg["ratios"]) - 1)), label=f"$r$ = {r:g}")
     ax.set_xscale("log")
     ax.set_yscale("log")

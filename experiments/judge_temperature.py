@@ -40,8 +40,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     for j, k in enumerate(ks):
         t_star, d_star, interior = analysis.refine_log_minimum(ts, grid[:, j])
         t_exp = float(coeffs.optimal_t(k)) if k > 2 else float("nan")
-        star_rows.append({"k": int(k), "t_star_exact": t_star, "delta_star": d_star, "interior": interior,
-                          "t_star_expansion": t_exp})
+        star_rows.append(
+            {"k": int(k), "t_star_exact": t_star, "delta_star": d_star, "interior": interior, "t_star_expansion": t_exp}
+        )
     for i, t in enumerate(ts):
         rows.append({"t": float(t), **{f"k={k}": float(grid[i, j]) for j, k in enumerate(ks) if k in cfg["curve_ks"]}})
     fig, (ax, axb) = figure(1, 2, width=7.6, height=3.2)
@@ -66,8 +67,12 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     t_ex = np.array([r["t_star_exact"] for r in star_rows])
     axb.plot(kk[inner], t_ex[inner], "o-", color=COLORS[0], label="exact optimum")
     if (~inner).any():
-        axb.plot(kk[~inner], t_ex[~inner], "o", mfc="none", color=COLORS[0], label=r"at $t_{\min}$ of the grid ($t^*\to 0$)")
-    axb.plot(kk, [r["t_star_expansion"] for r in star_rows], "x--", color=COLORS[1], label=r"$2(1-2/k)\hat C_2/\hat C_1$")
+        axb.plot(
+            kk[~inner], t_ex[~inner], "o", mfc="none", color=COLORS[0], label=r"at $t_{\min}$ of the grid ($t^*\to 0$)"
+        )
+    axb.plot(
+        kk, [r["t_star_expansion"] for r in star_rows], "x--", color=COLORS[1], label=r"$2(1-2/k)\hat C_2/\hat C_1$"
+    )
     axb.set_xscale("log")
     axb.set_xlabel("number of samples $k$")
     axb.set_ylabel(r"optimal temperature $t^*$")

@@ -32,10 +32,15 @@ K, OBSERVE, BUDGET, LEVEL = 159, 100, 1000, 0.9
 ALL = ("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi")
 PROFILES = {
     "smoke": dict(configs=1, replicates=32, methods=("anchored", "eb"), bayes=None),
-    "quick": dict(configs=2, replicates=200, methods=ALL,
-                  bayes=dict(configs=1, num_warmup=200, num_samples=200, max_tree_depth=4)),
-    "paper": dict(configs=2, replicates=1000, methods=ALL,
-                  bayes=dict(configs=2, num_warmup=500, num_samples=500, max_tree_depth=5)),
+    "quick": dict(
+        configs=2, replicates=200, methods=ALL, bayes=dict(configs=1, num_warmup=200, num_samples=200, max_tree_depth=4)
+    ),
+    "paper": dict(
+        configs=2,
+        replicates=1000,
+        methods=ALL,
+        bayes=dict(configs=2, num_warmup=500, num_samples=500, max_tree_depth=5),
+    ),
 }
 
 
@@ -55,20 +60,38 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         for meth in methods:
             opts = {k: v for k, v in (cfg["bayes"] or {}).items() if k != "configs"}
             res = zi if meth in ("plugin_zi", "eb_zi") else plain
-            p = predict(OBSERVE, sim.k, [BUDGET], meth, level=LEVEL, key=jax.random.PRNGKey(seed + ci),
-                        fit_result=None if meth in ("naive", "combinatorial", "fit", "bayes") else res,
-                        bayes_options=opts)
+            p = predict(
+                OBSERVE,
+                sim.k,
+                [BUDGET],
+                meth,
+                level=LEVEL,
+                key=jax.random.PRNGKey(seed + ci),
+                fit_result=None if meth in ("naive", "combinatorial", "fit", "bayes") else res,
+                bayes_options=opts,
+            )
             asr, lo, hi = p.asr[:, 0], p.lower[:, 0], p.upper[:, 0]
             cov = np.mean((lo <= target) & (target <= hi))
             cov_pop = np.mean((lo <= population) & (population <= hi))
-            rows.append({
-                "config": label, "alpha": alpha, "beta": beta, "method": meth, "replicates": r,
-                "coverage": cov, "se": np.sqrt(cov * (1 - cov) / r), "coverage_population": cov_pop,
-                "width": 100 * float(np.median(hi - lo)), "mae": 100 * float(np.mean(np.abs(asr - target))),
-                "bias": 100 * float(np.mean(asr - target)),
-            })
-    print(f"Coverage of the {LEVEL:.0%} intervals of ASR@{BUDGET} from n = {OBSERVE}, K = {K}; target = the observed "
-          f"problems' ASR@N (coverage_population: the Beta law's); width (median), mae, bias in pp")
+            rows.append(
+                {
+                    "config": label,
+                    "alpha": alpha,
+                    "beta": beta,
+                    "method": meth,
+                    "replicates": r,
+                    "coverage": cov,
+                    "se": np.sqrt(cov * (1 - cov) / r),
+                    "coverage_population": cov_pop,
+                    "width": 100 * float(np.median(hi - lo)),
+                    "mae": 100 * float(np.mean(np.abs(asr - target))),
+                    "bias": 100 * float(np.mean(asr - target)),
+                }
+            )
+    print(
+        f"Coverage of the {LEVEL:.0%} intervals of ASR@{BUDGET} from n = {OBSERVE}, K = {K}; target = the observed "
+        f"problems' ASR@N (coverage_population: the Beta law's); width (median), mae, bias in pp"
+    )
     print(format_table(rows, digits=3))
     _figure(out, rows, cfg)
     return {"rows": rows, "profile": profile}
@@ -85,7 +108,9 @@ def _figure(out: Path, rows: list[dict], cfg: dict) -> None:
         ax.errorbar(cov, y, xerr=1.96 * se, fmt="o", color=COLORS[0], capsize=2, lw=0.8, label="observed problems")
         ax.plot([r["coverage_population"] for r in sub], y, "x", color=COLORS[1], label="population law")
         ax.axvline(LEVEL, color="k", ls="--", lw=0.8)
-        ax.set_yticks(y, [r["method"] + (" (default)" if r["method"] == DEFAULT_METHOD else "") for r in sub], fontsize=7)
+        ax.set_yticks(
+            y, [r["method"] + (" (default)" if r["method"] == DEFAULT_METHOD else "") for r in sub], fontsize=7
+        )
         ax.set_xlim(-0.02, 1.02)
         ax.set_xlabel(f"coverage of the {LEVEL:.0%} interval of ASR@{BUDGET}")
         a, b = sub[0]["alpha"], sub[0]["beta"]

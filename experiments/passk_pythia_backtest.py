@@ -31,14 +31,42 @@ NAME = "passk_pythia_backtest"
 MODELS = ("Pythia 70M", "Pythia 160M", "Pythia 410M", "Pythia 1B", "Pythia 2.8B", "Pythia 6.9B", "Pythia 12B")
 ALL = ("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi")
 PROFILES = {
-    "smoke": dict(models=("Pythia 70M", "Pythia 12B"), observe=(100,), budgets=(1000,), seeds=(0,), repeats=2,
-                  methods=("anchored", "eb"), bayes=None, curve=("anchored", "eb"), grid=8, exponents=False),
-    "quick": dict(models=MODELS, observe=(32, 100, 1000), budgets=(1000, 10000), seeds=(0, 1, 2, 3), repeats=5,
-                  methods=ALL, bayes=dict(seeds=(0,), num_warmup=200, num_samples=200, max_tree_depth=4),
-                  curve=("fit", "anchored", DEFAULT_METHOD), grid=25, exponents=True),
-    "paper": dict(models=MODELS, observe=(32, 100, 1000), budgets=(1000, 10000), seeds=tuple(range(20)), repeats=5,
-                  methods=ALL, bayes=dict(seeds=tuple(range(20)), num_warmup=500, num_samples=500, max_tree_depth=5),
-                  curve=("fit", "anchored", DEFAULT_METHOD), grid=40, exponents=True),
+    "smoke": dict(
+        models=("Pythia 70M", "Pythia 12B"),
+        observe=(100,),
+        budgets=(1000,),
+        seeds=(0,),
+        repeats=2,
+        methods=("anchored", "eb"),
+        bayes=None,
+        curve=("anchored", "eb"),
+        grid=8,
+        exponents=False,
+    ),
+    "quick": dict(
+        models=MODELS,
+        observe=(32, 100, 1000),
+        budgets=(1000, 10000),
+        seeds=(0, 1, 2, 3),
+        repeats=5,
+        methods=ALL,
+        bayes=dict(seeds=(0,), num_warmup=200, num_samples=200, max_tree_depth=4),
+        curve=("fit", "anchored", DEFAULT_METHOD),
+        grid=25,
+        exponents=True,
+    ),
+    "paper": dict(
+        models=MODELS,
+        observe=(32, 100, 1000),
+        budgets=(1000, 10000),
+        seeds=tuple(range(20)),
+        repeats=5,
+        methods=ALL,
+        bayes=dict(seeds=tuple(range(20)), num_warmup=500, num_samples=500, max_tree_depth=5),
+        curve=("fit", "anchored", DEFAULT_METHOD),
+        grid=40,
+        exponents=True,
+    ),
 }
 
 
@@ -58,13 +86,32 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     tables = []
     for obs in cfg["observe"]:
         for s in cfg["seeds"]:
-            res = backtest(n, k, obs, cfg["budgets"], cfg["methods"], repeats=cfg["repeats"], seed=seed + s,
-                           mask=mask, groups=groups)
+            res = backtest(
+                n,
+                k,
+                obs,
+                cfg["budgets"],
+                cfg["methods"],
+                repeats=cfg["repeats"],
+                seed=seed + s,
+                mask=mask,
+                groups=groups,
+            )
             tables.append(res.table.assign(seed=s))
             if cfg["bayes"] and s in cfg["bayes"]["seeds"]:
                 opts = {kk: v for kk, v in cfg["bayes"].items() if kk != "seeds"}
-                rb = backtest(n, k, obs, cfg["budgets"], ["bayes"], repeats=cfg["repeats"], seed=seed + s, mask=mask,
-                              groups=groups, bayes_options=opts)
+                rb = backtest(
+                    n,
+                    k,
+                    obs,
+                    cfg["budgets"],
+                    ["bayes"],
+                    repeats=cfg["repeats"],
+                    seed=seed + s,
+                    mask=mask,
+                    groups=groups,
+                    bayes_options=opts,
+                )
                 tables.append(rb.table.assign(seed=s))
     table = pd.concat(tables, ignore_index=True)
     per_seed = table.groupby(["observe", "budget", "method", "seed"], sort=False)["error"].mean().reset_index()
@@ -75,12 +122,17 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     )
     cov = table.groupby(["observe", "budget", "method"], sort=False)["coverage"].mean().reset_index()
     summary = summary.merge(cov, on=["observe", "budget", "method"])
-    print(f"MAE (pp) over {len(names)} models; mean ± SE over seeds {list(cfg['seeds'])}; "
-          f"coverage = fraction of repeats whose 90% interval holds the truth")
+    print(
+        f"MAE (pp) over {len(names)} models; mean ± SE over seeds {list(cfg['seeds'])}; "
+        f"coverage = fraction of repeats whose 90% interval holds the truth"
+    )
     print(format_table(summary.to_dict(orient="records"), digits=3))
 
-    seed0 = table[(table.seed == cfg["seeds"][0]) & (table.observe == (100 if 100 in cfg["observe"] else cfg["observe"][0]))
-                  & (table.budget == cfg["budgets"][0])]
+    seed0 = table[
+        (table.seed == cfg["seeds"][0])
+        & (table.observe == (100 if 100 in cfg["observe"] else cfg["observe"][0]))
+        & (table.budget == cfg["budgets"][0])
+    ]
     wide = seed0.pivot_table(index="model", columns="method", values="prediction", sort=False)
     truth = seed0.groupby("model", sort=False)["truth"].first()
     rows0 = [{"model": m, "truth": truth[m], **{c: wide.loc[m, c] for c in wide.columns}} for m in names]
@@ -106,8 +158,17 @@ def _exponents(names, n, k, mask) -> list[dict]:
         ls = least_squares_exponent(n[i][live], k[i][live])
         dist = distributional_exponent(n[i][live], k[i][live])
         pa, pb = SCHAEFFER_TABLE1[name]
-        rows.append({"model": name, "ls_a": ls["a"], "paper_a": pa, "ls_b": ls["b"], "paper_b": pb,
-                     "dist_b": dist["b"], "dist_a": dist["a"]})
+        rows.append(
+            {
+                "model": name,
+                "ls_a": ls["a"],
+                "paper_a": pa,
+                "ls_b": ls["b"],
+                "paper_b": pb,
+                "dist_b": dist["b"],
+                "dist_a": dist["a"],
+            }
+        )
     return rows
 
 
@@ -124,8 +185,15 @@ def _curves(n, k, mask, cfg, seed) -> dict:
     for meth in cfg["curve"]:
         p = predict(obs, k_sub, ext_grid, meth, mask=mask, key=jax.random.PRNGKey(seed))
         preds[meth] = (p.asr, p.lower, p.upper)
-    return dict(grid=grid, truth=truth, observed_grid=observed_grid, observed=observed, ext_grid=ext_grid,
-                preds=preds, observe=obs)
+    return dict(
+        grid=grid,
+        truth=truth,
+        observed_grid=observed_grid,
+        observed=observed,
+        ext_grid=ext_grid,
+        preds=preds,
+        observe=obs,
+    )
 
 
 def _figure(out: Path, names, curves, summary, cfg) -> None:
@@ -137,16 +205,32 @@ def _figure(out: Path, names, curves, summary, cfg) -> None:
     for i, name in enumerate(names):
         ax = axes[i]
         ax.plot(curves["grid"], curves["truth"][i], color="k", lw=1.6, label="truth (10,000 samples)")
-        ax.plot(curves["observed_grid"], curves["observed"][i], "o", color="0.5", ms=2.5,
-                label=f"observed (n = {curves['observe']})")
+        ax.plot(
+            curves["observed_grid"],
+            curves["observed"][i],
+            "o",
+            color="0.5",
+            ms=2.5,
+            label=f"observed (n = {curves['observe']})",
+        )
         for j, (meth, (asr, lo, hi)) in enumerate(curves["preds"].items()):
             c = COLORS[j]
-            ax.plot(curves["ext_grid"], asr[i], color=c, lw=1.1, label=meth + (" (default)" if meth == DEFAULT_METHOD else ""))
+            ax.plot(
+                curves["ext_grid"],
+                asr[i],
+                color=c,
+                lw=1.1,
+                label=meth + (" (default)" if meth == DEFAULT_METHOD else ""),
+            )
             band(ax, curves["ext_grid"], lo[i], hi[i], c, alpha=0.15)
-            data += [{"model": name, "method": meth, "N": float(g), "asr": float(a), "lower": float(l), "upper": float(h)}
-                     for g, a, l, h in zip(curves["ext_grid"], asr[i], lo[i], hi[i])]
-        data += [{"model": name, "method": "truth", "N": float(g), "asr": float(t), "lower": None, "upper": None}
-                 for g, t in zip(curves["grid"], curves["truth"][i])]
+            data += [
+                {"model": name, "method": meth, "N": float(g), "asr": float(a), "lower": float(lo_), "upper": float(h)}
+                for g, a, lo_, h in zip(curves["ext_grid"], asr[i], lo[i], hi[i])
+            ]
+        data += [
+            {"model": name, "method": "truth", "N": float(g), "asr": float(t), "lower": None, "upper": None}
+            for g, t in zip(curves["grid"], curves["truth"][i])
+        ]
         ax.set_xscale("log")
         ax.set_ylim(0, 1)
         ax.set_title(name, fontsize=8)
@@ -159,20 +243,29 @@ def _figure(out: Path, names, curves, summary, cfg) -> None:
     for j, meth in enumerate(dict.fromkeys(shown)):
         for bi, budget in enumerate(cfg["budgets"]):
             sub = summary[(summary.method == meth) & (summary.budget == budget)].sort_values("observe")
-            ax.errorbar(sub["observe"], sub["mae"], yerr=np.nan_to_num(sub["se"]), marker=MARKERS[j % 8],
-                        color=COLORS[j % 8], ls="-" if bi == 0 else "--", lw=0.9, ms=3, capsize=1.5,
-                        label=meth if bi == 0 else None)
+            ax.errorbar(
+                sub["observe"],
+                sub["mae"],
+                yerr=np.nan_to_num(sub["se"]),
+                marker=MARKERS[j % 8],
+                color=COLORS[j % 8],
+                ls="-" if bi == 0 else "--",
+                lw=0.9,
+                ms=3,
+                capsize=1.5,
+                label=meth if bi == 0 else None,
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("observed samples per problem n")
     ax.set_ylabel("MAE of pass@N (pp)")
     ax.yaxis.set_minor_formatter(NullFormatter())
     if len(cfg["budgets"]) > 1:
-        ax.set_title("MAE over models (— N=%d, -- N=%d)" % (cfg["budgets"][0], cfg["budgets"][-1]), fontsize=7)
+        ax.set_title(f"MAE over models (— N={cfg['budgets'][0]}, -- N={cfg['budgets'][-1]})", fontsize=7)
     else:
         ax.set_title(f"MAE over models (N = {cfg['budgets'][0]})", fontsize=7)
     ax.legend(fontsize=5, ncol=2)
-    for ax in axes[len(names) + 1:]:
+    for ax in axes[len(names) + 1 :]:
         ax.set_visible(False)
     save_figure(fig, out, "pythia_backtest", data=data)
 

@@ -36,19 +36,64 @@ from scaling_theory.tables import format_table
 
 NAME = "passk_real_backtests"
 PYTHIA = ("Pythia 70M", "Pythia 160M", "Pythia 410M", "Pythia 1B", "Pythia 2.8B", "Pythia 6.9B", "Pythia 12B")
-PUBLISHED_WRMSE = {"Pythia 70M": 1.55, "Pythia 160M": 2.73, "Pythia 410M": 1.88, "Pythia 1B": 5.73,
-                   "Pythia 2.8B": 0.44, "Pythia 6.9B": 7.22, "Pythia 12B": 12.05}
-SABER_PAIRS = ((0.16, 0.44), (0.15, 0.50), (1.44, 0.67), (1.01, 0.77), (0.37, 2.14), (0.31, 2.10),
-               (0.81, 14.31), (0.54, 16.16), (0.99, 3.94), (0.72, 4.04), (0.64, 5.55), (0.51, 7.76))
+PUBLISHED_WRMSE = {
+    "Pythia 70M": 1.55,
+    "Pythia 160M": 2.73,
+    "Pythia 410M": 1.88,
+    "Pythia 1B": 5.73,
+    "Pythia 2.8B": 0.44,
+    "Pythia 6.9B": 7.22,
+    "Pythia 12B": 12.05,
+}
+SABER_PAIRS = (
+    (0.16, 0.44),
+    (0.15, 0.50),
+    (1.44, 0.67),
+    (1.01, 0.77),
+    (0.37, 2.14),
+    (0.31, 2.10),
+    (0.81, 14.31),
+    (0.54, 16.16),
+    (0.99, 3.94),
+    (0.72, 4.04),
+    (0.64, 5.55),
+    (0.51, 7.76),
+)
 METHODS = ("auto", "eb", "fit", "tail_hughes", "tail_power", "tail_eb", "anchored")
 PROFILES = {
-    "smoke": dict(data=("pythia",), observe=(100,), ratios=(10,), repeats=1, methods=("eb",),
-                  external=False, wrmse_models=("Pythia 70M",), wrmse_draws=1, checkpoint_groups=0),
-    "quick": dict(data=("pythia", "checkpoints", "saber"), observe=(32, 100), ratios=(10, 100), repeats=2,
-                  methods=METHODS, external=True, wrmse_models=PYTHIA, wrmse_draws=1, checkpoint_groups=24),
-    "paper": dict(data=("pythia", "checkpoints", "saber", "testbed"), observe=(8, 32, 100, 1000),
-                  ratios=(10, 100, 1000), repeats=5, methods=METHODS, external=True, wrmse_models=PYTHIA,
-                  wrmse_draws=5, checkpoint_groups=72),
+    "smoke": dict(
+        data=("pythia",),
+        observe=(100,),
+        ratios=(10,),
+        repeats=1,
+        methods=("eb",),
+        external=False,
+        wrmse_models=("Pythia 70M",),
+        wrmse_draws=1,
+        checkpoint_groups=0,
+    ),
+    "quick": dict(
+        data=("pythia", "checkpoints", "saber"),
+        observe=(32, 100),
+        ratios=(10, 100),
+        repeats=2,
+        methods=METHODS,
+        external=True,
+        wrmse_models=PYTHIA,
+        wrmse_draws=1,
+        checkpoint_groups=24,
+    ),
+    "paper": dict(
+        data=("pythia", "checkpoints", "saber", "testbed"),
+        observe=(8, 32, 100, 1000),
+        ratios=(10, 100, 1000),
+        repeats=5,
+        methods=METHODS,
+        external=True,
+        wrmse_models=PYTHIA,
+        wrmse_draws=5,
+        checkpoint_groups=72,
+    ),
 }
 DESIGN = ("pythia",)
 
@@ -94,8 +139,7 @@ def _external(names, n_obs, k_sub, budget) -> dict:
     try:
         import saber
 
-        out["saber_anchored"] = np.array([saber.SABER().fit(row[row >= 0], n_obs).predict(budget).asr
-                                          for row in k_sub])
+        out["saber_anchored"] = np.array([saber.SABER().fit(row[row >= 0], n_obs).predict(budget).asr for row in k_sub])
     except ImportError:
         pass
     try:
@@ -121,8 +165,17 @@ def _cell(name, groups, n, k, mask, obs, ratio, cfg, seed) -> list[dict]:
     n, k, live = n[keep], k[keep], live[keep]
     groups = [g for g, kp in zip(groups, keep) if kp]
     t0 = time.time()
-    res = backtest(n, k, obs, [budget], cfg["methods"], repeats=cfg["repeats"], seed=seed, mask=live,
-                   groups=[{"group": g} for g in groups])
+    res = backtest(
+        n,
+        k,
+        obs,
+        [budget],
+        cfg["methods"],
+        repeats=cfg["repeats"],
+        seed=seed,
+        mask=live,
+        groups=[{"group": g} for g in groups],
+    )
     rows = res.table.assign(data=name, ratio=ratio).to_dict(orient="records")
     if cfg["external"]:
         truth = truth_pass_at_n(np.where(live > 0, n, 1), np.where(live > 0, k, 0), live, [budget])[:, 0]
@@ -131,9 +184,21 @@ def _cell(name, groups, n, k, mask, obs, ratio, cfg, seed) -> list[dict]:
         for meth, pred in _external(groups, obs, flat, budget).items():
             pred = pred.reshape(len(groups), cfg["repeats"])
             for gi, g in enumerate(groups):
-                rows.append({"group": g, "method": meth, "observe": obs, "budget": budget, "truth": truth[gi],
-                             "prediction": pred[gi].mean(), "error": 100 * abs(truth[gi] - pred[gi].mean()),
-                             "coverage": np.nan, "width": np.nan, "data": name, "ratio": ratio})
+                rows.append(
+                    {
+                        "group": g,
+                        "method": meth,
+                        "observe": obs,
+                        "budget": budget,
+                        "truth": truth[gi],
+                        "prediction": pred[gi].mean(),
+                        "error": 100 * abs(truth[gi] - pred[gi].mean()),
+                        "coverage": np.nan,
+                        "width": np.nan,
+                        "data": name,
+                        "ratio": ratio,
+                    }
+                )
     print(f"  {name}: n = {obs}, N = {budget} ({len(groups)} groups) in {time.time() - t0:.0f} s", flush=True)
     return rows
 
@@ -169,8 +234,12 @@ def wrmse_protocol(models, draws: int, seed: int, methods=("auto", "eb")) -> lis
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     cfg = PROFILES[profile]
     out = Path(out)
-    loaders = {"pythia": _pythia, "checkpoints": lambda: _checkpoints(cfg["checkpoint_groups"]),
-               "saber": lambda: _saber(seed), "testbed": lambda: _testbed(out, seed)}
+    loaders = {
+        "pythia": _pythia,
+        "checkpoints": lambda: _checkpoints(cfg["checkpoint_groups"]),
+        "saber": lambda: _saber(seed),
+        "testbed": lambda: _testbed(out, seed),
+    }
     rows, notes = [], []
     for name in cfg["data"]:
         data = loaders[name]()
@@ -188,21 +257,31 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             except ImportError:
                 notes.append(f"{label} not installed (pip install -e '.[bench]'): its baseline is missing")
     table = pd.DataFrame(rows)
-    summary = (table.groupby(["data", "observe", "ratio", "method"], sort=False)
-               .agg(mae=("error", "mean"), coverage=("coverage", "mean"), width=("width", "mean"),
-                    groups=("error", "size")).reset_index())
+    summary = (
+        table.groupby(["data", "observe", "ratio", "method"], sort=False)
+        .agg(mae=("error", "mean"), coverage=("coverage", "mean"), width=("width", "mean"), groups=("error", "size"))
+        .reset_index()
+    )
     best = summary[~summary.method.isin(["auto"])].groupby(["data", "observe", "ratio"])["mae"].min()
-    summary["best_other"] = [best.get((d, o, r), np.nan) for d, o, r in
-                             zip(summary.data, summary.observe, summary.ratio)]
+    summary["best_other"] = [
+        best.get((d, o, r), np.nan) for d, o, r in zip(summary.data, summary.observe, summary.ratio)
+    ]
     print("MAE (pp) per data set, observed n and ratio N/n; coverage and width (pp) of the 90% intervals")
     print(format_table(summary.to_dict(orient="records"), digits=3))
     auto = summary[summary.method == "auto"]
     goal = auto.assign(within_10pct=auto.mae <= 1.1 * auto.best_other)
     print("\nauto vs the best other method per cell (design data: " + ", ".join(DESIGN) + "; others confirm):")
-    print(format_table(goal[["data", "observe", "ratio", "mae", "best_other", "within_10pct", "coverage"]]
-                       .to_dict(orient="records"), digits=3))
-    wr = wrmse_protocol(cfg["wrmse_models"], cfg["wrmse_draws"], seed,
-                        methods=("auto", "eb") if profile != "smoke" else ("eb",))
+    print(
+        format_table(
+            goal[["data", "observe", "ratio", "mae", "best_other", "within_10pct", "coverage"]].to_dict(
+                orient="records"
+            ),
+            digits=3,
+        )
+    )
+    wr = wrmse_protocol(
+        cfg["wrmse_models"], cfg["wrmse_draws"], seed, methods=("auto", "eb") if profile != "smoke" else ("eb",)
+    )
     print("\ncompare_real.ipynb protocol (10,000 samples over 128 problems, k = 10..990): WRMSE")
     print(format_table(wr, digits=3))
     for line in notes:
@@ -222,8 +301,16 @@ def _figure(out: Path, summary: pd.DataFrame) -> None:
         for j, meth in enumerate(methods):
             s = sub[sub.method == meth].groupby("ratio")["mae"].mean()
             if len(s):
-                ax.plot(s.index, s.values, marker=MARKERS[j % 8], color=COLORS[j % 8], lw=1.0, ms=3,
-                        label=meth, ls="-" if meth == "auto" else "--")
+                ax.plot(
+                    s.index,
+                    s.values,
+                    marker=MARKERS[j % 8],
+                    color=COLORS[j % 8],
+                    lw=1.0,
+                    ms=3,
+                    label=meth,
+                    ls="-" if meth == "auto" else "--",
+                )
         ax.set(xscale="log", yscale="log", xlabel="extrapolation ratio N/n", title=name)
     axes[0][0].set_ylabel("MAE of pass@N (pp), mean over n")
     axes[0][0].legend(fontsize=5.5)

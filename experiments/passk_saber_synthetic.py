@@ -43,14 +43,23 @@ TABLE5 = (
 )
 PROFILES = {
     # pairs, seeds, repeats, logged attempts, predictors, NUTS settings (None: no bayes)
-    "smoke": dict(pairs=4, seeds=1, repeats=2, logged=2000,
-                  methods=("anchored", "eb"), bayes=None),
-    "quick": dict(pairs=12, seeds=8, repeats=5, logged=10_000,
-                  methods=("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi"),
-                  bayes=dict(seeds=2, num_warmup=200, num_samples=200, max_tree_depth=4)),
-    "paper": dict(pairs=12, seeds=50, repeats=5, logged=10_000,
-                  methods=("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi"),
-                  bayes=dict(seeds=50, num_warmup=500, num_samples=500, max_tree_depth=5)),
+    "smoke": dict(pairs=4, seeds=1, repeats=2, logged=2000, methods=("anchored", "eb"), bayes=None),
+    "quick": dict(
+        pairs=12,
+        seeds=8,
+        repeats=5,
+        logged=10_000,
+        methods=("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi"),
+        bayes=dict(seeds=2, num_warmup=200, num_samples=200, max_tree_depth=4),
+    ),
+    "paper": dict(
+        pairs=12,
+        seeds=50,
+        repeats=5,
+        logged=10_000,
+        methods=("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi"),
+        bayes=dict(seeds=50, num_warmup=500, num_samples=500, max_tree_depth=5),
+    ),
 }
 K, OBSERVE, BUDGET = 159, 100, 1000
 
@@ -66,15 +75,24 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     # Fresh prompts per seed: (seeds · pairs) groups of K prompts with `logged` attempts each.
     sim = simulate_counts(seed, np.tile(alpha, seeds), np.tile(beta, seeds), K, cfg["logged"])
     groups = [{"seed": s, "pair": labels[i]} for s in range(seeds) for i in range(p)]
-    res = backtest(cfg["logged"], sim.k, OBSERVE, [BUDGET], cfg["methods"], repeats=cfg["repeats"], seed=seed,
-                   groups=groups)
+    res = backtest(
+        cfg["logged"], sim.k, OBSERVE, [BUDGET], cfg["methods"], repeats=cfg["repeats"], seed=seed, groups=groups
+    )
     table = res.table
     if cfg["bayes"]:
         b = cfg["bayes"]
         nb = b["seeds"] * p
-        bayes_res = backtest(cfg["logged"], sim.k[:nb], OBSERVE, [BUDGET], ["bayes"], repeats=cfg["repeats"],
-                             seed=seed, groups=groups[:nb],
-                             bayes_options={k: v for k, v in b.items() if k != "seeds"})
+        bayes_res = backtest(
+            cfg["logged"],
+            sim.k[:nb],
+            OBSERVE,
+            [BUDGET],
+            ["bayes"],
+            repeats=cfg["repeats"],
+            seed=seed,
+            groups=groups[:nb],
+            bayes_options={k: v for k, v in b.items() if k != "seeds"},
+        )
         table = pd.concat([table, bayes_res.table], ignore_index=True)
 
     # MAE per seed (over the pairs), then mean ± SE over seeds; paired differences to anchored.
@@ -83,33 +101,48 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     for meth, row in per_seed.iterrows():
         vals = row.dropna().to_numpy()
         diff = (row - per_seed.loc["anchored"]).dropna().to_numpy() if "anchored" in per_seed.index else np.array([])
-        summary.append({
-            "method": meth + (" (default)" if meth == DEFAULT_METHOD else ""),
-            "seeds": len(vals),
-            "mae": vals.mean(),
-            "se": vals.std(ddof=1) / np.sqrt(len(vals)) if len(vals) > 1 else float("nan"),
-            "mae_seed0": row.get(0, np.nan),
-            "minus_anchored": diff.mean() if diff.size else float("nan"),
-            "se_diff": diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else float("nan"),
-            "coverage": table[table.method == meth]["coverage"].mean(),
-        })
+        summary.append(
+            {
+                "method": meth + (" (default)" if meth == DEFAULT_METHOD else ""),
+                "seeds": len(vals),
+                "mae": vals.mean(),
+                "se": vals.std(ddof=1) / np.sqrt(len(vals)) if len(vals) > 1 else float("nan"),
+                "mae_seed0": row.get(0, np.nan),
+                "minus_anchored": diff.mean() if diff.size else float("nan"),
+                "se_diff": diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else float("nan"),
+                "coverage": table[table.method == meth]["coverage"].mean(),
+            }
+        )
     seed0 = table[table.seed == 0].pivot_table(index="pair", columns="method", values="prediction", sort=False)
     truth0 = table[table.seed == 0].groupby("pair", sort=False)["truth"].first()
     pop = dict(zip(labels, np.asarray(asr_exact(alpha, beta, BUDGET))))
-    rows0 = [{"pair": lab, "exact_beta": 100 * pop[lab], "truth": 100 * truth0[lab],
-              **{m: 100 * seed0.loc[lab, m] for m in seed0.columns}} for lab in labels]
+    rows0 = [
+        {
+            "pair": lab,
+            "exact_beta": 100 * pop[lab],
+            "truth": 100 * truth0[lab],
+            **{m: 100 * seed0.loc[lab, m] for m in seed0.columns},
+        }
+        for lab in labels
+    ]
 
-    print(f"Seed 0: ASR@{BUDGET} (%) per triplet, truth = Chen estimate from {cfg['logged']} attempts, "
-          f"predictions from n = {OBSERVE} (mean of {cfg['repeats']} repeats); exact_beta = population law")
+    print(
+        f"Seed 0: ASR@{BUDGET} (%) per triplet, truth = Chen estimate from {cfg['logged']} attempts, "
+        f"predictions from n = {OBSERVE} (mean of {cfg['repeats']} repeats); exact_beta = population law"
+    )
     print(format_table(rows0, digits=4))
     print(f"\nMAE (pp) over {p} triplets: mean ± SE over seeds; minus_anchored = paired difference to anchored")
     print(format_table(summary, digits=3))
 
     _figure(out, rows0, summary, labels, cfg)
     save_data(out, "saber_synthetic_rows", table.to_dict(orient="records"))
-    return {"mae": {r["method"]: r["mae"] for r in summary}, "se": {r["method"]: r["se"] for r in summary},
-            "minus_anchored": {r["method"]: r["minus_anchored"] for r in summary}, "seed0": rows0,
-            "profile": profile}
+    return {
+        "mae": {r["method"]: r["mae"] for r in summary},
+        "se": {r["method"]: r["se"] for r in summary},
+        "minus_anchored": {r["method"]: r["minus_anchored"] for r in summary},
+        "seed0": rows0,
+        "profile": profile,
+    }
 
 
 def _figure(out: Path, rows0: list[dict], summary: list[dict], labels: list[str], cfg: dict) -> None:
@@ -127,8 +160,14 @@ def _figure(out: Path, rows0: list[dict], summary: list[dict], labels: list[str]
     ax0.set_title(f"seed 0: K = {K} prompts, observe n = {OBSERVE}", fontsize=8, pad=2)
     if "naive" in shown:
         ax0.set_yscale("symlog", linthresh=2.0)
-    ax0.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), fontsize=6, ncol=min(len(shown), 6),
-               handletextpad=0.2, columnspacing=0.8)
+    ax0.legend(
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.08),
+        fontsize=6,
+        ncol=min(len(shown), 6),
+        handletextpad=0.2,
+        columnspacing=0.8,
+    )
     names = [r["method"] for r in summary]
     mae = np.array([r["mae"] for r in summary])
     se = np.nan_to_num(np.array([r["se"] for r in summary]))

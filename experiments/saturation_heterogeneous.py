@@ -51,19 +51,39 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         c = COLORS[i]
         ax.plot(n, f, color=c, label=f"κ = {kappa:g}: Beta({a:g}, {b:g})")
         sel = slice(None, None, 5)
-        ax.errorbar(n[sel], mean[sel], yerr=2 * se[sel], fmt="o", ms=2.5, mfc="none", color=c, elinewidth=0.7, capsize=0)
+        ax.errorbar(
+            n[sel], mean[sel], yerr=2 * se[sel], fmt="o", ms=2.5, mfc="none", color=c, elinewidth=0.7, capsize=0
+        )
         axg.plot(n, g, color=c, label=f"κ = {kappa:g}: ∝ N^−{a + 1:.2g}")
         axg.plot(n, np.asarray(H.beta_marginal_gain_asymptotic(a, b, n)), ":", color=c, lw=0.9)
         for j, x in enumerate(n):
-            curve_rows.append({"alpha": a, "beta": b, "N": int(x), "hit_aggregate": f[j], "gain_aggregate": g[j],
-                               "mc": mean[j], "mc_se": se[j], "hit_homogeneous": float(hit_hom[j])})
+            curve_rows.append(
+                {
+                    "alpha": a,
+                    "beta": b,
+                    "N": int(x),
+                    "hit_aggregate": f[j],
+                    "gain_aggregate": g[j],
+                    "mc": mean[j],
+                    "mc_se": se[j],
+                    "hit_homogeneous": float(hit_hom[j]),
+                }
+            )
     ax.plot([], [], "ko", mfc="none", ms=3, label="MC (±2 SE)")
-    ax.set(xscale="log", xlabel="samples N", ylabel="aggregate Hit@N", title=f"Hit@N, mean p̄ = {pbar:g}", ylim=(0, 1.45))
+    ax.set(
+        xscale="log", xlabel="samples N", ylabel="aggregate Hit@N", title=f"Hit@N, mean p̄ = {pbar:g}", ylim=(0, 1.45)
+    )
     ax.legend(fontsize=6.2, loc="upper left", ncol=2)
     axg.axhline(eps, color="grey", lw=0.8)
     axg.text(n[0], eps * 1.3, f"ε = {eps:g}", color="grey", fontsize=7)
-    axg.set(xscale="log", yscale="log", ylim=(1e-7, 0.2), xlabel="samples N", ylabel="marginal gain ΔF(N)",
-            title="ΔF(N) (dotted: power law)")
+    axg.set(
+        xscale="log",
+        yscale="log",
+        ylim=(1e-7, 0.2),
+        xlabel="samples N",
+        ylabel="marginal gain ΔF(N)",
+        title="ΔF(N) (dotted: power law)",
+    )
     axg.legend(fontsize=6.5, loc="lower left")
 
     # (c), (d): grid over (α, β)
@@ -75,7 +95,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     n_hom, n_agg = np.asarray(gap["n_star_homogeneous"]), np.asarray(gap["n_star_aggregate"])
     ratio = np.where(n_hom == 0, np.nan, np.asarray(gap["ratio"]))
     ax = axes[1, 0]
-    im = ax.pcolormesh(betas, alphas, ratio, norm=LogNorm(vmin=0.3, vmax=max(np.nanmax(ratio), 10)), cmap="RdBu_r", shading="auto")
+    im = ax.pcolormesh(
+        betas, alphas, ratio, norm=LogNorm(vmin=0.3, vmax=max(np.nanmax(ratio), 10)), cmap="RdBu_r", shading="auto"
+    )
     cs = ax.contour(betas, alphas, A / (A + B), levels=[0.01, 0.05, 0.2, 0.5], colors="k", linewidths=0.5)
     ax.clabel(cs, fmt=lambda x: f"p̄={x:g}", fontsize=6)
     fig.colorbar(im, ax=ax, label="N*_agg / N*_hom")
@@ -87,12 +109,28 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     sc = ax.scatter(claimed[ok], actual[ok], c=np.log10(A[ok]), s=5, cmap="viridis")
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
     fig.colorbar(sc, ax=ax, label="log₁₀ α")
-    ax.set(xlabel="Hit@N*_hom claimed by the homogeneous formula", ylabel="true aggregate Hit@N*_hom",
-           title="coverage at N*_hom", xlim=(0, 1.02), ylim=(0, 1.02))
+    ax.set(
+        xlabel="Hit@N*_hom claimed by the homogeneous formula",
+        ylabel="true aggregate Hit@N*_hom",
+        title="coverage at N*_hom",
+        xlim=(0, 1.02),
+        ylim=(0, 1.02),
+    )
     label_panels(axes)
-    grid_rows = [{"alpha": a, "beta": b, "p_mean": a / (a + b), "n_star_homogeneous": h, "n_star_aggregate": g_,
-                  "hit_claimed": c_, "hit_actual": d_}
-                 for a, b, h, g_, c_, d_ in zip(A.ravel(), B.ravel(), n_hom.ravel(), n_agg.ravel(), claimed.ravel(), actual.ravel())]
+    grid_rows = [
+        {
+            "alpha": a,
+            "beta": b,
+            "p_mean": a / (a + b),
+            "n_star_homogeneous": h,
+            "n_star_aggregate": g_,
+            "hit_claimed": c_,
+            "hit_actual": d_,
+        }
+        for a, b, h, g_, c_, d_ in zip(
+            A.ravel(), B.ravel(), n_hom.ravel(), n_agg.ravel(), claimed.ravel(), actual.ravel()
+        )
+    ]
     save_figure(fig, out, "heterogeneous_saturation", data=curve_rows)
     save_data(out, "heterogeneous_grid", grid_rows)
 
@@ -100,10 +138,18 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     for kappa in (0.5, 2.0, 10.0, 100.0, 1e4):
         a, b = pbar * kappa, (1 - pbar) * kappa
         g = H.homogeneous_gap(a, b, eps)
-        table.append({"alpha": a, "beta": b, "n_star_hom": int(g["n_star_homogeneous"]), "n_star_agg": int(g["n_star_aggregate"]),
-                      "n_star_agg_approx": float(H.beta_saturation_point_approx(a, b, eps)),
-                      "hit_claimed": float(g["hit_homogeneous"]), "hit_actual": float(g["hit_aggregate"]),
-                      "gain_left": float(g["gain_left"])})
+        table.append(
+            {
+                "alpha": a,
+                "beta": b,
+                "n_star_hom": int(g["n_star_homogeneous"]),
+                "n_star_agg": int(g["n_star_aggregate"]),
+                "n_star_agg_approx": float(H.beta_saturation_point_approx(a, b, eps)),
+                "hit_claimed": float(g["hit_homogeneous"]),
+                "hit_actual": float(g["hit_aggregate"]),
+                "gain_left": float(g["gain_left"]),
+            }
+        )
     print(format_table(table))
     fin = np.isfinite(ratio)
     summary = {
@@ -115,8 +161,10 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         "fraction_aggregate_later": float(np.mean(ratio[fin] > 1)),
         "max_coverage_shortfall": float(np.max((claimed - actual)[ok])),
     }
-    print(f"N*_agg/N*_hom over the grid: median {summary['ratio_median']:.2f}, max {summary['ratio_max']:.1f}; "
-          f"coverage shortfall up to {summary['max_coverage_shortfall']:.2f}; MC max |z| = {z_max:.2f}")
+    print(
+        f"N*_agg/N*_hom over the grid: median {summary['ratio_median']:.2f}, max {summary['ratio_max']:.1f}; "
+        f"coverage shortfall up to {summary['max_coverage_shortfall']:.2f}; MC max |z| = {z_max:.2f}"
+    )
     return summary
 
 

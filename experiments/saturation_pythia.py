@@ -65,33 +65,72 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
                 a, b = priors[m]
                 methods["Beta posterior"] = np.asarray(E.posterior_saturation_point(km, m, a[:, None], b[:, None], e))
             for name, pred in methods.items():
-                results.append({"eps": e, "m": m, "method": name, "problems": int(use.sum()),
-                                "r": E.pearson_r(pred[use], obs[use]), "r_log": E.pearson_r(np.log1p(pred[use]), np.log1p(obs[use])),
-                                "median_abs_error": float(np.median(np.abs(pred[use] - obs[use])))})
+                results.append(
+                    {
+                        "eps": e,
+                        "m": m,
+                        "method": name,
+                        "problems": int(use.sum()),
+                        "r": E.pearson_r(pred[use], obs[use]),
+                        "r_log": E.pearson_r(np.log1p(pred[use]), np.log1p(obs[use])),
+                        "median_abs_error": float(np.median(np.abs(pred[use] - obs[use]))),
+                    }
+                )
                 for i, model in enumerate(models):
                     for j in range(c.shape[1]):
-                        rows.append({"model": model, "problem": int(wide_k.columns[j]), "eps": e, "m": m, "method": name,
-                                     "k_m": int(km[i, j]), "c": int(c[i, j]), "predicted": pred[i, j], "observed": obs[i, j]})
+                        rows.append(
+                            {
+                                "model": model,
+                                "problem": int(wide_k.columns[j]),
+                                "eps": e,
+                                "m": m,
+                                "method": name,
+                                "k_m": int(km[i, j]),
+                                "c": int(c[i, j]),
+                                "predicted": pred[i, j],
+                                "observed": obs[i, j],
+                            }
+                        )
 
     fig, axes = figure(2, 2, width=7.0, height=6.2)
     show_method = "Beta posterior" if cfg["bayes"] else "plug-in"
     for ax, e in zip(np.ravel(axes)[:3], cfg["eps"]):
         obs = observed[e]
         km = k_by_m[m_show]
-        pred = np.asarray(ttspm.saturation_point(km / m_show, e)) if not cfg["bayes"] else np.asarray(
-            E.posterior_saturation_point(km, m_show, priors[m_show][0][:, None], priors[m_show][1][:, None], e))
+        pred = (
+            np.asarray(ttspm.saturation_point(km / m_show, e))
+            if not cfg["bayes"]
+            else np.asarray(
+                E.posterior_saturation_point(km, m_show, priors[m_show][0][:, None], priors[m_show][1][:, None], e)
+            )
+        )
         use = np.isfinite(obs) & (c > 0)
         for i, model in enumerate(models):
             u = use[i]
-            ax.scatter(obs[i, u] + 1, pred[i, u] + 1, s=6, alpha=0.7, color=COLORS[i % len(COLORS)],
-                       marker=MARKERS[i % len(MARKERS)], label=model, linewidths=0)
+            ax.scatter(
+                obs[i, u] + 1,
+                pred[i, u] + 1,
+                s=6,
+                alpha=0.7,
+                color=COLORS[i % len(COLORS)],
+                marker=MARKERS[i % len(MARKERS)],
+                label=model,
+                linewidths=0,
+            )
         lim = [1, max(np.nanmax(np.where(use, obs, np.nan)), np.nanmax(np.where(use, pred, np.nan))) * 1.5 + 1]
         ax.plot(lim, lim, "k--", lw=0.8)
         rs = {r["method"]: r["r"] for r in results if r["eps"] == e and r["m"] == m_show}
         txt = "\n".join(f"r ({k}) = {v:.3f}" for k, v in rs.items())
         ax.text(0.03, 0.97, txt, transform=ax.transAxes, va="top", fontsize=7)
-        ax.set(xscale="log", yscale="log", xlim=lim, ylim=lim, xlabel="observed N* + 1 (10,000 samples)",
-               ylabel=f"predicted N* + 1 ({show_method}, m = {m_show})", title=f"ε = {e:g}")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlim=lim,
+            ylim=lim,
+            xlabel="observed N* + 1 (10,000 samples)",
+            ylabel=f"predicted N* + 1 ({show_method}, m = {m_show})",
+            title=f"ε = {e:g}",
+        )
     np.ravel(axes)[0].legend(fontsize=6, loc="lower right", markerscale=1.5)
 
     # (d) benchmark-level gain for two models: observed vs homogeneous and Beta-aggregate predictions
@@ -111,12 +150,25 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             agg = np.asarray(H.beta_marginal_gain(priors[m_show][0][i], priors[m_show][1][i], grid))
             ax.plot(grid, agg, ":", color=col, lw=1.4, label="Beta aggregate (fit on m)")
         for j, x in enumerate(grid):
-            gain_rows.append({"model": models[i], "N": int(x), "observed": obs_g[j], "homogeneous": hom[j],
-                              "beta_aggregate": None if agg is None else agg[j]})
+            gain_rows.append(
+                {
+                    "model": models[i],
+                    "N": int(x),
+                    "observed": obs_g[j],
+                    "homogeneous": hom[j],
+                    "beta_aggregate": None if agg is None else agg[j],
+                }
+            )
     for e in cfg["eps"]:
         ax.axhline(e, color="grey", lw=0.6, ls="-")
-    ax.set(xscale="log", yscale="log", ylim=(1e-7, 0.2), xlabel="samples N", ylabel="benchmark ΔF(N)",
-           title=f"aggregate gain, predictions from m = {m_show}")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        ylim=(1e-7, 0.2),
+        xlabel="samples N",
+        ylabel="benchmark ΔF(N)",
+        title=f"aggregate gain, predictions from m = {m_show}",
+    )
     ax.legend(fontsize=6)
     label_panels(axes)
     save_figure(fig, out, "pythia_saturation", data=rows)

@@ -97,12 +97,24 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     for tag, curve in (("a", ca), ("b", cb), ("d, k=4", cd)):
         for rule in curve.mean:
             mu = np.asarray(curve.mean[rule])
-            table.append({"panel": tag, "rule": rule, "acc_N1": float(mu[0]), "acc_best": float(mu.max()),
-                          "N_best": grid[int(np.argmax(mu))], "acc_Nmax": float(mu[-1])})
+            table.append(
+                {
+                    "panel": tag,
+                    "rule": rule,
+                    "acc_N1": float(mu[0]),
+                    "acc_best": float(mu.max()),
+                    "N_best": grid[int(np.argmax(mu))],
+                    "acc_Nmax": float(mu[-1]),
+                }
+            )
     print(format_table(table))
-    ex = np.asarray(S.best_of_n_exact(tasks["a"].probs, tasks["a"].reward, tasks["a"].correct, jnp.asarray(grid))).mean(-1)
+    ex = np.asarray(S.best_of_n_exact(tasks["a"].probs, tasks["a"].reward, tasks["a"].correct, jnp.asarray(grid))).mean(
+        -1
+    )
     mc = np.asarray(ca.mean["best_of_n"])
-    summary["bon_exact_vs_mc_max_z"] = float(np.max(np.abs(mc - ex) / np.maximum(np.asarray(ca.se["best_of_n"]), 1e-12)))
+    summary["bon_exact_vs_mc_max_z"] = float(
+        np.max(np.abs(mc - ex) / np.maximum(np.asarray(ca.se["best_of_n"]), 1e-12))
+    )
     summary["table"] = table
     save_data(out, "selection_summary", table)
     print(f"BoN exact vs MC (panel a): max |z| = {summary['bon_exact_vs_mc_max_z']:.2f}")

@@ -54,14 +54,24 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         if n_star <= n_max:
             ax.plot([n_star], [float(ttspm.hit_at_n(p, n_star))], "v", color=c, ms=6, mec="k", mew=0.5)
         for j in idx:
-            curve_rows.append({"p": p, "N": int(j), "hit_exact": exact[j], "parallel_mc": float(par.mean[j]),
-                               "parallel_se": float(par.se[j]), "sequential_mc": float(seq.mean[j]), "sequential_se": float(seq.se[j])})
+            curve_rows.append(
+                {
+                    "p": p,
+                    "N": int(j),
+                    "hit_exact": exact[j],
+                    "parallel_mc": float(par.mean[j]),
+                    "parallel_se": float(par.se[j]),
+                    "sequential_mc": float(seq.mean[j]),
+                    "sequential_se": float(seq.se[j]),
+                }
+            )
     ax.plot([], [], "ko", mfc="none", ms=3, label="MC parallel")
     ax.plot([], [], "kx", ms=3, label="MC sequential")
     ax.plot([], [], "kv", ms=5, label=f"N* (ε = {eps_mark:g})")
     ax.set_xscale("log")
-    ax.set(xlabel="budget N (samples or rethinking rounds)", ylabel="Hit@N", title="F(N) = 1 − (1 − p)^N",
-           ylim=(0, 1.32))
+    ax.set(
+        xlabel="budget N (samples or rethinking rounds)", ylabel="Hit@N", title="F(N) = 1 − (1 − p)^N", ylim=(0, 1.32)
+    )
     ax.legend(ncol=2, loc="upper left", fontsize=6.5)
 
     # (b) N* vs p
@@ -76,8 +86,14 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         for p in (0.01, 0.1, 0.3, 0.5):
             point_rows.append({"eps": eps, "p": p, "n_star": int(ttspm.saturation_point(p, eps))})
     ax.plot([], [], "k--", lw=0.8, label="ln(p/ε)/p")
-    ax.set(xscale="log", yscale="log", xlabel="per-attempt success p", ylabel="saturation point N*",
-           title="N* = min{N : p(1 − p)^N < ε}", ylim=(0.8, None))
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="per-attempt success p",
+        ylabel="saturation point N*",
+        title="N* = min{N : p(1 − p)^N < ε}",
+        ylim=(0.8, None),
+    )
     ax.legend()
 
     # (c) unified collapse of the marginal gains
@@ -96,14 +112,30 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         d, dse = simulate.marginal_from_curve(mc)
         d, dse = np.asarray(d) / ((1 - p0) * p), np.asarray(dse) / ((1 - p0) * p)
         step = max(1, len(nn) // 12)
-        ax.errorbar(x[::step], d[: len(nn)][::step], yerr=dse[: len(nn)][::step], fmt="o", ms=2.5, color=COLORS[i],
-                    capsize=0, elinewidth=0.7, label=f"{kind}, p = {p:g}, p₀ = {p0:g}")
+        ax.errorbar(
+            x[::step],
+            d[: len(nn)][::step],
+            yerr=dse[: len(nn)][::step],
+            fmt="o",
+            ms=2.5,
+            color=COLORS[i],
+            capsize=0,
+            elinewidth=0.7,
+            label=f"{kind}, p = {p:g}, p₀ = {p0:g}",
+        )
         for xx, gg, dd, ss in zip(x, g, d, dse):
-            collapse_rows.append({"paradigm": kind, "p": p, "p0": p0, "x": xx, "gain_scaled": gg, "mc": dd, "mc_se": ss})
+            collapse_rows.append(
+                {"paradigm": kind, "p": p, "p0": p0, "x": xx, "gain_scaled": gg, "mc": dd, "mc_se": ss}
+            )
     xs = np.linspace(0, 6, 100)
     ax.plot(xs, np.exp(-xs), "k-", lw=1.0, label="exp(−x): every closed form")
-    ax.set(yscale="log", ylim=(2e-3, 2.0), xlabel="x = −N ln(1 − p)", ylabel="ΔF(N) / ((1 − p₀) p)",
-           title="unified form (MC ± 1 SE)")
+    ax.set(
+        yscale="log",
+        ylim=(2e-3, 2.0),
+        xlabel="x = −N ln(1 − p)",
+        ylabel="ΔF(N) / ((1 − p₀) p)",
+        title="unified form (MC ± 1 SE)",
+    )
     ax.legend(fontsize=6.5, loc="lower left")
 
     # (d) non-absorbing chain
@@ -119,14 +151,31 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         lim = float(ttspm.markov_limit(p0, a, b))
         c = COLORS[i]
         ax.plot(nr, exact, color=c, label=f"p_flip = {b:g} (limit {lim:.2f})")
-        band(ax, nr, np.asarray(mc.mean) - 2 * np.asarray(mc.se), np.asarray(mc.mean) + 2 * np.asarray(mc.se), c, alpha=0.25)
+        band(
+            ax,
+            nr,
+            np.asarray(mc.mean) - 2 * np.asarray(mc.se),
+            np.asarray(mc.mean) + 2 * np.asarray(mc.se),
+            c,
+            alpha=0.25,
+        )
         ax.axhline(lim, color=c, ls=":", lw=0.8)
         nstar = float(ttspm.markov_saturation_point(p0, a, b, 1e-3))
         if nstar <= rounds:
             ax.plot([nstar], [float(ttspm.markov_accuracy(nstar, p0, a, b))], "v", color=c, mec="k", mew=0.5, ms=5)
         for j in nr:
-            chain_rows.append({"p0": p0, "p_rethink": a, "p_flip": b, "round": int(j), "exact": exact[j],
-                               "mc": float(mc.mean[j]), "mc_se": float(mc.se[j]), "limit": lim})
+            chain_rows.append(
+                {
+                    "p0": p0,
+                    "p_rethink": a,
+                    "p_flip": b,
+                    "round": int(j),
+                    "exact": exact[j],
+                    "mc": float(mc.mean[j]),
+                    "mc_se": float(mc.se[j]),
+                    "limit": lim,
+                }
+            )
     band(ax, [], [], [], "grey", alpha=0.25, label="MC ± 2 SE")
     ax.plot([], [], "kv", ms=4, label="N* (ε = 0.001)")
     ax.set(xlabel="rethinking rounds N", ylabel="accuracy π_N", title=f"non-absorbing chain, p₀ = {p0:g}, a = {a:g}")
@@ -143,8 +192,15 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     table = []
     for p, eps in spec:
         ns = float(ttspm.saturation_point(p, eps))
-        table.append({"p": p, "eps": eps, "n_star": int(ns), "gain_at_n_star": float(ttspm.marginal_gain(p, ns)),
-                      "gain_before": float(ttspm.marginal_gain(p, ns - 1))})
+        table.append(
+            {
+                "p": p,
+                "eps": eps,
+                "n_star": int(ns),
+                "gain_at_n_star": float(ttspm.marginal_gain(p, ns)),
+                "gain_before": float(ttspm.marginal_gain(p, ns - 1)),
+            }
+        )
     print(format_table(table, digits=5))
     print(f"max |MC − closed form| / SE over Hit@N curves: {z_max:.2f} ({trials} trials)")
     return {"spec_table": table, "mc_max_z": z_max, "trials": trials}

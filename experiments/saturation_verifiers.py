@@ -26,12 +26,23 @@ PROFILES = {
 
 # HumanEval+ (pass@1, conditional pass@1 = ceiling), official notebook outputs as listed in spec §B.4.
 REPORTED = {
-    "GPT-4o": (0.855, 0.929), "Llama-3.1-405B": (0.781, 0.893), "Llama-3.1-70B": (0.712, 0.870),
-    "Phi-3-Medium": (0.608, 0.859), "Phi-3-Mini": (0.579, 0.856), "Llama-3.1-8B": (0.550, 0.825),
-    "Command-R": (0.368, 0.842), "Code Llama 13B": (0.339, 0.779), "Code Llama 7B": (0.286, 0.765),
-    "CodeT5p-16B": (0.230, 0.766), "Command": (0.224, 0.774), "StarCoder": (0.215, 0.762),
-    "Mistral-7B": (0.200, 0.759), "CodeGen-6B": (0.179, 0.782), "CodeGen2": (0.112, 0.789),
-    "Vicuna-7B": (0.092, 0.752), "Command-Light": (0.064, 0.715),
+    "GPT-4o": (0.855, 0.929),
+    "Llama-3.1-405B": (0.781, 0.893),
+    "Llama-3.1-70B": (0.712, 0.870),
+    "Phi-3-Medium": (0.608, 0.859),
+    "Phi-3-Mini": (0.579, 0.856),
+    "Llama-3.1-8B": (0.550, 0.825),
+    "Command-R": (0.368, 0.842),
+    "Code Llama 13B": (0.339, 0.779),
+    "Code Llama 7B": (0.286, 0.765),
+    "CodeT5p-16B": (0.230, 0.766),
+    "Command": (0.224, 0.774),
+    "StarCoder": (0.215, 0.762),
+    "Mistral-7B": (0.200, 0.759),
+    "CodeGen-6B": (0.179, 0.782),
+    "CodeGen2": (0.112, 0.789),
+    "Vicuna-7B": (0.092, 0.752),
+    "Command-Light": (0.064, 0.715),
 }
 
 
@@ -62,8 +73,13 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     ax.plot([0, 1], [0, 1], ":", color="grey", lw=0.8)
     # the soundness that each reported pair implies (r/(r + (1 − s)(1 − r)) = ceiling)
     implied_s = 1 - pr * (1 - cr) / (cr * (1 - pr))
-    ax.set(xlabel="pass@1 (P(correct sample) r)", ylabel="accuracy ceiling P(correct | accepted)",
-           title="unlimited resampling ceiling", xlim=(0, 1), ylim=(0, 1.02))
+    ax.set(
+        xlabel="pass@1 (P(correct sample) r)",
+        ylabel="accuracy ceiling P(correct | accepted)",
+        title="unlimited resampling ceiling",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+    )
     ax.legend(fontsize=6.2, loc="lower right")
 
     # (b) utility curves
@@ -79,13 +95,25 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         ax.plot(ks, cc, "--", color=COLORS[i], lw=0.9)
         if float(ex.k_opt) > 0:
             ax.plot([float(ex.k_opt)], [float(ex.utility)], "X", color=COLORS[i], mec="k", mew=0.5, ms=6)
-        toy_table.append({"v_fluke": vf, "k_opt": int(ex.k_opt), "max_u_exact": float(ex.utility),
-                          "k_opt_code": int(co.k_opt), "max_u_code": float(co.utility),
-                          "u_limit": float(V.utility_limit(toy, vf))})
+        toy_table.append(
+            {
+                "v_fluke": vf,
+                "k_opt": int(ex.k_opt),
+                "max_u_exact": float(ex.utility),
+                "k_opt_code": int(co.k_opt),
+                "max_u_code": float(co.utility),
+                "u_limit": float(V.utility_limit(toy, vf)),
+            }
+        )
         util_rows += [{"v_fluke": vf, "K": int(k), "u_exact": a, "u_code": b} for k, a, b in zip(ks, ce, cc)]
     ax.plot([], [], "k--", lw=0.9, label="code form")
     ax.plot([], [], "kX", ms=5, label="K_opt (exact)")
-    ax.set(xscale="log", xlabel="max attempts K", ylabel="expected utility U(K)", title="toy model: r = (0.87, 0.13), s = 0.75")
+    ax.set(
+        xscale="log",
+        xlabel="max attempts K",
+        ylabel="expected utility U(K)",
+        title="toy model: r = (0.87, 0.13), s = 0.75",
+    )
     ax.legend(fontsize=6.2, ncol=2, loc="lower left")
 
     # (c) K_opt heatmap
@@ -98,12 +126,20 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         kopt[i] = np.asarray(V.optimal_k(m, -costs, cfg["kmax"], "exact").k_opt)
     bounds = [0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 400, 801]
     cmap = matplotlib.colormaps["viridis"].resampled(len(bounds) - 1)
-    im = ax.pcolormesh(np.arange(costs.size), sounds, kopt, norm=BoundaryNorm(bounds, cmap.N), cmap=cmap, shading="nearest")
+    im = ax.pcolormesh(
+        np.arange(costs.size), sounds, kopt, norm=BoundaryNorm(bounds, cmap.N), cmap=cmap, shading="nearest"
+    )
     ax.set_xticks(np.arange(costs.size))
     ax.set_xticklabels([f"{c:g}" for c in costs], rotation=90, fontsize=6.5)
     fig.colorbar(im, ax=ax, label="K_opt (0 = abstain)", ticks=bounds[:-1])
-    ax.set(xlabel="false-positive cost / true-positive benefit", ylabel="soundness s", title="optimal number of samples")
-    heat_rows = [{"soundness": s, "fp_cost": c, "k_opt": int(kopt[i, j])} for i, s in enumerate(sounds) for j, c in enumerate(costs)]
+    ax.set(
+        xlabel="false-positive cost / true-positive benefit", ylabel="soundness s", title="optimal number of samples"
+    )
+    heat_rows = [
+        {"soundness": s, "fp_cost": c, "k_opt": int(kopt[i, j])}
+        for i, s in enumerate(sounds)
+        for j, c in enumerate(costs)
+    ]
 
     # (d) permutation experiment on a synthetic log
     ax = axes[1, 1]
@@ -122,18 +158,27 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         mc, se = V.simulate_resampling(jax.random.fold_in(key, i), accepted, correct, kg, vf, cfg["perms"])
         mc, se = np.asarray(mc), np.asarray(se)
         ax.plot(kg, exact, color=COLORS[i], label=f"V_FP = {vf:g}")
-        ax.errorbar(kg[::3], mc[::3], yerr=2 * se[::3], fmt="o", ms=2.5, mfc="none", color=COLORS[i], elinewidth=0.7, capsize=0)
+        ax.errorbar(
+            kg[::3], mc[::3], yerr=2 * se[::3], fmt="o", ms=2.5, mfc="none", color=COLORS[i], elinewidth=0.7, capsize=0
+        )
         j = int(np.argmax(exact))
         ax.plot([kg[j]], [exact[j]], "X", color=COLORS[i], mec="k", mew=0.5, ms=6)
         z = float(np.max(np.abs(mc - exact) / np.maximum(se, 1e-12)))
         perm_table.append({"v_fp": vf, "k_star": int(kg[j]), "max_reward": float(exact[j]), "mc_max_z": z})
-        perm_rows += [{"v_fp": vf, "K": int(k), "exact": e, "mc": m_, "mc_se": s_} for k, e, m_, s_ in zip(kg, exact, mc, se)]
+        perm_rows += [
+            {"v_fp": vf, "K": int(k), "exact": e, "mc": m_, "mc_se": s_} for k, e, m_, s_ in zip(kg, exact, mc, se)
+        ]
     pgb = np.where(a > 0, t / np.maximum(a, 1), np.nan)
     ax.axhline(np.nanmean(pgb), color="grey", ls="--", lw=0.8, label="conditional pass@1")
     ax.plot([], [], "ko", mfc="none", ms=3, label="MC permutations ±2 SE")
     lo = min(float(np.min([row["exact"] for row in perm_rows])), 0.0)
-    ax.set(xscale="log", xlabel="budget K", ylabel="mean reward", title=f"permutation experiment, {T} tasks",
-           ylim=(lo - 0.55, 0.85))
+    ax.set(
+        xscale="log",
+        xlabel="budget K",
+        ylabel="mean reward",
+        title=f"permutation experiment, {T} tasks",
+        ylim=(lo - 0.55, 0.85),
+    )
     ax.legend(fontsize=5.8, loc="lower left", ncol=3)
     label_panels(axes)
     save_figure(fig, out, "verifier_ceilings_and_kopt", data=heat_rows)

@@ -28,9 +28,11 @@ from pathlib import Path
 import numpy as np
 
 NAME = "testbed_judge_selection"
-SETTINGS = {"smoke": {"repeats": 4, "c": 2.0, "k_fixed": 8, "m_verifier": 8},
-            "quick": {"repeats": 16, "c": 2.0, "k_fixed": 64, "m_verifier": 32},
-            "paper": {"repeats": 64, "c": 2.0, "k_fixed": 64, "m_verifier": 32}}
+SETTINGS = {
+    "smoke": {"repeats": 4, "c": 2.0, "k_fixed": 8, "m_verifier": 8},
+    "quick": {"repeats": 16, "c": 2.0, "k_fixed": 64, "m_verifier": 32},
+    "paper": {"repeats": 64, "c": 2.0, "k_fixed": 64, "m_verifier": 32},
+}
 TEMPS = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, np.inf)  # selection temperatures; T = 0 best-of-k, ∞ uniform
 SHOW_T = (0.0, 0.3, 1.0, 3.0)
 
@@ -46,13 +48,19 @@ def _blr_reference(ks: np.ndarray) -> tuple[list[dict], str | None]:
     except ImportError as exc:  # the judge area is written concurrently
         return [], f"scaling_theory.judge.selection is not available ({exc}); BLR reference panel skipped"
     rows = []
-    cases = {"teacher reward (b = 0.3, t = 2)": dict(mean=0.3, std=1.0, teacher=0.0, reward=0.0, t=2.0),
-             "misspecified (Δ_T = .2, Δ_R = −1.8, t = 5)": dict(mean=0.2, std=1.0, teacher=0.0, reward=2.0, t=5.0)}
+    cases = {
+        "teacher reward (b = 0.3, t = 2)": dict(mean=0.3, std=1.0, teacher=0.0, reward=0.0, t=2.0),
+        "misspecified (Δ_T = .2, Δ_R = −1.8, t = 5)": dict(mean=0.2, std=1.0, teacher=0.0, reward=2.0, t=5.0),
+    }
     try:
         for name, p in cases.items():
             T = 2 * p["t"] * p["std"] ** 2
-            d = np.asarray(selection_error(ks, T, mean=p["mean"], std=p["std"], teacher=p["teacher"],
-                                           reward=p["reward"], method="exact"), np.float64)
+            d = np.asarray(
+                selection_error(
+                    ks, T, mean=p["mean"], std=p["std"], teacher=p["teacher"], reward=p["reward"], method="exact"
+                ),
+                np.float64,
+            )
             rows += [{"case": name, "k": int(k), "delta": float(v)} for k, v in zip(ks, d)]
     except (TypeError, ValueError, AttributeError) as exc:
         return [], f"scaling_theory.judge.selection.selection_error could not be called ({exc}); panel skipped"
@@ -67,8 +75,15 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.saturation.verifiers import accuracy_ceiling
     from scaling_theory.tables import format_table
     from scaling_theory.testbed import judge as J
-    from scaling_theory.testbed.analysis import attempt_matrix, cached_run, fit_hte, fit_hte_temperature, \
-        hte_curve, hte_t_star, selection_error
+    from scaling_theory.testbed.analysis import (
+        attempt_matrix,
+        cached_run,
+        fit_hte,
+        fit_hte_temperature,
+        hte_curve,
+        hte_t_star,
+        selection_error,
+    )
 
     out = Path(out)
     st = SETTINGS[profile]
@@ -96,8 +111,14 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         for ti, T in enumerate(temps):
             d = mean[ti]
             kmin = int(ks[np.argmin(d)])
-            row = {"judge": name, "T": float(T), "delta(1)": float(d[0]), "min delta": float(d.min()),
-                   "argmin k": kmin, f"delta({N})": float(d[-1])}
+            row = {
+                "judge": name,
+                "T": float(T),
+                "delta(1)": float(d[0]),
+                "min delta": float(d.min()),
+                "argmin k": kmin,
+                f"delta({N})": float(d[-1]),
+            }
             if 0 < T < np.inf:  # the H.T.E. is an expansion in 1/T: fit finite positive T only
                 f = fit_hte(fit_k, d[fit_k - 1], weights=1.0 / fit_k**0.5)
                 fits[(name, float(T))] = f
@@ -114,12 +135,25 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     for name, (mean, _) in res.items():
         emp = mean[:, kf - 1]
         surf = fit_hte_temperature(fit_k, high, mean[np.isin(temps, high)][:, fit_k - 1])
-        t_rows.append({"judge": name, "k": kf, "empirical best T": float(temps[np.argmin(emp)]),
-                       "delta at best T": float(emp.min()), "delta at T=0": float(emp[0]),
-                       "HTE T*": float(hte_t_star(kf, surf)), "HTE C1": surf["C1"], "HTE C2": surf["C2"],
-                       "grid": "T ∈ {" + ", ".join(f"{t:g}" for t in temps[finite]) + ", ∞}"})
-    print(format_table(t_rows, columns=["judge", "k", "empirical best T", "delta at best T", "delta at T=0",
-                                        "HTE T*", "HTE C1", "HTE C2"]))
+        t_rows.append(
+            {
+                "judge": name,
+                "k": kf,
+                "empirical best T": float(temps[np.argmin(emp)]),
+                "delta at best T": float(emp.min()),
+                "delta at T=0": float(emp[0]),
+                "HTE T*": float(hte_t_star(kf, surf)),
+                "HTE C1": surf["C1"],
+                "HTE C2": surf["C2"],
+                "grid": "T ∈ {" + ", ".join(f"{t:g}" for t in temps[finite]) + ", ∞}",
+            }
+        )
+    print(
+        format_table(
+            t_rows,
+            columns=["judge", "k", "empirical best T", "delta at best T", "delta at T=0", "HTE T*", "HTE C1", "HTE C2"],
+        )
+    )
 
     # the imperfect verifier's best-of-k ceiling from the verifier model of saturation spec B,
     # P(correct | accepted) = r/(r + (1 − s)(1 − r)) per problem: (i) with the nominal soundness
@@ -138,8 +172,10 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     ok = r + f_i * (1 - r) > 0
     ceiling = float(np.mean(np.where(ok, np.asarray(accuracy_ceiling(np.where(ok, r, 1.0), 1 - f_i)), r)))
     bon_delta = float(res[f"imperfect verifier (fpr {fpr:g})"][0][0, N - 1])  # T = 0 (first row), k = N
-    print(f"imperfect verifier: best-of-{N} δ = {bon_delta:.4f}; ceiling δ predicted from "
-          f"{m_est} attempts/problem: nominal soundness {1 - nominal:.4f}, per-problem soundness {1 - ceiling:.4f}")
+    print(
+        f"imperfect verifier: best-of-{N} δ = {bon_delta:.4f}; ceiling δ predicted from "
+        f"{m_est} attempts/problem: nominal soundness {1 - nominal:.4f}, per-problem soundness {1 - ceiling:.4f}"
+    )
     blr_rows, blr_note = _blr_reference(np.unique(np.round(np.geomspace(1, 256, 30)).astype(int)))
     if blr_note:
         print(blr_note)
@@ -161,8 +197,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
                     a.plot([f["k_star"]], [float(hte_curve([f["k_star"]], f)[0])], marker="v", color=tcol[T], ms=5)
         a.axhline(mean[-1][0], color="grey", ls=":", lw=1, label="T = ∞ (uniform): 1 − pass@1")
         if name.startswith("imperfect"):
-            a.axhline(1 - nominal, color="black", ls="-.", lw=1,
-                      label=f"ceiling from {m_est} attempts, soundness {1 - fpr:g}")
+            a.axhline(
+                1 - nominal, color="black", ls="-.", lw=1, label=f"ceiling from {m_est} attempts, soundness {1 - fpr:g}"
+            )
             a.axhline(1 - ceiling, color="black", ls="--", lw=1, label=f"ceiling from {m_est} attempts, own soundness")
         a.set(xscale="log", xlabel="k (samples)", ylabel="δ = 1 − weighted accuracy", title=name)
     axes[0].legend(loc="lower left", fontsize=6.5)
@@ -171,11 +208,15 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     axes[3].plot([], [], color="grey", ls="--", lw=0.9, label="H.T.E. fit (▼ fitted k*)")
     axes[3].legend(loc="upper left", fontsize=6.5)
     finite = np.isfinite(temps) & (temps > 0)
-    for i, (name, (mean, se)) in enumerate(res.items()):
+    for i, (name, (mean, _se)) in enumerate(res.items()):
         axes[4].plot(temps[finite], mean[finite, kf - 1], marker="o", color=COLORS[i], label=name)
         axes[4].axhline(mean[0, kf - 1], color=COLORS[i], ls=":", lw=0.8)
-    axes[4].set(xscale="log", xlabel="selection temperature T", ylabel=f"δ at k = {kf}",
-                title=f"optimal temperature (dotted: T = 0) at k = {kf}")
+    axes[4].set(
+        xscale="log",
+        xlabel="selection temperature T",
+        ylabel=f"δ at k = {kf}",
+        title=f"optimal temperature (dotted: T = 0) at k = {kf}",
+    )
     axes[4].legend(loc="center right", fontsize=6.5)
     if blr_rows:
         for i, case in enumerate(dict.fromkeys(r["case"] for r in blr_rows)):
@@ -185,21 +226,38 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         axes[5].set(xscale="log", xlabel="k", ylabel="δ(k) / δ(1)", title="BLR theory (judge spec): the two regimes")
         axes[5].legend(loc="best", fontsize=6.5)
     else:
-        axes[5].text(0.5, 0.5, "BLR reference curves:\n" + (blr_note or "").replace("; ", ";\n"),
-                     ha="center", va="center", fontsize=7, wrap=True, transform=axes[5].transAxes)
+        axes[5].text(
+            0.5,
+            0.5,
+            "BLR reference curves:\n" + (blr_note or "").replace("; ", ";\n"),
+            ha="center",
+            va="center",
+            fontsize=7,
+            wrap=True,
+            transform=axes[5].transAxes,
+        )
         axes[5].set_axis_off()
     label_panels(axes)
-    data = [{"judge": name, "T": float(T), "k": int(k), "delta": float(m), "se": float(e)}
-            for name, (mean, se) in res.items() for ti, T in enumerate(temps)
-            for k, m, e in zip(fit_k, mean[ti][fit_k - 1], se[ti][fit_k - 1])]
+    data = [
+        {"judge": name, "T": float(T), "k": int(k), "delta": float(m), "se": float(e)}
+        for name, (mean, se) in res.items()
+        for ti, T in enumerate(temps)
+        for k, m, e in zip(fit_k, mean[ti][fit_k - 1], se[ti][fit_k - 1])
+    ]
     save_figure(fig, out, "judge_selection", data=data)
     write_csv_atomic(out / "regimes.csv", rows)
     write_csv_atomic(out / "optimal_temperature.csv", t_rows)
     if blr_rows:
         write_csv_atomic(out / "blr_reference.csv", blr_rows)
-    return {"problems": P, "attempts": N, "sampling_temperature": main_t,
-            "verifier_ceiling_delta": {"nominal_soundness": 1 - nominal, "per_problem_soundness": 1 - ceiling},
-            "curves": rows, "optimal_temperature": t_rows, "blr_reference": blr_note or "plotted"}
+    return {
+        "problems": P,
+        "attempts": N,
+        "sampling_temperature": main_t,
+        "verifier_ceiling_delta": {"nominal_soundness": 1 - nominal, "per_problem_soundness": 1 - ceiling},
+        "curves": rows,
+        "optimal_temperature": t_rows,
+        "blr_reference": blr_note or "plotted",
+    }
 
 
 if __name__ == "__main__":

@@ -47,17 +47,25 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     rows, curves = [], {}
     for n_obs in observe:
-        bt = passk.backtest(n_all, k_all, n_obs, [b for b in budgets if b >= n_obs], methods,
-                            repeats=st["repeats"], seed=seed)
+        bt = passk.backtest(
+            n_all, k_all, n_obs, [b for b in budgets if b >= n_obs], methods, repeats=st["repeats"], seed=seed
+        )
         tab = bt.table
         for m in methods:
             sub = tab[tab["method"] == m].sort_values("budget").reset_index(drop=True)
             reps = bt.predictions[m][0]  # (repeats, budgets): spread over the sub-samples
             sub["lower"], sub["upper"] = np.quantile(reps, 0.05, axis=0), np.quantile(reps, 0.95, axis=0)
             at_n = sub[sub["budget"] == N].iloc[0]
-            rows.append({"observed_n": n_obs, "method": m, "truth_at_N": float(at_n["truth"]),
-                         "prediction_at_N": float(at_n["prediction"]), "error_pp_at_N": float(at_n["error"]),
-                         "coverage_90": float(at_n["coverage"])})
+            rows.append(
+                {
+                    "observed_n": n_obs,
+                    "method": m,
+                    "truth_at_N": float(at_n["truth"]),
+                    "prediction_at_N": float(at_n["prediction"]),
+                    "error_pp_at_N": float(at_n["error"]),
+                    "coverage_90": float(at_n["coverage"]),
+                }
+            )
             curves[(n_obs, m)] = sub
     print(f"pass@{N} on {len(c)} problems: truth {100 * truth[-1]:.2f}%  (pass@1 {100 * truth[0]:.2f}%)")
     print(format_table(rows, digits=4))
@@ -72,38 +80,61 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     for i, m in enumerate(methods):
         sub = curves[(n_show, m)]
         ax[0].plot(sub["budget"], np.maximum(1 - sub["prediction"], floor), color=COLORS[i], lw=1.1, label=m)
-        band(ax[0], sub["budget"], np.maximum(1 - sub["upper"], floor), np.maximum(1 - sub["lower"], floor),
-             COLORS[i], alpha=0.12)
+        band(
+            ax[0],
+            sub["budget"],
+            np.maximum(1 - sub["upper"], floor),
+            np.maximum(1 - sub["lower"], floor),
+            COLORS[i],
+            alpha=0.12,
+        )
     ax[0].axvline(n_show, color="grey", ls=":", lw=1)
-    ax[0].set(xscale="log", yscale="log", xlabel="k (samples per problem)", ylabel="1 − pass@k",
-              title=f"from n = {n_show} (bands: 5–95 % of repeats)")
+    ax[0].set(
+        xscale="log",
+        yscale="log",
+        xlabel="k (samples per problem)",
+        ylabel="1 − pass@k",
+        title=f"from n = {n_show} (bands: 5–95 % of repeats)",
+    )
     ax[0].legend(loc="lower left", ncol=1)
     for i, m in enumerate(methods):
         e = [r["error_pp_at_N"] for r in rows if r["method"] == m]
         ax[1].plot(observe, e, marker=MARKERS[i], color=COLORS[i], label=m)
-    ax[1].set(xscale="log", yscale="log", xlabel="observed attempts n", ylabel=f"|error| at k = {N} (pp)",
-              title=f"error of pass@{N}")
+    ax[1].set(
+        xscale="log",
+        yscale="log",
+        xlabel="observed attempts n",
+        ylabel=f"|error| at k = {N} (pp)",
+        title=f"error of pass@{N}",
+    )
     ax[1].set_xticks(observe, [str(o) for o in observe])
     ax[1].xaxis.set_minor_formatter(NullFormatter())
     ax[1].legend(loc="best")
     p1 = k_all / n_all
     ax[2].hist(p1, bins=np.linspace(0, 1, 26), color=COLORS[0])
-    ax[2].set(xlabel=f"per-problem pass@1 (T = {main_t:g})", ylabel="problems",
-              title=f"{len(p1)} evaluation problems")
+    ax[2].set(xlabel=f"per-problem pass@1 (T = {main_t:g})", ylabel="problems", title=f"{len(p1)} evaluation problems")
     label_panels(ax)
     curve_rows = [{"k": int(k), "truth": float(t)} for k, t in zip(ks, truth)]
     for (n_obs, m), sub in curves.items():
-        curve_rows += [{"k": int(b), "observed_n": n_obs, "method": m, "prediction": p, "lower_5": lo,
-                        "upper_95": hi} for b, p, lo, hi in zip(sub["budget"], sub["prediction"], sub["lower"],
-                                                                sub["upper"])]
+        curve_rows += [
+            {"k": int(b), "observed_n": n_obs, "method": m, "prediction": p, "lower_5": lo, "upper_95": hi}
+            for b, p, lo, hi in zip(sub["budget"], sub["prediction"], sub["lower"], sub["upper"])
+        ]
     save_figure(fig, out, "passk_extrapolation", data=curve_rows)
     from scaling_theory.io import write_csv_atomic
 
     write_csv_atomic(out / "errors_at_N.csv", rows)
-    best = {n: min((r for r in rows if r["observed_n"] == n), key=lambda r: r["error_pp_at_N"])["method"]
-            for n in observe}
-    return {"N": N, "problems": len(c), "truth_pass_at_N": float(truth[-1]), "pass_at_1": float(truth[0]),
-            "errors_pp": rows, "best_method_by_n": best}
+    best = {
+        n: min((r for r in rows if r["observed_n"] == n), key=lambda r: r["error_pp_at_N"])["method"] for n in observe
+    }
+    return {
+        "N": N,
+        "problems": len(c),
+        "truth_pass_at_N": float(truth[-1]),
+        "pass_at_1": float(truth[0]),
+        "errors_pp": rows,
+        "best_method_by_n": best,
+    }
 
 
 if __name__ == "__main__":

@@ -55,15 +55,28 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         use = pl["used"]
         for name, r in (("plug-in p̂", pl), ("Beta posterior", po)):
             pred, obs = r["predicted"][use], r["observed"][use]
-            rows.append({"eps": e, "predictor": name, "problems": int(use.sum()), "pearson_r": r["r"],
-                         "pearson_r_log1p": r["r_log"], "median_abs_error": float(np.median(np.abs(pred - obs)))})
+            rows.append(
+                {
+                    "eps": e,
+                    "predictor": name,
+                    "problems": int(use.sum()),
+                    "pearson_r": r["r"],
+                    "pearson_r_log1p": r["r_log"],
+                    "median_abs_error": float(np.median(np.abs(pred - obs))),
+                }
+            )
         obs_agg = float(estimation.observed_aggregate_saturation_point(n, k, e))
-        agg_rows.append({
-            "eps": e, "observed (all attempts)": obs_agg,
-            "Beta law (m attempts)": float(heterogeneous.beta_saturation_point(alpha, beta, e)),
-            "homogeneous p̄ (m attempts)": float(ttspm.saturation_point(p_bar, e)),
-        })
-    print(f"{len(c)} problems, N = {N} attempts each; predictions from m = {m}; Beta fit α = {alpha:.3f}, β = {beta:.3f}")
+        agg_rows.append(
+            {
+                "eps": e,
+                "observed (all attempts)": obs_agg,
+                "Beta law (m attempts)": float(heterogeneous.beta_saturation_point(alpha, beta, e)),
+                "homogeneous p̄ (m attempts)": float(ttspm.saturation_point(p_bar, e)),
+            }
+        )
+    print(
+        f"{len(c)} problems, N = {N} attempts each; predictions from m = {m}; Beta fit α = {alpha:.3f}, β = {beta:.3f}"
+    )
     print(format_table(rows))
     print("aggregate saturation point N*:")
     print(format_table(agg_rows))
@@ -75,12 +88,24 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     obs = plug["by_eps"][0]["observed"][use]
     for i, (name, r) in enumerate((("plug-in p̂ = k/m", plug), ("Beta posterior", post))):
         pred = r["by_eps"][0]["predicted"][use]
-        ax[0].scatter(obs + 1, pred + 1, s=9, alpha=0.6, color=COLORS[i], marker=MARKERS[i],
-                      label=f"{name} (r = {r['by_eps'][0]['r']:.2f})")
+        ax[0].scatter(
+            obs + 1,
+            pred + 1,
+            s=9,
+            alpha=0.6,
+            color=COLORS[i],
+            marker=MARKERS[i],
+            label=f"{name} (r = {r['by_eps'][0]['r']:.2f})",
+        )
     lim = [1, max(2.0, float(np.nanmax(obs)) + 1) * 1.5]
     ax[0].plot(lim, lim, color="grey", ls="--", lw=1, label="predicted = observed")
-    ax[0].set(xscale="log", yscale="log", xlabel="observed N* + 1 (all attempts)",
-              ylabel=f"predicted N* + 1 (from m = {m})", title=f"per problem, ε = {e0:g}")
+    ax[0].set(
+        xscale="log",
+        yscale="log",
+        xlabel="observed N* + 1 (all attempts)",
+        ylabel=f"predicted N* + 1 (from m = {m})",
+        title=f"per problem, ε = {e0:g}",
+    )
     ax[0].legend(loc="upper left")
     grid = np.unique(np.round(np.geomspace(1, N - 1, 60)).astype(int))
     obs_gain = np.asarray(estimation.observed_aggregate_gain(n, k, grid))
@@ -92,20 +117,36 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     for e in st["eps"]:
         ax[1].axhline(e, color="grey", ls=":", lw=1)
         ax[1].text(grid[0], e * 1.15, f"ε = {e:g}", fontsize=7, color="grey")
-    ax[1].set(xscale="log", yscale="log", xlabel="samples N", ylabel="marginal gain ΔF(N) = F(N+1) − F(N)",
-              title="aggregate saturation", ylim=(max(1e-7, float(np.min(obs_gain[obs_gain > 0])) / 3), 1))
+    ax[1].set(
+        xscale="log",
+        yscale="log",
+        xlabel="samples N",
+        ylabel="marginal gain ΔF(N) = F(N+1) − F(N)",
+        title="aggregate saturation",
+        ylim=(max(1e-7, float(np.min(obs_gain[obs_gain > 0])) / 3), 1),
+    )
     ax[1].legend(loc="lower left")
     label_panels(ax)
-    data = [{"N": int(g), "observed_gain": float(a), "beta_gain": float(b), "homogeneous_gain": float(h)}
-            for g, a, b, h in zip(grid, obs_gain, beta_gain, hom_gain)]
+    data = [
+        {"N": int(g), "observed_gain": float(a), "beta_gain": float(b), "homogeneous_gain": float(h)}
+        for g, a, b, h in zip(grid, obs_gain, beta_gain, hom_gain)
+    ]
     save_figure(fig, out, "saturation", data=data)
-    per_problem = [{"problem": int(p), "eps": e, "k_m": float(km), "observed": float(o), "plugin": float(a),
-                    "posterior": float(b)}
-                   for e, pl, po in zip(st["eps"], plug["by_eps"], post["by_eps"])
-                   for p, km, o, a, b in zip(c["problem"], k_m, pl["observed"], pl["predicted"], po["predicted"])]
+    per_problem = [
+        {"problem": int(p), "eps": e, "k_m": float(km), "observed": float(o), "plugin": float(a), "posterior": float(b)}
+        for e, pl, po in zip(st["eps"], plug["by_eps"], post["by_eps"])
+        for p, km, o, a, b in zip(c["problem"], k_m, pl["observed"], pl["predicted"], po["predicted"])
+    ]
     write_csv_atomic(out / "saturation_points.csv", per_problem)
-    return {"problems": len(c), "N": N, "m": m, "alpha": alpha, "beta": beta, "per_problem": rows,
-            "aggregate": agg_rows}
+    return {
+        "problems": len(c),
+        "N": N,
+        "m": m,
+        "alpha": alpha,
+        "beta": beta,
+        "per_problem": rows,
+        "aggregate": agg_rows,
+    }
 
 
 if __name__ == "__main__":

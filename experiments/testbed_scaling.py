@@ -50,13 +50,29 @@ def _runs(cache: Path, profile: str, seed: int) -> list[dict]:
         if str(d) in done["rows"]:
             continue
         mcfg = ModelConfig(task.vocab_size, d_model=d, n_layers=2, n_heads=max(1, d // 16), d_ff=4 * d)
-        tcfg = TrainConfig(steps=st["steps"], batch_size=st["batch"], lr=1e-2 if d <= 64 else 3e-3,
-                           warmup=max(1, st["steps"] // 12), min_lr_ratio=1.0, eval_every=st["eval_every"],
-                           eval_problems=256 if profile != "smoke" else 16, ckpt_every=10**9)
+        tcfg = TrainConfig(
+            steps=st["steps"],
+            batch_size=st["batch"],
+            lr=1e-2 if d <= 64 else 3e-3,
+            warmup=max(1, st["steps"] // 12),
+            min_lr_ratio=1.0,
+            eval_every=st["eval_every"],
+            eval_problems=256 if profile != "smoke" else 16,
+            ckpt_every=10**9,
+        )
         res = train(task, mcfg, tcfg, seed=seed, progress=False, desc=f"d={d}")
-        done["rows"][str(d)] = [{"width": d, "N": non_embedding_params(mcfg), "params": res.params,
-                                 "step": r["step"], "D": r["tokens"], "loss": r["eval_loss"],
-                                 "pass1_greedy": r["eval_greedy_acc"]} for r in res.log]
+        done["rows"][str(d)] = [
+            {
+                "width": d,
+                "N": non_embedding_params(mcfg),
+                "params": res.params,
+                "step": r["step"],
+                "D": r["tokens"],
+                "loss": r["eval_loss"],
+                "pass1_greedy": r["eval_greedy_acc"],
+            }
+            for r in res.log
+        ]
         write_json_atomic(path, done)  # after each width: an interrupted experiment resumes
     return [r for d in st["widths"] for r in done["rows"][str(d)]]
 
@@ -99,20 +115,32 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             dd = np.geomspace(D[sel].min(), D[sel].max(), 50)
             ax[0].plot(dd, res.predict({"N": np.full_like(dd, n_d), "D": dd}), color=COLORS[i], lw=1)
         ax[1].plot(6 * N[sel] * D[sel], acc[sel], marker=MARKERS[i], color=COLORS[i], label=f"N = {int(n_d):,}")
-    title = (f"lines: Chinchilla fit (RMS log residual {fit_summary['rms_log_residual']:.2f})" if fit_summary
-             else "held-out loss (no fit: fitting missing)")
-    ax[0].set(xscale="log", yscale="log", xlabel="training tokens D", ylabel="loss (nats / answer token)",
-              title=title)
+    title = (
+        f"lines: Chinchilla fit (RMS log residual {fit_summary['rms_log_residual']:.2f})"
+        if fit_summary
+        else "held-out loss (no fit: fitting missing)"
+    )
+    ax[0].set(xscale="log", yscale="log", xlabel="training tokens D", ylabel="loss (nats / answer token)", title=title)
     ax[0].legend(loc="lower left")
-    ax[1].set(xscale="log", xlabel="training compute 6ND (FLOP)", ylabel="greedy pass@1 (held-out)",
-              title="pass@1 vs compute", ylim=(-0.02, 1.02))
+    ax[1].set(
+        xscale="log",
+        xlabel="training compute 6ND (FLOP)",
+        ylabel="greedy pass@1 (held-out)",
+        title="pass@1 vs compute",
+        ylim=(-0.02, 1.02),
+    )
     ax[1].legend(loc="upper left")
     label_panels(ax)
     save_figure(fig, out, "scaling", data=rows)
     if fit_summary is not None:
         write_csv_atomic(out / "chinchilla_fit.csv", [fit_summary])
-    return {"points": len(rows), "widths": widths, "chinchilla": fit_summary, "note": note,
-            "final": [r for r in rows if r["step"] == max(x["step"] for x in rows)]}
+    return {
+        "points": len(rows),
+        "widths": widths,
+        "chinchilla": fit_summary,
+        "note": note,
+        "final": [r for r in rows if r["step"] == max(x["step"] for x in rows)],
+    }
 
 
 if __name__ == "__main__":

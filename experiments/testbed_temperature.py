@@ -40,9 +40,16 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         solved[t] = c_common.any(1)
         p1[t] = corr.mean(1)
         bf = passk.fit(float(n_common), c_common.sum(1).astype(float))
-        rows.append({"temperature": t, "attempts": n_t, "pass@1": float(p1[t].mean()),
-                     f"pass@{n_common}": float(solved[t].mean()),  # pass@n from n attempts: the solved share
-                     "alpha": float(bf.alpha), "beta": float(bf.beta)})
+        rows.append(
+            {
+                "temperature": t,
+                "attempts": n_t,
+                "pass@1": float(p1[t].mean()),
+                f"pass@{n_common}": float(solved[t].mean()),  # pass@n from n attempts: the solved share
+                "alpha": float(bf.alpha),
+                "beta": float(bf.beta),
+            }
+        )
     for r in rows:
         t = r["temperature"]
         others = np.any([solved[u] for u in temps if u != t], axis=0)
@@ -73,23 +80,47 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     only_lo = solved[lo] & ~solved[hi]
     ax[1].scatter(p1[lo], p1[hi], s=10, color="grey", alpha=0.6, label="both / neither")
     ax[1].scatter(p1[lo][only_hi], p1[hi][only_hi], s=18, color=cols[hi], label=f"solved only at T = {hi:g}")
-    ax[1].scatter(p1[lo][only_lo], p1[hi][only_lo], s=18, color=cols[lo], marker="s",
-                  label=f"solved only at T = {lo:g}")
+    ax[1].scatter(
+        p1[lo][only_lo], p1[hi][only_lo], s=18, color=cols[lo], marker="s", label=f"solved only at T = {lo:g}"
+    )
     ax[1].plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
-    ax[1].set(xlabel=f"pass@1 at T = {lo:g}", ylabel=f"pass@1 at T = {hi:g}", title="per problem",
-              xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
+    ax[1].set(
+        xlabel=f"pass@1 at T = {lo:g}",
+        ylabel=f"pass@1 at T = {hi:g}",
+        title="per problem",
+        xlim=(-0.02, 1.02),
+        ylim=(-0.02, 1.02),
+    )
     ax[1].legend(loc="upper left")
-    ax[2].set(xscale="log", yscale="log", xlabel="k (samples per problem)", ylabel="1 − pass@k",
-              title="failure rate (power-law tail)")
+    ax[2].set(
+        xscale="log",
+        yscale="log",
+        xlabel="k (samples per problem)",
+        ylabel="1 − pass@k",
+        title="failure rate (power-law tail)",
+    )
     ax[2].legend(loc="lower left")
     label_panels(ax)
     data = [{"temperature": t, "k": int(k), "pass_at_k": float(v)} for t in temps for k, v in zip(*curves[t])]
     save_figure(fig, out, "temperature", data=data)
-    write_csv_atomic(out / "per_problem.csv", [
-        {"problem": i, **{f"pass1_T{t:g}": float(p1[t][i]) for t in temps},
-         **{f"solved_T{t:g}": int(solved[t][i]) for t in temps}} for i in range(len(union))])
-    return {"temperatures": temps, "n_common": n_common, "by_temperature": rows,
-            "solved_by_some_temperature": int(union.sum()), "best_temperature_by_k": best_k}
+    write_csv_atomic(
+        out / "per_problem.csv",
+        [
+            {
+                "problem": i,
+                **{f"pass1_T{t:g}": float(p1[t][i]) for t in temps},
+                **{f"solved_T{t:g}": int(solved[t][i]) for t in temps},
+            }
+            for i in range(len(union))
+        ],
+    )
+    return {
+        "temperatures": temps,
+        "n_common": n_common,
+        "by_temperature": rows,
+        "solved_by_some_temperature": int(union.sum()),
+        "best_temperature_by_k": best_k,
+    }
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ import importlib
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from scaling_theory import __version__
 from scaling_theory.errors import InputError
@@ -44,7 +45,9 @@ LOG_FORMATS = ("auto", "counts", "attempts", "lm-eval", "human-eval", "inspect",
 def add_format_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--format {auto,counts,attempts,lm-eval,human-eval,inspect,matrix}`` (for ``io.read_counts``)."""
     parser.add_argument(
-        "--format", choices=LOG_FORMATS, default="auto",
+        "--format",
+        choices=LOG_FORMATS,
+        default="auto",
         help="log format (default auto: recognised by its fields; a converted log is described in one line on stderr)",
     )
 
@@ -57,8 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     dist = parser.add_argument_group(
-        "multi-process runs (jax.distributed; auto-detected under SLURM / Open MPI with several tasks)")
-    dist.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0's coordinator (same for all processes)")
+        "multi-process runs (jax.distributed; auto-detected under SLURM / Open MPI with several tasks)"
+    )
+    dist.add_argument(
+        "--coordinator", metavar="HOST:PORT", help="address of process 0's coordinator (same for all processes)"
+    )
     dist.add_argument("--num-processes", type=int, metavar="P", help="number of processes")
     dist.add_argument("--process-id", type=int, metavar="I", help="this process's index in [0, P)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -109,8 +115,11 @@ def _reproduce(args: argparse.Namespace) -> int:
     gallery.write(args.out, manifest)
     failed = [e.name for e in chosen if manifest["experiments"][e.name]["status"] != "ok"]
     rows = [
-        {"experiment": e.name, "status": manifest["experiments"][e.name]["status"],
-         "seconds": manifest["experiments"][e.name]["seconds"]}
+        {
+            "experiment": e.name,
+            "status": manifest["experiments"][e.name]["status"],
+            "seconds": manifest["experiments"][e.name]["seconds"],
+        }
         for e in chosen
     ]
     print(format_table(rows))
@@ -159,8 +168,10 @@ def _paper(args: argparse.Namespace) -> int:
     if args.tables_only:
         return 0
     if not paper.tex_available():
-        print(f"error: no TeX installation (latexmk, pdflatex); on Debian: apt-get install {paper.TEX_PACKAGES}",
-              file=sys.stderr)
+        print(
+            f"error: no TeX installation (latexmk, pdflatex); on Debian: apt-get install {paper.TEX_PACKAGES}",
+            file=sys.stderr,
+        )
         return 1
     print(f"paper: {paper.build(args.paper)}")
     return 0

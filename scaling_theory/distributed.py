@@ -40,8 +40,13 @@ def cluster_tasks() -> int:
     return 1
 
 
-def initialize(coordinator: str | None = None, num_processes: int | None = None, process_id: int | None = None,
-               *, timeout: int = 300) -> bool:
+def initialize(
+    coordinator: str | None = None,
+    num_processes: int | None = None,
+    process_id: int | None = None,
+    *,
+    timeout: int = 300,
+) -> bool:
     """Join a multi-process JAX run; returns whether one was joined.
 
     Args:

@@ -122,9 +122,7 @@ def render(manifest: dict[str, Any], docs: dict[str, str | None]) -> str:
         profile = entry.get("arguments", {}).get("profile", "quick")
         seed = entry.get("arguments", {}).get("seed", 0)
         parts.append(
-            "```bash\n"
-            f"scaling-theory reproduce {name} --profile {profile} --seed {seed} --out figures\n"
-            "```\n\n"
+            f"```bash\nscaling-theory reproduce {name} --profile {profile} --seed {seed} --out figures\n```\n\n"
         )
         numbers = key_numbers(entry.get("summary"))
         if numbers:

@@ -17,8 +17,9 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -141,7 +142,11 @@ def numeric_column(
     if bad.any():
         i = int(np.argmax(bad))
         orig = raw.iloc[i]
-        if orig is None or (isinstance(orig, float) and math.isnan(orig)) or (isinstance(orig, str) and not orig.strip()):
+        if (
+            orig is None
+            or (isinstance(orig, float) and math.isnan(orig))
+            or (isinstance(orig, str) and not orig.strip())
+        ):
             what = "missing value"
         elif np.isnan(vals[i]):
             what = f"{_show(orig)} is not a number"
@@ -440,10 +445,12 @@ def describe_counts(counts: pd.DataFrame, group_by: Sequence[str] = ()) -> str:
     groups = 1 if not group_by else len(counts.groupby(list(group_by), sort=False, dropna=False))
     attempts = f"{n.min()}" if n.min() == n.max() else f"{n.min()}–{n.max()}"
     extra = counts.attrs.get("note")
-    return (f"{counts.attrs.get('source', '<table>')}: read as {counts.attrs.get('format', 'counts')}"
-            f"{f' ({extra})' if extra else ''}: {counts.attrs.get('rows', len(counts))} rows, "
-            f"{counts['problem'].nunique()} problems, {attempts} attempts per problem "
-            f"({int(n.sum())} in all), {groups} group{'s' if groups != 1 else ''}")
+    return (
+        f"{counts.attrs.get('source', '<table>')}: read as {counts.attrs.get('format', 'counts')}"
+        f"{f' ({extra})' if extra else ''}: {counts.attrs.get('rows', len(counts))} rows, "
+        f"{counts['problem'].nunique()} problems, {attempts} attempts per problem "
+        f"({int(n.sum())} in all), {groups} group{'s' if groups != 1 else ''}"
+    )
 
 
 def detect_format(path: str | os.PathLike) -> str:
@@ -590,7 +597,9 @@ def read_lm_eval(path: str | os.PathLike, metric: str | None = None) -> pd.DataF
         filt.extend([rec.get("filter")] * len(outs))
     if not problem:
         raise InputError(f"{p}: the file is empty")
-    df = pd.DataFrame({"problem": problem, "correct": np.asarray(correct, dtype=np.int64), "task": task, "model": model})
+    df = pd.DataFrame(
+        {"problem": problem, "correct": np.asarray(correct, dtype=np.int64), "task": task, "model": model}
+    )
     if any(f is not None for f in filt):
         df["filter"] = filt
     df.insert(1, "attempt", _attempt_index(df[[c for c in ("task", "filter", "problem") if c in df.columns]]))
@@ -609,14 +618,18 @@ def _lm_eval_outcomes(p: Path, lineno: int, rec: dict, name: str, value: Any) ->
         outs = [_outcome(v) for v in value]
         bad = [i for i, o in enumerate(outs) if o is None]
         if bad:
-            raise InputError(f"{p}: line {lineno}, field '{name}[{bad[0]}]': {_show(value[bad[0]])} is not a 0/1 outcome")
+            raise InputError(
+                f"{p}: line {lineno}, field '{name}[{bad[0]}]': {_show(value[bad[0]])} is not a 0/1 outcome"
+            )
         return [int(o) for o in outs]
     gens = rec.get("filtered_resps")
     if isinstance(gens, list) and len(gens) == 1 and isinstance(gens[0], list):
         gens = gens[0]
     if isinstance(gens, list) and len(gens) > 1 and all(isinstance(g, str) for g in gens):
         if "target" not in rec:
-            raise InputError(f"{p}: line {lineno}: missing field 'target' (needed to score {len(gens)} repeated generations)")
+            raise InputError(
+                f"{p}: line {lineno}: missing field 'target' (needed to score {len(gens)} repeated generations)"
+            )
         target = rec["target"]
         targets = [str(t) for t in target] if isinstance(target, list) else [str(target)]
         return [int(g in targets) for g in gens]
@@ -653,8 +666,13 @@ def read_human_eval(path: str | os.PathLike) -> pd.DataFrame:
             raise InputError(f"{p}: line {lineno}, field 'passed': {_show(rec['passed'])} is not true/false")
         problem.append(rec["task_id"])
         correct.append(int(o))
-        extra.append({k: v for k, v in rec.items()
-                      if k not in ("task_id", "passed", "completion", "result", "prompt") and isinstance(v, (str, int, float))})
+        extra.append(
+            {
+                k: v
+                for k, v in rec.items()
+                if k not in ("task_id", "passed", "completion", "result", "prompt") and isinstance(v, (str, int, float))
+            }
+        )
     if not problem:
         raise InputError(f"{p}: the file is empty")
     df = pd.concat([pd.DataFrame({"problem": problem, "correct": correct}), pd.DataFrame(extra)], axis=1)
@@ -702,7 +720,9 @@ def read_inspect(path: str | os.PathLike, scorer: str | None = None) -> pd.DataF
     if not p.is_file():
         raise InputError(f"{p}: no such file")
     if _bare_suffix(p) == ".eval":
-        raise InputError(f"{p}: binary .eval logs are not read; convert it with `inspect log convert --to json {p.name}`")
+        raise InputError(
+            f"{p}: binary .eval logs are not read; convert it with `inspect log convert --to json {p.name}`"
+        )
     try:
         with _open_text(p) as fh:
             log = json.load(fh)
@@ -711,7 +731,9 @@ def read_inspect(path: str | os.PathLike, scorer: str | None = None) -> pd.DataF
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{p}: cannot read JSON file: {exc}") from None
     if not isinstance(log, dict) or not isinstance(log.get("samples"), list):
-        raise InputError(f"{p}: field 'samples': missing or not a list (not an inspect-ai eval log, or logged without samples)")
+        raise InputError(
+            f"{p}: field 'samples': missing or not a list (not an inspect-ai eval log, or logged without samples)"
+        )
     spec = log.get("eval") if isinstance(log.get("eval"), dict) else {}
     rows, skipped = [], 0
     for i, s in enumerate(log["samples"]):
@@ -734,8 +756,10 @@ def read_inspect(path: str | os.PathLike, scorer: str | None = None) -> pd.DataF
         raw = sc.get("value") if isinstance(sc, dict) else None
         v = _inspect_value(raw)
         if v is None or v not in (0.0, 1.0):
-            raise InputError(f"{where} (id={s['id']!r}, epoch {s['epoch']}), field 'scores.{scorer}.value': "
-                             f"{_show(raw)} is not a pass/fail outcome (C/I, 0/1, true/false)")
+            raise InputError(
+                f"{where} (id={s['id']!r}, epoch {s['epoch']}), field 'scores.{scorer}.value': "
+                f"{_show(raw)} is not a pass/fail outcome (C/I, 0/1, true/false)"
+            )
         epoch = s["epoch"]
         if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 1:
             raise InputError(f"{where}, field 'epoch': {_show(epoch)} is not an integer ≥ 1")
@@ -773,7 +797,9 @@ def read_matrix(path: str | os.PathLike) -> pd.DataFrame:
         try:
             mat = np.load(p, allow_pickle=False)
         except Exception as exc:
-            raise InputError(f"{p}: cannot read .npy file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            raise InputError(
+                f"{p}: cannot read .npy file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            ) from None
         if mat.ndim != 2 or 0 in mat.shape:
             raise InputError(f"{p}: expected a 2-D (questions × attempts) array, got shape {mat.shape}")
         vals = mat.astype(np.float64) if mat.dtype != object else np.full(mat.shape, np.nan)
@@ -809,6 +835,8 @@ def read_matrix(path: str | os.PathLike) -> pd.DataFrame:
         kind = "csv"
     q, m = vals.shape
     problem = np.repeat(np.arange(q) if ids is None else ids, m)
-    df = pd.DataFrame({"problem": problem, "attempt": np.tile(np.arange(m), q), "correct": vals.reshape(-1).astype(np.int64)})
+    df = pd.DataFrame(
+        {"problem": problem, "attempt": np.tile(np.arange(m), q), "correct": vals.reshape(-1).astype(np.int64)}
+    )
     df.attrs.update(source=str(p), kind=kind, rows=q)
     return df

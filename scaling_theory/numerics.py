@@ -17,7 +17,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -95,7 +96,11 @@ def shard_batch(x: Any, mesh: Mesh | None = None) -> Any:
     spans_processes = _spans_processes(mesh)
 
     def place(a: Any) -> Any:
-        sharding = NamedSharding(mesh, PartitionSpec()) if np.ndim(a) == 0 or np.shape(a)[0] % n_dev else batch_sharding(mesh, np.ndim(a))
+        sharding = (
+            NamedSharding(mesh, PartitionSpec())
+            if np.ndim(a) == 0 or np.shape(a)[0] % n_dev
+            else batch_sharding(mesh, np.ndim(a))
+        )
         if spans_processes:  # every process holds the same host value and supplies its own shards
             host = np.asarray(a)
             return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])

@@ -19,14 +19,26 @@ import math
 import re
 import shutil
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from scaling_theory.errors import InputError
 from scaling_theory.io import write_text_atomic
 
-__all__ = ["Macro", "Table", "MACROS", "TABLES", "CUSTOM_TABLES", "resolve", "render_macros", "render_tables", "write_tables", "build"]
+__all__ = [
+    "Macro",
+    "Table",
+    "MACROS",
+    "TABLES",
+    "CUSTOM_TABLES",
+    "resolve",
+    "render_macros",
+    "render_tables",
+    "write_tables",
+    "build",
+]
 
 TEX_PACKAGES = "latexmk texlive-latex-recommended texlive-science"
 
@@ -63,8 +75,18 @@ def resolve(summary: Any, path: str) -> Any:
 def latex_escape(text: str) -> str:
     """Escape LaTeX's special characters in plain text."""
     out = str(text)
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
-                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+    for a, b in (
+        ("\\", r"\textbackslash{}"),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("$", r"\$"),
+        ("#", r"\#"),
+        ("_", r"\_"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+        ("~", r"\textasciitilde{}"),
+        ("^", r"\^{}"),
+    ):
         out = out.replace(a, b)
     return out.replace("\\textbackslash\\{\\}", r"\textbackslash{}")
 
@@ -134,12 +156,42 @@ MACROS: tuple[Macro, ...] = (
     # passk
     _m("passkSaberMaeAnchored", "passk_saber_synthetic", "mae/anchored", ".2f"),
     _m("passkSaberMaeEb", "passk_saber_synthetic", "mae/eb", ".2f"),
-    _m("passkRealPythiaAutoTen", "passk_real_backtests", "summary[data=pythia;observe=100;ratio=10;method=auto]/mae", ".2f"),
-    _m("passkRealPythiaBestTen", "passk_real_backtests", "summary[data=pythia;observe=100;ratio=10;method=auto]/best_other", ".2f"),
-    _m("passkRealCkptAutoHundred", "passk_real_backtests", "summary[data=checkpoints;observe=32;ratio=100;method=auto]/mae", ".1f"),
-    _m("passkRealCkptBestHundred", "passk_real_backtests", "summary[data=checkpoints;observe=32;ratio=100;method=auto]/best_other", ".1f"),
-    _m("passkRealCkptAnchoredHundred", "passk_real_backtests", "summary[data=checkpoints;observe=32;ratio=100;method=anchored]/mae", ".1f"),
-    _m("passkRealCkptAutoCoverage", "passk_real_backtests", "summary[data=checkpoints;observe=32;ratio=10;method=auto]/coverage", "pct"),
+    _m(
+        "passkRealPythiaAutoTen",
+        "passk_real_backtests",
+        "summary[data=pythia;observe=100;ratio=10;method=auto]/mae",
+        ".2f",
+    ),
+    _m(
+        "passkRealPythiaBestTen",
+        "passk_real_backtests",
+        "summary[data=pythia;observe=100;ratio=10;method=auto]/best_other",
+        ".2f",
+    ),
+    _m(
+        "passkRealCkptAutoHundred",
+        "passk_real_backtests",
+        "summary[data=checkpoints;observe=32;ratio=100;method=auto]/mae",
+        ".1f",
+    ),
+    _m(
+        "passkRealCkptBestHundred",
+        "passk_real_backtests",
+        "summary[data=checkpoints;observe=32;ratio=100;method=auto]/best_other",
+        ".1f",
+    ),
+    _m(
+        "passkRealCkptAnchoredHundred",
+        "passk_real_backtests",
+        "summary[data=checkpoints;observe=32;ratio=100;method=anchored]/mae",
+        ".1f",
+    ),
+    _m(
+        "passkRealCkptAutoCoverage",
+        "passk_real_backtests",
+        "summary[data=checkpoints;observe=32;ratio=10;method=auto]/coverage",
+        "pct",
+    ),
     _m("passkPythiaMaeEb", "passk_pythia_backtest", "mae[observe=100;budget=1000;method=eb]/mae", ".2f"),
     _m("passkPythiaMaeAnchored", "passk_pythia_backtest", "mae[observe=100;budget=1000;method=anchored]/mae", ".2f"),
     _m("passkCalibEbCoverage", "passk_calibration", "rows[config=SABER sim;method=eb]/coverage", "pct"),
@@ -185,79 +237,160 @@ MACROS: tuple[Macro, ...] = (
     _m("testbedCeilingPerProblem", "testbed_judge_selection", "verifier_ceiling_delta/per_problem_soundness", ".3f"),
     _m("testbedChinchillaResidual", "testbed_scaling", "chinchilla/rms_log_residual", ".3f"),
     # allocation
-    _m("allocPythiaMultEight", "allocation_pythia_backtest",
-       "summary[data=pythia_math (7 models, n=10,000);pilot=8;budget=16.0;policy=lagrangian]/multiplier_median", ".2f"),
-    _m("allocPythiaMultThirtyTwo", "allocation_pythia_backtest",
-       "summary[data=pythia_math (7 models, n=10,000);pilot=32;budget=64.0;policy=lagrangian]/multiplier_median", ".2f"),
-    _m("allocPythiaGainThirtyTwo", "allocation_pythia_backtest",
-       "summary[data=pythia_math (7 models, n=10,000);pilot=32;budget=64.0;policy=lagrangian]/gain_pp", ".1f"),
+    _m(
+        "allocPythiaMultEight",
+        "allocation_pythia_backtest",
+        "summary[data=pythia_math (7 models, n=10,000);pilot=8;budget=16.0;policy=lagrangian]/multiplier_median",
+        ".2f",
+    ),
+    _m(
+        "allocPythiaMultThirtyTwo",
+        "allocation_pythia_backtest",
+        "summary[data=pythia_math (7 models, n=10,000);pilot=32;budget=64.0;policy=lagrangian]/multiplier_median",
+        ".2f",
+    ),
+    _m(
+        "allocPythiaGainThirtyTwo",
+        "allocation_pythia_backtest",
+        "summary[data=pythia_math (7 models, n=10,000);pilot=32;budget=64.0;policy=lagrangian]/gain_pp",
+        ".1f",
+    ),
 )
 
 #: Every generated table (``paper/tables/<name>.tex``).
 TABLES: tuple[Table, ...] = (
     Table(
-        "passk_pythia", "passk_pythia_backtest", "mae",
-        (("observe $n$", "observe", "int"), ("predict $N$", "budget", "int"), ("method", "method", "text"),
-         ("MAE (pp)", "mae", ".2f"), ("90\\% coverage", "coverage", "pct")),
+        "passk_pythia",
+        "passk_pythia_backtest",
+        "mae",
+        (
+            ("observe $n$", "observe", "int"),
+            ("predict $N$", "budget", "int"),
+            ("method", "method", "text"),
+            ("MAE (pp)", "mae", ".2f"),
+            ("90\\% coverage", "coverage", "pct"),
+        ),
         "Pythia $\\times$ MATH back-test: observe $n$ of 10{,}000 samples per problem, predict pass@$N$, "
         "mean absolute error over the models against the full-data unbiased estimate.",
     ),
     Table(
-        "passk_real", "passk_real_backtests", "summary",
-        (("data", "data", "text"), ("observe $n$", "observe", "int"), ("$N/n$", "ratio", "int"),
-         ("\\texttt{auto} MAE (pp)", "mae", ".2f"), ("best other (pp)", "best_other", ".2f"),
-         ("coverage (\\%)", "coverage", "pct"), ("width (pp)", "width", ".1f")),
+        "passk_real",
+        "passk_real_backtests",
+        "summary",
+        (
+            ("data", "data", "text"),
+            ("observe $n$", "observe", "int"),
+            ("$N/n$", "ratio", "int"),
+            ("\\texttt{auto} MAE (pp)", "mae", ".2f"),
+            ("best other (pp)", "best_other", ".2f"),
+            ("coverage (\\%)", "coverage", "pct"),
+            ("width (pp)", "width", ".1f"),
+        ),
         "The self-validating default \\texttt{auto} on held-out real and synthetic tables: mean absolute error of "
         "pass@$N$ against the full-data unbiased estimate, the best single candidate's error in the same cell, and "
         "the coverage and width of \\texttt{auto}'s 90\\% interval.",
         where=(("method", "auto"),),
     ),
     Table(
-        "passk_wrmse", "passk_real_backtests", "wrmse",
-        (("model", "model", "text"), ("published Beta-binomial", "published_beta_binomial", ".2f"),
-         ("\\texttt{eb}", "eb_wrmse", ".2f"), ("\\texttt{auto}", "auto_wrmse", ".2f")),
+        "passk_wrmse",
+        "passk_real_backtests",
+        "wrmse",
+        (
+            ("model", "model", "text"),
+            ("published Beta-binomial", "published_beta_binomial", ".2f"),
+            ("\\texttt{eb}", "eb_wrmse", ".2f"),
+            ("\\texttt{auto}", "auto_wrmse", ".2f"),
+        ),
         "Weighted RMSE of pass@$k$, $k = 10, 20, \\dots, 990$, from 10{,}000 samples spread over 128 problems "
         "(the protocol of the public \\texttt{compare\\_real.ipynb} notebook), against its published "
         "Beta-binomial figures.",
     ),
     Table(
-        "passk_calibration", "passk_calibration", "rows",
-        (("setting", "config", "text"), ("method", "method", "text"), ("coverage (\\%)", "coverage", "pct"),
-         ("s.e.", "se", "pct"), ("width (pp)", "width", ".2f"), ("MAE (pp)", "mae", ".2f")),
+        "passk_calibration",
+        "passk_calibration",
+        "rows",
+        (
+            ("setting", "config", "text"),
+            ("method", "method", "text"),
+            ("coverage (\\%)", "coverage", "pct"),
+            ("s.e.", "se", "pct"),
+            ("width (pp)", "width", ".2f"),
+            ("MAE (pp)", "mae", ".2f"),
+        ),
         "Coverage of nominal 90\\% intervals for ASR@1000 from $n = 100$ (synthetic SABER setting).",
     ),
     Table(
-        "saturation_ttspm", "saturation_ttspm", "spec_table",
-        (("$p$", "p", ".2g"), ("$\\varepsilon$", "eps", ".0e"), ("$N^*$", "n_star", "int"),
-         ("gain at $N^*$", "gain_at_n_star", ".3e"), ("gain at $N^*-1$", "gain_before", ".3e")),
+        "saturation_ttspm",
+        "saturation_ttspm",
+        "spec_table",
+        (
+            ("$p$", "p", ".2g"),
+            ("$\\varepsilon$", "eps", ".0e"),
+            ("$N^*$", "n_star", "int"),
+            ("gain at $N^*$", "gain_at_n_star", ".3e"),
+            ("gain at $N^*-1$", "gain_before", ".3e"),
+        ),
         "Saturation points of parallel scaling, $N^* = \\min\\{N : p(1-p)^N < \\varepsilon\\}$.",
     ),
     Table(
-        "saturation_heterogeneous", "saturation_heterogeneous", "table",
-        (("$\\alpha$", "alpha", ".3g"), ("$\\beta$", "beta", ".3g"), ("$N^*_{\\rm hom}$", "n_star_hom", "int"),
-         ("$N^*_{\\rm agg}$", "n_star_agg", "int"), ("Hit claimed", "hit_claimed", ".3f"),
-         ("Hit actual", "hit_actual", ".3f")),
+        "saturation_heterogeneous",
+        "saturation_heterogeneous",
+        "table",
+        (
+            ("$\\alpha$", "alpha", ".3g"),
+            ("$\\beta$", "beta", ".3g"),
+            ("$N^*_{\\rm hom}$", "n_star_hom", "int"),
+            ("$N^*_{\\rm agg}$", "n_star_agg", "int"),
+            ("Hit claimed", "hit_claimed", ".3f"),
+            ("Hit actual", "hit_actual", ".3f"),
+        ),
         "Heterogeneous questions $p \\sim \\mathrm{Beta}(\\alpha,\\beta)$ with mean 0.1: the homogeneous formula's "
         "saturation point and the coverage it promises, against the Beta aggregate.",
     ),
     Table(
-        "saturation_pythia", "saturation_pythia", "correlations",
-        (("$\\varepsilon$", "eps", ".0e"), ("$m$", "m", "int"), ("predictor", "method", "text"),
-         ("problems", "problems", "int"), ("Pearson $r$", "r", ".2f"), ("median $|\\Delta N^*|$", "median_abs_error", ".0f")),
+        "saturation_pythia",
+        "saturation_pythia",
+        "correlations",
+        (
+            ("$\\varepsilon$", "eps", ".0e"),
+            ("$m$", "m", "int"),
+            ("predictor", "method", "text"),
+            ("problems", "problems", "int"),
+            ("Pearson $r$", "r", ".2f"),
+            ("median $|\\Delta N^*|$", "median_abs_error", ".0f"),
+        ),
         "Predicted vs observed per-problem saturation points on Pythia $\\times$ MATH.",
     ),
     Table(
-        "fitting_table1", "fitting_passk", "table",
-        (("model", "model", "text"), ("$a$", "a_ls", ".3f"), ("$a$ (Table 1)", "a_table1", ".3f"),
-         ("$b$", "b_ls", ".3f"), ("$b$ (Table 1)", "b_table1", ".3f"), ("$b$ (distributional)", "b_passk_dist", ".3f")),
+        "fitting_table1",
+        "fitting_passk",
+        "table",
+        (
+            ("model", "model", "text"),
+            ("$a$", "a_ls", ".3f"),
+            ("$a$ (Table 1)", "a_table1", ".3f"),
+            ("$b$", "b_ls", ".3f"),
+            ("$b$ (Table 1)", "b_table1", ".3f"),
+            ("$b$ (distributional)", "b_passk_dist", ".3f"),
+        ),
         "$-\\log \\mathrm{pass@}k \\approx a k^{-b}$ per Pythia model: our least-squares fit against Schaeffer et al.'s Table 1.",
     ),
     Table(
-        "allocation_backtest", "allocation_pythia_backtest", "summary",
-        (("data", "data", "text"), ("pilot $n_0$", "pilot", "int"), ("extra per problem", "budget", ".0f"),
-         ("uniform", "uniform", ".4f"), ("Lagrangian", "realised", ".4f"), ("gain (pp)", "gain_pp", ".2f"),
-         ("models beating uniform", "groups_beating_uniform", "text"), ("multiplier", "multiplier_median", ".2f"),
-         ("90\\% interval", "lower_median", ".2f"), ("", "upper_median", ".2f")),
+        "allocation_backtest",
+        "allocation_pythia_backtest",
+        "summary",
+        (
+            ("data", "data", "text"),
+            ("pilot $n_0$", "pilot", "int"),
+            ("extra per problem", "budget", ".0f"),
+            ("uniform", "uniform", ".4f"),
+            ("Lagrangian", "realised", ".4f"),
+            ("gain (pp)", "gain_pp", ".2f"),
+            ("models beating uniform", "groups_beating_uniform", "text"),
+            ("multiplier", "multiplier_median", ".2f"),
+            ("90\\% interval", "lower_median", ".2f"),
+            ("", "upper_median", ".2f"),
+        ),
         "Allocation back-test on Pythia $\\times$ MATH: realised coverage (fraction of problems solved at least once, "
         "scored exactly on held-out attempts) of the Lagrangian allocation against uniform spending of the same "
         "budget, and the compute multiplier (uniform budget needed to match, median over models, with the medians of "
@@ -265,9 +398,17 @@ TABLES: tuple[Table, ...] = (
         where=(("policy", "lagrangian"),),
     ),
     Table(
-        "testbed_passk", "testbed_passk_extrapolation", "errors_pp",
-        (("observed $n$", "observed_n", "int"), ("method", "method", "text"), ("truth", "truth_at_N", ".3f"),
-         ("prediction", "prediction_at_N", ".3f"), ("error (pp)", "error_pp_at_N", ".2f"), ("coverage", "coverage_90", "pct")),
+        "testbed_passk",
+        "testbed_passk_extrapolation",
+        "errors_pp",
+        (
+            ("observed $n$", "observed_n", "int"),
+            ("method", "method", "text"),
+            ("truth", "truth_at_N", ".3f"),
+            ("prediction", "prediction_at_N", ".3f"),
+            ("error (pp)", "error_pp_at_N", ".2f"),
+            ("coverage", "coverage_90", "pct"),
+        ),
         "Testbed: extrapolating pass@$N$ from $n$ sampled attempts per problem of our own transformer.",
     ),
 )
@@ -306,12 +447,24 @@ def _table_rows(t: Table, rows: list[dict]) -> str:
             continue
         body.append(" & ".join(fmt(row.get(field), spec) for _, field, spec in t.columns) + r" \\")
     cols = "l" * len(t.columns)
-    return "\n".join([
-        "% Generated by `scaling-theory paper` from figures/MANIFEST.json -- do not edit.",
-        r"\begin{table}[ht]", r"\centering\small", f"\\caption{{{t.caption}}}", f"\\label{{tab:{t.name}}}",
-        f"\\begin{{tabular}}{{{cols}}}", r"\toprule", head, r"\midrule", *body, r"\bottomrule", r"\end{tabular}",
-        r"\end{table}", "",
-    ])
+    return "\n".join(
+        [
+            "% Generated by `scaling-theory paper` from figures/MANIFEST.json -- do not edit.",
+            r"\begin{table}[ht]",
+            r"\centering\small",
+            f"\\caption{{{t.caption}}}",
+            f"\\label{{tab:{t.name}}}",
+            f"\\begin{{tabular}}{{{cols}}}",
+            r"\toprule",
+            head,
+            r"\midrule",
+            *body,
+            r"\bottomrule",
+            r"\end{tabular}",
+            r"\end{table}",
+            "",
+        ]
+    )
 
 
 def _judge_finite_t(summary: dict[str, Any]) -> str:
@@ -321,10 +474,17 @@ def _judge_finite_t(summary: dict[str, Any]) -> str:
         block = summary[f"c={c:g}"] if f"c={c:g}" in summary else summary[f"c={c}"]
         rows.append({"c": c, **block})
     t = Table(
-        "judge_finite_t", "judge_finite_t", "",
-        (("$c$", "c", ".3g"), ("exact (D.E.)", "exact_kmax", ".4f"), ("D.E. simulation", "de_sim_kmax", ".4f"),
-         ("finite-$d$ simulation", "expt_kmax", ".4f"), ("H.T.E. (3rd order)", "hte3_kmax", ".4f"),
-         ("$k\\to\\infty$", "delta_inf", ".4f")),
+        "judge_finite_t",
+        "judge_finite_t",
+        "",
+        (
+            ("$c$", "c", ".3g"),
+            ("exact (D.E.)", "exact_kmax", ".4f"),
+            ("D.E. simulation", "de_sim_kmax", ".4f"),
+            ("finite-$d$ simulation", "expt_kmax", ".4f"),
+            ("H.T.E. (3rd order)", "hte3_kmax", ".4f"),
+            ("$k\\to\\infty$", "delta_inf", ".4f"),
+        ),
         f"$\\delta/\\sigma^2$ at the largest $k$ of the official finite-$T$ figure ($t = {summary['t']:g}$): theory "
         "(exact quadrature over the deterministic equivalent, high-temperature expansion, $k\\to\\infty$ limit) "
         "against Monte Carlo.",
@@ -354,12 +514,23 @@ def render_tables(manifest: dict[str, Any], tables: Sequence[Table] = TABLES) ->
             raise InputError(f"table {t.name}: {t.experiment}:{t.path} is not a list of rows")
         out[f"{t.name}.tex"] = _table_rows(t, rows)
     exp_rows = [
-        {"experiment": name, "title": entry.get("title", ""), "seconds": entry.get("seconds"), "status": entry.get("status")}
+        {
+            "experiment": name,
+            "title": entry.get("title", ""),
+            "seconds": entry.get("seconds"),
+            "status": entry.get("status"),
+        }
         for name, entry in sorted(manifest.get("experiments", {}).items())
     ]
     listing = Table(
-        "experiments", "", "",
-        (("experiment", "experiment", "text"), ("quick-profile seconds", "seconds", ".0f"), ("status", "status", "text")),
+        "experiments",
+        "",
+        "",
+        (
+            ("experiment", "experiment", "text"),
+            ("quick-profile seconds", "seconds", ".0f"),
+            ("status", "status", "text"),
+        ),
         "Every registered experiment, with its run time at the quick profile on the machine of the manifest "
         "(\\texttt{figures/MANIFEST.json}).",
     )

@@ -10,8 +10,9 @@ as ``name.csv`` (a table) or ``name.json`` (anything else), atomically.
 from __future__ import annotations
 
 import io as _io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import matplotlib
 

@@ -31,9 +31,10 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from scaling_theory.errors import InputError
 from scaling_theory.io import jsonable, write_json_atomic
@@ -209,9 +210,7 @@ def run_experiments(
         except json.JSONDecodeError:
             manifest = {"experiments": {}}
     revision = git_revision()
-    manifest.update(
-        {"git_revision": revision, "environment": _environment(), "updated": _now()}
-    )
+    manifest.update({"git_revision": revision, "environment": _environment(), "updated": _now()})
     bar = tqdm(total=len(experiments), desc="reproduce", unit="exp", disable=not progress, file=sys.stderr)
     started: dict[str, tuple[float, str]] = {}
 
@@ -270,7 +269,7 @@ def run_experiments(
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def script_main(run: Callable[..., dict], name: str, argv: list[str] | None = None) -> None:

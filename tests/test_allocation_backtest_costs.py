@@ -56,8 +56,18 @@ def test_backtest_uniform_matches_direct_formula_and_policy_beats_uniform():
     res = bt.backtest(n, k, 8, [4, 16], repeats=2, policies_=("uniform", "lagrangian"), bootstrap=50)
     k0 = bt.pilot_subsample(n, k, 8, 2, 0)
     for j, b in enumerate([4, 16]):
-        direct = np.mean([np.mean(np.where(k0[r] > 0, 1.0, 1 - np.array(
-            [comb(int(400 - 8 - (k[i] - k0[r, i])), b) / comb(392, b) for i in range(60)]))) for r in range(2)])
+        direct = np.mean(
+            [
+                np.mean(
+                    np.where(
+                        k0[r] > 0,
+                        1.0,
+                        1 - np.array([comb(int(400 - 8 - (k[i] - k0[r, i])), b) / comb(392, b) for i in range(60)]),
+                    )
+                )
+                for r in range(2)
+            ]
+        )
         assert res.realised["uniform"][:, 0, j].mean() == pytest.approx(direct, abs=1e-10)
         assert res.multiplier["uniform"][0, j] == pytest.approx(1.0, abs=1e-9)
     assert np.all(res.realised["lagrangian"].mean(0) >= res.realised["uniform"].mean(0) - 1e-3)
@@ -113,19 +123,29 @@ def test_frontier_coverage_is_chen_within_the_logs():
 
 @pytest.fixture()
 def counts_csv(tmp_path):
-    df = pd.DataFrame({"model": ["a"] * 4 + ["b"] * 4, "problem": [1, 2, 3, 4] * 2,
-                       "n": [20] * 8, "k": [0, 1, 5, 0, 2, 0, 9, 1], "cost": [1.0, 2, 1, 1, 3, 3, 3, 3]})
+    df = pd.DataFrame(
+        {
+            "model": ["a"] * 4 + ["b"] * 4,
+            "problem": [1, 2, 3, 4] * 2,
+            "n": [20] * 8,
+            "k": [0, 1, 5, 0, 2, 0, 9, 1],
+            "cost": [1.0, 2, 1, 1, 3, 3, 3, 3],
+        }
+    )
     p = tmp_path / "c.csv"
     df.to_csv(p, index=False)
     return p, df
 
 
-@pytest.mark.parametrize("argv,needle", [
-    (["allocate", "{p}", "--budget", "-3"], "budget"),
-    (["allocate", "{p}", "--budget", "10", "--pilot", "20"], "pilot"),
-    (["allocate", "{z}", "--budget", "10", "--cost-column", "cost"], "cost"),
-    (["frontier", "{one}", "--model-column", "model", "--cost-column", "cost"], "two models"),
-])
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["allocate", "{p}", "--budget", "-3"], "budget"),
+        (["allocate", "{p}", "--budget", "10", "--pilot", "20"], "pilot"),
+        (["allocate", "{z}", "--budget", "10", "--cost-column", "cost"], "cost"),
+        (["frontier", "{one}", "--model-column", "model", "--cost-column", "cost"], "two models"),
+    ],
+)
 def test_bad_input_one_line_exit_2(counts_csv, tmp_path, capsys, argv, needle):
     p, df = counts_csv
     z = tmp_path / "z.csv"

@@ -44,9 +44,21 @@ def _launch(argv: list[str], processes: int, devices: int) -> list[subprocess.Po
     port = _free_port()
     procs = []
     for i in range(processes):
-        pre = ["--coordinator", f"127.0.0.1:{port}", "--num-processes", str(processes), "--process-id", str(i)] if processes > 1 else []
-        procs.append(subprocess.Popen([sys.executable, "-m", "scaling_theory.cli", *pre, *argv], cwd=ROOT, env=_env(devices),
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        pre = (
+            ["--coordinator", f"127.0.0.1:{port}", "--num-processes", str(processes), "--process-id", str(i)]
+            if processes > 1
+            else []
+        )
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "scaling_theory.cli", *pre, *argv],
+                cwd=ROOT,
+                env=_env(devices),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     return procs
 
 
@@ -68,20 +80,77 @@ def tables(tmp_path_factory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("dist")
     rng = np.random.default_rng(1)
     x = np.logspace(0, 4, 30)
-    pd.DataFrame({"compute": x, "loss": 3.0 * x**-0.4 * np.exp(0.05 * rng.standard_normal(x.size))}).to_csv(tmp / "fit.csv", index=False)
+    pd.DataFrame({"compute": x, "loss": 3.0 * x**-0.4 * np.exp(0.05 * rng.standard_normal(x.size))}).to_csv(
+        tmp / "fit.csv", index=False
+    )
     theta = rng.beta(0.4, 4.0, 60)
-    pd.DataFrame({"problem": range(60), "n": 500, "k": rng.binomial(500, theta)}).to_csv(tmp / "counts.csv", index=False)
+    pd.DataFrame({"problem": range(60), "n": 500, "k": rng.binomial(500, theta)}).to_csv(
+        tmp / "counts.csv", index=False
+    )
     return {"fit": tmp / "fit.csv", "counts": tmp / "counts.csv"}
 
 
 def _commands(tables: dict[str, Path]) -> dict[str, list[str]]:
     return {
-        "judge": ["judge", "simulate", "--d", "10", "--n", "1000", "--sigma", "1e-2", "--gamma", "0.1", "--teacher-scale", "4",
-                  "--c", "1", "--t", "1", "--k", "1", "4", "16", "--n-test", "200", "--trials", "20", "--json"],
-        "fit": ["fit", str(tables["fit"]), "--law", "power_law", "--x", "x=compute", "--y", "loss", "--loss", "mse",
-                "--bootstrap", "20", "--seed", "3", "--json"],
-        "passk": ["passk", "backtest", str(tables["counts"]), "--observe", "50", "--budget", "400", "--repeats", "2",
-                  "--method", "naive", "plugin", "--json"],
+        "judge": [
+            "judge",
+            "simulate",
+            "--d",
+            "10",
+            "--n",
+            "1000",
+            "--sigma",
+            "1e-2",
+            "--gamma",
+            "0.1",
+            "--teacher-scale",
+            "4",
+            "--c",
+            "1",
+            "--t",
+            "1",
+            "--k",
+            "1",
+            "4",
+            "16",
+            "--n-test",
+            "200",
+            "--trials",
+            "20",
+            "--json",
+        ],
+        "fit": [
+            "fit",
+            str(tables["fit"]),
+            "--law",
+            "power_law",
+            "--x",
+            "x=compute",
+            "--y",
+            "loss",
+            "--loss",
+            "mse",
+            "--bootstrap",
+            "20",
+            "--seed",
+            "3",
+            "--json",
+        ],
+        "passk": [
+            "passk",
+            "backtest",
+            str(tables["counts"]),
+            "--observe",
+            "50",
+            "--budget",
+            "400",
+            "--repeats",
+            "2",
+            "--method",
+            "naive",
+            "plugin",
+            "--json",
+        ],
     }
 
 
@@ -102,7 +171,7 @@ def test_two_processes_times_two_devices_match_one_process(tables):
     single = {name: _launch(argv, 1, 1) for name, argv in cmds.items()}
     multi = {name: _launch(argv, 2, 2) for name, argv in cmds.items()}
     for name in cmds:
-        (code1, out1, err1), = _collect(single[name])
+        ((code1, out1, err1),) = _collect(single[name])
         assert code1 == 0, f"{name} (1 process): {err1[-2000:]}"
         (c0, out0, e0), (c1, outp1, e1) = _collect(multi[name])
         assert c0 == 0 and c1 == 0, f"{name} (2 processes): {e0[-2000:]}\n---\n{e1[-2000:]}"
@@ -131,8 +200,17 @@ def test_only_process_zero_writes_and_errors_print_once(tmp_path):
         """
     )
     port = _free_port()
-    procs = [subprocess.Popen([sys.executable, "-c", code, f"127.0.0.1:{port}", str(i), str(tmp_path)], cwd=ROOT,
-                              env=_env(2), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, f"127.0.0.1:{port}", str(i), str(tmp_path)],
+            cwd=ROOT,
+            env=_env(2),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
     res = _collect(procs, timeout=300)
     assert all(r[0] == 0 for r in res), [r[2][-1500:] for r in res]
     squares = ",".join(f"{v * v:g}" for v in range(8))
@@ -142,8 +220,28 @@ def test_only_process_zero_writes_and_errors_print_once(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out0.json"]  # process 1 wrote nothing (no temp file either)
     assert json.loads((tmp_path / "out0.json").read_text()) == {"devices": 4}
     # a bad input in a multi-process run: exit status 2 everywhere, one error line (process 0's)
-    bad = _launch(["judge", "simulate", "--d", "10", "--n", "100", "--sigma", "-1", "--gamma", "1", "--t", "1",
-                   "--k", "1", "--n-test", "8"], 2, 1)
+    bad = _launch(
+        [
+            "judge",
+            "simulate",
+            "--d",
+            "10",
+            "--n",
+            "100",
+            "--sigma",
+            "-1",
+            "--gamma",
+            "1",
+            "--t",
+            "1",
+            "--k",
+            "1",
+            "--n-test",
+            "8",
+        ],
+        2,
+        1,
+    )
     (c0, o0, e0), (c1, o1, e1) = _collect(bad, timeout=300)
     assert (c0, c1) == (2, 2)
     assert [ln for ln in e0.splitlines() if ln.startswith("error:")] == ["error: sigma=-1.0: must be finite and > 0"]
@@ -153,12 +251,86 @@ def test_only_process_zero_writes_and_errors_print_once(tmp_path):
 def test_incomplete_distributed_options_are_one_line_errors(capsys):
     from scaling_theory.cli import main
 
-    assert main(["--coordinator", "127.0.0.1:1234", "judge", "curve", "--d", "2", "--n", "4", "--sigma", "1",
-                 "--gamma", "1", "--t", "1", "--k", "1"]) == 2
-    assert capsys.readouterr().err.strip() == "error: --coordinator, --num-processes and --process-id must be given together"
-    assert main(["--coordinator", "localhost", "--num-processes", "2", "--process-id", "0", "judge", "curve", "--d", "2",
-                 "--n", "4", "--sigma", "1", "--gamma", "1", "--t", "1", "--k", "1"]) == 2
+    assert (
+        main(
+            [
+                "--coordinator",
+                "127.0.0.1:1234",
+                "judge",
+                "curve",
+                "--d",
+                "2",
+                "--n",
+                "4",
+                "--sigma",
+                "1",
+                "--gamma",
+                "1",
+                "--t",
+                "1",
+                "--k",
+                "1",
+            ]
+        )
+        == 2
+    )
+    assert (
+        capsys.readouterr().err.strip()
+        == "error: --coordinator, --num-processes and --process-id must be given together"
+    )
+    assert (
+        main(
+            [
+                "--coordinator",
+                "localhost",
+                "--num-processes",
+                "2",
+                "--process-id",
+                "0",
+                "judge",
+                "curve",
+                "--d",
+                "2",
+                "--n",
+                "4",
+                "--sigma",
+                "1",
+                "--gamma",
+                "1",
+                "--t",
+                "1",
+                "--k",
+                "1",
+            ]
+        )
+        == 2
+    )
     assert "expected HOST:PORT" in capsys.readouterr().err
-    assert main(["--coordinator", "h:1", "--num-processes", "2", "--process-id", "2", "judge", "curve", "--d", "2",
-                 "--n", "4", "--sigma", "1", "--gamma", "1", "--t", "1", "--k", "1"]) == 2
+    assert (
+        main(
+            [
+                "--coordinator",
+                "h:1",
+                "--num-processes",
+                "2",
+                "--process-id",
+                "2",
+                "judge",
+                "curve",
+                "--d",
+                "2",
+                "--n",
+                "4",
+                "--sigma",
+                "1",
+                "--gamma",
+                "1",
+                "--t",
+                "1",
+                "--k",
+                "1",
+            ]
+        )
+        == 2
+    )
     assert "--process-id=2" in capsys.readouterr().err

@@ -24,8 +24,9 @@ def test_allocation_minimises_the_loss_on_the_compute_frontier(C):
         n = np.exp(log_n)
         return p["E"] + p["A"] * n ** -p["alpha"] + p["B"] * (C / (6 * n)) ** -p["beta"]
 
-    ref = scipy.optimize.minimize_scalar(loss_at, bounds=(np.log(1e3), np.log(1e16)), method="bounded",
-                                         options={"xatol": 1e-10})
+    ref = scipy.optimize.minimize_scalar(
+        loss_at, bounds=(np.log(1e3), np.log(1e16)), method="bounded", options={"xatol": 1e-10}
+    )
     assert opt["N"] == pytest.approx(np.exp(ref.x), rel=1e-6)
     assert opt["loss"] == pytest.approx(ref.fun, rel=1e-12)
     assert 6 * opt["N"] * opt["D"] == pytest.approx(C, rel=1e-12)
@@ -77,8 +78,9 @@ BROKEN = np.where(X <= 300, EXACT, 3.0 * 300**-0.4 * (X / 300) ** -0.5)  # the e
 
 
 def test_backtest_exact_law_extrapolates_exactly_and_a_break_gives_its_known_error():
-    exact, broken = backtest_many("power_law", [({"x": X}, EXACT), ({"x": X}, BROKEN)], scale="x", threshold=300.0,
-                                  loss="mse")
+    exact, broken = backtest_many(
+        "power_law", [({"x": X}, EXACT), ({"x": X}, BROKEN)], scale="x", threshold=300.0, loss="mse"
+    )
     held = X[X > 300]
     assert exact.summary["n_train"] == int(np.sum(X <= 300)) and exact.summary["n_test"] == held.size
     assert exact.summary["max_abs_log_error"] < 1e-7
@@ -92,8 +94,9 @@ def test_backtest_many_with_bootstrap_reports_coverage():
     rng = np.random.default_rng(0)
     sets = [({"x": X}, EXACT * np.exp(0.05 * rng.standard_normal(X.size))) for _ in range(2)]
     # 2 data sets × 8 replicates × 1 start: the shapes of the fits themselves (2 × 8 grid starts)
-    out = backtest_many("power_law", sets, scale="x", threshold=[300.0, 1000.0], n_boot=8, boot_starts=1, level=0.9,
-                        loss="mse")
+    out = backtest_many(
+        "power_law", sets, scale="x", threshold=[300.0, 1000.0], n_boot=8, boot_starts=1, level=0.9, loss="mse"
+    )
     assert [b.summary["threshold"] for b in out] == [300.0, 1000.0]
     for b in out:
         assert set(b.table.columns) >= {"x", "y", "yhat", "log_error", "rel_error", "lo", "hi", "covered"}

@@ -41,8 +41,9 @@ def run(capsys, *argv):
 
 def test_json_schema_and_values(curve, capsys):
     path, y = curve
-    code, out, err = run(capsys, path, "--law", "power_law", "--x", "x=compute", "--y", "acc_loss", "--loss", "mse",
-                         "--json")
+    code, out, err = run(
+        capsys, path, "--law", "power_law", "--x", "x=compute", "--y", "acc_loss", "--loss", "mse", "--json"
+    )
     assert code == 0 and err == ""
     got = json.loads(out)
     assert list(got) == ["law", "params", "loss", "n_points", "n_starts"]
@@ -54,8 +55,25 @@ def test_json_schema_and_values(curve, capsys):
 
 def test_bootstrap_intervals_in_json(curve, capsys):
     path, y = curve
-    code, out, _ = run(capsys, path, "--law", "power_law", "--x", "compute", "--y", "acc_loss", "--loss", "mse",
-                       "--bootstrap", "40", "--seed", "3", "--level", "0.9", "--json")
+    code, out, _ = run(
+        capsys,
+        path,
+        "--law",
+        "power_law",
+        "--x",
+        "compute",
+        "--y",
+        "acc_loss",
+        "--loss",
+        "mse",
+        "--bootstrap",
+        "40",
+        "--seed",
+        "3",
+        "--level",
+        "0.9",
+        "--json",
+    )
     assert code == 0
     got = json.loads(out)
     assert list(got) == ["law", "params", "intervals", "loss", "n_points", "n_starts"]
@@ -68,8 +86,21 @@ def test_bootstrap_intervals_in_json(curve, capsys):
 
 def test_group_by_gives_one_object_per_group(grouped, capsys):
     path, y = grouped
-    code, out, _ = run(capsys, path, "--law", "power_law", "--x", "x=compute", "--y", "acc_loss", "--loss", "mse",
-                       "--group-by", "model", "--json")
+    code, out, _ = run(
+        capsys,
+        path,
+        "--law",
+        "power_law",
+        "--x",
+        "x=compute",
+        "--y",
+        "acc_loss",
+        "--loss",
+        "mse",
+        "--group-by",
+        "model",
+        "--json",
+    )
     assert code == 0
     got = json.loads(out)
     assert [g["group"] for g in got] == [{"model": "a"}, {"model": "b"}]
@@ -162,8 +193,22 @@ def test_vpnls_weights_and_allocation_in_json(isoflop, capsys):
     from scaling_theory.fitting.vpnls import vpnls
 
     path, d = isoflop
-    code, out, err = run(capsys, path, *CHIN, "--method", "vpnls", "--weights", "w", "--loss", "asymmetric",
-                         "--penalty", "5", "--compute", "1e24", "--json")
+    code, out, err = run(
+        capsys,
+        path,
+        *CHIN,
+        "--method",
+        "vpnls",
+        "--weights",
+        "w",
+        "--loss",
+        "asymmetric",
+        "--penalty",
+        "5",
+        "--compute",
+        "1e24",
+        "--json",
+    )
     assert code == 0 and err == ""
     got = json.loads(out)
     assert got["method"] == "vpnls" and list(got)[-1] == "allocation"
@@ -188,8 +233,23 @@ def test_t_and_block_intervals_in_json(curve, isoflop, capsys):
     from scaling_theory.fitting.vpnls import vpnls
 
     path, y = curve
-    code, out, _ = run(capsys, path, "--law", "power_law", "--x", "compute", "--y", "acc_loss", "--loss", "mse",
-                       "--interval", "t", "--level", "0.9", "--json")
+    code, out, _ = run(
+        capsys,
+        path,
+        "--law",
+        "power_law",
+        "--x",
+        "compute",
+        "--y",
+        "acc_loss",
+        "--loss",
+        "mse",
+        "--interval",
+        "t",
+        "--level",
+        "0.9",
+        "--json",
+    )
     got = json.loads(out)
     assert code == 0 and got["interval"] == "t"
     exact = t_intervals(fit("power_law", {"x": X}, y, loss="mse"), 0.9)
@@ -198,8 +258,9 @@ def test_t_and_block_intervals_in_json(curve, isoflop, capsys):
         half = (exact[k][1] - exact[k][0]) / 2
         assert got["intervals"][k] == pytest.approx(exact[k], abs=0.06 * half)
     path, d = isoflop
-    code, out, _ = run(capsys, path, *CHIN, "--method", "vpnls", "--interval", "block", "--runs", "run",
-                       "--bootstrap", "20", "--json")
+    code, out, _ = run(
+        capsys, path, *CHIN, "--method", "vpnls", "--interval", "block", "--runs", "run", "--bootstrap", "20", "--json"
+    )
     got = json.loads(out)
     ref = block_bootstrap(vpnls("chinchilla", {"N": d["N"], "D": d["D"]}, d["loss"]), d["run"], 20).intervals(0.95)
     assert got["interval"] == "block" and got["intervals"]["alpha"] == pytest.approx(ref["alpha"], rel=1e-6)

@@ -157,8 +157,10 @@ def test_mean_of_huber_stops_early_and_misses_the_optimum(chinchilla_data, summe
     assert np.median(mean.n_iter) < 0.6 * np.median(summed_fit.n_iter)  # it stopped early
     assert abs(mean.params["alpha"] - summed_fit.params["alpha"]) > 0.005
     # SciPy's L-BFGS-B at its default tolerances falls into the same trap (independent optimiser)
-    runs = [scipy.optimize.minimize(lambda p: tuple(v / y.size for v in f(p)), s0, jac=True, method="L-BFGS-B")
-            for s0 in STARTS]
+    runs = [
+        scipy.optimize.minimize(lambda p: tuple(v / y.size for v in f(p)), s0, jac=True, method="L-BFGS-B")
+        for s0 in STARTS
+    ]
     best = min(runs, key=lambda r: r.fun)
     assert f(best.x)[0] > 1.02 * summed_fit.objective
 

@@ -39,8 +39,9 @@ def test_t_intervals_equal_linear_regression(ols):
     q = stats.t.ppf(0.95, X.size - 2)
     got = t_intervals(res, 0.9)
     assert got["b"] == pytest.approx([-lr.slope - q * lr.stderr, -lr.slope + q * lr.stderr], rel=1e-9)
-    assert got["a"] == pytest.approx(list(np.exp([lr.intercept - q * lr.intercept_stderr,
-                                                   lr.intercept + q * lr.intercept_stderr])), rel=1e-9)
+    assert got["a"] == pytest.approx(
+        list(np.exp([lr.intercept - q * lr.intercept_stderr, lr.intercept + q * lr.intercept_stderr])), rel=1e-9
+    )
 
 
 def test_t_prediction_interval_is_the_textbook_formula(ols):

@@ -71,10 +71,15 @@ def test_chinchilla_log_space_is_stable_where_direct_exp_overflows():
 
 
 def test_chinchilla_default_grid_is_the_papers_4500_starts():
-    expected = set(itertools.product(
-        [0.0, 5.0, 10.0, 15.0, 20.0, 25.0], [0.0, 5.0, 10.0, 15.0, 20.0, 25.0],
-        [-1.0, -0.5, 0.0, 0.5, 1.0], [0.0, 0.5, 1.0, 1.5, 2.0], [0.0, 0.5, 1.0, 1.5, 2.0],
-    ))
+    expected = set(
+        itertools.product(
+            [0.0, 5.0, 10.0, 15.0, 20.0, 25.0],
+            [0.0, 5.0, 10.0, 15.0, 20.0, 25.0],
+            [-1.0, -0.5, 0.0, 0.5, 1.0],
+            [0.0, 0.5, 1.0, 1.5, 2.0],
+            [0.0, 0.5, 1.0, 1.5, 2.0],
+        )
+    )
     grid = chinchilla_grid()
     assert grid.shape == (4500, 5)
     assert {tuple(np.round(r, 12)) for r in grid} == expected
@@ -105,8 +110,11 @@ def test_random_starts_lie_in_the_bounds_and_depend_on_the_seed():
 
 @settings(max_examples=20, deadline=None)
 @given(
-    b=st.floats(0.01, 2.0), a=st.floats(0.1, 100.0), E=st.floats(1e-6, 5.0),
-    x1=st.floats(1.0, 1e6), ratio=st.floats(1.001, 100.0),
+    b=st.floats(0.01, 2.0),
+    a=st.floats(0.1, 100.0),
+    E=st.floats(1e-6, 5.0),
+    x1=st.floats(1.0, 1e6),
+    ratio=st.floats(1.001, 100.0),
 )
 def test_offset_power_law_decreases_in_x_and_stays_above_E(b, a, E, x1, ratio):
     y = FORMULAS["offset_power_law"]({"E": E, "a": a, "b": b}, {"x": np.array([x1, x1 * ratio])})
@@ -128,7 +136,9 @@ def test_chinchilla_loss_decreases_in_params_and_tokens(alpha, beta, n, d):
 
 def test_custom_law_equals_the_named_law_it_rewrites():
     law = custom_law(
-        lambda x, p: p["E"] + p["a"] * x["x"] ** (-p["b"]), params=("E", "a", "b"), xs=("x",),
+        lambda x, p: p["E"] + p["a"] * x["x"] ** (-p["b"]),
+        params=("E", "a", "b"),
+        xs=("x",),
         grid={"E": [0.5, 1.0], "a": [1.0, 5.0], "b": [0.1, 0.5]},
     )
     rng = np.random.default_rng(3)
@@ -144,7 +154,9 @@ def test_custom_law_equals_the_named_law_it_rewrites():
 def test_custom_law_with_non_positive_x_recovers_parameters():
     # exponential saturation with an offset; x includes 0 and negative values (no log of x taken)
     law = custom_law(
-        lambda x, p: p["c"] + p["a"] * jnp.exp(-p["b"] * x["t"]), params=("a", "b", "c"), xs=("t",),
+        lambda x, p: p["c"] + p["a"] * jnp.exp(-p["b"] * x["t"]),
+        params=("a", "b", "c"),
+        xs=("t",),
         bounds={"a": (0.1, 10.0), "b": (0.01, 2.0), "c": (0.1, 5.0)},
     )
     t = np.linspace(-1.0, 8.0, 25)

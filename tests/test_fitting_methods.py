@@ -17,7 +17,7 @@ from scaling_theory.fitting import LBFGSOptions, chinchilla_grid, compute_optima
 from scaling_theory.fitting.approach2 import approach2
 from scaling_theory.fitting.fit import make_loss
 from scaling_theory.fitting.laws import CHINCHILLA, pinned_power_law
-from scaling_theory.fitting.objectives import huber, objective_value, rho, runtime
+from scaling_theory.fitting.objectives import huber, rho, runtime
 from scaling_theory.fitting.speedup import compute_to_reach, effective_speedup
 from scaling_theory.fitting.synthetic import BESIROGLU, HOFFMANN, isoflop_design, simulate_losses
 from scaling_theory.fitting.vpnls import nnls_small, project, separable, vpnls, vpnls_many
@@ -40,7 +40,7 @@ def iso81():
 def test_nnls_small_matches_scipy_nnls(k):
     rng = np.random.default_rng(k)
     n_active = 0
-    for trial in range(40):
+    for _trial in range(40):
         X_ = rng.standard_normal((25, k)) * rng.uniform(0.1, 10.0, k)
         t = rng.standard_normal(25)
         ref, _ = scipy.optimize.nnls(X_, t)
@@ -86,9 +86,16 @@ def test_project_log_huber_is_the_inner_optimum(iso81):
             a = np.abs(r)
             return np.sum(np.where(a <= 1e-3, 0.5 * r * r, 1e-3 * (a - 0.5e-3)))
 
-        best = min(scipy.optimize.minimize(obj, c0, method="Nelder-Mead", bounds=[(0, None)] * 3,
-                                           options={"xatol": 1e-12, "fatol": 1e-16, "maxiter": 20000}).fun
-                   for c0 in (np.asarray(c) * 1.1, [400.0, 2000.0, 1.8], [100.0, 100.0, 1.0]))
+        best = min(
+            scipy.optimize.minimize(
+                obj,
+                c0,
+                method="Nelder-Mead",
+                bounds=[(0, None)] * 3,
+                options={"xatol": 1e-12, "fatol": 1e-16, "maxiter": 20000},
+            ).fun
+            for c0 in (np.asarray(c) * 1.1, [400.0, 2000.0, 1.8], [100.0, 100.0, 1.0])
+        )
         assert float(f) <= best * (1 + 1e-9)
         assert float(f) == pytest.approx(obj(np.asarray(c)), rel=1e-12)
         assert float(f12) == pytest.approx(best, rel=5e-4)  # the grid stage's 6 iterations rank exponents
@@ -120,8 +127,9 @@ def test_vpnls_reaches_the_multistart_and_scipy_optimum(iso81):
         pred = scipy.special.logsumexp([p[0] - p[3] * lN, p[1] - p[4] * lD, np.full_like(lN, p[2])], axis=0)
         return float(np.sum(scipy.special.huber(1e-3, pred - ly)))
 
-    polished = scipy.optimize.minimize(obj, vp.theta, method="Nelder-Mead",
-                                       options={"xatol": 1e-10, "fatol": 1e-16, "maxiter": 20000})
+    polished = scipy.optimize.minimize(
+        obj, vp.theta, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-16, "maxiter": 20000}
+    )
     assert vp.objective <= polished.fun * (1 + 1e-9)
     assert obj(vp.theta) == pytest.approx(vp.objective, rel=1e-12)
 
@@ -229,8 +237,11 @@ def test_asymmetric_rho_closed_form():
 def test_asymmetric_fit_matches_scipy_and_lowers_the_curve(method):
     rng = np.random.default_rng(5)
     y = 1.5 + 3.0 * X**-0.4 * np.exp(0.03 * rng.standard_normal(X.size))
-    run = (lambda **kw: vpnls("offset_power_law", {"x": X}, y, **kw)) if method == "vpnls" else \
-        (lambda **kw: fit("offset_power_law", {"x": X}, y, options=TIGHT, **kw))
+    run = (
+        (lambda **kw: vpnls("offset_power_law", {"x": X}, y, **kw))
+        if method == "vpnls"
+        else (lambda **kw: fit("offset_power_law", {"x": X}, y, options=TIGHT, **kw))
+    )
     sym, asym = run(loss="huber"), run(loss="asymmetric", penalty=10.0)
     ly, lx = np.log(y), np.log(X)
 
@@ -239,8 +250,9 @@ def test_asymmetric_fit_matches_scipy_and_lowers_the_curve(method):
         a = np.abs(r)
         return np.sum(np.where(a <= 1e-3, 0.5 * r * r, 1e-3 * (a - 0.5e-3)) * np.where(r > 0, 10.0, 1.0))
 
-    ref = scipy.optimize.minimize(obj, asym.theta + 0.01, method="Nelder-Mead",
-                                  options={"xatol": 1e-12, "fatol": 1e-18, "maxiter": 40000})
+    ref = scipy.optimize.minimize(
+        obj, asym.theta + 0.01, method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-18, "maxiter": 40000}
+    )
     assert asym.objective <= ref.fun * (1 + 1e-7)
     assert obj(asym.theta) == pytest.approx(asym.objective, rel=1e-10)
     over = lambda res: np.mean(res.residuals() > 0)  # noqa: E731
@@ -279,8 +291,9 @@ def test_effective_speedup_matches_root_finding_for_unequal_exponents():
     p1, p2, l_inf = {"A": 50.0, "alpha": 0.1}, {"A": 80.0, "alpha": 0.14}, 2.0
     for C in (1e17, 1e21):
         target = l_inf + p1["A"] * C ** -p1["alpha"]
-        root = scipy.optimize.brentq(lambda lc: l_inf + p2["A"] * np.exp(-p2["alpha"] * lc) - target, 0.0, 200.0,
-                                     xtol=1e-14)
+        root = scipy.optimize.brentq(
+            lambda lc: l_inf + p2["A"] * np.exp(-p2["alpha"] * lc) - target, 0.0, 200.0, xtol=1e-14
+        )
         assert float(effective_speedup(p1, p2, C)) == pytest.approx(C / np.exp(root), rel=1e-9)
         assert float(compute_to_reach(p2, l_inf, target)) == pytest.approx(np.exp(root), rel=1e-9)
 

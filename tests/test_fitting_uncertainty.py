@@ -69,8 +69,9 @@ def test_bootstrap_interval_coverage_on_synthetic_data():
     sqrt(0.9·0.1/200) = 0.021; the percentile bootstrap of a 30-point regression under-covers by
     ~1–2 points), and so does the 90 % prediction band for a fresh observation at x = 3·10⁴."""
     R = 200
-    fits = fit_many("power_law", [({"x": X}, noisy(100 + r)) for r in range(R)], loss="mse",
-                    starts=np.array([[1.0, 0.4]]))
+    fits = fit_many(
+        "power_law", [({"x": X}, noisy(100 + r)) for r in range(R)], loss="mse", starts=np.array([[1.0, 0.4]])
+    )
     draws = bootstrap_many(fits, 200, seed=0, n_starts=1)
     tol = 3 * np.sqrt(0.9 * 0.1 / R)
     lo_hi = np.array([d.intervals(0.9)["b"] for d in draws])

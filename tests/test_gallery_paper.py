@@ -188,7 +188,9 @@ def test_two_runs_with_the_same_seed_write_identical_numbers(tmp_path):
     chosen = reproduce.select(reproduce.discover(), ["saturation_ttspm", "judge_phase_k"])
     for run in ("a", "b"):
         reproduce.run_experiments(chosen, tmp_path / run, profile="smoke", seed=3, progress=False)
-    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.suffix in (".csv", ".json"))
+    files_a = sorted(
+        p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.suffix in (".csv", ".json")
+    )
     files_a = [f for f in files_a if f.name != "MANIFEST.json"]
     assert files_a
     for rel in files_a:

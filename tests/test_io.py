@@ -85,9 +85,16 @@ def test_curve_reader_checks_positive_columns(tmp_path):
         ("c.csv", "problem,n,k\n1,ten,2\n", r"column 'n': 'ten' is not a number"),
         ("c.csv", "problem,n,k\n1,10,\n", r"row 1 \(line 2\), column 'k': missing value"),
         ("c.csv", "problem,n\n1,10\n", r"c.csv: missing column 'k' \(found: problem, n\)"),
-        ("c.csv", "problem,n,k\n1,10,2\n1,10,3\n", r"row 2 \(line 3\): duplicate problem \(problem=1; first at row 1\)"),
-        ("c.csv", "model,problem,n,k\nA,1,10,2\nB,1,10,3\n",
-         r"duplicate problem \(problem=1; first at row 1\); to treat them as separate groups, add --group-by model"),
+        (
+            "c.csv",
+            "problem,n,k\n1,10,2\n1,10,3\n",
+            r"row 2 \(line 3\): duplicate problem \(problem=1; first at row 1\)",
+        ),
+        (
+            "c.csv",
+            "model,problem,n,k\nA,1,10,2\nB,1,10,3\n",
+            r"duplicate problem \(problem=1; first at row 1\); to treat them as separate groups, add --group-by model",
+        ),
         ("c.csv", "problem,n,k\n", r"c.csv: no data rows"),
         ("c.csv", "", r"c.csv: the file is empty"),
         ("c.csv", 'problem,n,k\n1,"10\n', r"c.csv: cannot read csv file"),
@@ -115,7 +122,13 @@ def test_missing_file_and_missing_group_column(tmp_path):
 
 
 def test_jsonable_converts_scalars_and_non_finite():
-    obj = {"a": np.int64(3), "b": np.float32(0.5), "c": float("nan"), "d": np.array([1.0, np.inf]), "e": (np.bool_(True),)}
+    obj = {
+        "a": np.int64(3),
+        "b": np.float32(0.5),
+        "c": float("nan"),
+        "d": np.array([1.0, np.inf]),
+        "e": (np.bool_(True),),
+    }
     assert io.jsonable(obj) == {"a": 3, "b": 0.5, "c": None, "d": [1.0, None], "e": [True]}
     json.dumps(io.jsonable(obj))
 

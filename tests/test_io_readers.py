@@ -44,7 +44,13 @@ def write(tmp_path, name, text):
 
 @pytest.mark.parametrize(
     "path, fmt",
-    [(LM_REPEATS, "lm-eval"), (LM_FILTERS, "lm-eval"), (HUMAN_EVAL, "human-eval"), (INSPECT, "inspect"), (MATRIX, "matrix")],
+    [
+        (LM_REPEATS, "lm-eval"),
+        (LM_FILTERS, "lm-eval"),
+        (HUMAN_EVAL, "human-eval"),
+        (INSPECT, "inspect"),
+        (MATRIX, "matrix"),
+    ],
 )
 def test_auto_recognises_each_format(path, fmt):
     assert io.detect_format(path) == fmt
@@ -87,8 +93,16 @@ def test_lm_eval_filters_mixed_up_suggest_grouping():
 
 
 def test_lm_eval_list_metric_and_gzip(tmp_path):
-    recs = [{"doc_id": 7, "resps": [["a", "b", "c"]], "filtered_resps": [["a", "b", "c"]], "target": "z",
-             "metrics": ["pass@1"], "pass@1": [1, 0, 1]}]
+    recs = [
+        {
+            "doc_id": 7,
+            "resps": [["a", "b", "c"]],
+            "filtered_resps": [["a", "b", "c"]],
+            "target": "z",
+            "metrics": ["pass@1"],
+            "pass@1": [1, 0, 1],
+        }
+    ]
     p = tmp_path / "samples_t_2024-01-01T00-00-00.jsonl.gz"
     with gzip.open(p, "wt") as fh:
         fh.write("\n".join(json.dumps(r) for r in recs) + "\n")
@@ -100,14 +114,22 @@ def test_lm_eval_list_metric_and_gzip(tmp_path):
     [
         ('{"doc_id": 1, "exact_match": 1.0', "line 2: invalid JSON"),
         ('{"doc": {}, "exact_match": 1.0}', "line 2: missing field 'doc_id'"),
-        ('{"doc_id": 1, "metrics": ["exact_match"], "exact_match": 0.5}', "line 2, field 'exact_match': 0.5 is not a 0/1 outcome"),
+        (
+            '{"doc_id": 1, "metrics": ["exact_match"], "exact_match": 0.5}',
+            "line 2, field 'exact_match': 0.5 is not a 0/1 outcome",
+        ),
         ('{"doc_id": 1, "metrics": ["bleu"], "bleu": 13.2}', "line 2, field 'bleu': 13.2 is not a 0/1 outcome"),
-        ('{"doc_id": 1, "metrics": ["bleu"]}', "line 2, field 'metrics': no metric value in the record (metrics: bleu)"),
+        (
+            '{"doc_id": 1, "metrics": ["bleu"]}',
+            "line 2, field 'metrics': no metric value in the record (metrics: bleu)",
+        ),
         ('{"doc_id": 1, "filtered_resps": [["a", "b"]], "exact_match": 1.0}', "line 2: missing field 'target'"),
     ],
 )
 def test_lm_eval_malformed(tmp_path, line, message):
-    good = json.dumps({"doc_id": 0, "target": "1", "filtered_resps": ["1"], "metrics": ["exact_match"], "exact_match": 1.0})
+    good = json.dumps(
+        {"doc_id": 0, "target": "1", "filtered_resps": ["1"], "metrics": ["exact_match"], "exact_match": 1.0}
+    )
     p = write(tmp_path, "samples_x_2024-01-01T00-00-00.jsonl", good + "\n" + line + "\n")
     with pytest.raises(InputError) as exc:
         io.read_counts(p, format="lm-eval")
@@ -158,7 +180,9 @@ def test_inspect_epochs_and_scores():
 
 
 def test_inspect_errors(tmp_path):
-    with pytest.raises(InputError, match=r"samples\[0\] \(id=1, epoch 1\), field 'scores.length.value': 3.5 is not a pass/fail"):
+    with pytest.raises(
+        InputError, match=r"samples\[0\] \(id=1, epoch 1\), field 'scores.length.value': 3.5 is not a pass/fail"
+    ):
         io.read_inspect(INSPECT, scorer="length")
     log = json.loads(INSPECT.read_text())
     log["samples"][4]["scores"]["match"]["value"] = "P"

@@ -100,9 +100,12 @@ def test_optimal_temperature_of_the_model_is_a_local_minimum():
     judge = BLRJudge(**FA, c=10.0)
     res = analysis.optimal_temperature(judge, 16, t_range=(0.1, 100.0), grid=9)
     assert res.interior and 0.1 < res.t_star < 100.0
-    around = judge.error([16], float(judge.temperature(res.t_star * 1.1)))[0], judge.error(
-        [16], float(judge.temperature(res.t_star / 1.1))
-    )[0]
+    around = (
+        judge.error([16], float(judge.temperature(res.t_star * 1.1)))[0],
+        judge.error([16], float(judge.temperature(res.t_star / 1.1)))[0],
+    )
     assert res.delta_star < min(around)
-    assert res.t_expansion == pytest.approx(2 * (1 - 2 / 16) * analysis.expansion_coefficients(judge).c2
-                                            / analysis.expansion_coefficients(judge).c1, rel=1e-12)
+    assert res.t_expansion == pytest.approx(
+        2 * (1 - 2 / 16) * analysis.expansion_coefficients(judge).c2 / analysis.expansion_coefficients(judge).c1,
+        rel=1e-12,
+    )

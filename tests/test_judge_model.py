@@ -83,10 +83,22 @@ def test_input_quadrature_moments_match_sampled_inputs(spectrum):
     delta = -x @ (de.b_diag * w)
     s2 = de.sigma**2 + de.gamma**2 * (x**2) @ de.b_diag
     reward = mu_t - judge.c * delta
-    mc = {"mu_t2": mu_t**2, "delta2": delta**2, "cross": mu_t * delta, "s2": s2, "rw2": reward**2,
-          "s2_delta2": s2 * delta**2}
-    qd = {"mu_t2": q.teacher**2, "delta2": (q.mean - q.teacher) ** 2, "cross": q.teacher * (q.mean - q.teacher),
-          "s2": q.std**2, "rw2": q.reward**2, "s2_delta2": q.std**2 * (q.mean - q.teacher) ** 2}
+    mc = {
+        "mu_t2": mu_t**2,
+        "delta2": delta**2,
+        "cross": mu_t * delta,
+        "s2": s2,
+        "rw2": reward**2,
+        "s2_delta2": s2 * delta**2,
+    }
+    qd = {
+        "mu_t2": q.teacher**2,
+        "delta2": (q.mean - q.teacher) ** 2,
+        "cross": q.teacher * (q.mean - q.teacher),
+        "s2": q.std**2,
+        "rw2": q.reward**2,
+        "s2_delta2": q.std**2 * (q.mean - q.teacher) ** 2,
+    }
     for name in mc:
         se = mc[name].std() / math.sqrt(mc[name].size)
         got = float(np.sum(q.weight * qd[name]))

@@ -43,6 +43,7 @@ def ref_zero_t(k: float, a: float, rho: float) -> float:
 
 def ref_k2(t: float, a: float, rho: float) -> float:
     """k = 2, T > 0: 2 ∫ g(r₁) h(r₁) ∫ g(r₂) σ((r₂² − r₁²)/(2t)) dr₂ dr₁ (σ logistic), nested quad."""
+
     def inner(r1):
         w = t / max(r1, math.sqrt(t))
         pts = [p for p in (r1 - 20 * w, r1, r1 + 20 * w) if 0 < p < abs(a) + 11]
@@ -74,11 +75,14 @@ def test_k2_positive_temperature_matches_nested_quadrature(t, a, rho):
 @pytest.mark.parametrize("k,t,a,rho", [(5, 0.01, 0.5, 0.0), (100, 0.01, 3.0, -1.0), (1000, 1e-4, 0.0, 0.0)])
 def test_positive_temperature_matches_lambda_integral(k, t, a, rho):
     """δ/s² = k ∫ K_h(λ)(1 − Λ(λ))^{k−1} dλ with every expectation by adaptive SciPy quadrature."""
+
     def inner(L):
         lw = lambda r: L - r * r / (2 * t)  # noqa: E731
         rs = math.sqrt(2 * t * max(L, 0.0))
         w = t / max(rs, math.sqrt(t))
-        pts = sorted({p for p in (rs - 30 * w, rs - 5 * w, rs, rs + 5 * w, rs + 30 * w, abs(a)) if 0 < p < abs(a) + 10.5})
+        pts = sorted(
+            {p for p in (rs - 30 * w, rs - 5 * w, rs, rs + 5 * w, rs + 30 * w, abs(a)) if 0 < p < abs(a) + 10.5}
+        )
         kw = dict(points=pts or None, limit=400, epsabs=0, epsrel=1e-12)
         om = lambda r: np.exp(lw(r) - np.exp(min(lw(r), 700)))  # noqa: E731
         k1 = integrate.quad(lambda r: _g(r, a) * om(r), 0, abs(a) + 10.5, **kw)[0]

@@ -24,9 +24,11 @@ KS = np.array([1, 2, 4, 8, 16, 32])
 # ------------------------------------------------------------------ random numbers
 def test_threefry_known_answers():
     # Random123 known-answer vectors for Threefry-2x32 with 20 rounds (Salmon et al. 2011)
-    cases = [((0, 0), (0, 0), (0x6B200159, 0x99BA4EFE)),
-             ((0xFFFFFFFF, 0xFFFFFFFF), (0xFFFFFFFF, 0xFFFFFFFF), (0x1CB996FC, 0xBB002BE7)),
-             ((0x13198A2E, 0x03707344), (0x243F6A88, 0x85A308D3), (0xC4923A9C, 0x483DF7A0))]
+    cases = [
+        ((0, 0), (0, 0), (0x6B200159, 0x99BA4EFE)),
+        ((0xFFFFFFFF, 0xFFFFFFFF), (0xFFFFFFFF, 0xFFFFFFFF), (0x1CB996FC, 0xBB002BE7)),
+        ((0x13198A2E, 0x03707344), (0x243F6A88, 0x85A308D3), (0xC4923A9C, 0x483DF7A0)),
+    ]
     for key, ctr, expected in cases:
         out = threefry_bits(jnp.asarray(key, jnp.uint32), jnp.uint32(ctr[0]), jnp.uint32(ctr[1]))
         assert (int(out[0]), int(out[1])) == expected
@@ -140,8 +142,8 @@ def test_conditional_k1_matches_the_closed_form_of_its_training_set():
     # δ_x(1) = b(x)² + s(x)², so E_x δ(1) = Σλᵢ dwᵢ²/d + σ² + Σᵢⱼ Fᵢⱼ²λⱼ/d for the sampled training set
     # (NumPy, from the posterior maps); at α = 0.25 this differs from the DE by ~25% (the noise term
     # the DE omits), and the conditional estimator must follow the finite-d value, not the DE.
-    from scaling_theory.judge.simulation import _posterior
     from scaling_theory.judge.rng import fast_key
+    from scaling_theory.judge.simulation import _posterior
 
     judge = BLRJudge(40, 160, 0.1, 0.3, teacher_scale=4.0, c=1.0)
     key = jax.random.key(8)
@@ -170,8 +172,34 @@ def test_simulation_depends_on_global_indices_only():
 
 
 # ------------------------------------------------------------------ CLI
-ARGS = ["judge", "simulate", "--d", "10", "--n", "200", "--sigma", "0.1", "--gamma", "0.3", "--teacher-scale", "4",
-        "--c", "1", "--t", "1", "--k", "1", "4", "16", "--n-test", "64", "--trials", "8", "--seed", "4"]
+ARGS = [
+    "judge",
+    "simulate",
+    "--d",
+    "10",
+    "--n",
+    "200",
+    "--sigma",
+    "0.1",
+    "--gamma",
+    "0.3",
+    "--teacher-scale",
+    "4",
+    "--c",
+    "1",
+    "--t",
+    "1",
+    "--k",
+    "1",
+    "4",
+    "16",
+    "--n-test",
+    "64",
+    "--trials",
+    "8",
+    "--seed",
+    "4",
+]
 
 
 def test_cli_simulate_json_matches_the_library(capsys):
@@ -188,8 +216,13 @@ def test_cli_simulate_json_matches_the_library(capsys):
 
 @pytest.mark.parametrize(
     "extra,needle",
-    [(["--t", "-1"], "--t=-1"), (["--k", "0"], "--k=0"), (["--n-test", "1"], "--n-test=1"), (["--trials", "1"], "--trials=1"),
-     (["--sigma", "0"], "sigma=0.0")],
+    [
+        (["--t", "-1"], "--t=-1"),
+        (["--k", "0"], "--k=0"),
+        (["--n-test", "1"], "--n-test=1"),
+        (["--trials", "1"], "--trials=1"),
+        (["--sigma", "0"], "sigma=0.0"),
+    ],
 )
 def test_cli_simulate_bad_input_is_one_line(capsys, extra, needle):
     assert main([*ARGS, *extra]) == 2

@@ -34,14 +34,14 @@ def test_curve_extrapolate_exact_on_power_laws():
     """An exact survival power law C·m^(−a) (resp. −log pass = A·m^(−b)) is continued exactly."""
     grid = np.round(np.geomspace(10, 100, 12))
     budgets = np.array([1000.0, 10_000.0])
-    s = 0.7 * grid ** -0.4
+    s = 0.7 * grid**-0.4
     pred, rate = tail.curve_extrapolate(jnp.asarray(1 - s), jnp.asarray(grid), jnp.asarray(budgets), "power")
     np.testing.assert_allclose(rate, 0.4, rtol=1e-10)
-    np.testing.assert_allclose(pred, 1 - 0.7 * budgets ** -0.4, rtol=1e-10)
-    lg = 3.0 * grid ** -0.6
+    np.testing.assert_allclose(pred, 1 - 0.7 * budgets**-0.4, rtol=1e-10)
+    lg = 3.0 * grid**-0.6
     pred, rate = tail.curve_extrapolate(jnp.asarray(np.exp(-lg)), jnp.asarray(grid), jnp.asarray(budgets), "hughes")
     np.testing.assert_allclose(rate, 0.6, rtol=1e-10)
-    np.testing.assert_allclose(pred, np.exp(-3.0 * budgets ** -0.6), rtol=1e-10)
+    np.testing.assert_allclose(pred, np.exp(-3.0 * budgets**-0.6), rtol=1e-10)
 
 
 # ------------------------------------------------------------------------------------- stopped
@@ -124,8 +124,25 @@ def test_cli_degenerate_group_does_not_abort(tmp_path):
     rows += [f"{i},8,0,C" for i in range(60)]
     path = tmp_path / "counts.csv"
     path.write_text("\n".join(rows) + "\n")
-    out = subprocess.run([sys.executable, "-m", "scaling_theory.cli", "passk", "predict", str(path), "--group-by",
-                          "model", "--budget", "640", "--method", "eb", "--json"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scaling_theory.cli",
+            "passk",
+            "predict",
+            str(path),
+            "--group-by",
+            "model",
+            "--budget",
+            "640",
+            "--method",
+            "eb",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)
     by = {r["group"]["model"]: r for r in res}
@@ -168,8 +185,11 @@ def beta_groups():
     return sim, pred, truth
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 open: on Beta-law data auto picks a Beta-law candidate in only "
-                   "8 of 16 groups (chance level with the default candidates); tail_hughes is as good internally")
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10 open: on Beta-law data auto picks a Beta-law candidate in only "
+    "8 of 16 groups (chance level with the default candidates); tail_hughes is as good internally",
+)
 def test_auto_prefers_beta_family_on_beta_data(beta_groups):
     _, pred, _ = beta_groups
     chosen = [c for c in pred.extra["chosen"][:, 0]]
@@ -185,8 +205,11 @@ def test_auto_interval_coverage_on_simulated_data(beta_groups):
     assert cover.mean() >= 0.9 - 3 * se, cover
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 open: auto picks a tail method here (first assertion holds) but "
-                   "its error (≈ 9.7 pp) exceeds eb's (≈ 4.0 pp) — the internal test at m = 8 misjudges the tail")
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10 open: auto picks a tail method here (first assertion holds) but "
+    "its error (≈ 9.7 pp) exceeds eb's (≈ 4.0 pp) — the internal test at m = 8 misjudges the tail",
+)
 def test_auto_prefers_tail_methods_on_a_two_population_tail():
     """Easy problems plus a heavy, non-Beta population of very hard ones (θ log-uniform on [1e-5, 1e-2]):
     the Beta law misjudges the tail, the local curve does not; auto must pick a tail method and beat eb."""

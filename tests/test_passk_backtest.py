@@ -34,7 +34,9 @@ def test_observing_everything_makes_anchored_exact():
     tab = res.table.set_index(["group", "method"])
     assert np.all(tab.xs("anchored", level="method")["error"] < 1e-10)
     assert set(res.mae.columns) >= {"method", "budget", "mae", "coverage", "width"}
-    assert res.mae.set_index("method").loc["anchored", "mae"] == pytest.approx(tab.xs("anchored", level="method")["error"].mean())
+    assert res.mae.set_index("method").loc["anchored", "mae"] == pytest.approx(
+        tab.xs("anchored", level="method")["error"].mean()
+    )
 
 
 def test_synthetic_backtest_orders_the_methods():

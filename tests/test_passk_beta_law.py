@@ -15,9 +15,18 @@ from scaling_theory.passk import beta_law as bl
 
 # Spec §7(a): Table 5 (α, β) → exact ASR@100 and ASR@1000 (%), two decimals.
 TABLE_7A = [
-    (0.16, 0.44, 64.60, 75.51), (0.15, 0.50, 60.85, 72.28), (1.44, 0.67, 99.90, 100.00), (1.01, 0.77, 99.27, 99.93),
-    (0.37, 2.14, 77.33, 90.27), (0.31, 2.10, 71.49, 85.97), (0.81, 14.31, 81.51, 96.85), (0.54, 16.16, 65.76, 89.39),
-    (0.99, 3.94, 96.09, 99.59), (0.72, 4.04, 90.58, 98.16), (0.64, 5.55, 85.11, 96.48), (0.51, 7.76, 74.25, 91.77),
+    (0.16, 0.44, 64.60, 75.51),
+    (0.15, 0.50, 60.85, 72.28),
+    (1.44, 0.67, 99.90, 100.00),
+    (1.01, 0.77, 99.27, 99.93),
+    (0.37, 2.14, 77.33, 90.27),
+    (0.31, 2.10, 71.49, 85.97),
+    (0.81, 14.31, 81.51, 96.85),
+    (0.54, 16.16, 65.76, 89.39),
+    (0.99, 3.94, 96.09, 99.59),
+    (0.72, 4.04, 90.58, 98.16),
+    (0.64, 5.55, 85.11, 96.48),
+    (0.51, 7.76, 74.25, 91.77),
 ]
 
 
@@ -39,15 +48,26 @@ def test_spec_7b_exact_leading_corrected():
     n = np.array([1.0, 20.0, 100.0, 1000.0])
     np.testing.assert_allclose(np.asarray(bl.asr_exact(0.4, 4.0, n)), [0.09091, 0.52378, 0.73612, 0.89357], atol=5e-6)
     np.testing.assert_allclose(np.asarray(bl.asr_leading(0.4, 4.0, n)), [-0.689, 0.49031, 0.73226, 0.89341], atol=5e-4)
-    np.testing.assert_allclose(np.asarray(bl.asr_corrected(0.4, 4.0, n)), [0.09034, 0.52377, 0.73612, 0.89357], atol=5e-6)
+    np.testing.assert_allclose(
+        np.asarray(bl.asr_corrected(0.4, 4.0, n)), [0.09034, 0.52377, 0.73612, 0.89357], atol=5e-6
+    )
     n2 = np.array([20.0, 1000.0])
     np.testing.assert_allclose(np.asarray(bl.asr_exact(0.81, 14.31, n2)), [0.50906, 0.96847], atol=5e-6)
     np.testing.assert_allclose(np.asarray(bl.asr_leading(0.81, 14.31, n2)), [0.24157, 0.96810], atol=5e-6)
     np.testing.assert_allclose(np.asarray(bl.asr_corrected(0.81, 14.31, n2)), [0.50905, 0.96847], atol=5e-6)
 
 
-@pytest.mark.parametrize("alpha,beta,n", [(0.065, 101.0, 1), (0.065, 101.0, 1000), (0.4569, 8.4931, 100000),
-                                          (2.0, 20.0, 10), (0.4, 4.0, 1000), (1.44, 0.67, 30)])
+@pytest.mark.parametrize(
+    "alpha,beta,n",
+    [
+        (0.065, 101.0, 1),
+        (0.065, 101.0, 1000),
+        (0.4569, 8.4931, 100000),
+        (2.0, 20.0, 10),
+        (0.4, 4.0, 1000),
+        (1.44, 0.67, 30),
+    ],
+)
 def test_exact_matches_product_form(alpha, beta, n):
     # ~1e-11 relative: log-gamma differences of large arguments (jax.scipy's betaln would be off by up to 4e-7).
     assert float(bl.asr_exact(alpha, beta, n)) == pytest.approx(exact_by_product(alpha, beta, n), rel=1e-10)
@@ -57,7 +77,9 @@ def test_exact_matches_quadrature():
     from scipy import integrate, stats
 
     for alpha, beta, n in [(0.4, 4.0, 50), (1.3, 0.7, 7), (0.16, 0.44, 300)]:
-        surv, _ = integrate.quad(lambda t: (1 - t) ** n * stats.beta.pdf(t, alpha, beta), 0, 1, limit=400, points=[1e-6])
+        surv, _ = integrate.quad(
+            lambda t: (1 - t) ** n * stats.beta.pdf(t, alpha, beta), 0, 1, limit=400, points=[1e-6]
+        )
         assert float(bl.asr_exact(alpha, beta, n)) == pytest.approx(1 - surv, abs=1e-8)
 
 
@@ -73,7 +95,9 @@ def test_limits_and_zero_inflation():
     assert float(bl.asr_exact(0.4, 4.0, 0.0)) == 0.0
     assert float(bl.asr_exact(0.4, 4.0, 1e15)) > 1 - 1e-5
     assert float(bl.asr_zero_inflated(0.4, 4.0, 0.2, 1e15)) == pytest.approx(0.8, abs=1e-5)
-    assert float(bl.asr_zero_inflated(0.4, 4.0, 0.2, 100.0)) == pytest.approx(0.8 * float(bl.asr_exact(0.4, 4.0, 100.0)))
+    assert float(bl.asr_zero_inflated(0.4, 4.0, 0.2, 100.0)) == pytest.approx(
+        0.8 * float(bl.asr_exact(0.4, 4.0, 100.0))
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -113,7 +137,9 @@ def test_budgets_invert_the_laws():
     ns = np.array([3.0, 50.0, 1e3, 1e6])
     np.testing.assert_allclose(np.asarray(bl.budget_exact(alpha, beta, bl.asr_exact(alpha, beta, ns))), ns, rtol=1e-8)
     taus = np.array([0.6, 0.9, 0.99])
-    np.testing.assert_allclose(np.asarray(bl.asr_leading(alpha, beta, bl.budget_leading(alpha, beta, taus))), taus, rtol=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(bl.asr_leading(alpha, beta, bl.budget_leading(alpha, beta, taus))), taus, rtol=1e-10
+    )
     # Zero-inflated: unreachable beyond 1 − π.
     assert np.isinf(float(bl.budget_exact(alpha, beta, 0.85, pi=0.2)))
     n_tau = float(bl.budget_exact(alpha, beta, 0.7, pi=0.2))
@@ -123,7 +149,9 @@ def test_budgets_invert_the_laws():
     for big_n in (200.0, 1000.0, 5e4):
         anchored = 1 - (1 - a_n) * (n / big_n) ** alpha_hat
         assert float(bl.budget_anchored(alpha_hat, n, a_n, anchored)) == pytest.approx(big_n, rel=1e-10)
-    assert float(bl.budget_anchored(alpha_hat, n, a_n, 0.5)) == n and np.isinf(float(bl.budget_anchored(0.4, n, a_n, 1.0)))
+    assert float(bl.budget_anchored(alpha_hat, n, a_n, 0.5)) == n and np.isinf(
+        float(bl.budget_anchored(0.4, n, a_n, 1.0))
+    )
 
 
 def test_hughes_params_are_the_leading_constant():

@@ -16,8 +16,11 @@ TOY_K = [3, 5, 0, 2, 8, 1, 4, 0, 6, 2]
 
 @pytest.fixture()
 def counts_csv(tmp_path):
-    rows = [{"model": m, "problem": i, "n": 100, "k": k + (j if k else 0)}
-            for j, m in enumerate(("A", "B")) for i, k in enumerate(TOY_K)]
+    rows = [
+        {"model": m, "problem": i, "n": 100, "k": k + (j if k else 0)}
+        for j, m in enumerate(("A", "B"))
+        for i, k in enumerate(TOY_K)
+    ]
     path = tmp_path / "counts.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     return path
@@ -26,7 +29,11 @@ def counts_csv(tmp_path):
 @pytest.fixture()
 def attempts_jsonl(tmp_path):
     rng = np.random.default_rng(0)
-    rows = [{"problem": p, "attempt": a, "correct": int(rng.random() < 0.05 * (p % 4))} for p in range(12) for a in range(40)]
+    rows = [
+        {"problem": p, "attempt": a, "correct": int(rng.random() < 0.05 * (p % 4))}
+        for p in range(12)
+        for a in range(40)
+    ]
     path = tmp_path / "attempts.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     return path
@@ -39,7 +46,9 @@ def run(capsys, *argv):
 
 
 def test_estimate_json_matches_library(capsys, counts_csv):
-    code, out, err = run(capsys, "passk", "estimate", str(counts_csv), "--k", "1", "10", "--group-by", "model", "--json")
+    code, out, err = run(
+        capsys, "passk", "estimate", str(counts_csv), "--k", "1", "10", "--group-by", "model", "--json"
+    )
     assert code == 0 and err == ""
     rows = json.loads(out)
     assert len(rows) == 4 and rows[0]["group"] == {"model": "A"} and rows[0]["k"] == 1
@@ -57,14 +66,25 @@ def test_fit_json_spec_7c_values(capsys, counts_csv):
 
 
 def test_predict_json_schema_and_default_method(capsys, counts_csv):
-    code, out, _ = run(capsys, "passk", "predict", str(counts_csv), "--budget", "1000", "10000",
-                       "--group-by", "model", "--json")
+    code, out, _ = run(
+        capsys, "passk", "predict", str(counts_csv), "--budget", "1000", "10000", "--group-by", "model", "--json"
+    )
     assert code == 0
     rows = json.loads(out)
     assert len(rows) == 4
     for r in rows:
-        assert set(r) == {"group", "method", "budget", "asr", "lower", "upper", "alpha", "beta", "flag",
-                          "internal_rmse"}
+        assert set(r) == {
+            "group",
+            "method",
+            "budget",
+            "asr",
+            "lower",
+            "upper",
+            "alpha",
+            "beta",
+            "flag",
+            "internal_rmse",
+        }
         assert DEFAULT_METHOD == "auto" and r["flag"] == ""
         assert r["method"].split(":")[0] == "auto" and r["method"].split(":")[1] in METHODS
         assert 0 <= r["lower"] <= r["asr"] <= r["upper"] <= 1
@@ -72,11 +92,33 @@ def test_predict_json_schema_and_default_method(capsys, counts_csv):
 
 
 def test_predict_anchored_value_and_null_params_for_naive(capsys, counts_csv):
-    code, out, _ = run(capsys, "passk", "predict", str(counts_csv), "--budget", "1000", "--group-by", "model",
-                       "--method", "anchored", "--json")
+    code, out, _ = run(
+        capsys,
+        "passk",
+        "predict",
+        str(counts_csv),
+        "--budget",
+        "1000",
+        "--group-by",
+        "model",
+        "--method",
+        "anchored",
+        "--json",
+    )
     assert code == 0 and json.loads(out)[0]["asr"] == pytest.approx(0.9981, abs=5e-5)
-    code, out, _ = run(capsys, "passk", "predict", str(counts_csv), "--budget", "1000", "--group-by", "model",
-                       "--method", "naive", "--json")
+    code, out, _ = run(
+        capsys,
+        "passk",
+        "predict",
+        str(counts_csv),
+        "--budget",
+        "1000",
+        "--group-by",
+        "model",
+        "--method",
+        "naive",
+        "--json",
+    )
     row = json.loads(out)[0]
     assert row["alpha"] is None and row["beta"] is None and row["asr"] == pytest.approx(0.8, abs=5e-5)
 
@@ -89,15 +131,33 @@ def test_attempts_table_and_text_output(capsys, attempts_jsonl):
 def test_backtest_json(capsys, tmp_path):
     rng = np.random.default_rng(3)
     theta = rng.beta(0.4, 4.0, 60)
-    pd.DataFrame({"problem": range(60), "n": 500, "k": rng.binomial(500, theta)}).to_csv(tmp_path / "c.csv", index=False)
-    code, out, _ = run(capsys, "passk", "backtest", str(tmp_path / "c.csv"), "--observe", "50", "--budget", "400",
-                       "--repeats", "2", "--method", "naive", "--json")
+    pd.DataFrame({"problem": range(60), "n": 500, "k": rng.binomial(500, theta)}).to_csv(
+        tmp_path / "c.csv", index=False
+    )
+    code, out, _ = run(
+        capsys,
+        "passk",
+        "backtest",
+        str(tmp_path / "c.csv"),
+        "--observe",
+        "50",
+        "--budget",
+        "400",
+        "--repeats",
+        "2",
+        "--method",
+        "naive",
+        "--json",
+    )
     assert code == 0
     obj = json.loads(out)
     assert obj["observe"] == 50 and obj["budgets"] == [400] and obj["repeats"] == 2
     row = obj["rows"][0]
-    assert row["method"] == "naive" and row["group"] == {} and row["error"] == pytest.approx(
-        100 * abs(row["truth"] - row["prediction"]))
+    assert (
+        row["method"] == "naive"
+        and row["group"] == {}
+        and row["error"] == pytest.approx(100 * abs(row["truth"] - row["prediction"]))
+    )
     assert obj["mae"][0]["mae"] == pytest.approx(row["error"])
 
 

@@ -105,8 +105,14 @@ def test_curve_and_coverage():
 
 @pytest.mark.parametrize(
     "args,match",
-    [((10, 11, 1), "c must be ≤ n"), ((10, 3, 11), "k must be ≤ n"), ((10, -1, 1), "c must be ≥ 0"),
-     ((10, 2.5, 1), "c must be an integer"), ((0, 0, 0), "n must be a positive integer"), ((10, 2, -1), "k must be ≥ 0")],
+    [
+        ((10, 11, 1), "c must be ≤ n"),
+        ((10, 3, 11), "k must be ≤ n"),
+        ((10, -1, 1), "c must be ≥ 0"),
+        ((10, 2.5, 1), "c must be an integer"),
+        ((0, 0, 0), "n must be a positive integer"),
+        ((10, 2, -1), "k must be ≥ 0"),
+    ],
 )
 def test_bad_input(args, match):
     with pytest.raises(InputError, match=match):

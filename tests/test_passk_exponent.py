@@ -9,13 +9,19 @@ import pytest
 from scaling_theory.errors import InputError
 from scaling_theory.passk import beta_law
 from scaling_theory.passk.exponent import _histogram, distributional_exponent, least_squares_exponent, schaeffer_bins
-from scaling_theory.passk.simulate import simulate_counts
 from scaling_theory.passk.predictors import weighted_loglog_fit
+from scaling_theory.passk.simulate import simulate_counts
 
 # Schaeffer et al. (arXiv 2502.17578) Table 1: least-squares (a, b), Pythia × MATH, 128 problems.
-TABLE1 = {"Pythia 70M": (8.026, 0.194), "Pythia 160M": (6.591, 0.280), "Pythia 410M": (5.524, 0.286),
-          "Pythia 1B": (5.452, 0.315), "Pythia 2.8B": (4.104, 0.336), "Pythia 6.9B": (4.255, 0.348),
-          "Pythia 12B": (4.113, 0.370)}
+TABLE1 = {
+    "Pythia 70M": (8.026, 0.194),
+    "Pythia 160M": (6.591, 0.280),
+    "Pythia 410M": (5.524, 0.286),
+    "Pythia 1B": (5.452, 0.315),
+    "Pythia 2.8B": (4.104, 0.336),
+    "Pythia 6.9B": (4.255, 0.348),
+    "Pythia 12B": (4.113, 0.370),
+}
 
 
 def test_reproduces_schaeffer_table1(pythia_counts_path):

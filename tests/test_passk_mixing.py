@@ -15,12 +15,12 @@ from scaling_theory.errors import InputError
 from scaling_theory.passk import _mixing_families as fam
 from scaling_theory.passk import mixing, mle
 
-
 # ----------------------------------------------------------------------------- independent references
 
 
 def quad_log_integral(logpdf, a, b, lo=0.0, hi=1.0):
     """log ∫ θ^a (1−θ)^b g(θ) dθ by scipy.quad in s = log θ − log(1−θ), scaled at the integrand's peak."""
+
     def h(s):
         lt, l1t = -np.logaddexp(0, -s), -np.logaddexp(0, s)
         return a * lt + b * l1t + logpdf(np.exp(lt)) + lt + l1t
@@ -33,10 +33,12 @@ def quad_log_integral(logpdf, a, b, lo=0.0, hi=1.0):
     width = max(1.0 / np.sqrt(max(a, 1.0)), 1e-3)
     pts = [s_star - 30 * width, s_star - 5 * width, s_star, s_star + 5 * width, s_star + 30 * width]
     pts = sorted(p for p in pts if -300 < p < 100)
+
     def f(s):
         with np.errstate(all="ignore"):
             v = h(s)
         return np.exp(v - peak) if np.isfinite(v) else 0.0
+
     total = 0.0
     edges = [-np.inf] + pts + [np.inf]
     for x0, x1 in zip(edges[:-1], edges[1:]):
@@ -45,14 +47,14 @@ def quad_log_integral(logpdf, a, b, lo=0.0, hi=1.0):
 
 
 def kumaraswamy_logpdf(a, b):
-    return lambda t: np.log(a * b) + (a - 1) * np.log(t) + (b - 1) * np.log1p(-t ** a)
+    return lambda t: np.log(a * b) + (a - 1) * np.log(t) + (b - 1) * np.log1p(-(t**a))
 
 
 def scaled_beta_logpdf(al, be, c):
     return lambda t: np.where(t < c, stats.beta.logpdf(np.minimum(t / c, 1.0), al, be) - np.log(c), -np.inf)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(family):
     sp = fam.spec(family)
     return jax.jit(jax.vmap(lambda uu, aa, bb: fam.log_integral(sp, uu, aa, bb), in_axes=(None, 0, 0)))
@@ -66,8 +68,18 @@ def log_integral(family, u, a, b):
     return out if np.ndim(a) or np.ndim(b) else float(out[0])
 
 
-CASES = [(0, 0), (0, 10), (0, 3_700_000), (1, 9), (1, 3_700_000), (5, 995), (40, 60), (3153, 6847), (10, 0),
-         (1733, 3_698_267)]
+CASES = [
+    (0, 0),
+    (0, 10),
+    (0, 3_700_000),
+    (1, 9),
+    (1, 3_700_000),
+    (5, 995),
+    (40, 60),
+    (3153, 6847),
+    (10, 0),
+    (1733, 3_698_267),
+]
 
 
 # ---------------------------------------------------------------------------- likelihoods and integrals
@@ -107,8 +119,11 @@ def test_beta_mixture_loglik_matches_scipy_betabinom():
     w, al, be = np.array([0.3, 0.7]), np.array([0.2, 3.0]), np.array([50.0, 4.0])
     u = np.concatenate([np.log(al), np.log(be), [np.log(w[1] / w[0])]])
     got = np.sum(log_integral("beta_mix2", u, k, n - k)) + np.sum(
-        special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1))
-    want = np.sum(np.log(w[0] * stats.betabinom.pmf(k, n, al[0], be[0]) + w[1] * stats.betabinom.pmf(k, n, al[1], be[1])))
+        special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+    )
+    want = np.sum(
+        np.log(w[0] * stats.betabinom.pmf(k, n, al[0], be[0]) + w[1] * stats.betabinom.pmf(k, n, al[1], be[1]))
+    )
     assert got == pytest.approx(want, rel=1e-10)
 
 
@@ -135,8 +150,9 @@ def test_beta_family_is_mle_fit():
     a = mixing.fit_mixing(n, k, family="beta")
     b = mle.fit(n, k)
     np.testing.assert_allclose(a.params["alpha"], b.alpha, rtol=1e-12)
-    np.testing.assert_allclose(a.loglik, stats.betabinom.logpmf(k, n, b.alpha[:, None], b.beta[:, None]).sum(1),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        a.loglik, stats.betabinom.logpmf(k, n, b.alpha[:, None], b.beta[:, None]).sum(1), rtol=1e-9
+    )
 
 
 @pytest.mark.slow
@@ -150,9 +166,11 @@ def test_kumaraswamy_fit_loglik_is_direct_likelihood_and_a_maximum():
         ka, kb = f.params["a"][g], f.params["b"][g]
 
         def ll(x):
-            return sum(quad_log_integral(kumaraswamy_logpdf(np.exp(x[0]), np.exp(x[1])), ki, ni - ki)
-                       for ni, ki in zip(n[g], k[g])) + np.sum(special.gammaln(n[g] + 1) - special.gammaln(k[g] + 1)
-                                                              - special.gammaln(n[g] - k[g] + 1))
+            return sum(
+                quad_log_integral(kumaraswamy_logpdf(np.exp(x[0]), np.exp(x[1])), ki, ni - ki)
+                for ni, ki in zip(n[g], k[g])
+            ) + np.sum(special.gammaln(n[g] + 1) - special.gammaln(k[g] + 1) - special.gammaln(n[g] - k[g] + 1))
+
         x0 = np.log([ka, kb])
         assert f.loglik[g] == pytest.approx(ll(x0), abs=1e-6)
         for d in ([0.02, 0.01], [-0.01, 0.02]):  # a local maximum of the direct likelihood
@@ -209,7 +227,7 @@ def test_gmodel_is_the_penalised_optimum():
 
     def obj(a):
         w = special.softmax(q @ a)
-        return -np.sum(np.log(lik @ w)) + lam * np.sum(a ** 2)
+        return -np.sum(np.log(lik @ w)) + lam * np.sum(a**2)
 
     a_hat = f.params["coef"][0]
     best = optimize.minimize(obj, a_hat, method="BFGS", options={"gtol": 1e-10})
@@ -227,8 +245,15 @@ def test_log_survival_kumaraswamy_matches_quadrature():
     rng = np.random.default_rng(7)
     n = np.array([[10.0, 10.0, 1000.0, 3_700_000.0]])
     k = np.array([[0.0, 3.0, 0.0, 1.0]])
-    f = mixing.MixingFit("kumaraswamy", {"a": np.array([0.15]), "b": np.array([4.0])}, np.zeros(1), 2,
-                         np.ones(1, bool), fam.THETA_J, np.zeros((1, fam.THETA_J.size)))
+    f = mixing.MixingFit(
+        "kumaraswamy",
+        {"a": np.array([0.15]), "b": np.array([4.0])},
+        np.zeros(1),
+        2,
+        np.ones(1, bool),
+        fam.THETA_J,
+        np.zeros((1, fam.THETA_J.size)),
+    )
     budgets = np.array([0.0, 10.0, 1e4, 1e7])
     got = mixing.log_survival(f, n, k, None, budgets)
     lp = kumaraswamy_logpdf(0.15, 4.0)
@@ -258,14 +283,18 @@ def test_mixture_asr_matches_quadrature_and_grid():
 
     want = []
     for bb in budgets:
-        s = [np.exp(quad_log_integral(logpdf, ki, ni - ki + bb) - quad_log_integral(logpdf, ki, ni - ki))
-             for ni, ki in zip(n[0], k[0])]
+        s = [
+            np.exp(quad_log_integral(logpdf, ki, ni - ki + bb) - quad_log_integral(logpdf, ki, ni - ki))
+            for ni, ki in zip(n[0], k[0])
+        ]
         want.append(1 - np.mean(s))
     np.testing.assert_allclose(got, want, rtol=1e-7)  # the reference quad reaches ~1e-8 at N = 1e7 (roundoff)
     # Population survival E[(1−θ)^N] from the grid vs closed form.
     for bb in (10.0, 1e4, 1e7):
-        exact = sum(w * np.exp(special.betaln(a, b + bb) - special.betaln(a, b))
-                    for w, a, b in zip(p["weights"][0], p["alpha"][0], p["beta"][0]))
+        exact = sum(
+            w * np.exp(special.betaln(a, b + bb) - special.betaln(a, b))
+            for w, a, b in zip(p["weights"][0], p["alpha"][0], p["beta"][0])
+        )
         grid = np.sum(np.exp(logw[0]) * (1 - fam.THETA_J) ** bb)
         assert grid == pytest.approx(exact, rel=2e-3)
 
@@ -301,8 +330,13 @@ def test_stopped_log_likelihood_is_the_binomial_one():
         return -(np.sum(ll) - kk * special.betaln(a, b))
 
     for g in range(2):
-        ref = optimize.minimize(geo_nll, np.log([0.5, 2.0]), args=(g,), method="Nelder-Mead",
-                                options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
+        ref = optimize.minimize(
+            geo_nll,
+            np.log([0.5, 2.0]),
+            args=(g,),
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
+        )
         np.testing.assert_allclose(np.log([fs.params["alpha"][g], fs.params["beta"][g]]), ref.x, atol=1e-4)
     # Recovery: both logs estimate α unbiasedly within the Monte Carlo standard error of the mean.
     n_fix = np.full((reps, kk), 20.0)
@@ -333,12 +367,15 @@ def test_degenerate_groups_do_not_spoil_the_batch():
         assert np.all(np.isfinite(ls)) and np.all(ls <= 0)
 
 
-@pytest.mark.parametrize("kwargs,msg", [
-    (dict(family="nope"), "unknown mixing family"),
-    (dict(family="kumaraswamy", k=[[5.0, 11.0]]), "k must be ≤ n"),
-    (dict(family="npmle", n=[[-1.0, 10.0]]), "n must be ≥ 1"),
-    (dict(family="gmodel", bogus=1), "unknown option"),
-])
+@pytest.mark.parametrize(
+    "kwargs,msg",
+    [
+        (dict(family="nope"), "unknown mixing family"),
+        (dict(family="kumaraswamy", k=[[5.0, 11.0]]), "k must be ≤ n"),
+        (dict(family="npmle", n=[[-1.0, 10.0]]), "n must be ≥ 1"),
+        (dict(family="gmodel", bogus=1), "unknown option"),
+    ],
+)
 def test_bad_input_is_one_line_input_error(kwargs, msg):
     args = dict(n=[[10.0, 10.0]], k=[[5.0, 1.0]])
     args.update(kwargs)
@@ -350,10 +387,13 @@ def test_bad_input_is_one_line_input_error(kwargs, msg):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("family,draw,truth", [
-    ("kumaraswamy", lambda r, s: (1 - r.uniform(size=s) ** (1 / 5.0)) ** (1 / 0.3), {"a": 0.3, "b": 5.0}),
-    ("scaled_beta", lambda r, s: 0.6 * r.beta(0.5, 3.0, s), {"alpha": 0.5, "beta": 3.0, "c": 0.6}),
-])
+@pytest.mark.parametrize(
+    "family,draw,truth",
+    [
+        ("kumaraswamy", lambda r, s: (1 - r.uniform(size=s) ** (1 / 5.0)) ** (1 / 0.3), {"a": 0.3, "b": 5.0}),
+        ("scaled_beta", lambda r, s: 0.6 * r.beta(0.5, 3.0, s), {"alpha": 0.5, "beta": 3.0, "c": 0.6}),
+    ],
+)
 def test_recovers_known_mixing_law(family, draw, truth):
     """Mean estimate over 16 simulated groups within 4 Monte Carlo standard errors (+2% for the MLE's O(1/K) bias)."""
     rng = np.random.default_rng(11)

@@ -25,7 +25,9 @@ def scipy_mle(n, k, x0=(0.5, 2.0), pi=False):
         return -np.sum(lp)
 
     res = optimize.minimize(nll, np.log(x0), method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 5000})
-    res = optimize.minimize(nll, res.x, method="Nelder-Mead", options={"xatol": 1e-11, "fatol": 1e-13, "maxiter": 20000})
+    res = optimize.minimize(
+        nll, res.x, method="Nelder-Mead", options={"xatol": 1e-11, "fatol": 1e-13, "maxiter": 20000}
+    )
     return np.exp(res.x), -res.fun
 
 
@@ -33,7 +35,9 @@ def test_logpmf_matches_scipy_and_zero_inflation_normalises():
     from scipy import stats
 
     k = np.arange(0, 51)
-    np.testing.assert_allclose(np.asarray(bb.logpmf(k, 50, 0.3, 7.0)), stats.betabinom.logpmf(k, 50, 0.3, 7.0), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(bb.logpmf(k, 50, 0.3, 7.0)), stats.betabinom.logpmf(k, 50, 0.3, 7.0), rtol=1e-12
+    )
     total = np.exp(np.asarray(bb.logpmf_zero_inflated(k, 50, 0.3, 7.0, 0.25))).sum()
     assert total == pytest.approx(1.0, abs=1e-12)
 
@@ -52,12 +56,18 @@ def test_score_and_hessian_match_finite_differences():
     a, b, h = 0.7, 5.0, 1e-5
     assert float(bb.loglik(a, b, n, k)) == pytest.approx(_scipy_loglik(a, b, n, k), rel=1e-12)
     g = np.asarray(bb.score(a, b, n, k))
-    fd = [(_scipy_loglik(a + h, b, n, k) - _scipy_loglik(a - h, b, n, k)) / (2 * h),
-          (_scipy_loglik(a, b + h, n, k) - _scipy_loglik(a, b - h, n, k)) / (2 * h)]
+    fd = [
+        (_scipy_loglik(a + h, b, n, k) - _scipy_loglik(a - h, b, n, k)) / (2 * h),
+        (_scipy_loglik(a, b + h, n, k) - _scipy_loglik(a, b - h, n, k)) / (2 * h),
+    ]
     np.testing.assert_allclose(g, fd, rtol=1e-6)  # central differences: O(h²) + rounding/h ≈ 1e-8 relative
     hess = np.asarray(bb.hessian(a, b, n, k))
-    fd_h = np.stack([(np.asarray(bb.score(a + h, b, n, k)) - np.asarray(bb.score(a - h, b, n, k))) / (2 * h),
-                     (np.asarray(bb.score(a, b + h, n, k)) - np.asarray(bb.score(a, b - h, n, k))) / (2 * h)])
+    fd_h = np.stack(
+        [
+            (np.asarray(bb.score(a + h, b, n, k)) - np.asarray(bb.score(a - h, b, n, k))) / (2 * h),
+            (np.asarray(bb.score(a, b + h, n, k)) - np.asarray(bb.score(a, b - h, n, k))) / (2 * h),
+        ]
+    )
     np.testing.assert_allclose(hess, fd_h, rtol=1e-5)
 
 
@@ -197,8 +207,13 @@ def test_bootstrap_shape_and_spread():
 
 @pytest.mark.parametrize(
     "n,k,match",
-    [(10, [1, 11], "k must be ≤ n"), (10, [-1, 2], "k must be ≥ 0"), (0, [0, 0], "n must be ≥ 1"),
-     (10, [1.5, 2], "k must be an integer"), ([10, 10, 10], [1, 2], "does not broadcast")],
+    [
+        (10, [1, 11], "k must be ≤ n"),
+        (10, [-1, 2], "k must be ≥ 0"),
+        (0, [0, 0], "n must be ≥ 1"),
+        (10, [1.5, 2], "k must be an integer"),
+        ([10, 10, 10], [1, 2], "does not broadcast"),
+    ],
 )
 def test_bad_input(n, k, match):
     with pytest.raises(InputError, match=match):

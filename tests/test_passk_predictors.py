@@ -51,8 +51,11 @@ def test_anchored_identities_spec_8_3_and_8_4():
 
 @pytest.mark.parametrize(
     "method",
-    [pytest.param(m, marks=pytest.mark.slow) if m in ("plugin_zi", "eb_zi", "auto") else m
-     for m in NON_BAYES if m != "combinatorial" and not m.startswith("mix_")],  # mix_*: tests/test_passk_mixing*.py
+    [
+        pytest.param(m, marks=pytest.mark.slow) if m in ("plugin_zi", "eb_zi", "auto") else m
+        for m in NON_BAYES
+        if m != "combinatorial" and not m.startswith("mix_")
+    ],  # mix_*: tests/test_passk_mixing*.py
 )
 def test_every_method_returns_ordered_intervals_in_the_unit_interval(sim16, method):
     p = predict(100, sim16.k, [100, 1000, 1e5], method)
@@ -88,10 +91,12 @@ def test_eb_is_the_conditional_expectation_of_the_observed_problems():
     truth = finite_truth(sim.log1m_theta, [1000])[:, 0]
     with jax.enable_x64(True):
         u = jnp.tile(jnp.log(jnp.array([alpha, beta])), (r, 1))
-        log_s = pr.log_surv_eb(u, jnp.full(sim.k.shape, 100.0), jnp.asarray(sim.k), jnp.ones(sim.k.shape),
-                               jnp.array([1000.0]))
-        var = pr.eb_theta_variance(u, jnp.full(sim.k.shape, 100.0), jnp.asarray(sim.k), jnp.ones(sim.k.shape),
-                                   jnp.array([1000.0]))
+        log_s = pr.log_surv_eb(
+            u, jnp.full(sim.k.shape, 100.0), jnp.asarray(sim.k), jnp.ones(sim.k.shape), jnp.array([1000.0])
+        )
+        var = pr.eb_theta_variance(
+            u, jnp.full(sim.k.shape, 100.0), jnp.asarray(sim.k), jnp.ones(sim.k.shape), jnp.array([1000.0])
+        )
     pred = -np.expm1(np.asarray(log_s)[:, 0])
     diff = truth - pred
     assert abs(diff.mean()) < 4 * diff.std(ddof=1) / np.sqrt(r)
@@ -103,12 +108,14 @@ def test_eb_posterior_survival_matches_quadrature():
     from scipy import integrate, stats
 
     alpha, beta, n, k, big_n = 0.3, 8.0, 50, 0, 700
-    surv, _ = integrate.quad(lambda t: (1 - t) ** big_n * stats.beta.pdf(t, alpha + k, beta + n - k), 0, 1,
-                             limit=400, points=[1e-8, 1e-4])
+    surv, _ = integrate.quad(
+        lambda t: (1 - t) ** big_n * stats.beta.pdf(t, alpha + k, beta + n - k), 0, 1, limit=400, points=[1e-8, 1e-4]
+    )
     with jax.enable_x64(True):
         u = jnp.log(jnp.array([[alpha, beta]]))
-        log_s = pr.log_surv_eb(u, jnp.full((1, 1), float(n)), jnp.full((1, 1), float(k)), jnp.ones((1, 1)),
-                               jnp.array([float(big_n)]))
+        log_s = pr.log_surv_eb(
+            u, jnp.full((1, 1), float(n)), jnp.full((1, 1), float(k)), jnp.ones((1, 1)), jnp.array([float(big_n)])
+        )
     assert float(jnp.exp(log_s)[0, 0]) == pytest.approx(surv, rel=1e-8)
 
 
@@ -174,8 +181,12 @@ def test_default_method_and_mask(sim16):
 
 @pytest.mark.parametrize(
     "kwargs,match",
-    [(dict(method="magic"), "method must be one of"), (dict(budgets=[0]), "budget must be a finite number ≥ 1"),
-     (dict(level=1.5), "level must be in"), (dict(budgets=[float("nan")]), "budget must be a finite number")],
+    [
+        (dict(method="magic"), "method must be one of"),
+        (dict(budgets=[0]), "budget must be a finite number ≥ 1"),
+        (dict(level=1.5), "level must be in"),
+        (dict(budgets=[float("nan")]), "budget must be a finite number"),
+    ],
 )
 def test_bad_input(kwargs, match):
     args = dict(n=100, k=TOY_K, budgets=[1000])
@@ -200,8 +211,12 @@ def test_bayes_posterior_predictive_small():
 
     u = np.array([0.2, 3.5])
     with jax.enable_x64(True):
-        ld, _ = log_density(bayes.model, (jnp.float64(100.0), jnp.asarray(TOY_K, jnp.float64)), {},
-                            {"log_alpha": jnp.float64(u[0]), "log_beta": jnp.float64(u[1])})
+        ld, _ = log_density(
+            bayes.model,
+            (jnp.float64(100.0), jnp.asarray(TOY_K, jnp.float64)),
+            {},
+            {"log_alpha": jnp.float64(u[0]), "log_beta": jnp.float64(u[1])},
+        )
         lp = bayes.log_posterior(jnp.asarray(u), jnp.full(10, 100.0), jnp.asarray(TOY_K, jnp.float64), jnp.ones(10))
     from scipy.special import gammaln
 

@@ -44,5 +44,5 @@ def test_format_table_aligns_and_formats():
     assert lines[0].split() == ["name", "v", "n"]
     assert lines[2].split() == ["x", "0.1235", "3"]
     assert lines[3].split() == ["longer", "-", "12"]
-    assert len({len(l) for l in lines[:2]}) == 1  # header and rule have the same width
+    assert len({len(line) for line in lines[:2]}) == 1  # header and rule have the same width
     assert format_table([]) == "(no rows)"

@@ -60,7 +60,9 @@ def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     df = synthetic_counts(tmp / "counts.csv")
     out = tmp / "out"
-    report = write_report([tmp / "counts.csv"], out, group_by=["model"], budgets=BUDGETS, eps=EPS, seed=SEED, progress=False)
+    report = write_report(
+        [tmp / "counts.csv"], out, group_by=["model"], budgets=BUDGETS, eps=EPS, seed=SEED, progress=False
+    )
     return df, out, report
 
 
@@ -131,8 +133,18 @@ def test_backtest_equals_the_library(built):
     data = stack_groups(df[df["model"].isin(["A", "B"])].reset_index(drop=True), ["model"])
     bt = report["backtest"]
     assert bt["observe"] == 4 and bt["budget"] == 40  # n/10 of the smallest n, predict pass@(smallest n)
-    res = backtest(data.n, data.k, 4, [40], [report["extrapolation"]["method"]], repeats=3, seed=SEED, mask=data.mask,
-                   groups=data.groups, level=report["level"])
+    res = backtest(
+        data.n,
+        data.k,
+        4,
+        [40],
+        [report["extrapolation"]["method"]],
+        repeats=3,
+        seed=SEED,
+        mask=data.mask,
+        groups=data.groups,
+        level=report["level"],
+    )
     assert bt["mae"] == pytest.approx(float(res.mae["mae"].iloc[0]), rel=1e-12)
 
 
@@ -193,8 +205,13 @@ def test_replaced_atomically_and_failure_leaves_the_old_report(built, tmp_path):
 def test_cli_two_files_grouped_by_file_with_an_allocation_area(tmp_path, capsys, monkeypatch):
     rng = np.random.default_rng(5)
     for name in ("run1.jsonl_results.jsonl", "run2.jsonl_results.jsonl"):
-        lines = [json.dumps({"task_id": f"T/{t}", "completion": "", "result": "", "passed": bool(rng.random() < 0.1 + 0.05 * t)})
-                 for t in range(8) for _ in range(12)]
+        lines = [
+            json.dumps(
+                {"task_id": f"T/{t}", "completion": "", "result": "", "passed": bool(rng.random() < 0.1 + 0.05 * t)}
+            )
+            for t in range(8)
+            for _ in range(12)
+        ]
         (tmp_path / name).write_text("\n".join(lines) + "\n")
     calls = []
 
@@ -207,8 +224,20 @@ def test_cli_two_files_grouped_by_file_with_an_allocation_area(tmp_path, capsys,
     fake.report_rows = report_rows
     monkeypatch.setitem(sys.modules, "scaling_theory.allocation", fake)
     out = tmp_path / "r"
-    code = cli.main(["report", str(tmp_path / "run1.jsonl_results.jsonl"), str(tmp_path / "run2.jsonl_results.jsonl"),
-                     "--group-by", "file", "--out", str(out), "--no-progress", "--budget", "100"])
+    code = cli.main(
+        [
+            "report",
+            str(tmp_path / "run1.jsonl_results.jsonl"),
+            str(tmp_path / "run2.jsonl_results.jsonl"),
+            "--group-by",
+            "file",
+            "--out",
+            str(out),
+            "--no-progress",
+            "--budget",
+            "100",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 0 and err.count("read as human-eval: 96 rows, 8 problems, 12 attempts per problem") == 2
     report = json.loads((out / "report.json").read_text())
@@ -237,7 +266,15 @@ PROBE = """<script>window.addEventListener('load', function () {
 def _chromium(*args: str) -> str:
     import subprocess
 
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=5000", *args]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--virtual-time-budget=5000",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=True).stdout
 
 
@@ -284,18 +321,38 @@ def test_figures_cope_with_many_groups_and_missing_intervals(tmp_path):
 
     groups = [{"model": f"m{i:02d}"} for i in range(15)]
     edges = np.logspace(-2, 0, 5)
-    report = {"level": 0.9, "eps": 1e-3, "budgets": [100], "order": [g["model"] for g in groups],
-              "groups": [{"group": g, "label": g["model"]} for g in groups], "glance": [], "histogram": [], "passk": [],
-              "extrapolation": {"method": "eb", "rows": []}, "saturation": [], "gain": []}
+    report = {
+        "level": 0.9,
+        "eps": 1e-3,
+        "budgets": [100],
+        "order": [g["model"] for g in groups],
+        "groups": [{"group": g, "label": g["model"]} for g in groups],
+        "glance": [],
+        "histogram": [],
+        "passk": [],
+        "extrapolation": {"method": "eb", "rows": []},
+        "saturation": [],
+        "gain": [],
+    }
     for i, g in enumerate(groups):
         report["glance"].append({**g, "pass_at_1": 0.5 - i / 40, "coverage_at_n": 0.8, "n_min": 10, "n_max": 10})
         report["histogram"] += [{**g, "bin_lo": 0.0, "bin_hi": 0.0, "problems": i}] + [
-            {**g, "bin_lo": lo, "bin_hi": hi, "problems": 3} for lo, hi in zip(edges[:-1], edges[1:])]
-        report["passk"] += [{**g, "k": k, "pass_at_k": 0.1 * k ** 0.5, "lower": 0.05, "upper": 0.4} for k in (1, 4, 10)]
-        report["extrapolation"]["rows"].append({**g, "budget": 100, "pass_at_budget": 0.9, "lower": None if i == 3 else 0.8,
-                                                "upper": None if i == 3 else 0.95})
+            {**g, "bin_lo": lo, "bin_hi": hi, "problems": 3} for lo, hi in zip(edges[:-1], edges[1:])
+        ]
+        report["passk"] += [{**g, "k": k, "pass_at_k": 0.1 * k**0.5, "lower": 0.05, "upper": 0.4} for k in (1, 4, 10)]
+        report["extrapolation"]["rows"].append(
+            {
+                **g,
+                "budget": 100,
+                "pass_at_budget": 0.9,
+                "lower": None if i == 3 else 0.8,
+                "upper": None if i == 3 else 0.95,
+            }
+        )
         report["saturation"].append({**g, "n_star_aggregate": 50.0})
-        report["gain"] += [{**g, "N": n, "gain_observed": 0.1 / n if n < 10 else None, "gain_beta_law": 0.1 / n} for n in (1, 5, 50)]
+        report["gain"] += [
+            {**g, "N": n, "gain_observed": 0.1 / n if n < 10 else None, "gain_beta_law": 0.1 / n} for n in (1, 5, 50)
+        ]
     names = [fig(report, tmp_path) for fig in figures.ALL]
     for name in names:
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
@@ -330,8 +387,12 @@ def test_allocation_rows_equal_the_top_gains_computed_here(built):
         budget = int(round(r["extra_per_problem"] * len(n)))
         j = np.arange(1, budget + 1)[None, :]
         unsolved = (k == 0)[:, None]
-        gains = np.where(unsolved, np.exp(betaln(a[:, None], b[:, None] + j - 1) - betaln(a[:, None], b[:, None]))
-                         - np.exp(betaln(a[:, None], b[:, None] + j) - betaln(a[:, None], b[:, None])), 0.0)
+        gains = np.where(
+            unsolved,
+            np.exp(betaln(a[:, None], b[:, None] + j - 1) - betaln(a[:, None], b[:, None]))
+            - np.exp(betaln(a[:, None], b[:, None] + j) - betaln(a[:, None], b[:, None])),
+            0.0,
+        )
         best = np.mean(k > 0) + np.sort(gains.ravel())[::-1][:budget].sum() / len(n)
         np.testing.assert_allclose(r["expected_coverage"], best, rtol=1e-9, atol=1e-12)
         assert r["uniform_expected_coverage"] <= r["expected_coverage"] + 1e-12

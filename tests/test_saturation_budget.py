@@ -91,7 +91,9 @@ def test_truncnorm_mle_matches_scipy_optimiser():
     x = tn.rvs(size=3000, random_state=np.random.default_rng(1))
     fit = B.fit_truncnorm(x)
     nll = lambda th: -stats.truncnorm.logpdf(x, -th[0] / th[1], (1 - th[0]) / th[1], loc=th[0], scale=th[1]).mean()  # noqa: E731
-    ref = optimize.minimize(nll, [0.5, 0.3], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000}).x
+    ref = optimize.minimize(
+        nll, [0.5, 0.3], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000}
+    ).x
     assert float(fit.mu) == pytest.approx(ref[0], abs=1e-6)
     assert float(fit.sigma) == pytest.approx(ref[1], abs=1e-6)
     assert float(fit.nll) == pytest.approx(nll(ref), abs=1e-9)

@@ -81,7 +81,10 @@ def counts_csv(tmp_path):
     # two models; model "a" has every problem at p̂ = 0.1 exactly, so its homogeneous N*(ε = 0.01) = 22
     rng = np.random.default_rng(0)
     rows = [{"model": "a", "problem": i, "n": 100, "k": 10} for i in range(30)]
-    rows += [{"model": "b", "problem": i, "n": 100, "k": int(k)} for i, k in enumerate(rng.binomial(100, rng.beta(0.5, 3, 30)))]
+    rows += [
+        {"model": "b", "problem": i, "n": 100, "k": int(k)}
+        for i, k in enumerate(rng.binomial(100, rng.beta(0.5, 3, 30)))
+    ]
     path = tmp_path / "counts.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     return path
@@ -179,7 +182,10 @@ def test_verifier_toy_parameters(capsys):
     [
         (["--r", "0.5", "--soundness", "1.2"], "error: soundness must be in [0, 1], got 1.2"),
         (["--r", "0.5", "--soundness", "0.7", "--fp-cost", "-1"], "error: fp-cost must be >= 0 (a cost), got -1"),
-        (["--r", "0.5", "0.2", "--soundness", "0.7", "--weights", "0.5", "0.6"], "error: weights must sum to 1, got 1.1"),
+        (
+            ["--r", "0.5", "0.2", "--soundness", "0.7", "--weights", "0.5", "0.6"],
+            "error: weights must sum to 1, got 1.1",
+        ),
         (["--r", "0.5", "--soundness", "0.7", "--kmax", "0"], "error: k_max must be an integer >= 1, got 0"),
     ],
 )

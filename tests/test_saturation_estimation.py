@@ -33,7 +33,9 @@ def _chain_log(rng, problems, chains, rounds, p0, a, b):
         states.append(s)
     st_ = np.stack(states, axis=-1)  # problem × chain × round
     pi, ci, ri = np.meshgrid(np.arange(problems), np.arange(chains), np.arange(rounds + 1), indexing="ij")
-    return pd.DataFrame({"problem": pi.ravel(), "attempt": ci.ravel(), "round": ri.ravel(), "correct": st_.ravel().astype(int)})
+    return pd.DataFrame(
+        {"problem": pi.ravel(), "attempt": ci.ravel(), "round": ri.ravel(), "correct": st_.ravel().astype(int)}
+    )
 
 
 def test_sequential_estimates_recover_the_chain():
@@ -51,7 +53,14 @@ def test_sequential_estimates_recover_the_chain():
         {"problem": [7] * 6, "attempt": [0, 0, 0, 1, 1, 1], "round": [0, 1, 2, 0, 1, 2], "correct": [0, 1, 1, 1, 0, 0]}
     )
     r = E.sequential_estimates(tiny).iloc[0]
-    assert (r["chains"], r["p0"], r["n_from_wrong"], r["p_rethink"], r["n_from_correct"], r["p_flip"]) == (2, 0.5, 2, 0.5, 2, 0.5)
+    assert (r["chains"], r["p0"], r["n_from_wrong"], r["p_rethink"], r["n_from_correct"], r["p_flip"]) == (
+        2,
+        0.5,
+        2,
+        0.5,
+        2,
+        0.5,
+    )
     per = E.sequential_estimates(pd.concat([tiny, tiny.assign(problem=8)]), per_problem=True)
     assert list(per["problem"]) == [7, 8]
 
@@ -166,7 +175,8 @@ def test_predicted_vs_observed_wiring_and_large_n_limit():
     big_n = np.full(5, 10**9)
     big_c = np.array([10**7, 5 * 10**7, 10**8, 3 * 10**8, 6 * 10**8])
     np.testing.assert_array_equal(
-        np.asarray(E.observed_saturation_point(big_n, big_c, 1e-4)), np.asarray(ttspm.saturation_point(big_c / big_n, 1e-4))
+        np.asarray(E.observed_saturation_point(big_n, big_c, 1e-4)),
+        np.asarray(ttspm.saturation_point(big_c / big_n, 1e-4)),
     )
     # the posterior rule is wired in when a prior is given
     post = E.predicted_vs_observed(jax.random.key(0), n, c, [1e-3], m=2000, prior=(0.8, 20.0))["by_eps"][0]

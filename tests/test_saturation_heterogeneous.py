@@ -118,7 +118,9 @@ def test_monte_carlo_matches_aggregate_curve():
     se = np.sqrt(exact * (1 - exact) / q)
     assert np.all(np.abs(np.asarray(mc.mean) - exact) <= 4.5 * se + 1e-12)
     d, dse = simulate.marginal_from_curve(mc)
-    assert np.all(np.abs(np.asarray(d) - np.asarray(H.beta_marginal_gain(a, b, np.arange(50)))) <= 4.5 * np.asarray(dse) + 1.0 / q)
+    assert np.all(
+        np.abs(np.asarray(d) - np.asarray(H.beta_marginal_gain(a, b, np.arange(50)))) <= 4.5 * np.asarray(dse) + 1.0 / q
+    )
 
 
 @pytest.mark.parametrize(

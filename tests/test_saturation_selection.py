@@ -26,9 +26,13 @@ def test_hand_examples():
     # row 2 keeps {3} (3/4) although answer 1 has the best single score
     np.testing.assert_array_equal(np.asarray(S.best_of_majority(ANS, SC, 4, min_freq=0.5)), [[1], [0], [3]])
     # top-k submissions, −1 for empty slots
-    np.testing.assert_array_equal(np.asarray(S.best_of_majority(ANS, SC, 4, k=2, min_freq=0.5)), [[1, -1], [0, 2], [3, -1]])
+    np.testing.assert_array_equal(
+        np.asarray(S.best_of_majority(ANS, SC, 4, k=2, min_freq=0.5)), [[1, -1], [0, 2], [3, -1]]
+    )
     np.testing.assert_array_equal(np.asarray(S.majority_vote(ANS, 4, k=2))[:, 0], [1, 0, 3])
-    np.testing.assert_array_equal(np.asarray(S.success(S.best_of_n(ANS, SC, 4, k=2), np.array([0, 2, 3]))), [True, True, True])
+    np.testing.assert_array_equal(
+        np.asarray(S.success(S.best_of_n(ANS, SC, 4, k=2), np.array([0, 2, 3]))), [True, True, True]
+    )
 
 
 def test_mask_drops_attempts_and_fallback_to_modes():
@@ -60,7 +64,9 @@ def test_bom_limits(tail_task):
     ans, sc = big_ans[:, :32], big_sc[:, :32]
     m = task.probs.shape[1]
     # α = 0 keeps every sampled answer: with σ_s = 0 the mean score is the answer's reward, so BoM = BoN
-    np.testing.assert_array_equal(np.asarray(S.best_of_majority(ans, sc, m, min_freq=0.0)), np.asarray(S.best_of_n(ans, sc, m)))
+    np.testing.assert_array_equal(
+        np.asarray(S.best_of_majority(ans, sc, m, min_freq=0.0)), np.asarray(S.best_of_n(ans, sc, m))
+    )
     # α = 1 keeps only the modes: BoM is a majority vote with ties broken by reward
     mv = np.asarray(S.majority_vote(ans, m))[:, 0]
     bom = np.asarray(S.best_of_majority(ans, sc, m, min_freq=1.0))[:, 0]
@@ -83,12 +89,16 @@ def test_best_of_n_exact_vs_monte_carlo_and_limits(tail_task):
     assert np.all(np.abs(np.asarray(curve.mean["best_of_n"]) - exact) <= 4.5 * np.asarray(curve.se["best_of_n"]))
     # N = 1: the submission is one sample, correct with probability π(correct)
     np.testing.assert_allclose(
-        np.asarray(S.best_of_n_exact(task.probs, task.reward, task.correct, 1)), np.asarray(task.probs[:, 0]), rtol=1e-12
+        np.asarray(S.best_of_n_exact(task.probs, task.reward, task.correct, 1)),
+        np.asarray(task.probs[:, 0]),
+        rtol=1e-12,
     )
     # N → ∞: correct iff the correct answer has the highest reward among answers with π > 0
     limit = np.asarray(S.best_of_n_exact(task.probs, task.reward, task.correct, 10**7))
     best = np.argmax(np.where(np.asarray(task.probs) > 1e-6, np.asarray(task.reward), -np.inf), axis=1)
-    np.testing.assert_allclose(limit[np.asarray(task.probs).min(1) > 1e-6], (best == 0)[np.asarray(task.probs).min(1) > 1e-6], atol=1e-6)
+    np.testing.assert_allclose(
+        limit[np.asarray(task.probs).min(1) > 1e-6], (best == 0)[np.asarray(task.probs).min(1) > 1e-6], atol=1e-6
+    )
 
 
 def test_selection_on_a_noisy_reward_task_behaves_as_the_theory_says(tail_task):

@@ -107,7 +107,9 @@ def test_curve_properties_and_unified_form():
         assert (d > 0).all() and (np.diff(d) < 0).all()  # increasing, concave
         # parallel and sequential (p0 = 0) are the same curve, so they share N* (the unified structure)
         np.testing.assert_allclose(np.asarray(ttspm.sequential_success(p, n)), f, rtol=0, atol=1e-15)
-        np.testing.assert_allclose(d, np.asarray(ttspm.marginal_gain(p, n[:-1])), rtol=0, atol=1e-15)  # differences of F: absolute float64 error
+        np.testing.assert_allclose(
+            d, np.asarray(ttspm.marginal_gain(p, n[:-1])), rtol=0, atol=1e-15
+        )  # differences of F: absolute float64 error
     assert float(ttspm.hit_at_n(0.01, 5000)) == pytest.approx(1.0, abs=1e-20)
 
 
@@ -168,10 +170,14 @@ def test_markov_limit_and_absorbing_reduction():
     assert float(ttspm.markov_accuracy(400, 0.3, 0.4, 0.2)) == pytest.approx(2 / 3, abs=1e-12)
     n = np.arange(30)
     np.testing.assert_allclose(
-        np.asarray(ttspm.markov_accuracy(n, 0.25, 0.1, 0.0)), np.asarray(ttspm.sequential_success(0.1, n, p0=0.25)), atol=1e-14
+        np.asarray(ttspm.markov_accuracy(n, 0.25, 0.1, 0.0)),
+        np.asarray(ttspm.sequential_success(0.1, n, p0=0.25)),
+        atol=1e-14,
     )
     for eps in (1e-2, 1e-4):
-        assert float(ttspm.markov_saturation_point(0.25, 0.1, 0.0, eps)) == float(ttspm.saturation_point(0.1, eps, p0=0.25))
+        assert float(ttspm.markov_saturation_point(0.25, 0.1, 0.0, eps)) == float(
+            ttspm.saturation_point(0.1, eps, p0=0.25)
+        )
     # no transitions: accuracy stays p0, nothing to gain
     assert float(ttspm.markov_accuracy(7, 0.4, 0.0, 0.0)) == pytest.approx(0.4)
     assert float(ttspm.markov_saturation_point(0.4, 0.0, 0.0, 1e-3)) == 0
@@ -214,7 +220,9 @@ def test_parallel_monte_carlo_matches_hit_at_n():
     assert not np.array_equal(np.asarray(mc.mean), np.asarray(other.mean))
     # empirical marginal gains agree with ΔF within their (conservative) standard errors
     d, se = simulate.marginal_from_curve(mc)
-    assert np.all(np.abs(np.asarray(d) - np.asarray(ttspm.marginal_gain(0.07, np.arange(40)))) <= 4.5 * np.asarray(se) + 1e-4)
+    assert np.all(
+        np.abs(np.asarray(d) - np.asarray(ttspm.marginal_gain(0.07, np.arange(40)))) <= 4.5 * np.asarray(se) + 1e-4
+    )
 
 
 def test_sequential_monte_carlo_matches_closed_forms():

@@ -131,7 +131,12 @@ def _verifier_log(rng, tasks, samples, r_easy, r_hard, frac_easy, s, c):
     accepted = np.where(correct, rng.random((tasks, samples)) < c, rng.random((tasks, samples)) >= s)
     ti, si = np.meshgrid(np.arange(tasks), np.arange(samples), indexing="ij")
     return pd.DataFrame(
-        {"problem": ti.ravel(), "attempt": si.ravel(), "correct": correct.ravel().astype(int), "accepted": accepted.ravel().astype(int)}
+        {
+            "problem": ti.ravel(),
+            "attempt": si.ravel(),
+            "correct": correct.ravel().astype(int),
+            "accepted": accepted.ravel().astype(int),
+        }
     )
 
 

@@ -115,8 +115,9 @@ def test_temperature_surface_fit_and_optimal_temperature():
 
 
 def test_attempt_matrix():
-    df = pd.DataFrame({"problem": [1, 1, 0, 0], "attempt": [1, 0, 0, 1], "correct": [1, 0, 1, 1],
-                       "temperature": [0.6] * 4})
+    df = pd.DataFrame(
+        {"problem": [1, 1, 0, 0], "attempt": [1, 0, 0, 1], "correct": [1, 0, 1, 1], "temperature": [0.6] * 4}
+    )
     np.testing.assert_array_equal(A.attempt_matrix(df, "correct", 0.6), [[1, 1], [0, 1]])
     with pytest.raises(InputError, match="temperature"):
         A.attempt_matrix(df, "correct", 1.0)

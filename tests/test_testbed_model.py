@@ -98,15 +98,17 @@ def _prompts(seed=0):
 def test_kv_cache_decoding_equals_full_recompute(model):
     prompts, n_pad = _prompts()
     toks_c, logits_c = greedy_cached(model, prompts, n_pad, TASK.completion_len)
-    toks_r, logits_r = generate_recompute(model, prompts, n_pad, jax.random.key(0), n_samples=1,
-                                          max_new=TASK.completion_len, temperature=0.0)
+    toks_r, logits_r = generate_recompute(
+        model, prompts, n_pad, jax.random.key(0), n_samples=1, max_new=TASK.completion_len, temperature=0.0
+    )
     np.testing.assert_array_equal(toks_c, toks_r)
     live = np.concatenate([np.ones((len(toks_c), 1), bool), np.cumsum(toks_c == T.EOS, 1)[:, :-1] == 0], 1)
     np.testing.assert_allclose(logits_c[live], logits_r[live], atol=2e-5, rtol=1e-5)
     assert len(set(map(tuple, toks_c.tolist()))) > 1  # not a degenerate constant output
     # the production sampler at T = 0 gives the greedy tokens for every one of its k samples
-    s = generate(model, prompts, n_pad, jax.random.key(3), n_samples=N_SAMPLES, max_new=TASK.completion_len,
-                 temperature=0.0)
+    s = generate(
+        model, prompts, n_pad, jax.random.key(3), n_samples=N_SAMPLES, max_new=TASK.completion_len, temperature=0.0
+    )
     np.testing.assert_array_equal(s.tokens, np.repeat(toks_c, N_SAMPLES, axis=0))
 
 
@@ -147,8 +149,12 @@ def test_sample_token_follows_the_tempered_softmax_and_the_nucleus():
 
 def test_sampling_is_deterministic_in_the_key(flat):
     prompts, n_pad = _prompts()
-    run = lambda k, **kw: generate(flat, prompts, n_pad, jax.random.key(k), n_samples=N_SAMPLES,  # noqa: E731
-                                   max_new=TASK.completion_len, **kw).tokens
+
+    def run(k, **kw):
+        return generate(
+            flat, prompts, n_pad, jax.random.key(k), n_samples=N_SAMPLES, max_new=TASK.completion_len, **kw
+        ).tokens
+
     a, b, c = run(1), run(1), run(2)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
@@ -167,18 +173,28 @@ def test_bfloat16_activations_run_and_stay_close():
     assert np.abs(a - b).max() < 0.05  # bfloat16 has 8 mantissa bits: ~1e-2 relative error
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"d_model": 30}, "heads"), ({"n_layers": 0}, "n_layers"), ({"dtype": "float16"}, "dtype"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"d_model": 30}, "heads"),
+        ({"n_layers": 0}, "n_layers"),
+        ({"dtype": "float16"}, "dtype"),
+    ],
+)
 def test_bad_model_config(kw, match):
     with pytest.raises(InputError, match=match):
         ModelConfig(**{**MCFG.__dict__, **kw})
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"n_samples": 0}, "n_samples"), ({"temperature": -1.0}, "temperature"), ({"top_p": 0.0}, "top_p"),
-    ({"max_new": 0}, "max_new"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"n_samples": 0}, "n_samples"),
+        ({"temperature": -1.0}, "temperature"),
+        ({"top_p": 0.0}, "top_p"),
+        ({"max_new": 0}, "max_new"),
+    ],
+)
 def test_bad_sampling_arguments(flat, kw, match):
     prompts, n_pad = _prompts()
     args = {"n_samples": 2, "max_new": 3, **kw}

@@ -80,10 +80,13 @@ def test_cli_run_json(smoke_run, capsys):
     assert "training tokens/s" in text and "attempts.csv" in text
 
 
-@pytest.mark.parametrize("argv, match", [
-    (["--seed", "-1"], "--seed must be ≥ 0, got -1"),
-    (["--profile", "huge"], "invalid choice: 'huge'"),
-])
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--seed", "-1"], "--seed must be ≥ 0, got -1"),
+        (["--profile", "huge"], "invalid choice: 'huge'"),
+    ],
+)
 def test_cli_bad_input_is_one_line_exit_2(argv, match, capsys, tmp_path):
     with pytest.raises(SystemExit) if "--profile" in argv else contextlib.nullcontext() as exc:
         code = main(["testbed", "run", "--out", str(tmp_path / "x"), *argv])

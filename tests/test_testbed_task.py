@@ -62,7 +62,7 @@ def test_generation_is_deterministic_in_the_seed():
 def test_eval_problems_are_distinct_balanced_and_never_trained_on():
     ev = T.eval_problems(CFG, 270, seed=0)
     assert len(set(T.prompt_hash(CFG, ev).tolist())) == 270
-    counts = np.bincount(ev.length, minlength=CFG.max_len + 1)[CFG.min_len:]
+    counts = np.bincount(ev.length, minlength=CFG.max_len + 1)[CFG.min_len :]
     assert counts.max() - counts.min() <= 1  # lengths cycle min_len..max_len
     assert T.is_eval(CFG, ev).all()
     # every eval-split problem a training batch happens to draw has zero loss weight
@@ -96,16 +96,18 @@ def test_training_encoding_and_mask():
 def test_token_parser_on_well_formed_and_malformed_completions():
     v = lambda x: T.N_SPECIAL + x  # noqa: E731
     op = CFG.vocab_size - 1
-    rows = np.array([
-        [v(3), v(7), T.EOS, T.PAD, T.PAD],  # ok, answer 7
-        [v(3), T.EOS, v(5), v(6), v(1)],  # ok, anything after the end is ignored
-        [T.EOS, T.PAD, T.PAD, T.PAD, T.PAD],  # empty answer
-        [v(3), v(4), v(5), v(6), v(7)],  # no end token
-        [v(3), op, T.EOS, T.PAD, T.PAD],  # an operation inside the answer
-        [v(2), T.PAD, v(2), T.EOS, T.PAD],  # padding inside
-        [v(1), 999, T.EOS, T.PAD, T.PAD],  # out-of-vocabulary id
-        [-5, v(1), T.EOS, T.PAD, T.PAD],  # negative id
-    ])
+    rows = np.array(
+        [
+            [v(3), v(7), T.EOS, T.PAD, T.PAD],  # ok, answer 7
+            [v(3), T.EOS, v(5), v(6), v(1)],  # ok, anything after the end is ignored
+            [T.EOS, T.PAD, T.PAD, T.PAD, T.PAD],  # empty answer
+            [v(3), v(4), v(5), v(6), v(7)],  # no end token
+            [v(3), op, T.EOS, T.PAD, T.PAD],  # an operation inside the answer
+            [v(2), T.PAD, v(2), T.EOS, T.PAD],  # padding inside
+            [v(1), 999, T.EOS, T.PAD, T.PAD],  # out-of-vocabulary id
+            [-5, v(1), T.EOS, T.PAD, T.PAD],  # negative id
+        ]
+    )
     p = T.parse_completions(CFG, rows)
     assert p.answer.tolist() == [7, 3, -1, -1, -1, -1, -1, -1]
     assert p.n_steps.tolist() == [2, 1, 0, 0, 0, 0, 0, 0]
@@ -146,10 +148,16 @@ def test_text_parser_cases():
     assert T.parse_answer_text(CFG, "= = 4 .") == 4
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"modulus": 9}, "prime"), ({"modulus": 2}, "prime"), ({"min_len": 0}, "min_len"),
-    ({"min_len": 5, "max_len": 4}, "min_len"), ({"eval_every": 1}, "eval_every"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"modulus": 9}, "prime"),
+        ({"modulus": 2}, "prime"),
+        ({"min_len": 0}, "min_len"),
+        ({"min_len": 5, "max_len": 4}, "min_len"),
+        ({"eval_every": 1}, "eval_every"),
+    ],
+)
 def test_bad_task_config(kw, match):
     with pytest.raises(InputError, match=match):
         T.TaskConfig(**kw)

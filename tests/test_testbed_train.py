@@ -111,10 +111,16 @@ def test_one_and_four_devices_train_to_the_same_parameters():
     np.testing.assert_allclose(one["loss"], four["loss"], rtol=1e-5)
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"steps": 0}, "steps"), ({"lr": 0.0}, "lr"), ({"warmup": 12}, "warmup"), ({"batch_size": 0}, "batch_size"),
-    ({"target_greedy_acc": 1.5}, "target_greedy_acc"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"steps": 0}, "steps"),
+        ({"lr": 0.0}, "lr"),
+        ({"warmup": 12}, "warmup"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"target_greedy_acc": 1.5}, "target_greedy_acc"),
+    ],
+)
 def test_bad_train_config(kw, match):
     with pytest.raises(InputError, match=match):
         TrainConfig(**{**TCFG.__dict__, **kw})

@@ -32,7 +32,9 @@ def numpy_greedy(a, b, solved, budgets, M):
     out = np.zeros((G, budgets.size, K), np.int64)
     j = np.arange(M)
     for g in range(G):  # the usual way: one table and one sort per group
-        log_s = np.concatenate([np.zeros((K, 1)), np.cumsum(np.log1p(-a[g][:, None] / (a[g][:, None] + b[g][:, None] + j)), 1)[:, :-1]], 1)
+        log_s = np.concatenate(
+            [np.zeros((K, 1)), np.cumsum(np.log1p(-a[g][:, None] / (a[g][:, None] + b[g][:, None] + j)), 1)[:, :-1]], 1
+        )
         gain = np.exp(log_s) * a[g][:, None] / (a[g][:, None] + b[g][:, None] + j)
         gain[solved[g]] = 0.0
         flat = gain.ravel()
@@ -62,8 +64,10 @@ def main() -> None:
     post = beta_posterior(alpha + k, beta + n0 - k)
     budgets = np.round(np.geomspace(1, 32, 20) * problems)  # mean 1 … 32 extra attempts per problem
     M = auto_max_extra(budgets, None, np.ones_like(k), k == 0)
-    print(f"{groups} groups × {problems} problems × {budgets.size} budgets; table length M = {M}; "
-          f"unsolved after the pilot: {np.mean(k == 0):.1%}")
+    print(
+        f"{groups} groups × {problems} problems × {budgets.size} budgets; table length M = {M}; "
+        f"unsolved after the pilot: {np.mean(k == 0):.1%}"
+    )
     t0 = time.perf_counter()
     extra = lagrangian_beta_coverage(post, budgets, pilot_k=k, max_extra=M)
     first = time.perf_counter() - t0
@@ -79,10 +83,15 @@ def main() -> None:
     same = np.mean(np.all(ref == extra[:g_np], axis=-1))
     print(f"ours, one compiled call (all groups and budgets): {best:.2f} s  (first call incl. compile: {first:.2f} s)")
     print(f"NumPy sort-based greedy: {t_np:.2f} s for all groups (timed on {g_np} groups, scaled)")
-    print(f"identical allocations on the compared groups: {100 * same:.1f}% of (group, budget) pairs; "
-          f"speed-up {t_np / best:.1f}×")
-    print(f"largest allocation to one problem: {int(extra.max())} < M = {M} (the table length did not bind)"
-          if extra.max() < M else f"warning: the table length M = {M} bound some allocations")
+    print(
+        f"identical allocations on the compared groups: {100 * same:.1f}% of (group, budget) pairs; "
+        f"speed-up {t_np / best:.1f}×"
+    )
+    print(
+        f"largest allocation to one problem: {int(extra.max())} < M = {M} (the table length did not bind)"
+        if extra.max() < M
+        else f"warning: the table length M = {M} bound some allocations"
+    )
     print(f"load average after: {os.getloadavg()}")
 
 

@@ -105,8 +105,14 @@ def ours(N: np.ndarray, D: np.ndarray, L: np.ndarray, starts: np.ndarray) -> dic
     t0 = time.perf_counter()
     res = fit("chinchilla", {"N": N, "D": D}, L, starts=starts)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "first_call": first, "best": res.objective, "x": res.theta,
-            "nfev": int(res.n_eval.sum()), "diag": res.diagnostics()}
+    return {
+        "seconds": seconds,
+        "first_call": first,
+        "best": res.objective,
+        "x": res.theta,
+        "nfev": int(res.n_eval.sum()),
+        "diag": res.diagnostics(),
+    }
 
 
 def ours_vpnls(N: np.ndarray, D: np.ndarray, L: np.ndarray, repeats: int = 5) -> dict:
@@ -122,8 +128,14 @@ def ours_vpnls(N: np.ndarray, D: np.ndarray, L: np.ndarray, repeats: int = 5) ->
         t0 = time.perf_counter()
         res = vpnls("chinchilla", x, L)
         times.append(time.perf_counter() - t0)
-    return {"seconds": float(np.median(times)), "min": float(np.min(times)), "first_call": first,
-            "best": res.objective, "x": res.theta, "nfev": int(res.n_eval.sum())}
+    return {
+        "seconds": float(np.median(times)),
+        "min": float(np.min(times)),
+        "first_call": first,
+        "best": res.objective,
+        "x": res.theta,
+        "nfev": int(res.n_eval.sum()),
+    }
 
 
 def ours_approach2(N: np.ndarray, D: np.ndarray, L: np.ndarray, repeats: int = 5) -> dict:
@@ -157,8 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         starts = starts[::10]
     print(describe())
     print(f"before: {load_average()}")
-    print(f"data: synthetic IsoFLOP study, {L.size} runs (Besiroglu et al. law, 2% noise); {starts.shape[0]} grid starts; "
-          f"Huber delta={DELTA:g} on log loss, summed")
+    print(
+        f"data: synthetic IsoFLOP study, {L.size} runs (Besiroglu et al. law, 2% noise); {starts.shape[0]} grid starts; "
+        f"Huber delta={DELTA:g} on log loss, summed"
+    )
     mine = ours(N, D, L, starts)
     print(f"  ours, multi-start: {mine['seconds']:.2f} s compiled ({mine['first_call']:.2f} s first call)", flush=True)
     vp = ours_vpnls(N, D, L)
@@ -178,25 +192,39 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'ours, vpnls (compiled, median)':34s}{vp['best']:18.12g}{vp['nfev']:14d}{vp['seconds']:10.3f}")
     print(f"{'ours, vpnls (1st call)':34s}{'':18s}{'':14s}{vp['first_call']:10.2f}")
     print(f"{'ours, approach 2 (median)':34s}{'(other estimator)':>18s}{'':14s}{a2['seconds']:10.4f}")
-    print("best fit (scipy | multi-start | vpnls): " + ", ".join(
-        f"{n}={a:.5g}|{b:.5g}|{c:.5g}" for n, a, b, c in zip(names, ref["x"], mine["x"], vp["x"])))
+    print(
+        "best fit (scipy | multi-start | vpnls): "
+        + ", ".join(f"{n}={a:.5g}|{b:.5g}|{c:.5g}" for n, a, b, c in zip(names, ref["x"], mine["x"], vp["x"]))
+    )
     true_n = float(compute_optimal(BESIROGLU, 1e24)["N"])
-    fit_n = float(compute_optimal({k: v for k, v in zip(("A", "B", "E", "alpha", "beta"),
-                                                        np.r_[np.exp(vp["x"][:3]), vp["x"][3:]])}, 1e24)["N"])
+    fit_n = float(
+        compute_optimal(
+            {k: v for k, v in zip(("A", "B", "E", "alpha", "beta"), np.r_[np.exp(vp["x"][:3]), vp["x"][3:]])}, 1e24
+        )["N"]
+    )
     print(f"N*(1e24): truth {true_n:.4g}, vpnls {fit_n:.4g}, approach 2 {a2['n_star']:.4g} (exponent a {a2['a']:.4f})")
-    rels = {"exact-gradient SciPy": abs(mine["best"] - ref["best"]) / abs(ref["best"]),
-            "vpnls vs exact-gradient SciPy": abs(vp["best"] - ref["best"]) / abs(ref["best"])}
+    rels = {
+        "exact-gradient SciPy": abs(mine["best"] - ref["best"]) / abs(ref["best"]),
+        "vpnls vs exact-gradient SciPy": abs(vp["best"] - ref["best"]) / abs(ref["best"]),
+    }
     if fd is not None:
         rels["SciPy as written"] = abs(mine["best"] - fd["best"]) / abs(fd["best"])
-    print("relative difference of the best objectives (goal < 1e-6): "
-          + ", ".join(f"{k} {v:.2e}" for k, v in rels.items()) + (": OK" if max(rels.values()) < 1e-6 else ": FAIL"))
+    print(
+        "relative difference of the best objectives (goal < 1e-6): "
+        + ", ".join(f"{k} {v:.2e}" for k, v in rels.items())
+        + (": OK" if max(rels.values()) < 1e-6 else ": FAIL")
+    )
     for name, r in (("as written", fd), ("exact gradient", ref)):
         if r is None:
             continue
-        print(f"speed ratio scipy ({name}) / ours multi-start: {r['seconds'] / mine['seconds']:.1f}x compiled, "
-              f"{r['seconds'] / mine['first_call']:.1f}x including compilation")
-        print(f"speed ratio scipy ({name}) / ours vpnls: {r['seconds'] / vp['seconds']:.1f}x compiled, "
-              f"{r['seconds'] / vp['first_call']:.1f}x including compilation (goal >= 30x)")
+        print(
+            f"speed ratio scipy ({name}) / ours multi-start: {r['seconds'] / mine['seconds']:.1f}x compiled, "
+            f"{r['seconds'] / mine['first_call']:.1f}x including compilation"
+        )
+        print(
+            f"speed ratio scipy ({name}) / ours vpnls: {r['seconds'] / vp['seconds']:.1f}x compiled, "
+            f"{r['seconds'] / vp['first_call']:.1f}x including compilation (goal >= 30x)"
+        )
     d = mine["diag"]
     print(f"ours: {d['n_converged']}/{d['n_starts']} starts converged, {d['n_at_best']} reached the best objective")
     return 0 if max(rels.values()) < 1e-6 else 1

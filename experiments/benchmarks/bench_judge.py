@@ -27,7 +27,9 @@ import os
 
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={_CORES}".strip()
+    os.environ["XLA_FLAGS"] = (
+        f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={_CORES}".strip()
+    )
 
 import argparse  # noqa: E402
 import math  # noqa: E402
@@ -92,9 +94,13 @@ def time_ours(judge: BLRJudge, n_test: int, estimator: str, seed: int = 1) -> tu
     T = float(judge.temperature(T_PAPER))
     out, total = {}, 0.0
     for post in ("finite", "de"):
-        judge.simulate(KS, T, jax.random.key(seed + 100), trials=TRIALS, n_test=n_test, posterior=post, estimator=estimator)
+        judge.simulate(
+            KS, T, jax.random.key(seed + 100), trials=TRIALS, n_test=n_test, posterior=post, estimator=estimator
+        )
         t0 = time.perf_counter()
-        out[post] = judge.simulate(KS, T, jax.random.key(seed), trials=TRIALS, n_test=n_test, posterior=post, estimator=estimator)
+        out[post] = judge.simulate(
+            KS, T, jax.random.key(seed), trials=TRIALS, n_test=n_test, posterior=post, estimator=estimator
+        )
         total += time.perf_counter() - t0
     return total, out
 
@@ -111,7 +117,9 @@ def throughput(n_test: int, n_cond: int) -> dict:
         judge.simulate(KS, T, jax.random.key(1), trials=TRIALS, n_test=n, estimator=est)
         dt = time.perf_counter() - t0
         row[f"{est} s"] = dt
-        row["mc draws/s" if est == "mc" else "conditional inputs/s"] = (n * TRIALS * int(KS[-1]) if est == "mc" else n) / dt
+        row["mc draws/s" if est == "mc" else "conditional inputs/s"] = (
+            n * TRIALS * int(KS[-1]) if est == "mc" else n
+        ) / dt
     return row
 
 
@@ -127,7 +135,9 @@ def devices_scan(counts: tuple[int, ...] = (1, 2, 4)) -> int:
         env = dict(os.environ)
         flags = " ".join(f for f in env.get("XLA_FLAGS", "").split() if "xla_force_host_platform_device_count" not in f)
         env["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
-        proc = subprocess.run([sys.executable, __file__, "--throughput-json"], env=env, capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--throughput-json"], env=env, capture_output=True, text=True, check=True
+        )
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     base = rows[0]
     for r in rows:
@@ -153,9 +163,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     n_test = 2_000 if args.quick else 10_000
     print(describe())
-    print(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())} (shared machine: timings are under this load)")
-    print(f"setting: d={D} n={N} σ={SIGMA:g} γ={GAMMA:g} |w_T|²/d={V:g} t={T_PAPER:g} c={C:g} k=1..{KS[-1]} "
-          f"trials={TRIALS} n_test={n_test}; both branches (finite-d and DE) on both sides")
+    print(
+        f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())} (shared machine: timings are under this load)"
+    )
+    print(
+        f"setting: d={D} n={N} σ={SIGMA:g} γ={GAMMA:g} |w_T|²/d={V:g} t={T_PAPER:g} c={C:g} k=1..{KS[-1]} "
+        f"trials={TRIALS} n_test={n_test}; both branches (finite-d and DE) on both sides"
+    )
     judge = BLRJudge(D, N, SIGMA, GAMMA, teacher_scale=V, c=C)
     s2 = judge.sigma2
 
@@ -169,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     # conditional: per-input variance from a pilot, then the n_test matching the mc standard error at every k
     pilot_n = 512
     _, pilot = time_ours(judge, pilot_n, "conditional", seed=7)
-    var_mc = {p: (mc[p].stderr**2) * n_test for p in mc}
-    var_c = {p: (pilot[p].stderr**2) * pilot_n for p in pilot}
+    var_mc = {p: (mc[p].stderr ** 2) * n_test for p in mc}
+    var_c = {p: (pilot[p].stderr ** 2) * pilot_n for p in pilot}
     need = max(int(math.ceil(n_test * np.max(var_c[p] / var_mc[p]))) for p in mc)
     need = max(need, MIN_INPUTS)
     for _ in range(4):  # the pilot variance is itself noisy (heavy-tailed at k = 1): grow n until s.e. ≤ mc's
@@ -181,47 +195,83 @@ def main(argv: list[str] | None = None) -> int:
         need = int(math.ceil(need * worst * 1.05))
     t_c_eq_n, cond_eq_n = time_ours(judge, n_test, "conditional")
 
-    print(f"\nδ/σ² (± s.e.) at selected k, finite-d branch (n_test={n_test}; the official s.e. is that of the same estimator, = mc)")
+    print(
+        f"\nδ/σ² (± s.e.) at selected k, finite-d branch (n_test={n_test}; the official s.e. is that of the same estimator, = mc)"
+    )
     rows = []
     for i in SHOW:
         row = {"k": int(KS[i])}
         if ns is not None:
             row["official"] = float(off_emp[i])
-        row.update({"mc": mc["finite"].delta[i] / s2, "mc s.e.": mc["finite"].stderr[i] / s2,
-                    "conditional": cond_eq_n["finite"].delta[i] / s2, "cond s.e.": cond_eq_n["finite"].stderr[i] / s2,
-                    f"cond n={need}": cond_eq_se["finite"].delta[i] / s2, "s.e. ": cond_eq_se["finite"].stderr[i] / s2})
+        row.update(
+            {
+                "mc": mc["finite"].delta[i] / s2,
+                "mc s.e.": mc["finite"].stderr[i] / s2,
+                "conditional": cond_eq_n["finite"].delta[i] / s2,
+                "cond s.e.": cond_eq_n["finite"].stderr[i] / s2,
+                f"cond n={need}": cond_eq_se["finite"].delta[i] / s2,
+                "s.e. ": cond_eq_se["finite"].stderr[i] / s2,
+            }
+        )
         rows.append(row)
     print(format_table(rows, digits=5))
     exact = judge.error(KS, float(judge.temperature(T_PAPER))) / s2
+
     def max_z(res) -> float:  # k with s.e. > 0 (conditional: δ(1) is the closed form, s.e. 0)
         se = res.stderr / s2
         pos = se > 1e-9 * np.abs(exact)
         return float(np.max(np.abs((res.delta / s2 - exact)[pos] / se[pos])))
 
-    print("DE branch vs the exact deterministic-equivalent curve, max |z| over k: "
-          f"mc {max_z(mc['de']):.2f}, conditional {max_z(cond_eq_n['de']):.2f} "
-          f"(conditional k = 1: relative difference {abs(cond_eq_n['de'].delta[0] / s2 - exact[0]) / exact[0]:.1e}, the DE k = 1 closed form)")
+    print(
+        "DE branch vs the exact deterministic-equivalent curve, max |z| over k: "
+        f"mc {max_z(mc['de']):.2f}, conditional {max_z(cond_eq_n['de']):.2f} "
+        f"(conditional k = 1: relative difference {abs(cond_eq_n['de'].delta[0] / s2 - exact[0]) / exact[0]:.1e}, the DE k = 1 closed form)"
+    )
 
     se_ratio_eq_n = float(np.median(cond_eq_n["finite"].stderr / mc["finite"].stderr))
     table = [
-        {"side": "official (torch, float32)", "n_test": n_test, "seconds": t_off if t_off is not None else float("nan"),
-         "max s.e./σ² (finite)": float(np.max(mc["finite"].stderr)) / s2, "official/this": 1.0 if t_off else float("nan")},
-        {"side": "ours mc", "n_test": n_test, "seconds": t_mc, "max s.e./σ² (finite)": float(np.max(mc["finite"].stderr)) / s2,
-         "official/this": (t_off / t_mc) if t_off else float("nan")},
-        {"side": "ours conditional, equal n_test", "n_test": n_test, "seconds": t_c_eq_n,
-         "max s.e./σ² (finite)": float(np.max(cond_eq_n["finite"].stderr)) / s2, "official/this": (t_off / t_c_eq_n) if t_off else float("nan")},
-        {"side": "ours conditional, s.e. ≤ mc's at every k", "n_test": need, "seconds": t_c_eq_se,
-         "max s.e./σ² (finite)": float(np.max(cond_eq_se["finite"].stderr)) / s2, "official/this": (t_off / t_c_eq_se) if t_off else float("nan")},
+        {
+            "side": "official (torch, float32)",
+            "n_test": n_test,
+            "seconds": t_off if t_off is not None else float("nan"),
+            "max s.e./σ² (finite)": float(np.max(mc["finite"].stderr)) / s2,
+            "official/this": 1.0 if t_off else float("nan"),
+        },
+        {
+            "side": "ours mc",
+            "n_test": n_test,
+            "seconds": t_mc,
+            "max s.e./σ² (finite)": float(np.max(mc["finite"].stderr)) / s2,
+            "official/this": (t_off / t_mc) if t_off else float("nan"),
+        },
+        {
+            "side": "ours conditional, equal n_test",
+            "n_test": n_test,
+            "seconds": t_c_eq_n,
+            "max s.e./σ² (finite)": float(np.max(cond_eq_n["finite"].stderr)) / s2,
+            "official/this": (t_off / t_c_eq_n) if t_off else float("nan"),
+        },
+        {
+            "side": "ours conditional, s.e. ≤ mc's at every k",
+            "n_test": need,
+            "seconds": t_c_eq_se,
+            "max s.e./σ² (finite)": float(np.max(cond_eq_se["finite"].stderr)) / s2,
+            "official/this": (t_off / t_c_eq_se) if t_off else float("nan"),
+        },
     ]
     print()
     print(format_table(table, digits=4))
-    print(f"conditional / mc s.e. at equal n_test: median over k {se_ratio_eq_n:.3f}; "
-          f"per-input variance ratio (conditional/mc) over k: min {min(np.min(var_c[p] / var_mc[p]) for p in mc):.4f}, "
-          f"max {max(np.max(var_c[p] / var_mc[p]) for p in mc):.4f}")
+    print(
+        f"conditional / mc s.e. at equal n_test: median over k {se_ratio_eq_n:.3f}; "
+        f"per-input variance ratio (conditional/mc) over k: min {min(np.min(var_c[p] / var_mc[p]) for p in mc):.4f}, "
+        f"max {max(np.max(var_c[p] / var_mc[p]) for p in mc):.4f}"
+    )
     if t_off:
-        print(f"goals: mc ≥ official speed at equal work: {'met' if t_off >= t_mc else 'missed'} (ratio {t_off / t_mc:.2f}); "
-              f"conditional ≥ 10× faster at equal or lower s.e.: {'met' if t_off / t_c_eq_se >= 10 else 'missed'} "
-              f"(ratio {t_off / t_c_eq_se:.2f})")
+        print(
+            f"goals: mc ≥ official speed at equal work: {'met' if t_off >= t_mc else 'missed'} (ratio {t_off / t_mc:.2f}); "
+            f"conditional ≥ 10× faster at equal or lower s.e.: {'met' if t_off / t_c_eq_se >= 10 else 'missed'} "
+            f"(ratio {t_off / t_c_eq_se:.2f})"
+        )
     print(f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

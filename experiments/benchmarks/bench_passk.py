@@ -55,12 +55,20 @@ def single_fits(sizes, rng) -> list[dict]:
         t_compile, _ = _timed(lambda: mle.fit(n, k))  # first call: compile + run
         t_ours, res = _timed(lambda: mle.fit(n, k), repeats=3)
         t_saber, (a_s, b_s) = _timed(lambda: saber.fit_beta_binomial_MLE(k, n), repeats=3 if size < 50_000 else 1)
-        rows.append({
-            "K": size, "saber_s": t_saber, "ours_s": t_ours, "ours_first_call_s": t_compile,
-            "speedup": t_saber / t_ours, "alpha_saber": a_s, "alpha_ours": float(res.alpha),
-            "rel_diff_alpha": abs(float(res.alpha) - a_s) / a_s, "rel_diff_beta": abs(float(res.beta) - b_s) / b_s,
-            "loglik_ours_minus_saber": float(res.loglik) - _saber_loglik(k, n, a_s, b_s),
-        })
+        rows.append(
+            {
+                "K": size,
+                "saber_s": t_saber,
+                "ours_s": t_ours,
+                "ours_first_call_s": t_compile,
+                "speedup": t_saber / t_ours,
+                "alpha_saber": a_s,
+                "alpha_ours": float(res.alpha),
+                "rel_diff_alpha": abs(float(res.alpha) - a_s) / a_s,
+                "rel_diff_beta": abs(float(res.beta) - b_s) / b_s,
+                "loglik_ours_minus_saber": float(res.loglik) - _saber_loglik(k, n, a_s, b_s),
+            }
+        )
     return rows
 
 
@@ -81,13 +89,18 @@ def bootstrap_fits(replicates: int, saber_replicates: int, rng) -> dict:
     rel = np.abs(res.alpha[:saber_replicates] - saber_alpha) / saber_alpha
     # Which optimum is higher where they differ most (SciPy's beta re-fitted only for these few replicates)?
     worst = np.argsort(rel)[-5:]
-    ll_gap = [float(res.loglik[i]) - _saber_loglik(kb[i], 100.0, *saber.fit_beta_binomial_MLE(kb[i], np.full(159, 100.0)))
-              for i in worst]
+    ll_gap = [
+        float(res.loglik[i]) - _saber_loglik(kb[i], 100.0, *saber.fit_beta_binomial_MLE(kb[i], np.full(159, 100.0)))
+        for i in worst
+    ]
     return {
-        "replicates": replicates, "saber_fits_timed": saber_replicates,
-        "saber_s_per_1000": per_saber * 1000, "ours_s_per_1000": t_ours / replicates * 1000,
+        "replicates": replicates,
+        "saber_fits_timed": saber_replicates,
+        "saber_s_per_1000": per_saber * 1000,
+        "ours_s_per_1000": t_ours / replicates * 1000,
         "throughput_ratio": per_saber / (t_ours / replicates),
-        "max_rel_diff_alpha": float(rel.max()), "median_rel_diff_alpha": float(np.median(rel)),
+        "max_rel_diff_alpha": float(rel.max()),
+        "median_rel_diff_alpha": float(np.median(rel)),
         "loglik_gain_at_5_worst": min(ll_gap),
         "ours_at_bound": int(np.sum(res.at_bound)),
     }
@@ -102,14 +115,21 @@ def predictions() -> list[dict]:
     res = mle.fit(100, k)
     a, b = float(res.alpha), float(res.beta)
     budgets = [150, 1000, 10_000, 100_000]
-    ours = {m: predict(100, k, budgets, m, fit_result=res).asr for m in ("anchored", "plugin_leading", "plugin_corrected")}
+    ours = {
+        m: predict(100, k, budgets, m, fit_result=res).asr for m in ("anchored", "plugin_leading", "plugin_corrected")
+    }
     theirs = {
         "anchored": [saber.predict_anchored(N, 100, 0.8, a) for N in budgets],
         "plugin_leading": [saber.predict_plugin(N, a, b) for N in budgets],
         "plugin_corrected": [saber.predict_plugin(N, a, b, correction=True) for N in budgets],
     }
-    rows = [{"comparison": f"{m} (same alpha, beta)", "max_abs_diff": float(np.max(np.abs(np.asarray(ours[m]) - theirs[m])))}
-            for m in ours]
+    rows = [
+        {
+            "comparison": f"{m} (same alpha, beta)",
+            "max_abs_diff": float(np.max(np.abs(np.asarray(ours[m]) - theirs[m]))),
+        }
+        for m in ours
+    ]
     model = saber.SABER().fit(k, 100)
     e2e = np.array([model.predict(N).asr for N in budgets])
     ours_e2e = predict(100, k, budgets, "anchored").asr
@@ -125,8 +145,22 @@ def backtests(quick: bool) -> list[dict]:
     from scaling_theory.passk.grouping import stack_groups
     from scaling_theory.passk.simulate import simulate_counts
 
-    pairs = np.array([(0.16, 0.44), (0.15, 0.50), (1.44, 0.67), (1.01, 0.77), (0.37, 2.14), (0.31, 2.10),
-                      (0.81, 14.31), (0.54, 16.16), (0.99, 3.94), (0.72, 4.04), (0.64, 5.55), (0.51, 7.76)])
+    pairs = np.array(
+        [
+            (0.16, 0.44),
+            (0.15, 0.50),
+            (1.44, 0.67),
+            (1.01, 0.77),
+            (0.37, 2.14),
+            (0.31, 2.10),
+            (0.81, 14.31),
+            (0.54, 16.16),
+            (0.99, 3.94),
+            (0.72, 4.04),
+            (0.64, 5.55),
+            (0.51, 7.76),
+        ]
+    )
     seeds = 2 if quick else 8
     sim = simulate_counts(0, np.tile(pairs[:, 0], seeds), np.tile(pairs[:, 1], seeds), 159, 10_000)
     methods = ["anchored", DEFAULT_METHOD]
@@ -139,8 +173,10 @@ def backtests(quick: bool) -> list[dict]:
         r = backtest(st.n, st.k, 100, [1000], methods, repeats=5, seed=s, mask=st.mask, groups=st.groups)
         py.append(r.mae.set_index("method")["mae"])
     py = np.array([[p[m] for m in methods] for p in py])
-    return [{"back-test": f"SABER synthetic (12 pairs × {seeds} seeds)", **{m: per_seed.loc[m].mean() for m in methods}},
-            {"back-test": f"Pythia × MATH n=100→N=1000 ({py.shape[0]} seeds)", **dict(zip(methods, py.mean(axis=0)))}]
+    return [
+        {"back-test": f"SABER synthetic (12 pairs × {seeds} seeds)", **{m: per_seed.loc[m].mean() for m in methods}},
+        {"back-test": f"Pythia × MATH n=100→N=1000 ({py.shape[0]} seeds)", **dict(zip(methods, py.mean(axis=0)))},
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

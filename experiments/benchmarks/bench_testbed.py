@@ -46,8 +46,14 @@ def bench_train(cfg, steps: int) -> dict:
     tps = steps * tc.batch_size * cfg.task.seq_len / dt
     fpt = flops.train_flops_per_token(cfg.model, cfg.task.seq_len)
     peak, source = flops.peak_flops(cfg.model.dtype)
-    return {"tokens_per_s": tps, "flops_per_token": fpt, "achieved_flops": tps * fpt,
-            "mfu": flops.mfu(tps, fpt, peak), "peak": peak, "peak_source": source}
+    return {
+        "tokens_per_s": tps,
+        "flops_per_token": fpt,
+        "achieved_flops": tps * fpt,
+        "mfu": flops.mfu(tps, fpt, peak),
+        "peak": peak,
+        "peak_source": source,
+    }
 
 
 def bench_sampling(cfg, n_prompts: int, n_samples: int, repeats: int) -> list[dict]:
@@ -62,14 +68,28 @@ def bench_sampling(cfg, n_prompts: int, n_samples: int, repeats: int) -> list[di
         for r in range(repeats + 1):  # the first call compiles
             t0 = time.perf_counter()
             if name == "kv_cache":
-                generate(model, prompts, n_pad, jax.random.key(r), n_samples=n_samples, max_new=G,
-                         chunk=n_prompts * n_samples)
+                generate(
+                    model,
+                    prompts,
+                    n_pad,
+                    jax.random.key(r),
+                    n_samples=n_samples,
+                    max_new=G,
+                    chunk=n_prompts * n_samples,
+                )
             else:
                 generate_recompute(model, prompts, n_pad, jax.random.key(r), n_samples=n_samples, max_new=G)
             times.append(time.perf_counter() - t0)
         best = min(times[1:])
-        rows.append({"sampler": name, "sequences": n_prompts * n_samples, "context": cfg.task.seq_len,
-                     "seconds": best, "tokens_per_s": slots / best})
+        rows.append(
+            {
+                "sampler": name,
+                "sequences": n_prompts * n_samples,
+                "context": cfg.task.seq_len,
+                "seconds": best,
+                "tokens_per_s": slots / best,
+            }
+        )
     rows[0]["speedup"] = rows[1]["seconds"] / rows[0]["seconds"]
     rows[1]["speedup"] = 1.0
     return rows
@@ -81,14 +101,25 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     cfg = profile_config("quick")
     print(describe())
-    print(f"model {cfg.model_name}: d={cfg.model.d_model}, layers={cfg.model.n_layers}, "
-          f"sequence {cfg.task.seq_len} tokens (prompt {cfg.task.prompt_len} + completion {cfg.task.completion_len})")
+    print(
+        f"model {cfg.model_name}: d={cfg.model.d_model}, layers={cfg.model.n_layers}, "
+        f"sequence {cfg.task.seq_len} tokens (prompt {cfg.task.prompt_len} + completion {cfg.task.completion_len})"
+    )
     tr = bench_train(cfg, steps=10 if args.quick else 40)
-    print("\ntraining (batch %d, float32)" % cfg.train.batch_size)
-    print(format_table([{
-        "tokens/s": tr["tokens_per_s"], "FLOP/token": tr["flops_per_token"],
-        "achieved GFLOP/s": tr["achieved_flops"] / 1e9, "MFU": tr["mfu"], "peak": tr["peak_source"],
-    }]))
+    print(f"\ntraining (batch {cfg.train.batch_size}, float32)")
+    print(
+        format_table(
+            [
+                {
+                    "tokens/s": tr["tokens_per_s"],
+                    "FLOP/token": tr["flops_per_token"],
+                    "achieved GFLOP/s": tr["achieved_flops"] / 1e9,
+                    "MFU": tr["mfu"],
+                    "peak": tr["peak_source"],
+                }
+            ]
+        )
+    )
     if jax.default_backend() == "cpu":
         print("MFU on a GPU: not measured here (no GPU in this run); run this script on one to get it.")
     rows = bench_sampling(cfg, n_prompts=8 if args.quick else 32, n_samples=128, repeats=1 if args.quick else 3)

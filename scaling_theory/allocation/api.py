@@ -9,17 +9,17 @@ sub-sampled from them (back-test mode, scored exactly on the held-out attempts) 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from scaling_theory.errors import InputError
-from scaling_theory.numerics import check
 from scaling_theory.allocation import policies as P
-from scaling_theory.allocation.gains import gain_table, values, estimate_sd
+from scaling_theory.allocation.gains import estimate_sd, gain_table, values
 from scaling_theory.allocation.posteriors import Posterior, beta_posteriors, grid_posterior
 from scaling_theory.allocation.sequential import DEFAULT_ROUNDS, posterior_first_success, sequential
+from scaling_theory.errors import InputError
+from scaling_theory.numerics import check
 
 SEQUENTIAL_DRAWS = 64
 
@@ -54,12 +54,28 @@ def _run_policy(policy, table, budgets, cost, post, cap, pilot_k, mask, rounds, 
     raise InputError(f"policy must be one of {', '.join(P.POLICIES)}; got {policy!r}")
 
 
-def _plan(post: Posterior, pilot_n, pilot_k, mask, budgets, policy, objective, cost, cap, target_n, rounds, seed,
-          heldout_T=None) -> Plan:
+def _plan(
+    post: Posterior,
+    pilot_n,
+    pilot_k,
+    mask,
+    budgets,
+    policy,
+    objective,
+    cost,
+    cap,
+    target_n,
+    rounds,
+    seed,
+    heldout_T=None,
+) -> Plan:
     if policy not in P.POLICIES:
         raise InputError(f"policy must be one of {', '.join(P.POLICIES)}; got {policy!r}")
     b = np.atleast_1d(np.asarray(budgets, np.float64))
-    check(b.size >= 1 and np.all(np.isfinite(b)) and np.all(b >= 0), f"--budget must be ≥ 0, got {b[~(np.isfinite(b) & (b >= 0))][:1] if b.size else 'nothing'}")
+    check(
+        b.size >= 1 and np.all(np.isfinite(b)) and np.all(b >= 0),
+        f"--budget must be ≥ 0, got {b[~(np.isfinite(b) & (b >= 0))][:1] if b.size else 'nothing'}",
+    )
     unsolved = (np.asarray(pilot_k) == 0) & (mask > 0)
     M = P.auto_max_extra(b, cost, mask, unsolved if objective == "coverage" else mask, cap=cap)
     cov_table = gain_table(post, "coverage", max_extra=M, pilot_k=pilot_k, mask=mask, cap=cap)
@@ -129,7 +145,9 @@ def allocate(
     pilot = int(pilot)
     nmin = float(np.min(n[live]))
     if pilot < 1 or pilot >= nmin:
-        raise InputError(f"--pilot must be at least 1 and smaller than every logged n (smallest n = {nmin:g}), got {pilot}")
+        raise InputError(
+            f"--pilot must be at least 1 and smaller than every logged n (smallest n = {nmin:g}), got {pilot}"
+        )
     k0 = np.where(live, bt.pilot_subsample(np.where(live, n, 1), np.where(live, k, 0), pilot, 1, seed)[0], 0.0)
     n0 = np.full(k.shape, float(pilot))
     post, _ = beta_posteriors(n0, k0, mask)
@@ -139,21 +157,47 @@ def allocate(
     for p in P.POLICIES:
         if objective != "coverage" and p == "sequential":
             continue
-        pl = _plan(post, n0, k0, mask, budgets, p, objective, cost, cap, target_n, rounds, seed,
-                   heldout_T=T if p == "sequential" else None)
+        pl = _plan(
+            post,
+            n0,
+            k0,
+            mask,
+            budgets,
+            p,
+            objective,
+            cost,
+            cap,
+            target_n,
+            rounds,
+            seed,
+            heldout_T=T if p == "sequential" else None,
+        )
         if p == "sequential":
             realised[p] = pl.expected_coverage  # simulated on the held-out attempts
         else:
-            c = bt.realised_contributions(n[:, None], k[:, None], pilot, k0[:, None], np.minimum(pl.extra, cap[:, None]))
+            c = bt.realised_contributions(
+                n[:, None], k[:, None], pilot, k0[:, None], np.minimum(pl.extra, cap[:, None])
+            )
             realised[p] = np.sum(c * mask[:, None], -1) / mask.sum(-1)[:, None]
         if p == policy:
             chosen = pl
     return Plan(**{**chosen.__dict__, "realised": realised})
 
 
-def allocate_grid(theta_J, log_post_GxKxJ, budgets, *, pilot_k, mask=None, policy: str = "greedy",
-                  objective: str = "coverage", cost=None, target_n: float | None = None, rounds: int = DEFAULT_ROUNDS,
-                  seed: int = 0) -> Plan:
+def allocate_grid(
+    theta_J,
+    log_post_GxKxJ,
+    budgets,
+    *,
+    pilot_k,
+    mask=None,
+    policy: str = "greedy",
+    objective: str = "coverage",
+    cost=None,
+    target_n: float | None = None,
+    rounds: int = DEFAULT_ROUNDS,
+    seed: int = 0,
+) -> Plan:
     """:func:`allocate` from a per-problem grid posterior (e.g. ``passk.mixing.posterior_grid(fit, n, k, mask)``).
 
     Args:
@@ -165,5 +209,17 @@ def allocate_grid(theta_J, log_post_GxKxJ, budgets, *, pilot_k, mask=None, polic
     mask = np.ones(post.shape) if mask is None else np.asarray(mask, np.float64)
     if objective == "estimate" and target_n is None:
         raise InputError("the estimate objective needs target_n")
-    return _plan(post, np.full(post.shape, np.nan), np.broadcast_to(np.asarray(pilot_k, np.float64), post.shape),
-                 mask, budgets, policy, objective, cost, None, target_n, rounds, seed)
+    return _plan(
+        post,
+        np.full(post.shape, np.nan),
+        np.broadcast_to(np.asarray(pilot_k, np.float64), post.shape),
+        mask,
+        budgets,
+        policy,
+        objective,
+        cost,
+        None,
+        target_n,
+        rounds,
+        seed,
+    )

@@ -17,20 +17,20 @@ repeats (sequential: per-problem chances averaged over random orders of the held
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scaling_theory.errors import InputError
-from scaling_theory.numerics import check, x64
-from scaling_theory.passk.estimators import log_no_success
 from scaling_theory.allocation import policies
 from scaling_theory.allocation.gains import gain_table
 from scaling_theory.allocation.posteriors import beta_posteriors
 from scaling_theory.allocation.sequential import DEFAULT_ROUNDS, sequential
+from scaling_theory.errors import InputError
+from scaling_theory.numerics import check, x64
+from scaling_theory.passk.estimators import log_no_success
 
 BACKTEST_POLICIES = ("uniform", "binned", "lagrangian", "sequential")
 
@@ -121,12 +121,20 @@ class AllocationBacktest:
                 uni = float(self.realised["uniform"][:, g, j].mean())
                 for p in self.policies:
                     r = self.realised[p][:, g, j]
-                    out.append({**grp, "budget": float(b), "policy": p, "realised": float(r.mean()),
-                                "realised_se": float(r.std(ddof=1) / np.sqrt(r.size)) if r.size > 1 else float("nan"),
-                                "uniform": uni, "gain_pp": 100.0 * (float(r.mean()) - uni),
-                                "multiplier": float(self.multiplier[p][g, j]),
-                                "lower": float(self.multiplier_lower[p][g, j]),
-                                "upper": float(self.multiplier_upper[p][g, j])})
+                    out.append(
+                        {
+                            **grp,
+                            "budget": float(b),
+                            "policy": p,
+                            "realised": float(r.mean()),
+                            "realised_se": float(r.std(ddof=1) / np.sqrt(r.size)) if r.size > 1 else float("nan"),
+                            "uniform": uni,
+                            "gain_pp": 100.0 * (float(r.mean()) - uni),
+                            "multiplier": float(self.multiplier[p][g, j]),
+                            "lower": float(self.multiplier_lower[p][g, j]),
+                            "upper": float(self.multiplier_upper[p][g, j]),
+                        }
+                    )
         return out
 
 
@@ -206,8 +214,10 @@ def backtest(
     capmin = float(np.min(cap[live]))
     if np.any(b < 0) or np.any(b > capmin) or not np.all(np.isfinite(b)):
         bad = b[(b < 0) | (b > capmin) | ~np.isfinite(b)][0]
-        raise InputError(f"budget (mean extra attempts per problem) must be between 0 and the held-out attempts "
-                         f"of every problem ({capmin:g}), got {bad:g}")
+        raise InputError(
+            f"budget (mean extra attempts per problem) must be between 0 and the held-out attempts "
+            f"of every problem ({capmin:g}), got {bad:g}"
+        )
     R = int(repeats)
     check(R >= 1, f"repeats must be ≥ 1, got {repeats}")
     k0 = pilot_subsample(np.where(live, n, 1), np.where(live, k, 0), pilot, R, seed)  # (R, G, K)
@@ -225,18 +235,23 @@ def backtest(
     kk_f = np.broadcast_to(k, (R, G, K)).reshape(R * G, K)
 
     def score(extra_RGxBxK):
-        c = realised_contributions(n_f[:, None, :], kk_f[:, None, :], pilot, k_f[:, None, :],
-                                   np.minimum(extra_RGxBxK, cap_f[:, None, :]))
+        c = realised_contributions(
+            n_f[:, None, :], kk_f[:, None, :], pilot, k_f[:, None, :], np.minimum(extra_RGxBxK, cap_f[:, None, :])
+        )
         return c * mask_f[:, None, :]
 
     contrib, realised, expected = {}, {}, {}
     for p in policies_:
         if p == "sequential":
-            T = np.stack([heldout_first_success(n_f, kk_f, pilot, k_f, seed=seed + 1000 + s)
-                          for s in range(int(sequential_draws))])
+            T = np.stack(
+                [
+                    heldout_first_success(n_f, kk_f, pilot, k_f, seed=seed + 1000 + s)
+                    for s in range(int(sequential_draws))
+                ]
+            )
             c = np.zeros((R * G, b.size, K))
             for j in range(b.size):  # one budget column at a time bounds the memory of the per-round tables
-                res = sequential(post, totals[:, j:j + 1], T, pilot_k=k_f, mask=mask_f, cap=cap_f, rounds=rounds)
+                res = sequential(post, totals[:, j : j + 1], T, pilot_k=k_f, mask=mask_f, cap=cap_f, rounds=rounds)
                 c[:, j] = res.solved_problems[:, :, 0].mean(axis=0)  # per-problem chance over the draws
             contrib[p] = c
             realised[p] = (c.sum(-1) / mask_f.sum(-1)[:, None]).reshape(R, G, b.size)

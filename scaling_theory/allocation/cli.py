@@ -27,15 +27,33 @@ def register(subparsers: Any) -> None:
         description="Compute-optimal allocation of extra attempts across problems (spec difficulty_and_allocation §4).",
     )
     p.add_argument("file", type=Path, help="counts (problem, n, k) or attempts table")
-    p.add_argument("--budget", nargs="+", type=float, required=True, metavar="B",
-                   help="total extra spend per group (attempts, or cost units with --cost-column)")
-    p.add_argument("--pilot", type=int, default=None, metavar="n0",
-                   help="back-test: sub-sample a pilot of n0 attempts per problem, score on the rest")
+    p.add_argument(
+        "--budget",
+        nargs="+",
+        type=float,
+        required=True,
+        metavar="B",
+        help="total extra spend per group (attempts, or cost units with --cost-column)",
+    )
+    p.add_argument(
+        "--pilot",
+        type=int,
+        default=None,
+        metavar="n0",
+        help="back-test: sub-sample a pilot of n0 attempts per problem, score on the rest",
+    )
     p.add_argument("--policy", choices=POLICIES, default="greedy")
     p.add_argument("--objective", choices=("coverage", "estimate"), default="coverage")
-    p.add_argument("--target", type=float, default=None, metavar="N",
-                   help="estimate objective: the N of pass@N (default: the median logged n)")
-    p.add_argument("--cost-column", default=None, metavar="COL", help="per-attempt cost column (e.g. flops_per_attempt)")
+    p.add_argument(
+        "--target",
+        type=float,
+        default=None,
+        metavar="N",
+        help="estimate objective: the N of pass@N (default: the median logged n)",
+    )
+    p.add_argument(
+        "--cost-column", default=None, metavar="COL", help="per-attempt cost column (e.g. flops_per_attempt)"
+    )
     p.add_argument("--group-by", nargs="+", default=[], metavar="COL")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
@@ -49,12 +67,22 @@ def register(subparsers: Any) -> None:
     q.add_argument("file", type=Path, help="counts table with a model column")
     q.add_argument("--model-column", required=True, metavar="COL")
     q.add_argument("--cost-column", default=None, metavar="COL", help="per-attempt cost column")
-    q.add_argument("--cost-model", choices=("dense", "kinetics"), default=None,
-                   help="cost from Pythia shapes instead of a column (model names must contain the Pythia size)")
+    q.add_argument(
+        "--cost-model",
+        choices=("dense", "kinetics"),
+        default=None,
+        help="cost from Pythia shapes instead of a column (model names must contain the Pythia size)",
+    )
     q.add_argument("--prompt-tokens", type=float, default=512.0, help="cost model: prompt tokens (default 512)")
     q.add_argument("--output-tokens", type=float, default=256.0, help="cost model: generated tokens (default 256)")
-    q.add_argument("--budget", nargs="+", type=float, default=None, metavar="C",
-                   help="average spend per problem (default: 16 log-spaced budgets over the models' range)")
+    q.add_argument(
+        "--budget",
+        nargs="+",
+        type=float,
+        default=None,
+        metavar="C",
+        help="average spend per problem (default: 16 log-spaced budgets over the models' range)",
+    )
     q.add_argument("--bootstrap", type=int, default=200)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--json", action="store_true")
@@ -98,22 +126,48 @@ def _allocate(args: argparse.Namespace) -> int:
             raise InputError(f"--budget must be finite and ≥ 0, got {b:g}")
     df = read_counts(args.file, args.group_by)
     groups, problems, n, k, mask, cost = _stack(df, args.group_by, args.cost_column)
-    plan = allocate(n, k, args.budget, mask=mask, policy=args.policy, objective=args.objective, cost=cost,
-                    pilot=args.pilot, seed=args.seed, target_n=args.target)
+    plan = allocate(
+        n,
+        k,
+        args.budget,
+        mask=mask,
+        policy=args.policy,
+        objective=args.objective,
+        cost=cost,
+        pilot=args.pilot,
+        seed=args.seed,
+        target_n=args.target,
+    )
     out, rows = [], []
     for g, grp in enumerate(groups):
         for j, b in enumerate(plan.budgets):
             extra = plan.extra[g, j]
-            alloc = [{"problem": p, "pilot_n": int(plan.pilot_n[g, i]), "pilot_k": int(plan.pilot_k[g, i]),
-                      "extra": int(extra[i]) if float(extra[i]).is_integer() else round(float(extra[i]), 3)}
-                     for i, p in enumerate(problems[g])]
-            obj = {"group": grp, "budget": float(b), "policy": plan.policy,
-                   "expected_coverage": float(plan.expected_coverage[g, j]),
-                   "uniform_expected_coverage": float(plan.uniform_expected_coverage[g, j]), "allocation": alloc}
-            row = {**grp, "budget": float(b), "policy": plan.policy, "expected": obj["expected_coverage"],
-                   "uniform_expected": obj["uniform_expected_coverage"],
-                   "problems_given_extra": int(np.sum(extra[: len(problems[g])] > 0)),
-                   "max_extra": float(np.max(extra[: len(problems[g])]))}
+            alloc = [
+                {
+                    "problem": p,
+                    "pilot_n": int(plan.pilot_n[g, i]),
+                    "pilot_k": int(plan.pilot_k[g, i]),
+                    "extra": int(extra[i]) if float(extra[i]).is_integer() else round(float(extra[i]), 3),
+                }
+                for i, p in enumerate(problems[g])
+            ]
+            obj = {
+                "group": grp,
+                "budget": float(b),
+                "policy": plan.policy,
+                "expected_coverage": float(plan.expected_coverage[g, j]),
+                "uniform_expected_coverage": float(plan.uniform_expected_coverage[g, j]),
+                "allocation": alloc,
+            }
+            row = {
+                **grp,
+                "budget": float(b),
+                "policy": plan.policy,
+                "expected": obj["expected_coverage"],
+                "uniform_expected": obj["uniform_expected_coverage"],
+                "problems_given_extra": int(np.sum(extra[: len(problems[g])] > 0)),
+                "max_extra": float(np.max(extra[: len(problems[g])])),
+            }
             if plan.posterior_sd is not None:
                 obj["posterior_sd"] = float(plan.posterior_sd[g, j])
                 row["posterior_sd"] = obj["posterior_sd"]
@@ -127,8 +181,10 @@ def _allocate(args: argparse.Namespace) -> int:
     else:
         print(format_table(rows))
         if plan.realised is not None:
-            print(f"back-test: pilot of {args.pilot} attempts per problem (seed {args.seed}); realised_* = exact expected "
-                  "coverage on the held-out attempts (sequential: mean of 32 random orders)")
+            print(
+                f"back-test: pilot of {args.pilot} attempts per problem (seed {args.seed}); realised_* = exact expected "
+                "coverage on the held-out attempts (sequential: mean of 32 random orders)"
+            )
     return 0
 
 
@@ -162,8 +218,9 @@ def _frontier(args: argparse.Namespace) -> int:
         mean_c = (cost * mask).sum(1) / mask.sum(1)
         one, top = mean_c, mean_c * np.array([n[j][mask[j] > 0].max() for j in range(len(models))])
     budgets = args.budget or np.geomspace(one.min(), top.max(), 16).tolist()
-    fr = frontier(n, k, mask, models, budgets, cost_per_attempt=cost, cost_models=cm, bootstrap=args.bootstrap,
-                  seed=args.seed)
+    fr = frontier(
+        n, k, mask, models, budgets, cost_per_attempt=cost, cost_models=cm, bootstrap=args.bootstrap, seed=args.seed
+    )
     rows = fr.rows()
     if args.json:
         print_json(rows)

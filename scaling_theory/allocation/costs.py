@@ -66,15 +66,24 @@ def dense_flops(shape: dict, prompt_tokens: float, output_tokens: float, *, atte
       Kaplan et al. arXiv 2001.08361 Table 1 (C_forward ≈ 2N + 2 n_layer n_ctx d_attn); spec §5.
     """
     L_in, L_out = float(prompt_tokens), float(output_tokens)
-    check(L_in >= 0 and L_out >= 1, f"token counts must be prompt ≥ 0 and output ≥ 1, got {prompt_tokens}, {output_tokens}")
+    check(
+        L_in >= 0 and L_out >= 1,
+        f"token counts must be prompt ≥ 0 and output ≥ 1, got {prompt_tokens}, {output_tokens}",
+    )
     per = 2.0 * matmul_params(shape) * L_out
     if attention:
         per += 2.0 * float(shape["layers"]) * float(shape["d_model"]) * (L_in * L_out + L_out * (L_out + 1) / 2)
     return AttemptCost(per, 0.0)
 
 
-def kinetics_eflops(shape: dict, prompt_tokens: float, output_tokens: float, *,
-                    intensity: float = KINETICS_INTENSITY, kv_heads: int | None = None) -> AttemptCost:
+def kinetics_eflops(
+    shape: dict,
+    prompt_tokens: float,
+    output_tokens: float,
+    *,
+    intensity: float = KINETICS_INTENSITY,
+    kv_heads: int | None = None,
+) -> AttemptCost:
     """Kinetics' memory-aware eFLOPs for m samples: ``m·per_sample + shared`` (see the module doc).
 
     Args:
@@ -85,7 +94,10 @@ def kinetics_eflops(shape: dict, prompt_tokens: float, output_tokens: float, *,
       ``cost_model/utils.py::dense_cost`` (the formula as implemented, I = 562.5 for B200).
     """
     L_in, L_out = float(prompt_tokens), float(output_tokens)
-    check(L_in >= 0 and L_out >= 1, f"token counts must be prompt ≥ 0 and output ≥ 1, got {prompt_tokens}, {output_tokens}")
+    check(
+        L_in >= 0 and L_out >= 1,
+        f"token counts must be prompt ≥ 0 and output ≥ 1, got {prompt_tokens}, {output_tokens}",
+    )
     check(intensity >= 0, f"intensity must be ≥ 0, got {intensity}")
     layers, heads, d_head = float(shape["layers"]), float(shape["heads"]), float(shape["d_head"])
     hkv = heads if kv_heads is None else float(kv_heads)

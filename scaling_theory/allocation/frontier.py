@@ -45,13 +45,31 @@ class Frontier:
         for c, C in enumerate(self.budgets):
             j = int(self.best[c])
             if j < 0:
-                out.append({"budget": float(C), "model": None, "samples_per_problem": 0, "coverage": None,
-                            "lower": None, "upper": None, "p_best": None, "extrapolated": None})
+                out.append(
+                    {
+                        "budget": float(C),
+                        "model": None,
+                        "samples_per_problem": 0,
+                        "coverage": None,
+                        "lower": None,
+                        "upper": None,
+                        "p_best": None,
+                        "extrapolated": None,
+                    }
+                )
                 continue
-            out.append({"budget": float(C), "model": self.models[j], "samples_per_problem": int(self.samples[j, c]),
-                        "coverage": float(self.coverage[j, c]), "lower": float(self.lower[c]),
-                        "upper": float(self.upper[c]), "p_best": float(self.p_best[j, c]),
-                        "extrapolated": float(self.extrapolated[j, c])})
+            out.append(
+                {
+                    "budget": float(C),
+                    "model": self.models[j],
+                    "samples_per_problem": int(self.samples[j, c]),
+                    "coverage": float(self.coverage[j, c]),
+                    "lower": float(self.lower[c]),
+                    "upper": float(self.upper[c]),
+                    "p_best": float(self.p_best[j, c]),
+                    "extrapolated": float(self.extrapolated[j, c]),
+                }
+            )
         return out
 
     def crossovers(self) -> list[dict]:
@@ -110,7 +128,10 @@ def frontier(
     if J < 2:
         raise InputError(f"frontier needs at least two models to compare, got {J}")
     b = np.atleast_1d(np.asarray(budgets, np.float64))
-    check(np.all(np.isfinite(b)) and np.all(b > 0), f"budget must be finite and > 0, got {b[~(np.isfinite(b) & (b > 0))][:1]}")
+    check(
+        np.all(np.isfinite(b)) and np.all(b > 0),
+        f"budget must be finite and > 0, got {b[~(np.isfinite(b) & (b > 0))][:1]}",
+    )
     live = mask > 0
     if cost_models is not None:
         missing = [m for m in models if m not in cost_models]

@@ -27,9 +27,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_theory.allocation.posteriors import BetaPosterior, Posterior
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
-from scaling_theory.allocation.posteriors import BetaPosterior, GridPosterior, Posterior
 from scaling_theory.special import betaln, log_beta_ratio
 
 OBJECTIVES = ("coverage", "pass", "estimate")
@@ -101,8 +101,9 @@ def beta_preposterior_variance(a, b, N: float, M: int):
 @x64
 def grid_preposterior_variance(theta, log_post, N: float, M: int):
     """Grid version of :func:`beta_preposterior_variance` (see :func:`_grid_prepost`); compiled."""
-    return _grid_prepost_jit(jnp.asarray(theta, jnp.float64), jnp.asarray(log_post, jnp.float64),
-                             jnp.asarray(float(N)), int(M))
+    return _grid_prepost_jit(
+        jnp.asarray(theta, jnp.float64), jnp.asarray(log_post, jnp.float64), jnp.asarray(float(N)), int(M)
+    )
 
 
 def _beta_prepost(a, b, N, M: int):
@@ -216,11 +217,19 @@ def gain_table(
         for g0 in range(0, G, step):  # a handful of chunks, each one vectorised call
             sl = slice(g0, g0 + step)
             if beta:
-                parts.append(np.asarray(beta_preposterior_variance(jnp.asarray(post.a[sl]), jnp.asarray(post.b[sl]),
-                                                                   float(target_n), M)))
+                parts.append(
+                    np.asarray(
+                        beta_preposterior_variance(jnp.asarray(post.a[sl]), jnp.asarray(post.b[sl]), float(target_n), M)
+                    )
+                )
             else:
-                parts.append(np.asarray(grid_preposterior_variance(jnp.asarray(post.theta), jnp.asarray(post.log_post[sl]),
-                                                                   float(target_n), M)))
+                parts.append(
+                    np.asarray(
+                        grid_preposterior_variance(
+                            jnp.asarray(post.theta), jnp.asarray(post.log_post[sl]), float(target_n), M
+                        )
+                    )
+                )
         v = np.concatenate(parts, axis=0)
         g = v[..., :-1] - v[..., 1:]
         base = -np.asarray(v[..., 0])

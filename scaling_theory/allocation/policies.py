@@ -29,9 +29,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_theory.allocation.gains import GainTable, values
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
-from scaling_theory.allocation.gains import GainTable, values
 
 POLICIES = ("greedy", "uniform", "binned", "lagrangian", "sequential")
 BISECTION_STEPS = 56
@@ -95,8 +95,12 @@ def _lagrangian_one(log_r, cost, budget):
         mid = 0.5 * (lo + hi)
         c_mid = _count_between(log_r, mid, c_hi, c_lo)
         fits = jnp.sum(c_mid * cost) <= budget
-        return (jnp.where(fits, lo, mid), jnp.where(fits, mid, hi),
-                jnp.where(fits, c_lo, c_mid), jnp.where(fits, c_mid, c_hi))
+        return (
+            jnp.where(fits, lo, mid),
+            jnp.where(fits, mid, hi),
+            jnp.where(fits, c_lo, c_mid),
+            jnp.where(fits, c_mid, c_hi),
+        )
 
     _, _, c_lo, c_hi = jax.lax.fori_loop(0, BISECTION_STEPS, body, (lo0, hi0, c_lo0, c_hi0))
     s_hi = jnp.sum(c_hi * cost)
@@ -139,14 +143,19 @@ def _prepare(table: GainTable, cost, budgets):
     mask = table.mask
     cost = np.ones((G, K)) if cost is None else np.broadcast_to(np.asarray(cost, np.float64), (G, K)).copy()
     live = mask > 0
-    check(np.all(np.isfinite(cost[live])) and np.all(cost[live] > 0),
-          "costs per attempt must be finite and > 0 (got a zero, negative or NaN cost)")
+    check(
+        np.all(np.isfinite(cost[live])) and np.all(cost[live] > 0),
+        "costs per attempt must be finite and > 0 (got a zero, negative or NaN cost)",
+    )
     cost = np.where(live, cost, 1.0)
     b = np.asarray(budgets, np.float64)
     if b.ndim <= 1:
         b = np.broadcast_to(np.atleast_1d(b), (G, np.atleast_1d(b).size))
     check(b.shape[0] == G, f"budgets must be (B,) or (G={G}, B), got shape {b.shape}")
-    check(np.all(np.isfinite(b)) and np.all(b >= 0), f"budget must be finite and ≥ 0, got {b[~(np.isfinite(b) & (b >= 0))][:1]}")
+    check(
+        np.all(np.isfinite(b)) and np.all(b >= 0),
+        f"budget must be finite and ≥ 0, got {b[~(np.isfinite(b) & (b >= 0))][:1]}",
+    )
     return cost, np.array(b)
 
 
@@ -282,8 +291,9 @@ def _beta_coverage_kernel(a, b, gainful, cost, cap, budgets, M: int, chunk: int)
 
 
 @x64
-def lagrangian_beta_coverage(post, budgets, *, pilot_k=None, mask=None, cost=None, cap=None,
-                             max_extra: int | None = None, chunk: int = 8) -> np.ndarray:
+def lagrangian_beta_coverage(
+    post, budgets, *, pilot_k=None, mask=None, cost=None, cap=None, max_extra: int | None = None, chunk: int = 8
+) -> np.ndarray:
     """The Lagrangian coverage allocation for Beta posteriors in one compiled call, without a host-side table.
 
     Equal to ``lagrangian(gain_table(post, "coverage", ...), budgets, cost)`` (tested); memory O(chunk·K·M).
@@ -302,6 +312,14 @@ def lagrangian_beta_coverage(post, budgets, *, pilot_k=None, mask=None, cost=Non
     cost_, b = _prepare(dummy, cost, budgets)
     gainful = (k == 0) & (mask > 0)
     M = int(max_extra or auto_max_extra(b, cost_, mask, gainful, cap=cap_ if cap is not None else None))
-    out = _beta_coverage_kernel(jnp.asarray(post.a), jnp.asarray(post.b), jnp.asarray(gainful), jnp.asarray(cost_),
-                                jnp.asarray(cap_), jnp.asarray(b), M, int(chunk))
+    out = _beta_coverage_kernel(
+        jnp.asarray(post.a),
+        jnp.asarray(post.b),
+        jnp.asarray(gainful),
+        jnp.asarray(cost_),
+        jnp.asarray(cap_),
+        jnp.asarray(b),
+        M,
+        int(chunk),
+    )
     return np.asarray(out, np.int64) * (mask[:, None, :] > 0)

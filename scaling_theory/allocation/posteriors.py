@@ -13,7 +13,6 @@ give the same gain tables (``gains.py``). Arrays are NumPy at the boundary, floa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 
@@ -51,7 +50,7 @@ class GridPosterior:
         return np.exp(self.log_post) @ self.theta
 
 
-Posterior = Union[BetaPosterior, GridPosterior]
+Posterior = BetaPosterior | GridPosterior
 
 
 def beta_posterior(a, b) -> BetaPosterior:

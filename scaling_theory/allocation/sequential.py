@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scaling_theory.numerics import check, x64
 from scaling_theory.allocation import policies
 from scaling_theory.allocation.gains import gain_table
 from scaling_theory.allocation.posteriors import BetaPosterior, Posterior, observe_failures
+from scaling_theory.numerics import check, x64
 
 DEFAULT_ROUNDS = 4
 
@@ -112,15 +112,23 @@ def sequential(
     if isinstance(post, BetaPosterior):
         base_post = BetaPosterior(rep(post.a), rep(post.b))
     else:
-        lp = np.broadcast_to(post.log_post[None, :, None], (S, G, B, K, post.theta.size)).reshape(-1, K, post.theta.size)
+        lp = np.broadcast_to(post.log_post[None, :, None], (S, G, B, K, post.theta.size)).reshape(
+            -1, K, post.theta.size
+        )
         base_post = type(post)(post.theta, lp)
     for r in range(int(rounds)):
         spend_r = remaining / (int(rounds) - r)
         room = np.maximum(cap_f - used, 0.0)
         live = (mask_f > 0) & ~solved
         M = max_extra or policies.auto_max_extra(spend_r, cost_f, mask_f, live, cap=room)
-        table = gain_table(observe_failures(base_post, used), "coverage", max_extra=M,
-                           pilot_k=solved.astype(np.float64), mask=mask_f, cap=room)
+        table = gain_table(
+            observe_failures(base_post, used),
+            "coverage",
+            max_extra=M,
+            pilot_k=solved.astype(np.float64),
+            mask=mask_f,
+            cap=room,
+        )
         alloc = policies.lagrangian(table, spend_r[:, None], cost_f).extra[:, 0, :]
         hit = (~solved) & (T_f <= used + alloc)
         att = np.where(hit, T_f - used, alloc)
@@ -129,5 +137,10 @@ def sequential(
         remaining = np.maximum(remaining - np.sum(att * cost_f, axis=-1), 0.0)
     frac = np.sum(solved * mask_f, axis=-1) / np.sum(mask_f, axis=-1)
     spend = np.sum(used * cost_f, axis=-1)
-    return SequentialResult(b, frac.reshape(S, G, B), spend.reshape(S, G, B), used.reshape(S, G, B, K),
-                            (solved & (mask_f > 0)).reshape(S, G, B, K))
+    return SequentialResult(
+        b,
+        frac.reshape(S, G, B),
+        spend.reshape(S, G, B),
+        used.reshape(S, G, B, K),
+        (solved & (mask_f > 0)).reshape(S, G, B, K),
+    )

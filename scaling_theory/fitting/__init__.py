@@ -16,7 +16,13 @@ from scaling_theory.fitting.allocation import compute_optimal
 from scaling_theory.fitting.approach2 import Approach2Result, approach2
 from scaling_theory.fitting.backtest import Backtest, backtest, backtest_many
 from scaling_theory.fitting.fit import FitResult, fit, fit_many
-from scaling_theory.fitting.intervals import block_bootstrap, residual_bootstrap, t_draws, t_intervals, t_prediction_interval
+from scaling_theory.fitting.intervals import (
+    block_bootstrap,
+    residual_bootstrap,
+    t_draws,
+    t_intervals,
+    t_prediction_interval,
+)
 from scaling_theory.fitting.laws import LAWS, Law, chinchilla_grid, custom_law, get_law, pinned_power_law
 from scaling_theory.fitting.objectives import Loss
 from scaling_theory.fitting.optimize import LBFGSOptions, minimize_batched
@@ -25,8 +31,33 @@ from scaling_theory.fitting.uncertainty import Draws, bootstrap, bootstrap_many
 from scaling_theory.fitting.vpnls import vpnls, vpnls_many
 
 __all__ = [
-    "LAWS", "Backtest", "Draws", "FitResult", "LBFGSOptions", "Law", "Loss", "backtest", "backtest_many",
-    "bootstrap", "bootstrap_many", "chinchilla_grid", "compute_optimal", "custom_law", "fit", "fit_many",
-    "get_law", "minimize_batched", "Approach2Result", "approach2", "block_bootstrap", "effective_speedup",
-    "pinned_power_law", "residual_bootstrap", "t_draws", "t_intervals", "t_prediction_interval", "vpnls", "vpnls_many",
+    "LAWS",
+    "Backtest",
+    "Draws",
+    "FitResult",
+    "LBFGSOptions",
+    "Law",
+    "Loss",
+    "backtest",
+    "backtest_many",
+    "bootstrap",
+    "bootstrap_many",
+    "chinchilla_grid",
+    "compute_optimal",
+    "custom_law",
+    "fit",
+    "fit_many",
+    "get_law",
+    "minimize_batched",
+    "Approach2Result",
+    "approach2",
+    "block_bootstrap",
+    "effective_speedup",
+    "pinned_power_law",
+    "residual_bootstrap",
+    "t_draws",
+    "t_intervals",
+    "t_prediction_interval",
+    "vpnls",
+    "vpnls_many",
 ]

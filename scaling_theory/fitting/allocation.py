@@ -10,7 +10,8 @@ vectorised over budgets and over parameter draws (e.g. bootstrap), for intervals
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -21,7 +22,9 @@ FLOPS_PER_PARAM_TOKEN = 6.0
 
 
 @x64
-def compute_optimal(params: Mapping[str, Any], compute: Any, flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN) -> dict[str, np.ndarray]:
+def compute_optimal(
+    params: Mapping[str, Any], compute: Any, flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN
+) -> dict[str, np.ndarray]:
     """N*, D*, the loss L(N*, D*) and tokens per parameter D*/N* for budgets ``compute`` (FLOPs).
 
     ``params`` holds A, B, E, alpha, beta (floats, or arrays of draws broadcasting against

@@ -54,12 +54,20 @@ class Approach2Result:
         return np.exp(self.log_g_d + self.b * np.log(np.asarray(compute, np.float64)))
 
     def summary(self) -> dict[str, Any]:
-        return {"method": "approach2", "a": self.a, "b": self.b, "G_N": float(np.exp(self.log_g_n)),
-                "G_D": float(np.exp(self.log_g_d)), "n_budgets": int(self.budgets.size),
-                "skipped_budgets": list(self.skipped)}
+        return {
+            "method": "approach2",
+            "a": self.a,
+            "b": self.b,
+            "G_N": float(np.exp(self.log_g_n)),
+            "G_D": float(np.exp(self.log_g_d)),
+            "n_budgets": int(self.budgets.size),
+            "skipped_budgets": list(self.skipped),
+        }
 
 
-def parabola_vertices(u: np.ndarray, y: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def parabola_vertices(
+    u: np.ndarray, y: np.ndarray, group: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Least-squares parabola y ≈ p₀ + p₁u + p₂u² per group (vectorised normal equations, centred u).
 
     Returns:
@@ -72,7 +80,7 @@ def parabola_vertices(u: np.ndarray, y: np.ndarray, group: np.ndarray) -> tuple[
     v = u - centre[inv]  # centred for conditioning
     moments = np.stack([np.bincount(inv, v**k, G) for k in range(5)], axis=1)  # Σ v^k, k = 0..4
     rhs = np.stack([np.bincount(inv, y * v**k, G) for k in range(3)], axis=1)
-    M = np.stack([moments[:, i:i + 3] for i in range(3)], axis=1)  # G × 3 × 3 Hankel
+    M = np.stack([moments[:, i : i + 3] for i in range(3)], axis=1)  # G × 3 × 3 Hankel
     distinct = np.array([np.unique(u[inv == g]).size for g in range(G)])
     ok = distinct >= 3
     p = np.full((G, 3), np.nan)
@@ -108,13 +116,23 @@ def approach2(N: Any, C: Any, L: Any, *, flops_per_param_token: float = FLOPS_PE
     good = np.isfinite(vertex)
     skipped = tuple(float(c) for c in budgets[~good])
     if good.sum() < 2:
-        raise InputError(f"approach2: need at least 2 budgets with an upward parabola (3+ sizes each), got {int(good.sum())}")
+        raise InputError(
+            f"approach2: need at least 2 budgets with an upward parabola (3+ sizes each), got {int(good.sum())}"
+        )
     lc = np.log(budgets[good])
     log_n = vertex[good]
     log_d = lc - np.log(flops_per_param_token) - log_n
     a, log_g_n = np.polyfit(lc, log_n, 1)
     b, log_g_d = np.polyfit(lc, log_d, 1)
     return Approach2Result(
-        budgets=budgets[good], n_opt=np.exp(log_n), d_opt=np.exp(log_d), loss_opt=value[good], curvature=curv[good],
-        a=float(a), b=float(b), log_g_n=float(log_g_n), log_g_d=float(log_g_d), skipped=skipped,
+        budgets=budgets[good],
+        n_opt=np.exp(log_n),
+        d_opt=np.exp(log_d),
+        loss_opt=value[good],
+        curvature=curv[good],
+        a=float(a),
+        b=float(b),
+        log_g_n=float(log_g_n),
+        log_g_d=float(log_g_d),
+        skipped=skipped,
     )

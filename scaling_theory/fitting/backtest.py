@@ -9,8 +9,9 @@ batched call.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,7 +79,10 @@ def backtest_many(
         table["log_error"] = np.log(yhat) - np.log(yh) if np.all(yhat > 0) and np.all(yh > 0) else np.nan
         table["rel_error"] = yhat / yh - 1.0
         summary = {
-            "scale": scale, "threshold": float(thr), "n_train": f.n_points, "n_test": int(yh.size),
+            "scale": scale,
+            "threshold": float(thr),
+            "n_train": f.n_points,
+            "n_test": int(yh.size),
             "mean_abs_log_error": float(np.mean(np.abs(table["log_error"]))),
             "max_abs_log_error": float(np.max(np.abs(table["log_error"]))),
             "mean_abs_rel_error": float(np.mean(np.abs(table["rel_error"]))),
@@ -109,5 +113,6 @@ def backtest(
 ) -> Backtest:
     """Fit on ``x[scale] ≤ threshold``, predict and score the rows above it (see the module docstring)."""
     data = (x, y) if weights is None else (x, y, weights)
-    return backtest_many(law, [data], scale=scale, threshold=threshold, n_boot=n_boot, level=level, seed=seed,
-                         **fit_kwargs)[0]
+    return backtest_many(
+        law, [data], scale=scale, threshold=threshold, n_boot=n_boot, level=level, seed=seed, **fit_kwargs
+    )[0]

@@ -100,8 +100,12 @@ def posterior(
         init["sigma"] = jnp.asarray(sigma_init)
     kernel = NUTS(model, dense_mass=True, init_strategy=init_to_value(values=init))
     mcmc = MCMC(
-        kernel, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
-        chain_method="vectorized" if num_chains > 1 else "sequential", progress_bar=False,
+        kernel,
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        chain_method="vectorized" if num_chains > 1 else "sequential",
+        progress_bar=False,
     )
     mcmc.run(jax.random.key(seed), extra_fields=("diverging",))
     samples = mcmc.get_samples()
@@ -116,6 +120,12 @@ def posterior(
         "sigma_median": float(np.median(sig)),
     }
     return Draws(
-        law=law, space=space, theta=theta, method="posterior", converged=np.ones(theta.shape[0], bool),
-        noise_scale=sig, noise_df=df if likelihood == "student_t" else float("inf"), diagnostics=diagnostics,
+        law=law,
+        space=space,
+        theta=theta,
+        method="posterior",
+        converged=np.ones(theta.shape[0], bool),
+        noise_scale=sig,
+        noise_df=df if likelihood == "student_t" else float("inf"),
+        diagnostics=diagnostics,
     )

@@ -25,33 +25,64 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("file", type=Path, metavar="FILE", help="CSV / JSONL / parquet table (optionally .gz)")
     p.add_argument("--law", required=True, help="power_law, offset_power_law, chinchilla, exp_power_law or monkeys")
-    p.add_argument("--x", action="append", default=[], metavar="NAME=COLUMN",
-                   help="map a law variable to a column (repeat; e.g. --x N=params --x D=tokens)")
+    p.add_argument(
+        "--x",
+        action="append",
+        default=[],
+        metavar="NAME=COLUMN",
+        help="map a law variable to a column (repeat; e.g. --x N=params --x D=tokens)",
+    )
     p.add_argument("--y", required=True, metavar="COLUMN", help="the column to fit (e.g. loss)")
-    p.add_argument("--method", choices=("multistart", "vpnls", "approach2"), default="multistart",
-                   help="multistart L-BFGS (default); vpnls: variable projection (chinchilla, offset_power_law, "
-                   "power_law); approach2: IsoFLOP parabolas (chinchilla columns N, D)")
+    p.add_argument(
+        "--method",
+        choices=("multistart", "vpnls", "approach2"),
+        default="multistart",
+        help="multistart L-BFGS (default); vpnls: variable projection (chinchilla, offset_power_law, "
+        "power_law); approach2: IsoFLOP parabolas (chinchilla columns N, D)",
+    )
     p.add_argument("--loss", choices=("huber", "mse", "mae", "asymmetric"), default="huber")
     p.add_argument("--delta", type=float, default=1e-3, help="Huber delta (default 1e-3)")
-    p.add_argument("--penalty", type=float, default=10.0,
-                   help="asymmetric loss: factor on over-estimates (default 10, as OLMo-core suggests)")
+    p.add_argument(
+        "--penalty",
+        type=float,
+        default=10.0,
+        help="asymmetric loss: factor on over-estimates (default 10, as OLMo-core suggests)",
+    )
     p.add_argument("--weights", metavar="COL", default=None, help="column of non-negative row weights")
     p.add_argument("--space", choices=("log", "linear"), default="log", help="residuals log y or y (default log)")
     p.add_argument("--starts", default="grid", help="'grid' (the law's default grid) or a number of random starts")
     p.add_argument("--bootstrap", type=int, default=0, metavar="B", help="bootstrap replicates for intervals")
-    p.add_argument("--interval", choices=("row", "residual", "block", "t", "bayes"), default=None,
-                   help="interval method (default row when --bootstrap is given; B = 200 otherwise)")
+    p.add_argument(
+        "--interval",
+        choices=("row", "residual", "block", "t", "bayes"),
+        default=None,
+        help="interval method (default row when --bootstrap is given; B = 200 otherwise)",
+    )
     p.add_argument("--runs", metavar="COL", default=None, help="--interval block: the column naming each row's run")
     p.add_argument("--samples", type=int, default=1000, help="--interval bayes: posterior draws per chain")
     p.add_argument("--warmup", type=int, default=500, help="--interval bayes: warm-up steps")
     p.add_argument("--chains", type=int, default=1, help="--interval bayes: chains")
-    p.add_argument("--likelihood", choices=("student_t", "normal"), default="student_t",
-                   help="--interval bayes: noise model (default Student-t, df 4)")
+    p.add_argument(
+        "--likelihood",
+        choices=("student_t", "normal"),
+        default="student_t",
+        help="--interval bayes: noise model (default Student-t, df 4)",
+    )
     p.add_argument("--df", type=float, default=4.0, help="--interval bayes: Student-t degrees of freedom")
-    p.add_argument("--compute", type=float, action="append", default=[], metavar="C",
-                   help="chinchilla / approach2: compute-optimal N*, D* at budget C in FLOPs (repeat)")
-    p.add_argument("--budget", metavar="COL", default=None,
-                   help="approach2: column of each run's compute budget (default 6·N·D to 3 digits)")
+    p.add_argument(
+        "--compute",
+        type=float,
+        action="append",
+        default=[],
+        metavar="C",
+        help="chinchilla / approach2: compute-optimal N*, D* at budget C in FLOPs (repeat)",
+    )
+    p.add_argument(
+        "--budget",
+        metavar="COL",
+        default=None,
+        help="approach2: column of each run's compute budget (default 6·N·D to 3 digits)",
+    )
     p.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--group-by", action="append", default=[], metavar="COL", help="fit each group separately")
@@ -100,8 +131,9 @@ def _fit(args: argparse.Namespace) -> int:
     if args.method == "approach2":
         return _approach2(args, law, x_columns)
     extra = [args.runs] if args.runs else []
-    groups = load_curve(args.file, law, x_columns, args.y, space=args.space, group_by=args.group_by,
-                        weights=args.weights, extra=extra)
+    groups = load_curve(
+        args.file, law, x_columns, args.y, space=args.space, group_by=args.group_by, weights=args.weights, extra=extra
+    )
     names = [_group_name(args.file, g[0]) for g in groups]
     info = [g[3] if len(g) > 3 else {"w": None} for g in groups]
     data = [(g[1], g[2]) if i["w"] is None else (g[1], g[2], i["w"]) for g, i in zip(groups, info)]
@@ -110,8 +142,18 @@ def _fit(args: argparse.Namespace) -> int:
 
         fits = vpnls_many(law, data, loss=loss, names=names)
     elif len(groups) == 1:  # one data set: the data stay shared by all starts
-        fits = [fit(law, data[0][0], data[0][1], loss=loss, weights=info[0]["w"], starts=starts, seed=args.seed,
-                    name=names[0])]
+        fits = [
+            fit(
+                law,
+                data[0][0],
+                data[0][1],
+                loss=loss,
+                weights=info[0]["w"],
+                starts=starts,
+                seed=args.seed,
+                name=names[0],
+            )
+        ]
     else:
         fits = fit_many(law, data, loss=loss, starts=starts, seed=args.seed, names=names)
     draws = _intervals(args, interval, fits, info)
@@ -151,10 +193,12 @@ def _fit(args: argparse.Namespace) -> int:
         diag = f.diagnostics()
         kind = f"{loss.kind}{f' delta={loss.delta:g}' if loss.kind in ('huber', 'asymmetric') else ''}"
         kind += f" penalty={loss.penalty:g}" if loss.kind == "asymmetric" else ""
-        print(f"objective {f.objective:.6g} ({kind}, {loss.space} residuals, summed"
-              f"{', weighted by ' + args.weights if args.weights else ''}) on {f.n_points} points; "
-              f"best start: {diag['best_status']}; {diag['n_at_best']}/{f.n_starts} starts reached it, "
-              f"{diag['n_converged']} converged")
+        print(
+            f"objective {f.objective:.6g} ({kind}, {loss.space} residuals, summed"
+            f"{', weighted by ' + args.weights if args.weights else ''}) on {f.n_points} points; "
+            f"best start: {diag['best_status']}; {diag['n_at_best']}/{f.n_starts} starts reached it, "
+            f"{diag['n_converged']} converged"
+        )
         if d is not None:
             print(f"{interval} intervals: {d.n_draws} draws, {d.converged.mean():.0%} converged")
         if args.compute:
@@ -182,8 +226,18 @@ def _intervals(args: argparse.Namespace, interval: str | None, fits: list, info:
         return [iv.t_draws(f, 4000, seed=args.seed) for f in fits]
     from scaling_theory.fitting.bayes import posterior
 
-    return [posterior(f, num_warmup=args.warmup, num_samples=args.samples, num_chains=args.chains, seed=args.seed,
-                      likelihood=args.likelihood, df=args.df) for f in fits]
+    return [
+        posterior(
+            f,
+            num_warmup=args.warmup,
+            num_samples=args.samples,
+            num_chains=args.chains,
+            seed=args.seed,
+            likelihood=args.likelihood,
+            df=args.df,
+        )
+        for f in fits
+    ]
 
 
 def _allocation(params: dict, draws: Any, budgets: list[float], level: float) -> list[dict[str, Any]]:
@@ -197,8 +251,13 @@ def _allocation(params: dict, draws: Any, budgets: list[float], level: float) ->
     q = [(1 - level) / 2, (1 + level) / 2]
     band = compute_optimal(draws.params, np.asarray(budgets)[:, None]) if draws is not None else None
     for j, c in enumerate(budgets):
-        row = {"C": c, "N*": float(opt["N"][j]), "D*": float(opt["D"][j]), "loss*": float(opt["loss"][j]),
-               "D*/N*": float(opt["tokens_per_param"][j])}
+        row = {
+            "C": c,
+            "N*": float(opt["N"][j]),
+            "D*": float(opt["D"][j]),
+            "loss*": float(opt["loss"][j]),
+            "D*/N*": float(opt["tokens_per_param"][j]),
+        }
         if band is not None:
             row["N* lo"], row["N* hi"] = (float(v) for v in np.quantile(band["N"][j], q))
             row["D* lo"], row["D* hi"] = (float(v) for v in np.quantile(band["D"][j], q))
@@ -220,7 +279,7 @@ def _approach2(args: argparse.Namespace, law: Any, x_columns: dict[str, str]) ->
     if args.group_by:
         raise InputError("--method approach2 does not take --group-by")
     extra = [args.budget] if args.budget else []
-    (_, x, y, *rest), = load_curve(args.file, law, x_columns, args.y, space="linear", extra=extra)
+    ((_, x, y, *rest),) = load_curve(args.file, law, x_columns, args.y, space="linear", extra=extra)
     if args.budget:
         C = np.asarray(rest[0][args.budget], np.float64)
     else:
@@ -233,10 +292,19 @@ def _approach2(args: argparse.Namespace, law: Any, x_columns: dict[str, str]) ->
     if args.json:
         print_json(rec)
         return 0
-    print(f"Approach 2 (IsoFLOP parabolas): N* = {rec['G_N']:.4g} C^{res.a:.4f}, D* = {rec['G_D']:.4g} C^{res.b:.4f} "
-          f"from {res.budgets.size} budgets" + (f"; skipped {list(res.skipped)}" if res.skipped else ""))
-    print(format_table([{"C": c, "N*": n, "D*": d, "loss at N*": l_}
-                        for c, n, d, l_ in zip(res.budgets, res.n_opt, res.d_opt, res.loss_opt)], digits=4))
+    print(
+        f"Approach 2 (IsoFLOP parabolas): N* = {rec['G_N']:.4g} C^{res.a:.4f}, D* = {rec['G_D']:.4g} C^{res.b:.4f} "
+        f"from {res.budgets.size} budgets" + (f"; skipped {list(res.skipped)}" if res.skipped else "")
+    )
+    print(
+        format_table(
+            [
+                {"C": c, "N*": n, "D*": d, "loss at N*": l_}
+                for c, n, d, l_ in zip(res.budgets, res.n_opt, res.d_opt, res.loss_opt)
+            ],
+            digits=4,
+        )
+    )
     if args.compute:
         print(format_table(rec["allocation"], digits=4))
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -96,8 +96,10 @@ def load_curve(
     positive = {x_columns[n] for n in law.positive_x}
     if space == "log":
         positive.add(y_column)
-    values = {c: io.numeric_column(df, c, positive=c in positive, minimum=0.0 if c == weights and c not in positive else None)
-              for c in columns}
+    values = {
+        c: io.numeric_column(df, c, positive=c in positive, minimum=0.0 if c == weights and c not in positive else None)
+        for c in columns
+    }
     table = pd.DataFrame(values)
     for g in dict.fromkeys(group_by + extra):
         if g not in table:

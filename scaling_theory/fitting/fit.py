@@ -10,8 +10,9 @@ one call, padding them to a common length with zero-weight rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -89,9 +90,9 @@ class FitResult:
             "n_at_best": int(self.near_best(1e-6).sum()),
             "n_near_best": int(self.near_best(1e-3).sum()),
             "status_counts": status_counts,
-            "objective_quantiles": {
-                q: float(np.quantile(finite, float(q))) for q in ("0", "0.25", "0.5", "0.75", "1")
-            } if finite.size else {},
+            "objective_quantiles": {q: float(np.quantile(finite, float(q))) for q in ("0", "0.25", "0.5", "0.75", "1")}
+            if finite.size
+            else {},
             "max_evals": int(self.n_eval.max()),
             "spread_near_best": self.spread(1e-3),
         }
@@ -169,20 +170,25 @@ def validate(law: Law, x: Mapping[str, Any], y: Any, weights: Any, loss: Loss, w
     for n in law.positive_x:
         if (xs[n] <= 0).any():
             i = int(np.argmax(xs[n] <= 0))
-            raise InputError(f"{pre}x variable {n!r}: {xs[n][i]:g} at index {i} is not positive "
-                             f"(law {law.name!r} takes its logarithm)")
+            raise InputError(
+                f"{pre}x variable {n!r}: {xs[n][i]:g} at index {i} is not positive "
+                f"(law {law.name!r} takes its logarithm)"
+            )
     if loss.space == "log" and (y <= 0).any():
         i = int(np.argmax(y <= 0))
         raise InputError(f"{pre}y: {y[i]:g} at index {i} is not positive (log residuals take log y)")
     n_used = int(np.sum(w > 0))
     if n_used < law.min_points:
-        raise InputError(f"{pre}law {law.name!r} has {law.n_params} parameters and needs at least "
-                         f"{law.min_points} points; got {n_used}")
+        raise InputError(
+            f"{pre}law {law.name!r} has {law.n_params} parameters and needs at least "
+            f"{law.min_points} points; got {n_used}"
+        )
     return xs, y, w
 
 
-def make_loss(loss: str | Loss = "huber", delta: float = 1e-3, space: str = "log", reduction: str = "sum",
-              penalty: float = 10.0) -> Loss:
+def make_loss(
+    loss: str | Loss = "huber", delta: float = 1e-3, space: str = "log", reduction: str = "sum", penalty: float = 10.0
+) -> Loss:
     """A validated :class:`Loss` from its parts (or pass one through)."""
     if isinstance(loss, Loss):
         return loss.validated()
@@ -216,16 +222,32 @@ def resolve_starts(law: Law, x: Mapping[str, np.ndarray], y: np.ndarray, starts:
 def _result(law, loss, data, starts, out, lo, hi) -> FitResult:
     f = out.f[lo:hi]
     if not np.isfinite(f).any():
-        raise InputError(f"law {law.name!r}: no start gave a finite objective (predictions must be positive "
-                         "where log residuals are used)")
+        raise InputError(
+            f"law {law.name!r}: no start gave a finite objective (predictions must be positive "
+            "where log residuals are used)"
+        )
     i = int(np.argmin(np.where(np.isfinite(f), f, np.inf)))
     theta = out.x[lo:hi][i]
     params = {k: float(v) for k, v in params_of(law, theta).items()}
     x, y, w = data
     return FitResult(
-        law=law, loss=loss, params=params, theta=np.asarray(theta), objective=float(f[i]),
-        n_points=int(np.sum(w > 0)), starts=starts, optima=out.x[lo:hi], objectives=f, status=out.status[lo:hi],
-        n_iter=out.n_iter[lo:hi], n_eval=out.n_eval[lo:hi], gradient=out.g[lo:hi][i], best_index=i, x=x, y=y, weights=w,
+        law=law,
+        loss=loss,
+        params=params,
+        theta=np.asarray(theta),
+        objective=float(f[i]),
+        n_points=int(np.sum(w > 0)),
+        starts=starts,
+        optima=out.x[lo:hi],
+        objectives=f,
+        status=out.status[lo:hi],
+        n_iter=out.n_iter[lo:hi],
+        n_eval=out.n_eval[lo:hi],
+        gradient=out.g[lo:hi][i],
+        best_index=i,
+        x=x,
+        y=y,
+        weights=w,
     )
 
 
@@ -310,6 +332,7 @@ def fit_many(
         "y": jnp.asarray(np.concatenate(rows_y)),
         "w": jnp.asarray(np.concatenate(rows_w)),
     }
-    out = minimize_batched(objective(law, lossspec), np.concatenate(all_starts), runtime(lossspec), batched,
-                           options=options)
+    out = minimize_batched(
+        objective(law, lossspec), np.concatenate(all_starts), runtime(lossspec), batched, options=options
+    )
     return [_result(law, lossspec, data, s, out, lo, hi) for data, s, (lo, hi) in zip(prepared, all_starts, bounds)]

@@ -23,7 +23,8 @@ form by :func:`t_intervals` and :func:`t_prediction_interval`), so ``intervals``
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -54,8 +55,9 @@ def scaled_residuals(result: FitResult) -> np.ndarray:
 
 
 @x64
-def _refit_many(results: list[FitResult], y_bs: list | None, w_bs: list | None, n_starts: int,
-                options: LBFGSOptions) -> list[tuple[np.ndarray, np.ndarray]]:
+def _refit_many(
+    results: list[FitResult], y_bs: list | None, w_bs: list | None, n_starts: int, options: LBFGSOptions
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Refit B replicates of each fit (new y or new weights, B × n each), all fits × replicates ×
     starts in one batched call; the best of ``n_starts`` per replicate."""
     law, loss = results[0].law, results[0].loss
@@ -71,7 +73,11 @@ def _refit_many(results: list[FitResult], y_bs: list | None, w_bs: list | None, 
         pad = n - r.y.size
         s0 = distinct_optima(r, K)
         starts.append(np.tile(np.concatenate([s0, np.repeat(s0[:1], K - s0.shape[0], axis=0)]), (B, 1)))
-        y = np.broadcast_to(yp, (B, n)) if y_bs is None else np.concatenate([y_bs[j], np.broadcast_to(yp[r.y.size:], (B, pad))], 1)
+        y = (
+            np.broadcast_to(yp, (B, n))
+            if y_bs is None
+            else np.concatenate([y_bs[j], np.broadcast_to(yp[r.y.size :], (B, pad))], 1)
+        )
         w = np.broadcast_to(wp, (B, n)) if w_bs is None else np.concatenate([w_bs[j], np.zeros((B, pad))], 1)
         ys.append(np.repeat(y, K, 0))
         ws.append(np.repeat(w, K, 0))
@@ -79,19 +85,28 @@ def _refit_many(results: list[FitResult], y_bs: list | None, w_bs: list | None, 
             xs[k].append(np.broadcast_to(xp[k], (B * K, n)))
         spans.append((offset, B))
         offset += B * K
-    batched = {"x": law.prepare_x({k: np.concatenate(v) for k, v in xs.items()}), "y": np.concatenate(ys),
-               "w": np.concatenate(ws)}
+    batched = {
+        "x": law.prepare_x({k: np.concatenate(v) for k, v in xs.items()}),
+        "y": np.concatenate(ys),
+        "w": np.concatenate(ws),
+    }
     out = minimize_batched(objective(law, loss), np.concatenate(starts), runtime(loss), batched, options=options)
     picked = []
     for lo, B in spans:
-        f = out.f[lo:lo + B * K].reshape(B, K)
+        f = out.f[lo : lo + B * K].reshape(B, K)
         pick = lo + np.arange(B) * K + np.argmin(np.where(np.isfinite(f), f, np.inf), axis=1)
         picked.append((out.x[pick], np.isin(out.status[pick], CONVERGED)))
     return picked
 
 
-def residual_bootstrap_many(results: list[FitResult], n_boot: int = 200, *, seed: int = 0, n_starts: int = 4,
-                            options: LBFGSOptions = BOOTSTRAP_OPTIONS) -> list[Draws]:
+def residual_bootstrap_many(
+    results: list[FitResult],
+    n_boot: int = 200,
+    *,
+    seed: int = 0,
+    n_starts: int = 4,
+    options: LBFGSOptions = BOOTSTRAP_OPTIONS,
+) -> list[Draws]:
     """:func:`residual_bootstrap` of several fits (one law and loss) in one batched call; fit j
     draws from ``np.random.default_rng([seed, j])``."""
     _check_boot(n_boot)
@@ -108,12 +123,15 @@ def residual_bootstrap_many(results: list[FitResult], n_boot: int = 200, *, seed
         y_bs.append(np.where(used, y_b, r.y))
         pools.append(pool)
     out = _refit_many(list(results), y_bs, None, n_starts, options)
-    return [Draws(law=r.law, space=r.loss.space, theta=t, method="residual", converged=c, residual_pool=p)
-            for r, (t, c), p in zip(results, out, pools)]
+    return [
+        Draws(law=r.law, space=r.loss.space, theta=t, method="residual", converged=c, residual_pool=p)
+        for r, (t, c), p in zip(results, out, pools)
+    ]
 
 
-def residual_bootstrap(result: FitResult, n_boot: int = 200, *, seed: int = 0, n_starts: int = 4,
-                       options: LBFGSOptions = BOOTSTRAP_OPTIONS) -> Draws:
+def residual_bootstrap(
+    result: FitResult, n_boot: int = 200, *, seed: int = 0, n_starts: int = 4, options: LBFGSOptions = BOOTSTRAP_OPTIONS
+) -> Draws:
     """Residual-bootstrap draws (``n_boot`` replicates) of a fit; see the module docstring.
 
     Args:
@@ -126,8 +144,15 @@ def residual_bootstrap(result: FitResult, n_boot: int = 200, *, seed: int = 0, n
     return residual_bootstrap_many([result], n_boot, seed=seed, n_starts=n_starts, options=options)[0]
 
 
-def block_bootstrap_many(results: list[FitResult], groups: list, n_boot: int = 200, *, seed: int = 0,
-                         n_starts: int = 4, options: LBFGSOptions = BOOTSTRAP_OPTIONS) -> list[Draws]:
+def block_bootstrap_many(
+    results: list[FitResult],
+    groups: list,
+    n_boot: int = 200,
+    *,
+    seed: int = 0,
+    n_starts: int = 4,
+    options: LBFGSOptions = BOOTSTRAP_OPTIONS,
+) -> list[Draws]:
     """:func:`block_bootstrap` of several fits, ``groups[j]`` labelling the rows of fit j; one call."""
     _check_boot(n_boot)
     if not results or len(groups) != len(results):
@@ -141,16 +166,26 @@ def block_bootstrap_many(results: list[FitResult], groups: list, n_boot: int = 2
         if keys.size < 2:
             raise InputError("block bootstrap: need at least 2 groups (runs) to resample")
         # the row bootstrap's stream (bootstrap_counts): with one row per group, the row bootstrap's draws
-        counts = np.random.default_rng([seed, j]).multinomial(keys.size, np.full(keys.size, 1.0 / keys.size),
-                                                               size=n_boot)
+        counts = np.random.default_rng([seed, j]).multinomial(
+            keys.size, np.full(keys.size, 1.0 / keys.size), size=n_boot
+        )
         w_bs.append(counts[:, inv] * r.weights[None, :])
     out = _refit_many(list(results), None, w_bs, n_starts, options)
-    return [Draws(law=r.law, space=r.loss.space, theta=t, method="block", converged=c,
-                  residual_pool=scaled_residuals(r)) for r, (t, c) in zip(results, out)]
+    return [
+        Draws(law=r.law, space=r.loss.space, theta=t, method="block", converged=c, residual_pool=scaled_residuals(r))
+        for r, (t, c) in zip(results, out)
+    ]
 
 
-def block_bootstrap(result: FitResult, groups: Any, n_boot: int = 200, *, seed: int = 0, n_starts: int = 4,
-                    options: LBFGSOptions = BOOTSTRAP_OPTIONS) -> Draws:
+def block_bootstrap(
+    result: FitResult,
+    groups: Any,
+    n_boot: int = 200,
+    *,
+    seed: int = 0,
+    n_starts: int = 4,
+    options: LBFGSOptions = BOOTSTRAP_OPTIONS,
+) -> Draws:
     """Block-bootstrap draws: whole groups (runs) resampled with replacement, row weights = counts.
 
     Args:
@@ -196,8 +231,9 @@ def t_intervals(result: FitResult, level: float = 0.95) -> dict[str, list[float]
 
 
 @x64
-def t_prediction_interval(result: FitResult, x: Mapping[str, Any], level: float = 0.95,
-                          kind: str = "prediction") -> dict[str, np.ndarray]:
+def t_prediction_interval(
+    result: FitResult, x: Mapping[str, Any], level: float = 0.95, kind: str = "prediction"
+) -> dict[str, np.ndarray]:
     """Student-t band of a new observation (``prediction``) or of the curve (``curve``) at raw x.
 
     ẑ₀ ± t_{n−p} s sqrt(δ + g₀ᵀ(JᵀWJ)⁻¹g₀), δ = 1 for a new observation, 0 for the curve; z is
@@ -236,6 +272,12 @@ def t_draws(result: FitResult, n_draws: int = 2000, *, seed: int = 0) -> Draws:
     z = rng.standard_normal((n_draws, P))
     scale = np.sqrt(lin["dof"] / rng.chisquare(lin["dof"], size=(n_draws, 1)))
     theta = result.theta[None, :] + (z @ chol.T) * scale
-    return Draws(law=result.law, space=result.loss.space, theta=theta, method="t",
-                 converged=np.ones(n_draws, bool), noise_scale=np.full(n_draws, np.sqrt(lin["s2"])),
-                 noise_df=float(lin["dof"]))
+    return Draws(
+        law=result.law,
+        space=result.loss.space,
+        theta=theta,
+        method="t",
+        converged=np.ones(n_draws, bool),
+        noise_scale=np.full(n_draws, np.sqrt(lin["s2"])),
+        noise_df=float(lin["dof"]),
+    )

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -127,7 +128,7 @@ class _Compiled(NamedTuple):
     from_params: Callable
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiled(law: Law) -> _Compiled:
     """jit-compiled conversions and prediction of a law, cached per law (one program per shape
     instead of one per eager operation)."""
@@ -269,8 +270,11 @@ CHINCHILLA = Law(
     coords=("a", "b", "e", "alpha", "beta"),
     formula="L = E + A * N^(-alpha) + B * D^(-beta)",
     to_params=lambda t: {
-        "A": jnp.exp(t[..., 0]), "B": jnp.exp(t[..., 1]), "E": jnp.exp(t[..., 2]),
-        "alpha": t[..., 3], "beta": t[..., 4],
+        "A": jnp.exp(t[..., 0]),
+        "B": jnp.exp(t[..., 1]),
+        "E": jnp.exp(t[..., 2]),
+        "alpha": t[..., 3],
+        "beta": t[..., 4],
     },
     from_params=lambda p: jnp.stack(
         [jnp.log(p["A"]), jnp.log(p["B"]), jnp.log(p["E"]), p["alpha"], p["beta"]], axis=-1

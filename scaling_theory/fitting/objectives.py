@@ -19,7 +19,8 @@ objective and its gradient so small that L-BFGS's absolute tolerances stop it at
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 
@@ -41,7 +42,7 @@ class Loss(NamedTuple):
     reduction: str = "sum"
     penalty: float = 10.0
 
-    def validated(self) -> "Loss":
+    def validated(self) -> Loss:
         if self.kind not in LOSSES:
             raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.kind!r}")
         if self.space not in SPACES:
@@ -67,8 +68,9 @@ def rho(r: Any, kind: Any, delta: Any, penalty: Any = 1.0) -> Any:
     if isinstance(kind, str):
         kind = LOSSES.index(kind)
     h = huber(r, delta)
-    return jnp.where(kind == 0, h, jnp.where(kind == 1, r * r, jnp.where(
-        kind == 2, jnp.abs(r), jnp.where(r > 0, penalty, 1.0) * h)))
+    return jnp.where(
+        kind == 0, h, jnp.where(kind == 1, r * r, jnp.where(kind == 2, jnp.abs(r), jnp.where(r > 0, penalty, 1.0) * h))
+    )
 
 
 def residuals(law: Law, theta: Any, data: Mapping[str, Any], space: str) -> Any:
@@ -97,7 +99,9 @@ def _value(law: Law, space: str, theta: Any, data: Mapping[str, Any]) -> Any:
     r = residuals(law, theta, data, space)
     w = data["w"]
     ok = jnp.isfinite(r)
-    total = jnp.sum(w * rho(jnp.where(ok, r, 0.0), data["kind"], data["delta"], data["penalty"]))  # zero-weight rows add 0
+    total = jnp.sum(
+        w * rho(jnp.where(ok, r, 0.0), data["kind"], data["delta"], data["penalty"])
+    )  # zero-weight rows add 0
     total = total / jnp.where(data["mean"] > 0, jnp.sum(w), 1.0)
     bad = jnp.any((w > 0) & ~ok)
     return jnp.where(bad, jnp.inf, total)

@@ -28,7 +28,8 @@ On several devices the slots are sharded over a 1-D mesh (``numerics.batch_mesh`
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -154,8 +155,10 @@ def _constrain(slots: _Slots, n_dev: int) -> _Slots:
         parts[axis] = BATCH_AXIS
         return jax.lax.with_sharding_constraint(a, NamedSharding(mesh, PartitionSpec(*parts)))
 
-    fields = {k: jax.tree_util.tree_map(lambda a: spec(a, 1 if k in ("s_mem", "y_mem", "rho") else 0), v)
-              for k, v in slots._asdict().items()}
+    fields = {
+        k: jax.tree_util.tree_map(lambda a, ax=(1 if k in ("s_mem", "y_mem", "rho") else 0): spec(a, ax), v)
+        for k, v in slots._asdict().items()
+    }
     return _Slots(**fields)
 
 
@@ -172,13 +175,15 @@ class _Tolerances(NamedTuple):
     max_backtracks: Any
 
     @classmethod
-    def of(cls, o: LBFGSOptions) -> "_Tolerances":
+    def of(cls, o: LBFGSOptions) -> _Tolerances:
         ints = ("max_evals", "max_expand", "max_backtracks")
         return cls(**{k: jnp.asarray(getattr(o, k), jnp.int32 if k in ints else jnp.float64) for k in cls._fields})
 
 
 @functools.partial(jax.jit, static_argnames=("fun", "memory", "n_slots", "n_dev"))
-def _run(x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: int, n_slots: int, n_dev: int) -> BatchResult:
+def _run(
+    x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: int, n_slots: int, n_dev: int
+) -> BatchResult:
     S, P = x0.shape
     W, M = n_slots, memory
     dtype = x0.dtype
@@ -220,10 +225,26 @@ def _run(x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: in
     zeros_mem = jnp.zeros((M, W, P), dtype)
     int_w = jnp.zeros(W, jnp.int32)
     slots = _Slots(
-        idx=first, x=x0[:W], f=zeros_w, g=zeros_wp, d=zeros_wp, slope=zeros_w, t=zeros_w,
-        ok_x=zeros_wp, ok_f=zeros_w, ok_g=zeros_wp, has_ok=jnp.zeros(W, bool), n_expand=int_w, backtracks=int_w,
-        s_mem=zeros_mem, y_mem=zeros_mem, rho=jnp.zeros((M, W), dtype), n_iter=int_w, n_eval=int_w,
-        status=jnp.full(W, INIT, jnp.int32), aux=take(batched, first),
+        idx=first,
+        x=x0[:W],
+        f=zeros_w,
+        g=zeros_wp,
+        d=zeros_wp,
+        slope=zeros_w,
+        t=zeros_w,
+        ok_x=zeros_wp,
+        ok_f=zeros_w,
+        ok_g=zeros_wp,
+        has_ok=jnp.zeros(W, bool),
+        n_expand=int_w,
+        backtracks=int_w,
+        s_mem=zeros_mem,
+        y_mem=zeros_mem,
+        rho=jnp.zeros((M, W), dtype),
+        n_iter=int_w,
+        n_eval=int_w,
+        status=jnp.full(W, INIT, jnp.int32),
+        aux=take(batched, first),
     )
     refills = S > W  # static: with a slot per start there is nothing to refill
     out = jnp.zeros((S if refills else 0, 2 * P + 4), dtype)  # packed per start, see _pack
@@ -231,8 +252,17 @@ def _run(x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: in
 
     def _pack(sl: _Slots):
         status = jnp.where(sl.status <= RUNNING, MAXITER, sl.status)  # still running at the step limit
-        return jnp.concatenate([sl.x, sl.f[:, None], sl.g, sl.n_iter[:, None].astype(dtype),
-                                sl.n_eval[:, None].astype(dtype), status[:, None].astype(dtype)], axis=1)
+        return jnp.concatenate(
+            [
+                sl.x,
+                sl.f[:, None],
+                sl.g,
+                sl.n_iter[:, None].astype(dtype),
+                sl.n_eval[:, None].astype(dtype),
+                status[:, None].astype(dtype),
+            ],
+            axis=1,
+        )
 
     state = _Loop(_constrain(slots, n_dev), out, jnp.asarray(W, jnp.int32), jnp.zeros((), jnp.int32))
     max_steps = options.max_evals * (-(-S // W) + 1)
@@ -278,8 +308,9 @@ def _run(x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: in
         rho = _sel_mem(forget, 0.0 * rho, rho)
         d_fresh = _sel(has_mem & ~forget, d_lbfgs, _steepest(g))
         denom = 2.0 * (f_t - st.f - st.t * st.slope)
-        t_q = jnp.where(jnp.isfinite(f_t) & (denom > 0), -st.slope * st.t**2 / jnp.where(denom > 0, denom, 1.0),
-                        0.1 * st.t)
+        t_q = jnp.where(
+            jnp.isfinite(f_t) & (denom > 0), -st.slope * st.t**2 / jnp.where(denom > 0, denom, 1.0), 0.1 * st.t
+        )
         t_shrunk = jnp.clip(t_q, 0.1 * st.t, 0.5 * st.t)
         shrink = active & ~accept & ~expand
         fresh = accept | init
@@ -299,11 +330,24 @@ def _run(x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: in
         status = jnp.where(shrink & (too_small | (backtracks >= options.max_backtracks)), LINESEARCH, status)
         status = jnp.where((status == RUNNING) & (n_eval >= options.max_evals), MAXITER, status)
         slots = st._replace(
-            x=x, f=f, g=g, d=d, slope=slope, t=t,
-            ok_x=_sel(expand, x_t, st.ok_x), ok_f=jnp.where(expand, f_t, st.ok_f), ok_g=_sel(expand, g_t, st.ok_g),
-            has_ok=has_ok, n_expand=jnp.where(fresh, 0, st.n_expand + expand.astype(jnp.int32)),
-            backtracks=backtracks, s_mem=s_mem, y_mem=y_mem, rho=rho,
-            n_iter=st.n_iter + accept.astype(jnp.int32), n_eval=n_eval, status=status.astype(jnp.int32),
+            x=x,
+            f=f,
+            g=g,
+            d=d,
+            slope=slope,
+            t=t,
+            ok_x=_sel(expand, x_t, st.ok_x),
+            ok_f=jnp.where(expand, f_t, st.ok_f),
+            ok_g=_sel(expand, g_t, st.ok_g),
+            has_ok=has_ok,
+            n_expand=jnp.where(fresh, 0, st.n_expand + expand.astype(jnp.int32)),
+            backtracks=backtracks,
+            s_mem=s_mem,
+            y_mem=y_mem,
+            rho=rho,
+            n_iter=st.n_iter + accept.astype(jnp.int32),
+            n_eval=n_eval,
+            status=status.astype(jnp.int32),
         )
         if not refills:  # every start has its own slot: the slots are the result
             return _Loop(_constrain(slots, n_dev), lp.out, lp.next_start, lp.step + 1)
@@ -318,17 +362,25 @@ def _run(x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: in
         idx = jnp.where(refill, new_idx, jnp.where(free, S, slots.idx)).astype(slots.idx.dtype)
         fresh_start = take(x0, new_idx)
         slots = slots._replace(
-            idx=idx, x=_sel(refill, fresh_start, slots.x),
+            idx=idx,
+            x=_sel(refill, fresh_start, slots.x),
             status=jnp.where(refill, INIT, jnp.where(free, EMPTY, slots.status)).astype(jnp.int32),
-            n_iter=jnp.where(refill, 0, slots.n_iter), n_eval=jnp.where(refill, 0, slots.n_eval),
+            n_iter=jnp.where(refill, 0, slots.n_iter),
+            n_eval=jnp.where(refill, 0, slots.n_eval),
             aux=jax.tree_util.tree_map(lambda new, old: _sel(refill, new, old), take(batched, new_idx), slots.aux),
         )
         return _Loop(_constrain(slots, n_dev), out, (lp.next_start + n_new).astype(jnp.int32), lp.step + 1)
 
     final = jax.lax.while_loop(cond, body, state)
     out = final.out if refills else _pack(final.slots)
-    return BatchResult(out[:, :P], out[:, P], out[:, P + 1:2 * P + 1], out[:, 2 * P + 1].astype(jnp.int32),
-                       out[:, 2 * P + 2].astype(jnp.int32), out[:, 2 * P + 3].astype(jnp.int32))
+    return BatchResult(
+        out[:, :P],
+        out[:, P],
+        out[:, P + 1 : 2 * P + 1],
+        out[:, 2 * P + 1].astype(jnp.int32),
+        out[:, 2 * P + 2].astype(jnp.int32),
+        out[:, 2 * P + 3].astype(jnp.int32),
+    )
 
 
 def default_slots() -> int:

@@ -12,7 +12,8 @@ makes the two curves comparable: a free asymptote trades off against A and α.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +29,9 @@ def compute_to_reach(params: Mapping[str, Any], l_inf: float, loss: Any) -> np.n
     return np.exp((np.log(A) - np.log(gap)) / alpha)
 
 
-def effective_speedup(params_1: Mapping[str, Any], params_2: Mapping[str, Any], compute: Any,
-                      l_inf: float | None = None) -> np.ndarray:
+def effective_speedup(
+    params_1: Mapping[str, Any], params_2: Mapping[str, Any], compute: Any, l_inf: float | None = None
+) -> np.ndarray:
     """Speed-up of curve 2 over curve 1 at budgets ``compute``: C / C₂(L₁(C)) (> 1: curve 2 is cheaper).
 
     Args:

@@ -8,7 +8,8 @@ i.e. additive on the log scale where the fit's residuals live).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -42,7 +43,9 @@ def isoflop_design(
 
 
 @x64
-def simulate_losses(params: Mapping[str, float], N: Any, D: Any, sigma: float, key: Any, n_sets: int | None = None) -> np.ndarray:
+def simulate_losses(
+    params: Mapping[str, float], N: Any, D: Any, sigma: float, key: Any, n_sets: int | None = None
+) -> np.ndarray:
     """L(N, D)·exp(ε), ε ~ Normal(0, σ²) i.i.d.; ``n_sets`` independent data sets → n_sets × n."""
     check(sigma >= 0, f"sigma must be >= 0, got {sigma}")
     x = {"N": np.asarray(N, np.float64), "D": np.asarray(D, np.float64)}

@@ -23,8 +23,9 @@ model (posterior, see :mod:`bayes`) — on the log scale (ŷ·e^ε) or the linea
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -36,7 +37,6 @@ from scaling_theory.fitting.laws import Law
 from scaling_theory.fitting.objectives import objective, runtime
 from scaling_theory.fitting.optimize import CONVERGED, LBFGSOptions, minimize_batched
 from scaling_theory.numerics import check, x64
-
 
 BOOTSTRAP_OPTIONS = LBFGSOptions(ftol=1e-12, gtol=1e-8)
 
@@ -192,25 +192,33 @@ def bootstrap_many(
         offset += n_boot * K
     fun = objective(law, loss)
     if len(results) == 1:  # one data set: share x and y, batch only the weights
-        shared = {"x": law.prepare_x({n: v[0][0] for n, v in xs.items()}), "y": jnp.asarray(ys[0][0]),
-                  **runtime(loss)}
+        shared = {"x": law.prepare_x({n: v[0][0] for n, v in xs.items()}), "y": jnp.asarray(ys[0][0]), **runtime(loss)}
         batched = {"w": np.concatenate(weights)}
     else:
         shared = runtime(loss)
-        batched = {"x": law.prepare_x({n: np.concatenate(v) for n, v in xs.items()}),
-                   "y": np.concatenate(ys), "w": np.concatenate(weights)}
+        batched = {
+            "x": law.prepare_x({n: np.concatenate(v) for n, v in xs.items()}),
+            "y": np.concatenate(ys),
+            "w": np.concatenate(weights),
+        }
     out = minimize_batched(fun, np.concatenate(starts), shared, batched, options=options)
     draws = []
     for r, (lo, K) in zip(results, spans):
-        f = out.f[lo:lo + n_boot * K].reshape(n_boot, K)
+        f = out.f[lo : lo + n_boot * K].reshape(n_boot, K)
         best = np.argmin(np.where(np.isfinite(f), f, np.inf), axis=1)
         pick = lo + np.arange(n_boot) * K + best
         resid = r.residuals()[r.weights > 0]
         resid = resid * np.sqrt(resid.size / max(resid.size - law.n_params, 1))  # df-corrected residuals
-        draws.append(Draws(
-            law=law, space=loss.space, theta=out.x[pick], method="bootstrap",
-            converged=np.isin(out.status[pick], CONVERGED), residual_pool=resid,
-        ))
+        draws.append(
+            Draws(
+                law=law,
+                space=loss.space,
+                theta=out.x[pick],
+                method="bootstrap",
+                converged=np.isin(out.status[pick], CONVERGED),
+                residual_pool=resid,
+            )
+        )
     return draws
 
 

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import functools
 import itertools
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -79,8 +80,9 @@ def separable(law: Law) -> Separable:
         return Separable(
             exponents=("alpha", "beta"),
             grid=(np.linspace(0.02, 2.5, 32), np.linspace(0.02, 2.5, 32)),
-            basis=lambda e, lx: jnp.stack([jnp.exp(-e[0] * lx["N"]), jnp.exp(-e[1] * lx["D"]),
-                                           jnp.ones_like(lx["N"])], axis=-1),
+            basis=lambda e, lx: jnp.stack(
+                [jnp.exp(-e[0] * lx["N"]), jnp.exp(-e[1] * lx["D"]), jnp.ones_like(lx["N"])], axis=-1
+            ),
             offset=zero,
             to_theta=lambda c, e: jnp.stack([_log_floor(c[0]), _log_floor(c[1]), _log_floor(c[2]), e[0], e[1]]),
         )
@@ -109,8 +111,10 @@ def separable(law: Law) -> Separable:
             offset=lambda lx: jnp.full_like(lx[name], l_inf),
             to_theta=lambda c, e: jnp.stack([_log_floor(c[0]), e[0]]),
         )
-    raise InputError(f"method 'vpnls' needs a law that is linear in its scales (chinchilla, offset_power_law, "
-                     f"power_law, pinned_power_law), got {law.name!r}")
+    raise InputError(
+        f"method 'vpnls' needs a law that is linear in its scales (chinchilla, offset_power_law, "
+        f"power_law, pinned_power_law), got {law.name!r}"
+    )
 
 
 # ------------------------------------------------------------------------------ the linear part
@@ -168,8 +172,13 @@ def _irls_weight(r, kind, delta, penalty):
     """ρ'(r)/r for the loss index ``kind`` (the IRLS weight), elementwise."""
     a = jnp.abs(r)
     hub = jnp.where(a <= delta, 1.0, delta / jnp.maximum(a, 1e-300))
-    return jnp.where(kind == 0, hub, jnp.where(kind == 1, 2.0, jnp.where(
-        kind == 2, 1.0 / jnp.maximum(a, 1e-8), jnp.where(r > 0, penalty, 1.0) * hub)))
+    return jnp.where(
+        kind == 0,
+        hub,
+        jnp.where(
+            kind == 1, 2.0, jnp.where(kind == 2, 1.0 / jnp.maximum(a, 1e-8), jnp.where(r > 0, penalty, 1.0) * hub)
+        ),
+    )
 
 
 def _loss_value(yhat, y, w, rt, log_space):
@@ -240,8 +249,9 @@ def exponent_grid(law: Law, grid: Mapping[str, Sequence[float]] | None = None) -
     if grid is not None:
         unknown = [k for k in grid if k not in sep.exponents]
         if unknown:
-            raise InputError(f"vpnls: law {law.name!r} has no exponent {unknown[0]!r} (its exponents: "
-                             f"{', '.join(sep.exponents)})")
+            raise InputError(
+                f"vpnls: law {law.name!r} has no exponent {unknown[0]!r} (its exponents: {', '.join(sep.exponents)})"
+            )
         axes = [np.atleast_1d(np.asarray(grid.get(k, a), np.float64)) for k, a in zip(sep.exponents, axes)]
         if any(a.size == 0 or not np.all(np.isfinite(a)) for a in axes):
             raise InputError("vpnls: every exponent grid axis needs at least one finite value")
@@ -265,8 +275,11 @@ def grid_local_minima(values: np.ndarray, shape: tuple[int, ...], k: int) -> np.
 
 @x64
 def grid_stage(
-    law: Law, datasets: Sequence[tuple[Mapping[str, np.ndarray], np.ndarray, np.ndarray]], loss: Loss,
-    grid: Mapping[str, Sequence[float]] | None = None, iterations: int = IRLS_ITERATIONS,
+    law: Law,
+    datasets: Sequence[tuple[Mapping[str, np.ndarray], np.ndarray, np.ndarray]],
+    loss: Loss,
+    grid: Mapping[str, Sequence[float]] | None = None,
+    iterations: int = IRLS_ITERATIONS,
 ) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """Projected objective on the exponent grid for each validated (x, y, w) data set, one call.
 
@@ -327,9 +340,19 @@ def vpnls(
     Returns:
       A :class:`FitResult` with ``method = "vpnls"``; its ``starts`` are the refined grid minima.
     """
-    return vpnls_many(law, [(x, y) if weights is None else (x, y, weights)], loss=loss, delta=delta, space=space,
-                      reduction=reduction, penalty=penalty, grid=grid, refine=refine, options=options,
-                      names=[name] if name else None)[0]
+    return vpnls_many(
+        law,
+        [(x, y) if weights is None else (x, y, weights)],
+        loss=loss,
+        delta=delta,
+        space=space,
+        reduction=reduction,
+        penalty=penalty,
+        grid=grid,
+        refine=refine,
+        options=options,
+        names=[name] if name else None,
+    )[0]
 
 
 @x64
@@ -379,4 +402,3 @@ def vpnls_many(
         r.method = "vpnls"
         r.grid_best = float(np.min(np.where(np.isfinite(fj), fj, np.inf)))
     return results
-

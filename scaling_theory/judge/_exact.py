@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -169,8 +169,13 @@ def _eval_soft(z: jax.Array, t: jax.Array, alpha: jax.Array) -> tuple[jax.Array,
     ex = jnp.exp(xi)
     omega = jnp.exp(xi - ex)
     # ω g = exp(ξ − e^ξ − (r ∓ α)²/2)/√(2π), summed over the sign: three exps per node in all
-    wg = jnp.sqrt(two_t) * wts * (
-        jnp.exp(xi - ex - 0.5 * (r - alpha) ** 2 - _LOG_SQRT_2PI) + jnp.exp(xi - ex - 0.5 * (r + alpha) ** 2 - _LOG_SQRT_2PI)
+    wg = (
+        jnp.sqrt(two_t)
+        * wts
+        * (
+            jnp.exp(xi - ex - 0.5 * (r - alpha) ** 2 - _LOG_SQRT_2PI)
+            + jnp.exp(xi - ex - 0.5 * (r + alpha) ** 2 - _LOG_SQRT_2PI)
+        )
     )
     w_dxi = 2.0 * s * wts * omega  # dξ-weights × ω
     k1 = jnp.sum(wg, axis=-1)
@@ -367,7 +372,9 @@ def exact_grid(k: jax.Array, t: jax.Array, alpha: jax.Array, rho: jax.Array, *, 
 
 
 @functools.partial(jax.jit, static_argnames=("mode", "panels"))
-def exact_pointwise(k: jax.Array, t: jax.Array, alpha: jax.Array, rho: jax.Array, *, mode: str, panels: int) -> jax.Array:
+def exact_pointwise(
+    k: jax.Array, t: jax.Array, alpha: jax.Array, rho: jax.Array, *, mode: str, panels: int
+) -> jax.Array:
     """δ/s² elementwise over flat arrays k, t, α, ρ of the same shape (N,)."""
     fn = functools.partial(exact_curve, mode=mode, panels=panels)
     return _chunked(lambda kk, tt, aa, rr: fn(kk[None], tt, aa, rr)[0], k, t, alpha, rho)

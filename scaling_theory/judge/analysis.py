@@ -87,7 +87,9 @@ class OptimalTemperature:
 
 
 @x64
-def optimal_temperature(judge: BLRJudge, k: int, t_range: tuple[float, float] = (1e-2, 1e4), grid: int = 41) -> OptimalTemperature:
+def optimal_temperature(
+    judge: BLRJudge, k: int, t_range: tuple[float, float] = (1e-2, 1e4), grid: int = 41
+) -> OptimalTemperature:
     """argmin_t δ(k, T = 2σ²t) of the exact input-averaged error: a log grid, then a finer log grid
     on the bracket and a parabola through the minimum (one batched quadrature call each)."""
     if int(k) < 1:
@@ -236,7 +238,9 @@ def predicted_decay_exponent(ratio: Any) -> np.ndarray:
 
 
 @x64
-def decay_exponent(judge: BLRJudge, T: float = 0.0, k_range: tuple[float, float] = (1e3, 1e5), points: int = 9) -> float:
+def decay_exponent(
+    judge: BLRJudge, T: float = 0.0, k_range: tuple[float, float] = (1e3, 1e5), points: int = 9
+) -> float:
     """Least-squares slope of log δ against log k over ``k_range`` (exact method)."""
     ks = np.unique(np.round(np.geomspace(k_range[0], k_range[1], points)))
     vals = judge.error(ks, T)

@@ -27,11 +27,20 @@ def register(subparsers: Any) -> None:
     curve.add_argument("--gamma", type=float, required=True, help="prior std γ of the weights")
     curve.add_argument("--S", type=float, default=1.0, help="input scale, Σ = S² I (default 1)")
     curve.add_argument("--teacher-scale", type=float, default=1.0, help="|w_T|²/d (default 1)")
-    curve.add_argument("--c", type=float, default=0.0, help="reward misspecification: μ_R = μ_T − c(m − μ_T) (default 0)")
-    curve.add_argument("--t", type=float, required=True, help="temperature in the paper's units t = T/(2σ²); 0 = best-of-k, inf = uniform")
+    curve.add_argument(
+        "--c", type=float, default=0.0, help="reward misspecification: μ_R = μ_T − c(m − μ_T) (default 0)"
+    )
+    curve.add_argument(
+        "--t",
+        type=float,
+        required=True,
+        help="temperature in the paper's units t = T/(2σ²); 0 = best-of-k, inf = uniform",
+    )
     curve.add_argument("--k", type=int, nargs="+", required=True, help="numbers of samples k")
     curve.add_argument("--method", choices=("exact", "hte", "limit", "mc"), default="exact")
-    curve.add_argument("--samples", type=int, default=2000, help="Monte Carlo samples per quadrature node (--method mc)")
+    curve.add_argument(
+        "--samples", type=int, default=2000, help="Monte Carlo samples per quadrature node (--method mc)"
+    )
     curve.add_argument("--seed", type=int, default=0, help="PRNG seed (--method mc)")
     curve.add_argument("--json", action="store_true", help="print JSON: [{k, delta, delta_over_sigma2}, ...]")
     curve.set_defaults(func=_curve)
@@ -54,10 +63,16 @@ def register(subparsers: Any) -> None:
     sim.add_argument("--t", type=float, required=True, help="temperature t = T/(2σ²); 0 = best-of-k, inf = uniform")
     sim.add_argument("--k", type=int, nargs="+", required=True, help="numbers of samples k")
     sim.add_argument("--n-test", type=int, required=True, help="number of sampled test inputs")
-    sim.add_argument("--trials", type=int, default=100, help="k-sample draws per test input (--estimator mc; default 100)")
+    sim.add_argument(
+        "--trials", type=int, default=100, help="k-sample draws per test input (--estimator mc; default 100)"
+    )
     sim.add_argument("--estimator", choices=("mc", "conditional"), default="mc")
-    sim.add_argument("--posterior", choices=("finite", "de"), default="finite",
-                     help="finite: the posterior of the sampled training set; de: deterministic equivalent")
+    sim.add_argument(
+        "--posterior",
+        choices=("finite", "de"),
+        default="finite",
+        help="finite: the posterior of the sampled training set; de: deterministic equivalent",
+    )
     sim.add_argument("--seed", type=int, default=0, help="PRNG seed")
     sim.add_argument("--json", action="store_true", help="print JSON: [{k, delta, stderr, delta_over_sigma2}, ...]")
     sim.set_defaults(func=_simulate)
@@ -93,8 +108,10 @@ def _curve(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
     else:
-        print(f"BLR judge: d={args.d} n={args.n} σ={args.sigma:g} γ={args.gamma:g} |w_T|²/d={args.teacher_scale:g} "
-              f"c={args.c:g} t=T/(2σ²)={args.t:g} method={args.method} (R={judge.R:.6g})")
+        print(
+            f"BLR judge: d={args.d} n={args.n} σ={args.sigma:g} γ={args.gamma:g} |w_T|²/d={args.teacher_scale:g} "
+            f"c={args.c:g} t=T/(2σ²)={args.t:g} method={args.method} (R={judge.R:.6g})"
+        )
         print(format_table(rows, digits=6))
     return 0
 
@@ -119,15 +136,24 @@ def _simulate(args: argparse.Namespace) -> int:
         raise InputError(f"--trials={args.trials}: must be ≥ 2")
     judge = BLRJudge(args.d, args.n, args.sigma, args.gamma, teacher_scale=args.teacher_scale, c=args.c)
     T = float(judge.temperature(args.t))
-    res = judge.simulate(np.asarray(args.k), T, jax.random.key(args.seed), trials=args.trials, n_test=args.n_test,
-                         posterior=args.posterior, estimator=args.estimator)
+    res = judge.simulate(
+        np.asarray(args.k),
+        T,
+        jax.random.key(args.seed),
+        trials=args.trials,
+        n_test=args.n_test,
+        posterior=args.posterior,
+        estimator=args.estimator,
+    )
     rows = res.as_rows(judge.sigma2)
     if args.json:
         print_json(rows)
     else:
         trials = f" trials={args.trials}" if args.estimator == "mc" else ""
-        print(f"BLR judge simulation: d={args.d} n={args.n} σ={args.sigma:g} γ={args.gamma:g} "
-              f"|w_T|²/d={args.teacher_scale:g} c={args.c:g} t=T/(2σ²)={args.t:g} estimator={args.estimator} "
-              f"posterior={args.posterior} n_test={args.n_test}{trials} seed={args.seed}")
+        print(
+            f"BLR judge simulation: d={args.d} n={args.n} σ={args.sigma:g} γ={args.gamma:g} "
+            f"|w_T|²/d={args.teacher_scale:g} c={args.c:g} t=T/(2σ²)={args.t:g} estimator={args.estimator} "
+            f"posterior={args.posterior} n_test={args.n_test}{trials} seed={args.seed}"
+        )
         print(format_table(rows, digits=6))
     return 0

@@ -119,7 +119,13 @@ class DeterministicEquivalent:
 
 @x64
 def deterministic_equivalent(
-    d: int, n: int, sigma: float, gamma: float, S: float = 1.0, teacher_scale: float = 1.0, spectrum: np.ndarray | None = None
+    d: int,
+    n: int,
+    sigma: float,
+    gamma: float,
+    S: float = 1.0,
+    teacher_scale: float = 1.0,
+    spectrum: np.ndarray | None = None,
 ) -> DeterministicEquivalent:
     """The DE for Σ = S² I (closed-form R) or Σ = diag(``spectrum``) (R from the implicit equation)."""
     alpha = d / n

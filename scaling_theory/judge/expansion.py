@@ -17,7 +17,7 @@ at finite k (it agrees as k → ∞), which is kept as ``official_third_order`` 
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -41,7 +41,7 @@ _ORDERS: tuple[tuple[tuple[float, tuple[tuple[int, int], ...]], ...], ...] = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _partitions(m: int) -> tuple[tuple[tuple[int, ...], ...], ...]:
     """All set partitions of {0, …, m−1}."""
     if m == 0:
@@ -126,7 +126,9 @@ def official_third_order(k: jax.Array, alpha: jax.Array, rho: jax.Array) -> jax.
 
 
 @x64
-def hte_series(k: jax.Array, t: jax.Array, alpha: jax.Array, rho: jax.Array, order: int = 3, official: bool = False) -> jax.Array:
+def hte_series(
+    k: jax.Array, t: jax.Array, alpha: jax.Array, rho: jax.Array, order: int = 3, official: bool = False
+) -> jax.Array:
     """δ/s² to ``order`` (1–3) in 1/t; ``official`` swaps in the official third-order term."""
     coeffs = expansion_coefficients(k, alpha, rho, min(order, 2) if official else order)
     eps = 1.0 / (2.0 * jnp.asarray(t, jnp.float64))

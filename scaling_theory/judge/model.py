@@ -204,4 +204,6 @@ class BLRJudge:
         for name, v in (("trials", trials), ("n_test", n_test)):
             if not isinstance(v, (int, np.integer)) or v < 2:
                 raise InputError(f"{name}={v!r}: must be an integer ≥ 2")
-        return simulate(self.de, self.c, ks.astype(np.int64), T, key, int(trials), int(n_test), posterior, chunk, estimator, control)
+        return simulate(
+            self.de, self.c, ks.astype(np.int64), T, key, int(trials), int(n_test), posterior, chunk, estimator, control
+        )

@@ -12,14 +12,14 @@ import numpy as np
 from scipy import special
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gauss_legendre_unit(n: int) -> tuple[np.ndarray, np.ndarray]:
     """n-point Gauss–Legendre rule on [0, 1]: ∫₀¹ f ≈ Σ wⱼ f(τⱼ), weights summing to 1."""
     x, w = np.polynomial.legendre.leggauss(n)
     return 0.5 * (x + 1.0), 0.5 * w
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def composite_unit(panels: int, order: int) -> tuple[np.ndarray, np.ndarray]:
     """Composite Gauss–Legendre rule on [0, 1]: ``panels`` equal panels of ``order`` nodes each."""
     tau, w = gauss_legendre_unit(order)
@@ -29,14 +29,14 @@ def composite_unit(panels: int, order: int) -> tuple[np.ndarray, np.ndarray]:
     return nodes, weights.copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gauss_hermite_normal(n: int) -> tuple[np.ndarray, np.ndarray]:
     """n-point Gauss–Hermite rule for the standard normal: E f(Z) ≈ Σ wⱼ f(zⱼ), Z ~ N(0, 1)."""
     x, w = special.roots_hermitenorm(n)
     return x, w / np.sqrt(2.0 * np.pi)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gauss_gamma(n: int, shape: float) -> tuple[np.ndarray, np.ndarray]:
     """n-point generalised Gauss–Laguerre rule for G ~ Gamma(shape, 1): E f(G) ≈ Σ wⱼ f(gⱼ).
 

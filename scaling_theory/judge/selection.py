@@ -47,8 +47,14 @@ def hte_standard(
     ``expansion.py``; ``official=True`` uses the official code's −(1 − 1/k)(1 − 2/k)(1 − 3/k)
     (s² + 2ab + 2a²)/t³ instead (exact only as k → ∞).
     """
-    return _hte_jit(jnp.asarray(k, jnp.float64), jnp.asarray(t, jnp.float64), jnp.asarray(alpha, jnp.float64),
-                    jnp.asarray(rho, jnp.float64), order=order, official=official)
+    return _hte_jit(
+        jnp.asarray(k, jnp.float64),
+        jnp.asarray(t, jnp.float64),
+        jnp.asarray(alpha, jnp.float64),
+        jnp.asarray(rho, jnp.float64),
+        order=order,
+        official=official,
+    )
 
 
 _hte_jit = jax.jit(hte_series, static_argnames=("order", "official"))

@@ -79,13 +79,27 @@ class SimulationResult:
 
 def _posterior(de: DeterministicEquivalent, c: float, key: jax.Array, posterior: str) -> dict[str, jax.Array]:
     """Per-test-input linear maps: b = x̃·dw, a = x̃·da, s² = σ² + ‖F x̃‖² (x̃ = x/√d), and √λ."""
-    args = (jnp.asarray(de.spectrum), jnp.asarray(de.b_diag), key, *(jnp.asarray(v, jnp.float64) for v in (de.sigma, de.gamma, de.teacher_scale, c)))
+    args = (
+        jnp.asarray(de.spectrum),
+        jnp.asarray(de.b_diag),
+        key,
+        *(jnp.asarray(v, jnp.float64) for v in (de.sigma, de.gamma, de.teacher_scale, c)),
+    )
     return _posterior_jit(*args, n=de.n, posterior=posterior)
 
 
 @functools.partial(jax.jit, static_argnames=("n", "posterior"))
 def _posterior_jit(
-    lam: jax.Array, bvec: jax.Array, key: jax.Array, sigma: jax.Array, gamma: jax.Array, v: jax.Array, c: jax.Array, *, n: int, posterior: str
+    lam: jax.Array,
+    bvec: jax.Array,
+    key: jax.Array,
+    sigma: jax.Array,
+    gamma: jax.Array,
+    v: jax.Array,
+    c: jax.Array,
+    *,
+    n: int,
+    posterior: str,
 ) -> dict[str, jax.Array]:
     d = lam.shape[0]
     k_sign, k_x, k_noise = (jax.random.fold_in(key, i) for i in range(3))
@@ -106,7 +120,9 @@ def _posterior_jit(
     return {"w": w, "dw": dw, "da": da, "F": F, "sqrt_lam": jnp.sqrt(lam)}
 
 
-def test_inputs(ids: jax.Array, post: dict[str, jax.Array], sigma: jax.Array, words: jax.Array) -> tuple[jax.Array, ...]:
+def test_inputs(
+    ids: jax.Array, post: dict[str, jax.Array], sigma: jax.Array, words: jax.Array
+) -> tuple[jax.Array, ...]:
     """(b, a, s) = (m − μ_T, m − μ_R, predictive std) at the test inputs with global indices ``ids``.
 
     x = √λ ⊙ ξ with ξ ~ N(0, I_d) from Threefry counters (input index, j): input i's draw does not
@@ -126,8 +142,16 @@ def test_inputs(ids: jax.Array, post: dict[str, jax.Array], sigma: jax.Array, wo
 
 
 def _mc_chunk(
-    ids: jax.Array, alpha: jax.Array, rho: jax.Array, inv2t: jax.Array, words: jax.Array, k_idx: jax.Array,
-    *, trials: int, k_max: int, mode: str,
+    ids: jax.Array,
+    alpha: jax.Array,
+    rho: jax.Array,
+    inv2t: jax.Array,
+    words: jax.Array,
+    k_idx: jax.Array,
+    *,
+    trials: int,
+    k_max: int,
+    mode: str,
 ) -> jax.Array:
     """Trial means of the selected error /s² for the inputs ``ids`` (C,): an array (n_k, C) float64.
 
@@ -155,7 +179,9 @@ def _mc_chunk(
     zeros = jnp.zeros(shape, jnp.float32)
     if mode == "zero":  # best-of-k: the prefix argmin of |U|
 
-        def step_zero(carry: tuple[jax.Array, jax.Array], k: jax.Array) -> tuple[tuple[jax.Array, jax.Array], jax.Array]:
+        def step_zero(
+            carry: tuple[jax.Array, jax.Array], k: jax.Array
+        ) -> tuple[tuple[jax.Array, jax.Array], jax.Array]:
             best, best_e = carry
             U = draws(k)
             closer = jnp.abs(U) < best
@@ -197,9 +223,7 @@ def _mc_chunk(
     return out[k_idx].astype(jnp.float64) / trials
 
 
-@functools.partial(
-    jax.jit, static_argnames=("chunk", "k_max", "trials", "mode", "estimator", "panels", "n_k_pad")
-)
+@functools.partial(jax.jit, static_argnames=("chunk", "k_max", "trials", "mode", "estimator", "panels", "n_k_pad"))
 def _simulate_moments(
     idx: jax.Array,
     post: dict[str, jax.Array],

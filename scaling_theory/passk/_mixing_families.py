@@ -81,8 +81,11 @@ def natural(sp: Spec, u):
         out = {"a": jnp.exp(u[0]), "b": jnp.exp(u[1])}
     else:
         mm = MIX_COMPONENTS[sp.base]
-        out = {"weights": jax.nn.softmax(jnp.concatenate([jnp.zeros(1), u[2 * mm:3 * mm - 1]])),
-               "alpha": jnp.exp(u[:mm]), "beta": jnp.exp(u[mm:2 * mm])}
+        out = {
+            "weights": jax.nn.softmax(jnp.concatenate([jnp.zeros(1), u[2 * mm : 3 * mm - 1]])),
+            "alpha": jnp.exp(u[:mm]),
+            "beta": jnp.exp(u[mm : 2 * mm]),
+        }
     if sp.zi:
         out["pi"] = jax.nn.sigmoid(u[-1])
     return out
@@ -90,9 +93,11 @@ def natural(sp: Spec, u):
 
 def unconstrained(sp: Spec, params: dict) -> np.ndarray:
     """Inverse of :func:`natural` on NumPy arrays with a leading group axis."""
+
     def logit(p):
         p = np.clip(np.asarray(p, float), 1e-300, 1 - 1e-16)
         return np.log(p) - np.log1p(-p)
+
     if sp.base == "scaled_beta":
         cols = [np.log(params["alpha"])[:, None], np.log(params["beta"])[:, None], logit(params["c"])[:, None]]
     elif sp.base == "kumaraswamy":
@@ -110,11 +115,11 @@ def order_components(sp: Spec, u):
     if sp.base not in MIX_COMPONENTS:
         return u
     mm = MIX_COMPONENTS[sp.base]
-    la, lb = u[:mm], u[mm:2 * mm]
-    v = jnp.concatenate([jnp.zeros(1), u[2 * mm:3 * mm - 1]])
+    la, lb = u[:mm], u[mm : 2 * mm]
+    v = jnp.concatenate([jnp.zeros(1), u[2 * mm : 3 * mm - 1]])
     order = jnp.argsort(la - jnp.logaddexp(la, lb))
     v = v[order]
-    return jnp.concatenate([la[order], lb[order], (v - v[0])[1:], u[3 * mm - 1:]])
+    return jnp.concatenate([la[order], lb[order], (v - v[0])[1:], u[3 * mm - 1 :]])
 
 
 # ------------------------------------------------------------------------------------ log ∫ θ^a(1−θ)^b dG
@@ -123,28 +128,39 @@ def order_components(sp: Spec, u):
 def _log_integral_base(sp: Spec, u, a, b):
     if sp.base in MIX_COMPONENTS:
         p = natural(sp, u)
-        terms = (jnp.log(p["weights"]) + special.betaln(p["alpha"] + a, p["beta"] + b)
-                 - special.betaln(p["alpha"], p["beta"]))
+        terms = (
+            jnp.log(p["weights"])
+            + special.betaln(p["alpha"] + a, p["beta"] + b)
+            - special.betaln(p["alpha"], p["beta"])
+        )
         return logsumexp(terms)
     ls = jax.nn.log_sigmoid
     if sp.base == "scaled_beta":
         al, be = jnp.exp(u[0]), jnp.exp(u[1])
         lbeta = special.betaln(al, be)
         return quad.log_integral(
-            a, b, ls(u[2]), ls(-u[2]),
+            a,
+            b,
+            ls(u[2]),
+            ls(-u[2]),
             lambda y: al * ls(y) + be * ls(-y) - lbeta,
             lambda y: al * ls(y) - jnp.log(al) - lbeta,
-            lambda y: be * ls(-y) - jnp.log(be) - lbeta)
+            lambda y: be * ls(-y) - jnp.log(be) - lbeta,
+        )
     ka, kb = jnp.exp(u[0]), jnp.exp(u[1])
 
     def log1m_pow(y):  # log(1 − x^a), x = σ(y)
         return jnp.log(-jnp.expm1(ka * ls(y)))
 
     return quad.log_integral(
-        a, b, jnp.asarray(0.0), jnp.asarray(-jnp.inf),
+        a,
+        b,
+        jnp.asarray(0.0),
+        jnp.asarray(-jnp.inf),
         lambda y: jnp.log(ka) + jnp.log(kb) + ka * ls(y) + (kb - 1.0) * log1m_pow(y) + ls(-y),
         lambda y: _kumaraswamy_log_cdf(ka, kb, ls(y)),
-        lambda y: kb * log1m_pow(y))
+        lambda y: kb * log1m_pow(y),
+    )
 
 
 def _kumaraswamy_log_cdf(ka, kb, log_x):
@@ -174,6 +190,7 @@ def log_integral(sp: Spec, u, a, b):
 def moment_start(n, k, m):
     """Method-of-moments (log α, log β) of a Beta law (overdispersion), as in :mod:`.mle`."""
     from scaling_theory.passk.mle import _moments_init
+
     return _moments_init(n, k, m)
 
 
@@ -192,16 +209,24 @@ def starts(sp: Spec, n, k, m):
     if sp.base == "scaled_beta":
         th = jnp.max(jnp.where(m > 0, (k + 0.5) / (n + 1.0), 0.0))
         c0 = jnp.clip(1.5 * th, 0.05, 0.99)
-        base = jnp.array([[la, lb, 7.0], [la, lb + jnp.log(c0), jnp.log(c0) - jnp.log1p(-c0)],
-                          [np.log(0.5), np.log(2.0), np.log(9.0)]])
+        base = jnp.array(
+            [
+                [la, lb, 7.0],
+                [la, lb + jnp.log(c0), jnp.log(c0) - jnp.log1p(-c0)],
+                [np.log(0.5), np.log(2.0), np.log(9.0)],
+            ]
+        )
     elif sp.base == "kumaraswamy":
         base = jnp.array([[la, 0.0], [la, np.log(10.0)], [la, lb], [np.log(0.5), np.log(2.0)]])
     else:
         mm = MIX_COMPONENTS[sp.base]
         lt = jnp.log((k + 0.5) / (n + 1.0)) - jnp.log1p(-(k + 0.5) / (n + 1.0))
         rows = []
-        for probs, conc in (((np.arange(mm) + 0.5) / mm, 2.0), ((np.arange(mm) + 0.5) / mm, 20.0),
-                            (np.linspace(0.05, 0.95, mm), 1.0)):
+        for probs, conc in (
+            ((np.arange(mm) + 0.5) / mm, 2.0),
+            ((np.arange(mm) + 0.5) / mm, 20.0),
+            (np.linspace(0.05, 0.95, mm), 1.0),
+        ):
             mu = jax.nn.sigmoid(_masked_quantiles(lt, m, probs))
             rows.append(jnp.concatenate([jnp.log(mu * conc), jnp.log((1 - mu) * conc), jnp.zeros(mm - 1)]))
         shift = jnp.linspace(-1.0, 1.0, mm)  # around the moment fit: means spread by e^{±1}

@@ -74,8 +74,9 @@ def nodes(a, b, log_s, log1m_s, logp_y):
     c_lo, c_hi = y_star - WIDTH * sig, y_star + WIDTH * sig
     y_lo = jnp.minimum(jnp.log(TAIL) - jnp.log1p(s * b), c_lo - 1.0)
     y_hi = jnp.maximum(-jnp.log(TAIL) + jnp.log1p(a), c_hi + 1.0)
-    ys, ws = zip(_panel(y_lo, c_lo, LEFT), _panel(c_lo, y_star, CORE), _panel(y_star, c_hi, CORE),
-                 _panel(c_hi, y_hi, RIGHT))
+    ys, ws = zip(
+        _panel(y_lo, c_lo, LEFT), _panel(c_lo, y_star, CORE), _panel(y_star, c_hi, CORE), _panel(c_hi, y_hi, RIGHT)
+    )
     return jnp.concatenate(ys), jnp.concatenate(ws), y_lo, y_hi
 
 
@@ -90,7 +91,9 @@ def log_integral(a, b, log_s, log1m_s, logp_y, log_cdf, log_sf):
     ls = jax.nn.log_sigmoid
 
     def log_lik(yy):
-        return jnp.where(a > 0, a * (log_s + ls(yy)), 0.0) + jnp.where(b > 0, b * log1m_s_sigmoid(yy, log_s, log1m_s), 0.0)
+        return jnp.where(a > 0, a * (log_s + ls(yy)), 0.0) + jnp.where(
+            b > 0, b * log1m_s_sigmoid(yy, log_s, log1m_s), 0.0
+        )
 
     body = logw + log_lik(y) + logp_y(y)
     left = log_cdf(y_lo) + log_lik(y_lo)

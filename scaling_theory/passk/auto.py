@@ -30,7 +30,7 @@ The report (``Prediction.extra``): ``chosen`` (per group and budget, '+'-joined 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import numpy as np
@@ -86,8 +86,9 @@ def plan(n_ref, budget: float, m_min: int = M_MIN, held_out: bool = True):
 
 
 @x64
-def internal_backtest(n, k, m, n_ref, keep, candidates: Sequence[str], *, repeats: int, seed: int,
-                      stopped: bool, key) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def internal_backtest(
+    n, k, m, n_ref, keep, candidates: Sequence[str], *, repeats: int, seed: int, stopped: bool, key
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep ``keep`` attempts per problem, predict pass@n_ref with every candidate, compare with the truth.
 
     Args:
@@ -110,7 +111,7 @@ def internal_backtest(n, k, m, n_ref, keep, candidates: Sequence[str], *, repeat
     preds = np.full((g, len(candidates), repeats), np.nan)
     truth = np.empty((g, repeats))
     ok = np.zeros((g, len(candidates)), bool)
-    for (mm, nr) in sorted(set(zip(keep.tolist(), n_ref.tolist()))):  # usually one or two batches
+    for mm, nr in sorted(set(zip(keep.tolist(), n_ref.tolist()))):  # usually one or two batches
         rows = np.flatnonzero((keep == mm) & (n_ref == nr))
         ns, ks, ms = n[rows], k[rows], m[rows]
         if stopped:
@@ -127,9 +128,12 @@ def internal_backtest(n, k, m, n_ref, keep, candidates: Sequence[str], *, repeat
             live3 = np.broadcast_to(ms[:, None, :] > 0, k_o.shape)
             rest_n = np.where(live3, ns[:, None, :] - mm, float(nr))  # padding rows: any valid count
             rest_k = np.where(live3, ks[:, None, :] - k_o, 0.0)
-            truth[rows] = truth_pass_at_n(rest_n.reshape(-1, kk), rest_k.reshape(-1, kk),
-                                          np.broadcast_to(ms[:, None], rest_n.shape).reshape(-1, kk),
-                                          [nr])[:, 0].reshape(len(rows), reps)
+            truth[rows] = truth_pass_at_n(
+                rest_n.reshape(-1, kk),
+                rest_k.reshape(-1, kk),
+                np.broadcast_to(ms[:, None], rest_n.shape).reshape(-1, kk),
+                [nr],
+            )[:, 0].reshape(len(rows), reps)
         gg = len(rows)
         fn, fk = n_o.reshape(gg * reps, kk), k_o.reshape(gg * reps, kk)
         fm = np.broadcast_to(ms[:, None, :], (gg, reps, kk)).reshape(gg * reps, kk)
@@ -282,8 +286,18 @@ def predict_auto(
                 continue
             rows = np.flatnonzero(todo)
             r, rp, mm, n_int = plan(n_ref[rows], budget, m_min, held_out=not stopped)
-            pred, truth, ok = internal_backtest(ng[rows], kg[rows], mg[rows], n_int, mm, cands,
-                                                repeats=int(repeats), seed=seed + 7919 * j, stopped=stopped, key=key)
+            pred, truth, ok = internal_backtest(
+                ng[rows],
+                kg[rows],
+                mg[rows],
+                n_int,
+                mm,
+                cands,
+                repeats=int(repeats),
+                seed=seed + 7919 * j,
+                stopped=stopped,
+                key=key,
+            )
             err = np.abs(pred - truth[:, None, :])  # (G', C, R)
             mae = 100.0 * np.mean(err, axis=2)  # mean over repeats of |prediction − truth|, pp
             w = _weights(mae, ok, mode, pool)
@@ -296,8 +310,17 @@ def predict_auto(
             for cand in used:
                 if cand not in final_cache:  # padded like the internal batches: the same compiled programs
                     rows_pad = _row_bucket(len(good) * (1 if stopped else int(repeats)))
-                    p = predict(_pad_rows(ng, rows_pad), _pad_rows(kg, rows_pad), b, cand, mask=_pad_rows(mg, rows_pad),
-                                key=key, level=level, bootstrap=bootstrap, stopped=stopped)
+                    p = predict(
+                        _pad_rows(ng, rows_pad),
+                        _pad_rows(kg, rows_pad),
+                        b,
+                        cand,
+                        mask=_pad_rows(mg, rows_pad),
+                        key=key,
+                        level=level,
+                        bootstrap=bootstrap,
+                        stopped=stopped,
+                    )
                     final_cache[cand] = tuple(np.asarray(x)[: len(good)] for x in (p.asr, p.lower, p.upper))
                 pa, pl, pu = (x[rows, j] for x in final_cache[cand])
                 wc = w[:, cands.index(cand)]
@@ -318,11 +341,25 @@ def predict_auto(
     def shaped(x):
         return np.asarray(x).reshape(batch + np.shape(x)[1:])
 
-    extra = {"chosen": shaped(chosen), "weights": shaped(weights), "internal_mae": shaped(imae),
-             "internal_rmse": shaped(irmse), "r_prime": shaped(r_prime), "m": shaped(kept),
-             "flag": shaped(flags), "candidates": cands}
-    return Prediction(method="auto", budgets=b, asr=shaped(asr), lower=shaped(np.minimum(lower, asr)),
-                      upper=shaped(np.maximum(upper, asr)), level=level, extra=extra)
+    extra = {
+        "chosen": shaped(chosen),
+        "weights": shaped(weights),
+        "internal_mae": shaped(imae),
+        "internal_rmse": shaped(irmse),
+        "r_prime": shaped(r_prime),
+        "m": shaped(kept),
+        "flag": shaped(flags),
+        "candidates": cands,
+    }
+    return Prediction(
+        method="auto",
+        budgets=b,
+        asr=shaped(asr),
+        lower=shaped(np.minimum(lower, asr)),
+        upper=shaped(np.maximum(upper, asr)),
+        level=level,
+        extra=extra,
+    )
 
 
 def _exact_curve(n, k, m, budgets, stopped, level, key, bootstrap):
@@ -337,8 +374,17 @@ def _exact_curve(n, k, m, budgets, stopped, level, key, bootstrap):
         cols = np.flatnonzero(budgets <= nr)
         if cols.size == 0:
             continue
-        p = predict(n[rows], k[rows], budgets[cols], "combinatorial", mask=m[rows], key=key, level=level,
-                    bootstrap=bootstrap, stopped=stopped)
+        p = predict(
+            n[rows],
+            k[rows],
+            budgets[cols],
+            "combinatorial",
+            mask=m[rows],
+            key=key,
+            level=level,
+            bootstrap=bootstrap,
+            stopped=stopped,
+        )
         for o, x in zip(out, (p.asr, p.lower, p.upper)):
             o[np.ix_(rows, cols)] = x
     return tuple(out)

@@ -17,8 +17,8 @@ sampler; JAX has none), so a seed reproduces the draws exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import jax
 import numpy as np
@@ -28,9 +28,19 @@ from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
 from scaling_theory.passk import mle
 from scaling_theory.passk.estimators import _pass_at_k
-from scaling_theory.passk.predictors import BOOTSTRAP_METHODS, DEFAULT_METHOD, METHODS, ZI_METHODS, predict
+from scaling_theory.passk.predictors import DEFAULT_METHOD, METHODS, ZI_METHODS, predict
 
-DEFAULT_BACKTEST_METHODS = ("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi", "tail_power", "tail_hughes")
+DEFAULT_BACKTEST_METHODS = (
+    "naive",
+    "fit",
+    "anchored",
+    "plugin",
+    "plugin_zi",
+    "eb",
+    "eb_zi",
+    "tail_power",
+    "tail_hughes",
+)
 BETA_FIT_METHODS = ("anchored", "plugin", "plugin_leading", "plugin_corrected", "plugin_zi", "eb", "eb_zi")
 
 
@@ -86,7 +96,9 @@ def truth_pass_at_n(n, k, m, budgets) -> np.ndarray:
     """Mean over live problems of Chen's pass@N from all attempts: (G, K) → (G, B)."""
     n, k, m = (np.asarray(x, dtype=np.float64) for x in (n, k, m))
     b = np.asarray(budgets, dtype=np.float64)
-    vals = np.asarray(_pass_at_k(jax.numpy.asarray(n)[..., None], jax.numpy.asarray(k)[..., None], jax.numpy.asarray(b)))
+    vals = np.asarray(
+        _pass_at_k(jax.numpy.asarray(n)[..., None], jax.numpy.asarray(k)[..., None], jax.numpy.asarray(b))
+    )
     return (vals * m[..., None]).sum(axis=-2) / m.sum(axis=-1)[..., None]
 
 
@@ -123,7 +135,9 @@ def backtest(
         mask = None if mask is None else np.asarray(mask)[None]
     n_, k_, m_ = mle._prepare(n, k, mask)
     check(n_.ndim == 2, "backtest takes counts of shape (groups, problems) or (problems,)")
-    methods = list(methods) if methods is not None else list(dict.fromkeys(DEFAULT_BACKTEST_METHODS + (DEFAULT_METHOD,)))
+    methods = (
+        list(methods) if methods is not None else list(dict.fromkeys(DEFAULT_BACKTEST_METHODS + (DEFAULT_METHOD,)))
+    )
     for meth in methods:
         if meth not in METHODS:
             raise InputError(f"method must be one of {', '.join(METHODS)}; got {meth!r}")
@@ -173,8 +187,19 @@ def backtest(
             if zi not in fits:
                 fits[zi] = mle.fit(flat_n, flat_k, flat_m, zero_inflated=zi)
             fit_result = fits[zi]
-        p = predict(flat_n, flat_k, b, meth, level=level, mask=flat_m, key=key, fit_result=fit_result,
-                    bayes_options=bayes_options, stopped=stopped, **(predict_options or {}))
+        p = predict(
+            flat_n,
+            flat_k,
+            b,
+            meth,
+            level=level,
+            mask=flat_m,
+            key=key,
+            fit_result=fit_result,
+            bayes_options=bayes_options,
+            stopped=stopped,
+            **(predict_options or {}),
+        )
         asr = p.asr.reshape(g, repeats, b.size)
         lo = p.lower.reshape(g, repeats, b.size)
         hi = p.upper.reshape(g, repeats, b.size)
@@ -201,8 +226,12 @@ def backtest(
     table = pd.DataFrame(rows)
     mae = (
         table.groupby(["method", "budget"], sort=False)
-        .agg(mae=("error", "mean"), mean_abs_error=("mean_abs_error", "mean"), coverage=("coverage", "mean"),
-             width=("width", "mean"))
+        .agg(
+            mae=("error", "mean"),
+            mean_abs_error=("mean_abs_error", "mean"),
+            coverage=("coverage", "mean"),
+            width=("width", "mean"),
+        )
         .reset_index()
     )
     mae.insert(1, "observe", observe)

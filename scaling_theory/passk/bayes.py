@@ -79,8 +79,8 @@ def _sample(keys, n, k, m, center, chol, num_warmup: int, num_samples: int, max_
 
     init_kernel, sample_kernel = hmc(potential_fn_gen=_potential_gen, algo="NUTS")
 
-    def run_one(key, nn, kk, mm, c, l):
-        args = (nn, kk, mm, c, l)
+    def run_one(key, nn, kk, mm, c, chol):
+        args = (nn, kk, mm, c, chol)
         state = init_kernel(jnp.zeros(2), num_warmup, model_args=args, rng_key=key, max_tree_depth=max_tree_depth)
 
         def step(s, _):
@@ -89,7 +89,7 @@ def _sample(keys, n, k, m, center, chol, num_warmup: int, num_samples: int, max_
 
         _, (zs, div) = jax.lax.scan(step, state, None, length=num_warmup + num_samples)
         zs, div = zs[num_warmup:], div[num_warmup:]
-        return c + zs @ l.T, div
+        return c + zs @ chol.T, div
 
     return jax.vmap(run_one)(keys, n, k, m, center, chol)
 

@@ -23,8 +23,8 @@ import jax.numpy as jnp
 
 from scaling_theory.numerics import check, x64
 from scaling_theory.passk.estimators import _as_f64 as _f64
-from scaling_theory.special import log_beta_ratio
 from scaling_theory.special import lgamma as gammaln
+from scaling_theory.special import log_beta_ratio
 
 
 def _check_ab(alpha, beta) -> None:

@@ -61,9 +61,12 @@ def register(subparsers: Any) -> None:
     q.add_argument("--budget", nargs="+", type=float, required=True, metavar="N", help="target budgets N")
     q.add_argument("--method", choices=METHODS, default=None, help=f"predictor (default: {DEFAULT_METHOD})")
     q.add_argument("--seed", type=int, default=0, help="seed of the bootstrap / NUTS / auto's sub-samples (default 0)")
-    q.add_argument("--stopped", action="store_true",
-                   help="the log stops at each problem's first success (n = attempts made, k ≤ 1); detected "
-                        "automatically from attempts tables")
+    q.add_argument(
+        "--stopped",
+        action="store_true",
+        help="the log stops at each problem's first success (n = attempts made, k ≤ 1); detected "
+        "automatically from attempts tables",
+    )
     q.set_defaults(func=_predict)
 
     q = sub.add_parser("backtest", help="observe n attempts per problem, predict pass@N, compare with all attempts")
@@ -72,18 +75,33 @@ def register(subparsers: Any) -> None:
     q.add_argument("--budget", nargs="+", type=float, required=True, metavar="N", help="target budgets N ≤ logged n")
     q.add_argument("--repeats", type=int, default=5, metavar="R", help="sub-samples per group (default 5)")
     q.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the sub-sampling (default 0)")
-    q.add_argument("--method", nargs="+", choices=METHODS, default=None, metavar="M",
-                   help="predictors to compare (default: naive fit anchored plugin plugin_zi eb eb_zi tail_power "
-                        "tail_hughes and the default)")
-    q.add_argument("--stopped", action="store_true",
-                   help="the log stops at each problem's first success: observe the first n attempts (a prefix) "
-                        "and score against the exact stopped curve; detected automatically from attempts tables")
+    q.add_argument(
+        "--method",
+        nargs="+",
+        choices=METHODS,
+        default=None,
+        metavar="M",
+        help="predictors to compare (default: naive fit anchored plugin plugin_zi eb eb_zi tail_power "
+        "tail_hughes and the default)",
+    )
+    q.add_argument(
+        "--stopped",
+        action="store_true",
+        help="the log stops at each problem's first success: observe the first n attempts (a prefix) "
+        "and score against the exact stopped curve; detected automatically from attempts tables",
+    )
     q.set_defaults(func=_backtest)
 
 
 def _read(args: argparse.Namespace):
-    from scaling_theory.io import aggregate_attempts, detect_format, is_attempts_table, read_counts, read_table
-    from scaling_theory.io import validate_attempts
+    from scaling_theory.io import (
+        aggregate_attempts,
+        detect_format,
+        is_attempts_table,
+        read_counts,
+        read_table,
+        validate_attempts,
+    )
     from scaling_theory.passk.grouping import detect_stopped, stack_groups
 
     fmt = getattr(args, "format", "auto")
@@ -94,8 +112,11 @@ def _read(args: argparse.Namespace):
             if not args.stopped and detect_stopped(att, args.group_by):
                 import sys
 
-                print("note: every problem of this attempts table ends at its only success; treating it as a log "
-                      "that stops at the first success (--stopped)", file=sys.stderr)
+                print(
+                    "note: every problem of this attempts table ends at its only success; treating it as a log "
+                    "that stops at the first success (--stopped)",
+                    file=sys.stderr,
+                )
                 args.stopped = True
             return stack_groups(aggregate_attempts(att, args.group_by), args.group_by)
     return stack_groups(read_counts(args.file, args.group_by, format=fmt, announce=True), args.group_by)
@@ -129,13 +150,23 @@ def _estimate(args: argparse.Namespace) -> int:
         n, k = data.n[i][live], data.k[i][live]
         bad = ks[(ks < 1) | (ks != np.round(ks)) | (ks > n.min())]
         if bad.size:
-            raise InputError(f"--k {bad[0]:g}: k must be an integer between 1 and the smallest n ({n.min():g})"
-                             " for the unbiased estimator")
+            raise InputError(
+                f"--k {bad[0]:g}: k must be an integer between 1 and the smallest n ({n.min():g})"
+                " for the unbiased estimator"
+            )
         unbiased = np.asarray(pass_at_k_curve(n, k, ks))
         plugin = np.asarray(pass_at_k_curve(n, k, ks, estimator="plugin"))
         for j, kk in enumerate(ks):
-            out.append({"group": grp, "k": int(kk), "pass_at_k": float(unbiased[j]), "plugin": float(plugin[j]),
-                        "problems": int(live.sum()), "n_min": int(n.min())})
+            out.append(
+                {
+                    "group": grp,
+                    "k": int(kk),
+                    "pass_at_k": float(unbiased[j]),
+                    "plugin": float(plugin[j]),
+                    "problems": int(live.sum()),
+                    "n_min": int(n.min()),
+                }
+            )
     _emit(args, out, [_flat(r["group"], r) for r in out])
     return 0
 
@@ -152,14 +183,24 @@ def _fit(args: argparse.Namespace) -> int:
     out = []
     for i, grp in enumerate(data.groups):
         live = data.mask[i] > 0
-        row = {"group": grp, "alpha": float(res.alpha[i]), "beta": float(res.beta[i]),
-               "se_alpha": float(res.se_alpha[i]), "se_beta": float(res.se_beta[i])}
+        row = {
+            "group": grp,
+            "alpha": float(res.alpha[i]),
+            "beta": float(res.beta[i]),
+            "se_alpha": float(res.se_alpha[i]),
+            "se_beta": float(res.se_beta[i]),
+        }
         if args.zero_inflated:
             row.update(pi=float(res.pi[i]), se_pi=float(res.se_pi[i]))
         mean_n = float(data.n[i][live].mean())
-        row.update(loglik=float(res.loglik[i]), problems=int(live.sum()), mean_n=int(mean_n) if mean_n.is_integer() else mean_n,
-                   asr_at_n=float(np.mean(data.k[i][live] > 0)), converged=bool(res.converged[i]),
-                   at_bound=bool(res.at_bound[i]))
+        row.update(
+            loglik=float(res.loglik[i]),
+            problems=int(live.sum()),
+            mean_n=int(mean_n) if mean_n.is_integer() else mean_n,
+            asr_at_n=float(np.mean(data.k[i][live] > 0)),
+            converged=bool(res.converged[i]),
+            at_bound=bool(res.at_bound[i]),
+        )
         out.append(row)
     _emit(args, out, [_flat(r["group"], r) for r in out])
     return 0
@@ -189,16 +230,28 @@ def _predict(args: argparse.Namespace) -> int:
     rmse = np.full((g, nb), np.nan)
     for i in np.flatnonzero(flags != ""):
         what = "no success" if flags[i] == "no_success" else "every attempt a success"
-        print(f"warning: group {describe_group(data.groups[i])}: {what}; reporting the distribution-free "
-              f"{int(100 * LEVEL)}% bound (flag {flags[i]})", file=sys.stderr)
+        print(
+            f"warning: group {describe_group(data.groups[i])}: {what}; reporting the distribution-free "
+            f"{int(100 * LEVEL)}% bound (flag {flags[i]})",
+            file=sys.stderr,
+        )
     if (flags != "").any():
         da, dl, du = bound_prediction(data.n, data.k, data.mask, args.budget, LEVEL, args.stopped)
         bad = flags != ""
         asr[bad], lower[bad], upper[bad] = da[bad], dl[bad], du[bad]
         used[bad] = "bound"
     if good.size:
-        pred = predict(data.n[good], data.k[good], args.budget, method, level=LEVEL, mask=data.mask[good], key=key,
-                       stopped=args.stopped, auto_options={"seed": args.seed} if method == "auto" else None)
+        pred = predict(
+            data.n[good],
+            data.k[good],
+            args.budget,
+            method,
+            level=LEVEL,
+            mask=data.mask[good],
+            key=key,
+            stopped=args.stopped,
+            auto_options={"seed": args.seed} if method == "auto" else None,
+        )
         asr[good], lower[good], upper[good] = pred.asr, pred.lower, pred.upper
         if pred.alpha is not None:
             alpha[good], beta[good] = pred.alpha, pred.beta
@@ -207,9 +260,16 @@ def _predict(args: argparse.Namespace) -> int:
             rmse[good] = pred.extra["internal_rmse"]
     out = []
     for i, grp in enumerate(data.groups):
-        one = Prediction(method=method, budgets=np.asarray(args.budget, np.float64), asr=asr[i], lower=lower[i],
-                         upper=upper[i], alpha=None if np.isnan(alpha[i]) else alpha[i],
-                         beta=None if np.isnan(beta[i]) else beta[i], level=LEVEL)
+        one = Prediction(
+            method=method,
+            budgets=np.asarray(args.budget, np.float64),
+            asr=asr[i],
+            lower=lower[i],
+            upper=upper[i],
+            alpha=None if np.isnan(alpha[i]) else alpha[i],
+            beta=None if np.isnan(beta[i]) else beta[i],
+            level=LEVEL,
+        )
         for j, row in enumerate(one.rows(grp)):
             row["method"] = used[i, j]
             row["flag"] = flags[i]
@@ -224,16 +284,39 @@ def _backtest(args: argparse.Namespace) -> int:
     from scaling_theory.passk.backtesting import backtest
 
     data = _read(args)
-    res = backtest(data.n, data.k, args.observe, args.budget, args.method, repeats=args.repeats, seed=args.seed,
-                   mask=data.mask, groups=data.groups, level=LEVEL, stopped=args.stopped)
+    res = backtest(
+        data.n,
+        data.k,
+        args.observe,
+        args.budget,
+        args.method,
+        repeats=args.repeats,
+        seed=args.seed,
+        mask=data.mask,
+        groups=data.groups,
+        level=LEVEL,
+        stopped=args.stopped,
+    )
     group_cols = list(args.group_by)
     rows = res.table.to_dict(orient="records")
     mae = res.mae.to_dict(orient="records")
     if args.json:
-        json_rows = [{"group": {c: r[c] for c in group_cols}, **{k: v for k, v in r.items() if k not in group_cols}}
-                     for r in rows]
-        _emit(args, {"observe": res.observe, "budgets": [int(b) for b in res.budgets], "repeats": res.repeats,
-                     "seed": res.seed, "rows": json_rows, "mae": mae}, [])
+        json_rows = [
+            {"group": {c: r[c] for c in group_cols}, **{k: v for k, v in r.items() if k not in group_cols}}
+            for r in rows
+        ]
+        _emit(
+            args,
+            {
+                "observe": res.observe,
+                "budgets": [int(b) for b in res.budgets],
+                "repeats": res.repeats,
+                "seed": res.seed,
+                "rows": json_rows,
+                "mae": mae,
+            },
+            [],
+        )
         return 0
     cols = group_cols + ["method", "budget", "truth", "prediction", "std", "error", "coverage", "width"]
     from scaling_theory.tables import format_table
@@ -242,7 +325,9 @@ def _backtest(args: argparse.Namespace) -> int:
     print()
     print(f"MAE over groups (percentage points), observe n = {res.observe}, {res.repeats} repeats, seed {res.seed}:")
     print(format_table(mae, ["method", "budget", "mae", "mean_abs_error", "coverage", "width"]))
-    print("mae: mean over groups of |truth - mean prediction over repeats| (SABER Table 1); "
-          "mean_abs_error: mean over groups and repeats of |truth - prediction|; "
-          "coverage, width: of the 90% intervals.")
+    print(
+        "mae: mean over groups of |truth - mean prediction over repeats| (SABER Table 1); "
+        "mean_abs_error: mean over groups and repeats of |truth - prediction|; "
+        "coverage, width: of the 90% intervals."
+    )
     return 0

@@ -142,8 +142,10 @@ def pass_at_k_curve(n, c, ks, estimator: str = "unbiased"):
     if estimator == "unbiased":
         check(ks == _round(ks), f"ks must be integers, got {_bad(ks, ks == _round(ks))}")
         nmin = n.min()
-        check(ks <= nmin, f"ks must be ≤ the smallest n ({float(nmin):g}) for the unbiased estimator, "
-              f"got k={_bad(ks, ks <= nmin)}")
+        check(
+            ks <= nmin,
+            f"ks must be ≤ the smallest n ({float(nmin):g}) for the unbiased estimator, got k={_bad(ks, ks <= nmin)}",
+        )
         fn = _pass_at_k
     elif estimator == "plugin":
         fn = _plugin

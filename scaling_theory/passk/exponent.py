@@ -41,8 +41,12 @@ SCHAEFFER_KS = (
 )  # fmt: skip
 # Schaeffer et al. (arXiv 2502.17578) Table 1: least-squares (a, b) of −log pass_D@k = a·k^(−b), Pythia × MATH.
 SCHAEFFER_TABLE1 = {
-    "Pythia 70M": (8.026, 0.194), "Pythia 160M": (6.591, 0.280), "Pythia 410M": (5.524, 0.286),
-    "Pythia 1B": (5.452, 0.315), "Pythia 2.8B": (4.104, 0.336), "Pythia 6.9B": (4.255, 0.348),
+    "Pythia 70M": (8.026, 0.194),
+    "Pythia 160M": (6.591, 0.280),
+    "Pythia 410M": (5.524, 0.286),
+    "Pythia 1B": (5.452, 0.315),
+    "Pythia 2.8B": (4.104, 0.336),
+    "Pythia 6.9B": (4.255, 0.348),
     "Pythia 12B": (4.113, 0.370),
 }
 
@@ -76,8 +80,13 @@ def least_squares_exponent(n, k, ks=None) -> dict:
     ok = jnp.isfinite(y)
     check(jnp.sum(ok, axis=-1) >= 2, "need at least two budgets with 0 < pass@k < 1 to fit the exponent")
     b, c = weighted_loglog_fit(jnp.log(ks), jnp.where(ok, y, 0.0), ok.astype(jnp.float64))
-    return {"a": _out(jnp.exp(c)), "b": _out(b), "ks": np.asarray(ks), "pass_at_k": np.asarray(curve),
-            "points": _out(jnp.sum(ok, axis=-1))}
+    return {
+        "a": _out(jnp.exp(c)),
+        "b": _out(b),
+        "ks": np.asarray(ks),
+        "pass_at_k": np.asarray(curve),
+        "points": _out(jnp.sum(ok, axis=-1)),
+    }
 
 
 def _out(x):
@@ -122,8 +131,13 @@ def _grid_mle(counts, edges, scale, lo, hi, points: int = 17, zooms: int = 9):
         nll = _binned_nll(la, lb, counts[..., None, None, :], edges, scale[..., None, None])
         nll = jnp.where(jnp.isfinite(nll), nll, jnp.inf).reshape(nll.shape[:-2] + (-1,))
         best = jnp.argmin(nll, axis=-1)
-        new = jnp.stack([jnp.take_along_axis(la.reshape(nll.shape), best[..., None], -1)[..., 0],
-                         jnp.take_along_axis(lb.reshape(nll.shape), best[..., None], -1)[..., 0]], -1)
+        new = jnp.stack(
+            [
+                jnp.take_along_axis(la.reshape(nll.shape), best[..., None], -1)[..., 0],
+                jnp.take_along_axis(lb.reshape(nll.shape), best[..., None], -1)[..., 0],
+            ],
+            -1,
+        )
         return new, half * 4.0 / (points - 1)
 
     center, half = jax.lax.fori_loop(0, zooms, body, (center, half))
@@ -132,8 +146,9 @@ def _grid_mle(counts, edges, scale, lo, hi, points: int = 17, zooms: int = 9):
 
 
 @x64
-def distributional_exponent(n, k, *, resolution: float | None = None, scale: str | float = "max",
-                            bounds: tuple[float, float] = (0.01, 100.0)) -> dict:
+def distributional_exponent(
+    n, k, *, resolution: float | None = None, scale: str | float = "max", bounds: tuple[float, float] = (0.01, 100.0)
+) -> dict:
     """Schaeffer's distributional estimator: discretised (scaled) Beta MLE of the pass@1 estimates.
 
     ``resolution`` defaults to 1/max(n) (1/n for equal budgets, as the official code); ``scale`` is
@@ -163,5 +178,13 @@ def distributional_exponent(n, k, *, resolution: float | None = None, scale: str
     alpha, beta = jnp.exp(center[..., 0]), jnp.exp(center[..., 1])
     a = jnp.exp(-alpha * jnp.log(jnp.asarray(c)) + log_leading_constant(alpha, beta))
     at_bound = jnp.any((center <= lo + 1e-6) | (center >= hi - 1e-6), axis=-1)
-    return {"a": _out(a), "b": _out(alpha), "alpha": _out(alpha), "beta": _out(beta), "scale": _out(c),
-            "resolution": res, "nll": _out(nll), "at_bound": _out(at_bound)}
+    return {
+        "a": _out(a),
+        "b": _out(alpha),
+        "alpha": _out(alpha),
+        "beta": _out(beta),
+        "scale": _out(c),
+        "resolution": res,
+        "nll": _out(nll),
+        "at_bound": _out(at_bound),
+    }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -54,11 +55,15 @@ def require_fittable(stacked: StackedCounts) -> None:
         live = stacked.mask[i] > 0
         k, n = stacked.k[i][live], stacked.n[i][live]
         if np.all(k == 0):
-            raise InputError(f"group {describe_group(grp)}: no successes (k = 0 for all {live.sum()} problems); "
-                             "the Beta-binomial fit has no finite maximum")
+            raise InputError(
+                f"group {describe_group(grp)}: no successes (k = 0 for all {live.sum()} problems); "
+                "the Beta-binomial fit has no finite maximum"
+            )
         if np.all(k == n):
-            raise InputError(f"group {describe_group(grp)}: every attempt succeeded (k = n for all problems); "
-                             "the Beta-binomial fit has no finite maximum")
+            raise InputError(
+                f"group {describe_group(grp)}: every attempt succeeded (k = n for all problems); "
+                "the Beta-binomial fit has no finite maximum"
+            )
 
 
 def detect_stopped(attempts: pd.DataFrame, group_by: Sequence[str] = ()) -> bool:

@@ -20,8 +20,20 @@ BASE_METHODS = (
 TAIL_METHODS = ("tail_power", "tail_hughes", "tail_eb")
 # Richer difficulty models (passk.mixing): registered when that module is installed.
 MIXING_FAMILIES = (
-    "beta", "scaled_beta", "kumaraswamy", "beta_mix2", "beta_mix3", "npmle", "gmodel",
-    "beta_zi", "scaled_beta_zi", "kumaraswamy_zi", "beta_mix2_zi", "beta_mix3_zi", "npmle_zi", "gmodel_zi",
+    "beta",
+    "scaled_beta",
+    "kumaraswamy",
+    "beta_mix2",
+    "beta_mix3",
+    "npmle",
+    "gmodel",
+    "beta_zi",
+    "scaled_beta_zi",
+    "kumaraswamy_zi",
+    "beta_mix2_zi",
+    "beta_mix3_zi",
+    "npmle_zi",
+    "gmodel_zi",
 )
 MIXING_METHODS = tuple(f"mix_{f}" for f in MIXING_FAMILIES) if find_spec("scaling_theory.passk.mixing") else ()
 METHODS = BASE_METHODS + TAIL_METHODS + MIXING_METHODS + ("auto",)

@@ -63,8 +63,19 @@ from scaling_theory.passk import mle
 from scaling_theory.passk.beta_binomial import log_binom
 from scaling_theory.special import log_beta_ratio, log_gamma_ratio
 
-FAMILIES: tuple[str, ...] = ("beta", "beta_zi", "scaled_beta", "scaled_beta_zi", "kumaraswamy", "kumaraswamy_zi",
-                             "beta_mix2", "beta_mix3", "npmle", "gmodel", "gmodel_zi")
+FAMILIES: tuple[str, ...] = (
+    "beta",
+    "beta_zi",
+    "scaled_beta",
+    "scaled_beta_zi",
+    "kumaraswamy",
+    "kumaraswamy_zi",
+    "beta_mix2",
+    "beta_mix3",
+    "npmle",
+    "gmodel",
+    "gmodel_zi",
+)
 PARAMETRIC = ("scaled_beta", "scaled_beta_zi", "kumaraswamy", "kumaraswamy_zi", "beta_mix2", "beta_mix3")
 GRID = ("npmle", "gmodel", "gmodel_zi")
 GMODEL_DF = 6
@@ -72,8 +83,16 @@ GMODEL_PENALTY = 1e-2
 NPMLE_TOL = 1e-3
 CHUNK = 512  # groups per compiled call for the grid families (their (G, K, J) likelihood matrix)
 
-__all__ = ["FAMILIES", "MixingFit", "MixingPrediction", "fit_mixing", "log_survival", "predict_asr", "posterior_grid",
-           "predict_mixing"]
+__all__ = [
+    "FAMILIES",
+    "MixingFit",
+    "MixingPrediction",
+    "fit_mixing",
+    "log_survival",
+    "predict_asr",
+    "posterior_grid",
+    "predict_mixing",
+]
 
 
 @dataclass(frozen=True)
@@ -109,9 +128,14 @@ class MixingFit:
         """One row per group: ``group, family, loglik, n_params, converged, degenerate`` and the scalar parameters
         (vector parameters of the Beta mixtures and the g-model as ``name_1, name_2, …``; npmle weights omitted)."""
         g = self.loglik.shape[0]
-        cols = {"group": np.arange(g), "family": self.family, "loglik": self.loglik, "n_params": self.n_params,
-                "converged": self.converged,
-                "degenerate": self.degenerate if self.degenerate is not None else np.zeros(g, bool)}
+        cols = {
+            "group": np.arange(g),
+            "family": self.family,
+            "loglik": self.loglik,
+            "n_params": self.n_params,
+            "converged": self.converged,
+            "degenerate": self.degenerate if self.degenerate is not None else np.zeros(g, bool),
+        }
         for name, v in self.params.items():
             v = np.asarray(v)
             if self.family == "npmle" and name == "weights":
@@ -309,7 +333,7 @@ def _fit_npmle(n, k, m, max_iter: int, tol: float):
             w1 = em(w)
             w2 = em(w1)
             rr, v = w1 - w, w2 - 2 * w1 + w
-            a = -jnp.sqrt(jnp.sum(rr ** 2)) / jnp.maximum(jnp.sqrt(jnp.sum(v ** 2)), 1e-300)
+            a = -jnp.sqrt(jnp.sum(rr**2)) / jnp.maximum(jnp.sqrt(jnp.sum(v**2)), 1e-300)
             a = jnp.minimum(a, -1.0)
             wx = jnp.maximum(w - 2 * a * rr + a * a * v, 1e-30 * jnp.max(w))
             wx = em(wx / jnp.sum(wx))
@@ -365,8 +389,12 @@ def _fit_gmodel(n, k, m, q, penalty, zi: bool, max_iter: int):
         frac0 = jnp.sum(m_ * (k_ == 0)) / count
         pz = jnp.clip(0.5 * frac0 + 0.01, 1e-3, 0.9)
         extra = [jnp.log(pz) - jnp.log1p(-pz)] if zi else []
-        st = jnp.stack([jnp.concatenate([jnp.zeros(df)] + [jnp.atleast_1d(e) for e in extra]),
-                        jnp.concatenate([jnp.clip(coef, -50, 50)] + [jnp.atleast_1d(e) for e in extra])])
+        st = jnp.stack(
+            [
+                jnp.concatenate([jnp.zeros(df)] + [jnp.atleast_1d(e) for e in extra]),
+                jnp.concatenate([jnp.clip(coef, -50, 50)] + [jnp.atleast_1d(e) for e in extra]),
+            ]
+        )
         us, fs, cs = jax.vmap(lambda u0: _lm(obj, u0, lo, hi, count, max_iter, 1e-9))(st)
         fs = jnp.where(jnp.isfinite(fs), fs, jnp.inf)
         u = us[jnp.argmin(fs)]
@@ -411,10 +439,16 @@ def fit_mixing(n, k, mask=None, *, family: str, **options) -> MixingFit:
     """
     _check_family(family)
     n, k, m = _prepare(n, k, mask)
-    allowed = {"max_iter"} | ({"tol"} if family == "npmle" else set()) | \
-        ({"df", "penalty", "knots"} if family.startswith("gmodel") else set())
+    allowed = (
+        {"max_iter"}
+        | ({"tol"} if family == "npmle" else set())
+        | ({"df", "penalty", "knots"} if family.startswith("gmodel") else set())
+    )
     unknown = sorted(set(options) - allowed)
-    check(not unknown, f"unknown option(s) {', '.join(unknown)} for family {family!r} (allowed: {', '.join(sorted(allowed))})")
+    check(
+        not unknown,
+        f"unknown option(s) {', '.join(unknown)} for family {family!r} (allowed: {', '.join(sorted(allowed))})",
+    )
     return _fit_validated(n, k, m, family, options)
 
 
@@ -425,32 +459,55 @@ def _fit_validated(n, k, m, family: str, options: dict) -> MixingFit:
     if family in ("beta", "beta_zi"):
         res = mle.fit(n, k, m, zero_inflated=family == "beta_zi", max_iter=int(options.get("max_iter", 100)))
         pi = res.pi if family == "beta_zi" else np.zeros(g)
-        logw = np.asarray(jax.vmap(fam.beta_log_cell_masses)(jnp.asarray(res.alpha), jnp.asarray(res.beta),
-                                                               jnp.asarray(pi)))
+        logw = np.asarray(
+            jax.vmap(fam.beta_log_cell_masses)(jnp.asarray(res.alpha), jnp.asarray(res.beta), jnp.asarray(pi))
+        )
         params = {"alpha": res.alpha, "beta": res.beta}
         if family == "beta_zi":
             params["pi"] = res.pi
-        return MixingFit(family, params, res.loglik, 2 + (family == "beta_zi"), res.converged & ~res.at_bound,
-                         fam.THETA_J.copy(), logw, degenerate)
+        return MixingFit(
+            family,
+            params,
+            res.loglik,
+            2 + (family == "beta_zi"),
+            res.converged & ~res.at_bound,
+            fam.THETA_J.copy(),
+            logw,
+            degenerate,
+        )
     if family in PARAMETRIC:
         max_iter = int(options.get("max_iter", 100))
         check(max_iter >= 1, f"max_iter must be ≥ 1, got {max_iter}")
         n2, k2, m2 = _pad(*_dedupe(n, k, m))
-        u, ll, conv, logw = (np.asarray(x)[:g] for x in _fit_parametric(
-            *shard_batch((jnp.asarray(n2), jnp.asarray(k2), jnp.asarray(m2))), family, max_iter))
+        u, ll, conv, logw = (
+            np.asarray(x)[:g]
+            for x in _fit_parametric(
+                *shard_batch((jnp.asarray(n2), jnp.asarray(k2), jnp.asarray(m2))), family, max_iter
+            )
+        )
         params = _params_of(family, u)
-        return MixingFit(family, params, ll, fam.spec(family).n_params, conv & ~degenerate, fam.THETA_J.copy(),
-                         logw, degenerate)
+        return MixingFit(
+            family, params, ll, fam.spec(family).n_params, conv & ~degenerate, fam.THETA_J.copy(), logw, degenerate
+        )
     if family == "npmle":
         max_iter = int(options.get("max_iter", 1000))
         tol = float(options.get("tol", NPMLE_TOL))
         check(max_iter >= 1 and tol > 0, f"max_iter must be ≥ 1 and tol > 0, got {max_iter}, {tol}")
-        outs = [_fit_npmle(*(jnp.asarray(a) for a in _pad(*chunk)), max_iter, tol)
-                for chunk in _chunks(*_dedupe(n, k, m))]
+        outs = [
+            _fit_npmle(*(jnp.asarray(a) for a in _pad(*chunk)), max_iter, tol) for chunk in _chunks(*_dedupe(n, k, m))
+        ]
         logw, ll, conv = (np.concatenate([np.asarray(o[i]) for o in outs])[:g] for i in range(3))
         support = np.sum(logw > np.log(1e-8), axis=1)  # nodes with mass > 1e-8 (EM leaves tiny masses elsewhere)
-        return MixingFit(family, {"weights": np.exp(logw), "support": support}, ll, int(support.max()) - 1, conv,
-                         fam.THETA_J.copy(), logw, degenerate)
+        return MixingFit(
+            family,
+            {"weights": np.exp(logw), "support": support},
+            ll,
+            int(support.max()) - 1,
+            conv,
+            fam.THETA_J.copy(),
+            logw,
+            degenerate,
+        )
     # g-model
     df = int(options.get("df", GMODEL_DF))
     check(2 <= df <= 20, f"df must be in [2, 20], got {df}")
@@ -465,7 +522,10 @@ def _fit_validated(n, k, m, family: str, options: dict) -> MixingFit:
     max_iter = int(options.get("max_iter", 100))
     zi = family == "gmodel_zi"
     q = jnp.asarray(_gmodel_basis(knots))
-    outs = [_fit_gmodel(*(jnp.asarray(a) for a in _pad(*chunk)), q, penalty, zi, max_iter) for chunk in _chunks(*_dedupe(n, k, m))]
+    outs = [
+        _fit_gmodel(*(jnp.asarray(a) for a in _pad(*chunk)), q, penalty, zi, max_iter)
+        for chunk in _chunks(*_dedupe(n, k, m))
+    ]
     u, ll, conv, logw = (np.concatenate([np.asarray(o[i]) for o in outs])[:g] for i in range(4))
     params = {"coef": u[:, :df], "knots": np.broadcast_to(knots, (g, df + 1)).copy()}
     if zi:
@@ -475,7 +535,7 @@ def _fit_validated(n, k, m, family: str, options: dict) -> MixingFit:
 
 def _chunks(n, k, m):
     for s in range(0, n.shape[0], CHUNK):
-        yield n[s:s + CHUNK], k[s:s + CHUNK], m[s:s + CHUNK]
+        yield n[s : s + CHUNK], k[s : s + CHUNK], m[s : s + CHUNK]
 
 
 # ------------------------------------------------------------------------------------ posterior predictive
@@ -557,8 +617,9 @@ def _log_surv_raw(fit: MixingFit, n, k, b) -> np.ndarray:
     nj, kj, bj = jnp.asarray(n), jnp.asarray(k), jnp.asarray(b)
     if fit.family in ("beta", "beta_zi"):
         pi = fit.params.get("pi", np.zeros_like(fit.loglik))
-        out = _log_surv_beta(fit.family, jnp.asarray(fit.params["alpha"]), jnp.asarray(fit.params["beta"]),
-                             jnp.asarray(pi), nj, kj, bj)
+        out = _log_surv_beta(
+            fit.family, jnp.asarray(fit.params["alpha"]), jnp.asarray(fit.params["beta"]), jnp.asarray(pi), nj, kj, bj
+        )
     elif fit.family in PARAMETRIC:
         u = fam.unconstrained(fam.spec(fit.family), fit.params)
         out = _log_surv_param(fit.family, jnp.asarray(u), nj, kj, bj)
@@ -591,8 +652,9 @@ def posterior_grid(fit: MixingFit, n, k, mask) -> tuple[np.ndarray, np.ndarray]:
 
 
 @x64
-def predict_mixing(n, k, mask, budgets, *, family: str, key, replicates: int = 200, level: float = 0.9,
-                   **options) -> MixingPrediction:
+def predict_mixing(
+    n, k, mask, budgets, *, family: str, key, replicates: int = 200, level: float = 0.9, **options
+) -> MixingPrediction:
     """Posterior-predictive ASR@N of the observed problems under ``family``, with a bootstrap interval.
 
     The interval resamples problems within each group (with replacement, as many as the group has), refits G

@@ -34,9 +34,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_theory import special
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, global_mesh, pad_to_multiple, shard_batch, to_host, x64
-from scaling_theory import special
 from scaling_theory.passk.beta_binomial import log_binom
 
 # Box for u = (log α, log β, logit π).
@@ -101,9 +101,9 @@ def _nll_grad_hess(u, n, k, m, lbinom, zero_inflated: bool):
     # One evaluation of each special function on all arguments (a small compiled graph).
     args = jnp.concatenate([k + alpha, n - k + beta, n + ab, jnp.stack([alpha, beta, ab])])
     lg, dg, tg = special.lgamma(args), special.digamma(args), special.trigamma(args)
-    lg_k, lg_nk, lg_n, lg_s = lg[:kk], lg[kk:2 * kk], lg[2 * kk:3 * kk], lg[3 * kk:]
-    dg_k, dg_nk, dg_n, dg_s = dg[:kk], dg[kk:2 * kk], dg[2 * kk:3 * kk], dg[3 * kk:]
-    tg_k, tg_nk, tg_n, tg_s = tg[:kk], tg[kk:2 * kk], tg[2 * kk:3 * kk], tg[3 * kk:]
+    lg_k, lg_nk, lg_n, lg_s = lg[:kk], lg[kk : 2 * kk], lg[2 * kk : 3 * kk], lg[3 * kk :]
+    dg_k, dg_nk, dg_n, dg_s = dg[:kk], dg[kk : 2 * kk], dg[2 * kk : 3 * kk], dg[3 * kk :]
+    tg_k, tg_nk, tg_n, tg_s = tg[:kk], tg[kk : 2 * kk], tg[2 * kk : 3 * kk], tg[3 * kk :]
     # Per-problem Beta-binomial pieces for (k, n): value, gradient, Hessian in (α, β).
     bb = lbinom + lg_k + lg_nk - lg_n - (lg_s[0] + lg_s[1] - lg_s[2])
     ga = dg_k - dg_n - dg_s[0] + dg_s[2]
@@ -252,8 +252,10 @@ def _finalize(u, nll, h, n, k, m, zero_inflated: bool):
         n_problems=jnp.sum(m),
         # No interior optimum: at the box, no success / no failure at all, or running off along the
         # binomial ridge (α, β → ∞ at fixed α/(α+β): no overdispersion).
-        at_bound=jnp.any((u <= lo + 1e-6) | (u >= hi - 1e-6)) | (alpha + beta > 1e5)
-        | (jnp.sum(m * k) == 0) | (jnp.sum(m * (n - k)) == 0),
+        at_bound=jnp.any((u <= lo + 1e-6) | (u >= hi - 1e-6))
+        | (alpha + beta > 1e5)
+        | (jnp.sum(m * k) == 0)
+        | (jnp.sum(m * (n - k)) == 0),
     )
 
 
@@ -284,7 +286,9 @@ def _prepare(n, k, mask):
         n = np.broadcast_to(np.asarray(n, dtype=np.float64), k.shape)
     except ValueError:
         raise InputError(f"n (shape {np.shape(n)}) does not broadcast to the shape of k {k.shape}") from None
-    check(k.ndim >= 1 and k.shape[-1] >= 1, f"k must have a problem axis with at least one problem, got shape {k.shape}")
+    check(
+        k.ndim >= 1 and k.shape[-1] >= 1, f"k must have a problem axis with at least one problem, got shape {k.shape}"
+    )
     m = np.ones(k.shape) if mask is None else np.broadcast_to(np.asarray(mask, dtype=np.float64), k.shape)
     check(np.all((m == 0) | (m == 1)), "mask must contain only 0/1 (or booleans)")
     live = m > 0
@@ -363,7 +367,9 @@ def fit(n, k, mask=None, *, zero_inflated: bool = False, max_iter: int = 100, gt
             second["iterations"] = second["iterations"] + out["iterations"][redo]
             better = second["loglik"] >= out["loglik"][redo]
             for key in out:
-                out[key][redo] = np.where(better.reshape((-1,) + (1,) * (out[key].ndim - 1)), second[key], out[key][redo])
+                out[key][redo] = np.where(
+                    better.reshape((-1,) + (1,) * (out[key].ndim - 1)), second[key], out[key][redo]
+                )
     p = 3 if zero_inflated else 2
     fields = {}
     for key, v in out.items():

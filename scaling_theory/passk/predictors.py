@@ -41,8 +41,9 @@ attempts still has a positive chance of being solved in n fresh ones).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -53,12 +54,26 @@ from scaling_theory.numerics import check, pad_to_multiple, x64
 from scaling_theory.passk import mle
 from scaling_theory.passk.beta_law import log_leading_constant
 from scaling_theory.passk.estimators import _pass_at_k
-from scaling_theory.passk.methods import (BOOTSTRAP_METHODS, DEFAULT_METHOD, METHODS, MIXING_METHODS, TAIL_METHODS,
-                                          ZI_METHODS)
+from scaling_theory.passk.methods import (
+    BOOTSTRAP_METHODS,
+    DEFAULT_METHOD,
+    METHODS,
+    MIXING_METHODS,
+    TAIL_METHODS,
+    ZI_METHODS,
+)
 from scaling_theory.special import log_beta_ratio
 
-__all__ = ["BOOTSTRAP_METHODS", "DEFAULT_METHOD", "METHODS", "MIXING_METHODS", "TAIL_METHODS", "ZI_METHODS",
-           "Prediction", "predict"]
+__all__ = [
+    "BOOTSTRAP_METHODS",
+    "DEFAULT_METHOD",
+    "METHODS",
+    "MIXING_METHODS",
+    "TAIL_METHODS",
+    "ZI_METHODS",
+    "Prediction",
+    "predict",
+]
 
 
 @dataclass(frozen=True)
@@ -249,6 +264,7 @@ def _delta_interval(log_surv_fn, u, cov_u, z, extra_var=None):
     ``u`` (G, P), ``cov_u`` (G, P, P); the function maps one group's u (P,) to (B,). ``extra_var`` (G, B)
     is a variance on the ASR scale added (converted to the logit scale) — the θ-posterior part of eb.
     """
+
     def logit_fn(uu, idx):
         return _logit_from_log_surv(log_surv_fn(uu, idx))
 
@@ -338,8 +354,7 @@ def _validate(n, k, budgets, method, level, mask, stopped: bool = False):
     if stopped:
         check_stopped(k_, m_)
     if method == "combinatorial":
-        nmin = (np.max(np.where(m_ > 0, n_, 0.0), axis=-1) if stopped
-                else np.min(np.where(m_ > 0, n_, np.inf), axis=-1))
+        nmin = np.max(np.where(m_ > 0, n_, 0.0), axis=-1) if stopped else np.min(np.where(m_ > 0, n_, np.inf), axis=-1)
         if np.any(b.max() > nmin):
             raise InputError(
                 f"budget {b.max():g} exceeds the smallest n ({nmin.min():g}): the combinatorial (Chen) estimator "
@@ -348,11 +363,12 @@ def _validate(n, k, budgets, method, level, mask, stopped: bool = False):
         if np.any(b != np.round(b)):
             raise InputError("budget must be an integer for the combinatorial estimator")
     if method == "fit":
-        nmin = (np.max(np.where(m_ > 0, n_, 0.0), axis=-1) if stopped
-                else np.min(np.where(m_ > 0, n_, np.inf), axis=-1))
+        nmin = np.max(np.where(m_ > 0, n_, 0.0), axis=-1) if stopped else np.min(np.where(m_ > 0, n_, np.inf), axis=-1)
         if np.any(nmin < 7):
-            raise InputError(f"method 'fit' needs at least 7 attempts per problem (SABER's grid starts at m = 5), "
-                             f"got n = {nmin.min():g}")
+            raise InputError(
+                f"method 'fit' needs at least 7 attempts per problem (SABER's grid starts at m = 5), "
+                f"got n = {nmin.min():g}"
+            )
     return n_, k_, m_, b
 
 
@@ -361,8 +377,10 @@ def check_stopped(k, m) -> None:
     live = np.asarray(m) > 0
     bad = live & (np.asarray(k) > 1)
     if bad.any():
-        raise InputError(f"a log that stops at the first success has k ≤ 1 per problem, got k={np.asarray(k)[bad][0]:g}"
-                         " (drop --stopped for a fixed-n log)")
+        raise InputError(
+            f"a log that stops at the first success has k ≤ 1 per problem, got k={np.asarray(k)[bad][0]:g}"
+            " (drop --stopped for a fixed-n log)"
+        )
 
 
 @x64
@@ -398,8 +416,7 @@ def predict(
     if method == "auto":
         from scaling_theory.passk.auto import predict_auto
 
-        return predict_auto(n, k, budgets, mask=mask, level=level, key=key, stopped=stopped,
-                            **(auto_options or {}))
+        return predict_auto(n, k, budgets, mask=mask, level=level, key=key, stopped=stopped, **(auto_options or {}))
     n_, k_, m_, b = _validate(n, k, budgets, method, level, mask, stopped)
     batch = k_.shape[:-1]
     kk = k_.shape[-1]
@@ -412,8 +429,9 @@ def predict(
 
     g = n2.shape[0]
     if method in TAIL_METHODS or method in MIXING_METHODS:
-        asr, lower, upper, extra, pars = _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, int(bootstrap),
-                                                                 stopped, window, fit_result)
+        asr, lower, upper, extra, pars = _predict_tail_or_mixing(
+            method, n2, k2, m2, b, key, level, int(bootstrap), stopped, window, fit_result
+        )
         alpha, beta = pars
     elif method in BOOTSTRAP_METHODS:
         if method == "fit":
@@ -422,8 +440,9 @@ def predict(
             grid_n = 0
         (pn, pk, pm), pb = _pad_groups(n2, k2, m2), _pad_budgets(bud)
         grid, gmask = _padded_fit_grid(grid_n)
-        asr, lower, upper, extra = _predict_model_free(method, pn, pk, pm, pb, key, int(bootstrap), level, grid, gmask,
-                                                       bool(stopped))
+        asr, lower, upper, extra = _predict_model_free(
+            method, pn, pk, pm, pb, key, int(bootstrap), level, grid, gmask, bool(stopped)
+        )
         asr, lower, upper = (x[:g, : b.size] for x in (asr, lower, upper))
         extra = {kk: v[:g] for kk, v in extra.items()}
     elif method == "bayes":
@@ -438,12 +457,15 @@ def predict(
         res = fit_result if fit_result is not None else mle.fit(n2, k2, m2, zero_inflated=zi)
         if res.zero_inflated != zi:
             raise InputError(f"method {method!r} needs a {'zero-inflated' if zi else 'plain'} Beta-binomial fit")
-        res = mle.BetaBinomialFit(*(np.asarray(v).reshape((-1,) + np.shape(v)[len(np.shape(res.alpha)):]) for v in res))
+        res = mle.BetaBinomialFit(
+            *(np.asarray(v).reshape((-1,) + np.shape(v)[len(np.shape(res.alpha)) :]) for v in res)
+        )
         check(res.alpha.shape[0] == g, f"fit_result has {res.alpha.shape[0]} groups, the counts have {g}")
         u, cov, se = _u_of(res), np.asarray(res.cov_u), np.asarray(res.se_alpha)
         (pn, pk, pm, pu, pc, ps), pb = _pad_groups(n2, k2, m2, u, cov, se), _pad_budgets(bud)
-        asr, lower, upper = _predict_beta(method, pu, pc, ps, pn, pk, pm, pb, z,
-                                          bool(stopped) and method in ("eb", "eb_zi"))
+        asr, lower, upper = _predict_beta(
+            method, pu, pc, ps, pn, pk, pm, pb, z, bool(stopped) and method in ("eb", "eb_zi")
+        )
         asr, lower, upper = (x[:g, : b.size] for x in (asr, lower, upper))
         alpha, beta = res.alpha, res.beta
         pi = res.pi if zi else None
@@ -477,12 +499,24 @@ def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopp
     (pn, pk, pm) = (np.asarray(x) for x in _pad_groups(n2, k2, m2))
     window = tail.DEFAULT_WINDOW if window is None else float(window)
     if method in ("tail_power", "tail_hughes"):
-        asr, lo, hi, rate = tail.predict_tail(pn, pk, pm, b, kind=method.split("_")[1], key=key, level=level,
-                                              replicates=replicates, window=window, stopped=stopped)
+        asr, lo, hi, rate = tail.predict_tail(
+            pn,
+            pk,
+            pm,
+            b,
+            kind=method.split("_")[1],
+            key=key,
+            level=level,
+            replicates=replicates,
+            window=window,
+            stopped=stopped,
+        )
         return asr[:g], lo[:g], hi[:g], {"exponent": rate[:g]}, (None, None)
     if method == "tail_eb":
         res = fit_result if fit_result is not None and not fit_result.zero_inflated else mle.fit(n2, k2, m2)
-        res = mle.BetaBinomialFit(*(np.asarray(v).reshape((-1,) + np.shape(v)[len(np.shape(res.alpha)):]) for v in res))
+        res = mle.BetaBinomialFit(
+            *(np.asarray(v).reshape((-1,) + np.shape(v)[len(np.shape(res.alpha)) :]) for v in res)
+        )
         u = jnp.asarray(_u_of(res))
         n_ref = tail.reference_n(n2, k2, m2, stopped)
         gp = pn.shape[0]  # padded shapes: one compiled program for similar sizes
@@ -490,13 +524,16 @@ def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopp
         n_ref_p = np.concatenate([n_ref, np.repeat(n_ref[:1], gp - g)])
         nj, kj, mj = jnp.asarray(pn), jnp.asarray(pk), jnp.asarray(pm)
         log_sb = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, _pad_budgets(b), bool(stopped)))[:g, : b.size]
-        log_sn = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, jnp.asarray(n_ref_p)[:, None, None], bool(stopped)))[:g, 0]
-        asr, lo, hi = tail.predict_tail_model(n2, k2, m2, b, log_sn, log_sb, key=key, level=level,
-                                              replicates=replicates, stopped=stopped)
+        log_sn = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, jnp.asarray(n_ref_p)[:, None, None], bool(stopped)))[
+            :g, 0
+        ]
+        asr, lo, hi = tail.predict_tail_model(
+            n2, k2, m2, b, log_sn, log_sb, key=key, level=level, replicates=replicates, stopped=stopped
+        )
         return asr, lo, hi, {}, (res.alpha, res.beta)
     from scaling_theory.passk import mixing
 
-    family = method[len("mix_"):]
+    family = method[len("mix_") :]
     if family not in mixing.FAMILIES:
         raise InputError(f"mixing family {family!r} is not available (have {', '.join(mixing.FAMILIES)})")
     budgets = np.asarray(b, np.float64)
@@ -508,8 +545,10 @@ def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopp
         # half-widths around this point.
         cap = tail.reference_n(n2, k2, m2, True)
         unsolved_n = np.where((k2 == 0) & (m2 > 0), n2, cap[:, None])
-        check(np.all(unsolved_n == cap[:, None]) and np.all(cap == cap[0]),
-              "the mixing families on a stopped log need every unsolved problem at one common cap")
+        check(
+            np.all(unsolved_n == cap[:, None]) and np.all(cap == cap[0]),
+            "the mixing families on a stopped log need every unsolved problem at one common cap",
+        )
         ls = np.asarray(mixing.log_survival(p.fit, n2, k2, m2, np.maximum(budgets - cap[0], 0.0)))  # (G, K, B)
         surv = np.where((k2 > 0)[..., None], 0.0, np.exp(ls))
         pt = 1.0 - np.sum(surv * m2[..., None], axis=1) / np.sum(m2, axis=1)[:, None]
@@ -559,10 +598,16 @@ def _predict_beta(method, u, cov, se_alpha, n, k, m, budgets, z, stopped=False):
     extra = eb_theta_variance(u, n, k, m, budgets, zi, stopped)
     return _delta_interval(
         lambda uu, i: log_surv_eb(uu[None], n[i][None], k[i][None], m[i][None], budgets, zi, stopped)[0],
-        u, cov, z, extra_var=extra)
+        u,
+        cov,
+        z,
+        extra_var=extra,
+    )
 
 
-FIT_GRID_SIZE = 64  # SABER's grid has at most 59 points (n = 64); padded to a fixed length so that one program serves all n
+FIT_GRID_SIZE = (
+    64  # SABER's grid has at most 59 points (n = 64); padded to a fixed length so that one program serves all n
+)
 
 
 def _padded_fit_grid(grid_n: int):

@@ -135,8 +135,20 @@ def _tail_core(n, k, m, grid, budgets, key, level, kind, replicates, stopped):
     return asr, jnp.minimum(q[0], asr), jnp.maximum(q[1], asr), rate
 
 
-def predict_tail(n, k, m, budgets, *, kind: str, key, level: float = 0.9, replicates: int = 200,
-                 window: float = DEFAULT_WINDOW, stopped: bool = False, points: int = GRID_POINTS):
+def predict_tail(
+    n,
+    k,
+    m,
+    budgets,
+    *,
+    kind: str,
+    key,
+    level: float = 0.9,
+    replicates: int = 200,
+    window: float = DEFAULT_WINDOW,
+    stopped: bool = False,
+    points: int = GRID_POINTS,
+):
     """Tail power-law (``kind="power"``) or Hughes (``"hughes"``) prediction with a bootstrap interval.
 
     Args:
@@ -155,8 +167,18 @@ def predict_tail(n, k, m, budgets, *, kind: str, key, level: float = 0.9, replic
     """
     n_ref = reference_n(n, k, m, stopped)
     grid = jnp.asarray(window_grid(n_ref, window, points))
-    out = _tail_core(jnp.asarray(n), jnp.asarray(k), jnp.asarray(m), grid, jnp.asarray(budgets), key,
-                     float(level), kind, int(replicates), bool(stopped))
+    out = _tail_core(
+        jnp.asarray(n),
+        jnp.asarray(k),
+        jnp.asarray(m),
+        grid,
+        jnp.asarray(budgets),
+        key,
+        float(level),
+        kind,
+        int(replicates),
+        bool(stopped),
+    )
     return tuple(np.asarray(x) for x in out)
 
 
@@ -169,8 +191,19 @@ def _anchor_core(n, k, m, n_ref, key, replicates, stopped):
     return anchor, boot
 
 
-def predict_tail_model(n, k, m, budgets, log_s_model_n, log_s_model_b, *, key, level: float = 0.9,
-                       replicates: int = 200, stopped: bool = False):
+def predict_tail_model(
+    n,
+    k,
+    m,
+    budgets,
+    log_s_model_n,
+    log_s_model_b,
+    *,
+    key,
+    level: float = 0.9,
+    replicates: int = 200,
+    stopped: bool = False,
+):
     """Hybrid: observed S(n_ref) times a model's decay S_model(N)/S_model(n_ref).
 
     Args:
@@ -185,8 +218,9 @@ def predict_tail_model(n, k, m, budgets, log_s_model_n, log_s_model_b, *, key, l
       ``(asr, lower, upper)`` arrays (G, B).
     """
     n_ref = jnp.asarray(reference_n(n, k, m, stopped))
-    anchor, boot = _anchor_core(jnp.asarray(n), jnp.asarray(k), jnp.asarray(m), n_ref, key, int(replicates),
-                                bool(stopped))
+    anchor, boot = _anchor_core(
+        jnp.asarray(n), jnp.asarray(k), jnp.asarray(m), n_ref, key, int(replicates), bool(stopped)
+    )
     decay = np.minimum(np.asarray(log_s_model_b) - np.asarray(log_s_model_n)[:, None], 0.0)  # ≤ 0 for N ≥ n_ref
     budgets = np.asarray(budgets, np.float64)
     decay = np.where(budgets[None, :] >= np.asarray(n_ref)[:, None], decay, 0.0)

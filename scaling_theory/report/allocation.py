@@ -34,20 +34,40 @@ def _rows_from_area(n: np.ndarray, k: np.ndarray, mask: np.ndarray, groups: list
     rows = []
     for g, label in enumerate(groups):
         if not np.any((np.asarray(k)[g] > 0) * mask[g]):  # no success: the Beta fit sits at its bound
-            rows.append({**label, "policy": "greedy", "extra_per_problem": float(extra), "coverage_now": 0.0,
-                         "expected_coverage": None, "uniform_expected_coverage": None, "gain_vs_uniform": None,
-                         "note": "no success in the logs: no posterior to allocate by"})
+            rows.append(
+                {
+                    **label,
+                    "policy": "greedy",
+                    "extra_per_problem": float(extra),
+                    "coverage_now": 0.0,
+                    "expected_coverage": None,
+                    "uniform_expected_coverage": None,
+                    "gain_vs_uniform": None,
+                    "note": "no success in the logs: no posterior to allocate by",
+                }
+            )
             continue
         b = budgets.index(float(extra * problems[g]))
         best, uni = float(plan.expected_coverage[g, b]), float(plan.uniform_expected_coverage[g, b])
         solved = float(np.sum((np.asarray(k)[g] > 0) * mask[g]) / problems[g])
-        rows.append({**label, "policy": "greedy", "extra_per_problem": float(extra), "total_extra": budgets[b],
-                     "coverage_now": solved, "expected_coverage": best, "uniform_expected_coverage": uni,
-                     "gain_vs_uniform": best - uni})
+        rows.append(
+            {
+                **label,
+                "policy": "greedy",
+                "extra_per_problem": float(extra),
+                "total_extra": budgets[b],
+                "coverage_now": solved,
+                "expected_coverage": best,
+                "uniform_expected_coverage": uni,
+                "gain_vs_uniform": best - uni,
+            }
+        )
     return rows
 
 
-def allocation_section(n: np.ndarray, k: np.ndarray, mask: np.ndarray, groups: list[dict], extra: float) -> dict[str, Any] | None:
+def allocation_section(
+    n: np.ndarray, k: np.ndarray, mask: np.ndarray, groups: list[dict], extra: float
+) -> dict[str, Any] | None:
     """What ``extra`` more attempts per problem (on average) would buy, per group: best policy vs uniform.
 
     Args:
@@ -67,7 +87,9 @@ def allocation_section(n: np.ndarray, k: np.ndarray, mask: np.ndarray, groups: l
     if entry is not None:
         return {"rows": list(entry(n, k, mask, groups, extra)), "note": f"computed by {AREA}.report_rows"}
     rows = _rows_from_area(n, k, mask, groups, extra)
-    note = (f"computed by {AREA}.allocate: {extra:g} more attempts per problem on average, spent greedily by marginal "
-            "gain under each problem's Beta posterior (optimal for expected coverage), against the same budget "
-            "spent uniformly. Expected coverage = expected fraction of problems solved at least once.")
+    note = (
+        f"computed by {AREA}.allocate: {extra:g} more attempts per problem on average, spent greedily by marginal "
+        "gain under each problem's Beta posterior (optimal for expected coverage), against the same budget "
+        "spent uniformly. Expected coverage = expected fraction of problems solved at least once."
+    )
     return {"rows": rows, "note": note}

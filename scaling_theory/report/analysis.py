@@ -17,7 +17,8 @@ Sections (each a list of flat rows, one key per column, group columns first):
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import numpy as np
@@ -75,8 +76,14 @@ def analyse(
     budgets = sorted({float(b) for b in (budgets or default_budgets(n_max))})
     if any(not np.isfinite(b) or b < 1 for b in budgets):
         raise InputError(f"--budget must be a number ≥ 1, got {min(budgets):g}")
-    out: dict[str, Any] = {"group_by": group_by, "groups": [{"group": g, "label": label(g)} for g in data.groups],
-                           "budgets": [_num(b) for b in budgets], "level": LEVEL, "eps": eps, "seed": seed}
+    out: dict[str, Any] = {
+        "group_by": group_by,
+        "groups": [{"group": g, "label": label(g)} for g in data.groups],
+        "budgets": [_num(b) for b in budgets],
+        "level": LEVEL,
+        "eps": eps,
+        "seed": seed,
+    }
     step("data at a glance")
     out["glance"], out["histogram"] = _glance(data)
     by_pass = sorted(range(len(data.groups)), key=lambda i: -out["glance"][i]["pass_at_1"])
@@ -112,16 +119,28 @@ def _glance(data: StackedCounts) -> tuple[list[dict], list[dict]]:
     edges = np.logspace(-top, 0, 2 * top + 1)  # half-decade bins from 1/n_max to 1
     for i, grp in enumerate(data.groups):
         n, k = _live(data, i)
-        rows.append({**grp, "problems": int(n.size), "n_min": int(n.min()), "n_median": _num(float(np.median(n))),
-                     "n_max": int(n.max()), "attempts": int(n.sum()), "successes": int(k.sum()),
-                     "pass_at_1": float(np.asarray(pass_at_k_curve(n, k, [1.0]))[0]),
-                     "coverage_at_n": float(np.mean(k > 0)), "never_solved": float(np.mean(k == 0)),
-                     "always_solved": float(np.mean(k == n))})
+        rows.append(
+            {
+                **grp,
+                "problems": int(n.size),
+                "n_min": int(n.min()),
+                "n_median": _num(float(np.median(n))),
+                "n_max": int(n.max()),
+                "attempts": int(n.sum()),
+                "successes": int(k.sum()),
+                "pass_at_1": float(np.asarray(pass_at_k_curve(n, k, [1.0]))[0]),
+                "coverage_at_n": float(np.mean(k > 0)),
+                "never_solved": float(np.mean(k == 0)),
+                "always_solved": float(np.mean(k == n)),
+            }
+        )
         p = k / n
         counts, _ = np.histogram(p[p > 0], bins=edges)
         hist.append({**grp, "bin_lo": 0.0, "bin_hi": 0.0, "problems": int(np.sum(p == 0))})
-        hist.extend({**grp, "bin_lo": float(lo), "bin_hi": float(hi), "problems": int(c)}
-                    for lo, hi, c in zip(edges[:-1], edges[1:], counts))
+        hist.extend(
+            {**grp, "bin_lo": float(lo), "bin_hi": float(hi), "problems": int(c)}
+            for lo, hi, c in zip(edges[:-1], edges[1:], counts)
+        )
     return rows, hist
 
 
@@ -137,15 +156,17 @@ def _passk_curve(data: StackedCounts, key) -> list[dict]:
         n, k = _live(data, i)
         ks = _curve_ks(int(n.min()))
         pred = predict(n, k, ks, "combinatorial", level=LEVEL, key=key)
-        rows.extend({**grp, "k": int(kk), "pass_at_k": float(a), "lower": float(lo), "upper": float(hi)}
-                    for kk, a, lo, hi in zip(ks, pred.asr, pred.lower, pred.upper))
+        rows.extend(
+            {**grp, "k": int(kk), "pass_at_k": float(a), "lower": float(lo), "upper": float(hi)}
+            for kk, a, lo, hi in zip(ks, pred.asr, pred.lower, pred.upper)
+        )
     return rows
 
 
 def _fittable(data: StackedCounts) -> tuple[list[int], dict[int, str]]:
     ok, notes = [], {}
     for i, grp in enumerate(data.groups):
-        one = StackedCounts([grp], data.n[i:i + 1], data.k[i:i + 1], data.mask[i:i + 1])
+        one = StackedCounts([grp], data.n[i : i + 1], data.k[i : i + 1], data.mask[i : i + 1])
         try:
             require_fittable(one)
             ok.append(i)
@@ -173,8 +194,13 @@ def _extrapolate(data: StackedCounts, budgets: list[float], key) -> dict[str, An
         # diagnostics arrive as fields of the result; every non-standard field is shown.
         pred = predict(data.n[sel], data.k[sel], budgets, None, level=LEVEL, mask=data.mask[sel], key=key)
         method = str(pred.method)
-        fields = {f.name: getattr(pred, f.name) for f in dataclasses.fields(pred)} if dataclasses.is_dataclass(pred) else {}
-        extra = {**{k: v for k, v in fields.items() if k not in STANDARD_FIELDS}, **dict(getattr(pred, "extra", {}) or {})}
+        fields = (
+            {f.name: getattr(pred, f.name) for f in dataclasses.fields(pred)} if dataclasses.is_dataclass(pred) else {}
+        )
+        extra = {
+            **{k: v for k, v in fields.items() if k not in STANDARD_FIELDS},
+            **dict(getattr(pred, "extra", {}) or {}),
+        }
         for name in ("reason", "why", "explanation"):
             if isinstance(extra.get(name), str):
                 why = extra.pop(name)
@@ -184,19 +210,36 @@ def _extrapolate(data: StackedCounts, budgets: list[float], key) -> dict[str, An
             details.append({**grp, **{name: _per_group(v, g, j) for name, v in extra.items()}})
             d = details[-1]
             shaky = d.get("converged") is False or d.get("at_bound") is True
-            note = {"note": "the Beta-binomial fit did not converge or sits at a parameter bound (see the diagnostics): "
-                            "treat this extrapolation as unreliable"} if shaky else {}
+            note = (
+                {
+                    "note": "the Beta-binomial fit did not converge or sits at a parameter bound (see the diagnostics): "
+                    "treat this extrapolation as unreliable"
+                }
+                if shaky
+                else {}
+            )
             for b, (a, lo, hi) in enumerate(zip(pred.asr[j], pred.lower[j], pred.upper[j])):
-                rows.append({**grp, "method": method, "budget": _num(budgets[b]), "pass_at_budget": float(a),
-                             "lower": float(lo), "upper": float(hi),
-                             "alpha": None if pred.alpha is None else float(pred.alpha[j]),
-                             "beta": None if pred.beta is None else float(pred.beta[j]), **note})
+                rows.append(
+                    {
+                        **grp,
+                        "method": method,
+                        "budget": _num(budgets[b]),
+                        "pass_at_budget": float(a),
+                        "lower": float(lo),
+                        "upper": float(hi),
+                        "alpha": None if pred.alpha is None else float(pred.alpha[j]),
+                        "beta": None if pred.beta is None else float(pred.beta[j]),
+                        **note,
+                    }
+                )
     for i, note in notes.items():
         rows.append({**data.groups[i], "method": method, "note": note})
     if why is None:
-        why = (f"'{method}' is the project default (scaling_theory.passk.DEFAULT_METHOD), chosen by the back-tests "
-               "in docs/passk.md: of the predictors measured there, the one with the lowest error on both the SABER "
-               "synthetic protocol and the Pythia × MATH back-test")
+        why = (
+            f"'{method}' is the project default (scaling_theory.passk.DEFAULT_METHOD), chosen by the back-tests "
+            "in docs/passk.md: of the predictors measured there, the one with the lowest error on both the SABER "
+            "synthetic protocol and the Pythia × MATH back-test"
+        )
     return {"method": method, "why": why, "details": details, "rows": rows}
 
 
@@ -210,19 +253,35 @@ def _backtest(data: StackedCounts, method: str, seed: int) -> dict[str, Any]:
         return {"rows": [], "note": "needs at least 2 attempts per problem and a group with some successes"}
     sel = np.asarray(ok)
     try:
-        res = backtest(data.n[sel], data.k[sel], observe, [n_min], [method], repeats=3, seed=seed,
-                       mask=data.mask[sel], groups=[data.groups[i] for i in ok], level=LEVEL)
+        res = backtest(
+            data.n[sel],
+            data.k[sel],
+            observe,
+            [n_min],
+            [method],
+            repeats=3,
+            seed=seed,
+            mask=data.mask[sel],
+            groups=[data.groups[i] for i in ok],
+            level=LEVEL,
+        )
     except InputError as exc:
         return {"rows": [], "note": str(exc)}
     rows = res.table.drop(columns=["std"]).to_dict(orient="records")
-    return {"observe": observe, "budget": n_min, "repeats": 3, "rows": rows,
-            "mae": float(res.mae["mae"].iloc[0]),
-            "note": f"observe {observe} attempts per problem (sub-sampled, 3 repeats), predict pass@{n_min}, compare "
-                    f"with Chen's pass@{n_min} from all attempts; error and width in percentage points"}
+    return {
+        "observe": observe,
+        "budget": n_min,
+        "repeats": 3,
+        "rows": rows,
+        "mae": float(res.mae["mae"].iloc[0]),
+        "note": f"observe {observe} attempts per problem (sub-sampled, 3 repeats), predict pass@{n_min}, compare "
+        f"with Chen's pass@{n_min} from all attempts; error and width in percentage points",
+    }
 
 
-def _saturation(counts: pd.DataFrame, data: StackedCounts, group_by: list[str], eps: float,
-                budgets: list[float]) -> tuple[list[dict], list[dict]]:
+def _saturation(
+    counts: pd.DataFrame, data: StackedCounts, group_by: list[str], eps: float, budgets: list[float]
+) -> tuple[list[dict], list[dict]]:
     from scaling_theory.io import split_groups
     from scaling_theory.saturation.estimation import observed_aggregate_gain
     from scaling_theory.saturation.heterogeneous import beta_marginal_gain
@@ -248,8 +307,10 @@ def _saturation(counts: pd.DataFrame, data: StackedCounts, group_by: list[str], 
         g_obs = np.asarray(observed_aggregate_gain(n, k, obs)) if obs.size else np.zeros(0)
         g_beta = np.asarray(beta_marginal_gain(s["alpha"], s["beta"], grid))
         obs_map = dict(zip(obs.tolist(), g_obs.tolist()))
-        gain.extend({**grp, "N": int(N), "gain_observed": obs_map.get(float(N)), "gain_beta_law": float(gb)}
-                    for N, gb in zip(grid, g_beta))
+        gain.extend(
+            {**grp, "N": int(N), "gain_observed": obs_map.get(float(N)), "gain_beta_law": float(gb)}
+            for N, gb in zip(grid, g_beta)
+        )
     return rows, gain
 
 

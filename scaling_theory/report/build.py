@@ -10,19 +10,29 @@ import html
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
 from scaling_theory.errors import InputError
-from scaling_theory.io import describe_counts, read_counts, validate_counts, write_csv_atomic, write_json_atomic, write_text_atomic
+from scaling_theory.io import (
+    describe_counts,
+    read_counts,
+    validate_counts,
+    write_csv_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
 from scaling_theory.report.html import Figure, Table, render
 
 TITLE = "Inference-time scaling report"
 
 
-def read_logs(files: Sequence[str | os.PathLike], group_by: Sequence[str] = (), format: str = "auto") -> tuple[pd.DataFrame, list[str]]:
+def read_logs(
+    files: Sequence[str | os.PathLike], group_by: Sequence[str] = (), format: str = "auto"
+) -> tuple[pd.DataFrame, list[str]]:
     """Read every file as counts (``io.read_counts``) and stack them; with several files a ``file`` column
     (the file name) tells them apart (``--group-by file``). Returns the counts and one line per file."""
     if not files:
@@ -141,6 +151,7 @@ def _replace(tmp: Path, out: Path) -> None:
 
 def _ci(value: float | None, lower: float | None, upper: float | None) -> str:
     """'0.9358 [0.9088, 0.9552]'; a missing number (not finite in the library's result) shows as '–'."""
+
     def f(x: float | None) -> str:
         return "–" if x is None else f"{x:.4f}"
 
@@ -157,11 +168,27 @@ def _ordered(report: dict, rows: list[dict]) -> list[dict]:
 def _tables(report: dict) -> list[Table]:
     gb = report["group_by"]
     level = int(round(100 * report["level"]))
-    glance = Table("glance", "Data at a glance", gb + ["problems", "n_min", "n_median", "n_max", "attempts", "successes",
-                   "pass_at_1", "coverage_at_n", "never_solved", "always_solved"], _ordered(report, report["glance"]),
-                   "Per group: problems, attempts per problem (min / median / max), pass@1 (mean per-problem k/n), the "
-                   "fraction of problems solved at least once in the logged attempts (coverage at n), never solved (k = 0) "
-                   "and always solved (k = n).")
+    glance = Table(
+        "glance",
+        "Data at a glance",
+        gb
+        + [
+            "problems",
+            "n_min",
+            "n_median",
+            "n_max",
+            "attempts",
+            "successes",
+            "pass_at_1",
+            "coverage_at_n",
+            "never_solved",
+            "always_solved",
+        ],
+        _ordered(report, report["glance"]),
+        "Per group: problems, attempts per problem (min / median / max), pass@1 (mean per-problem k/n), the "
+        "fraction of problems solved at least once in the logged attempts (coverage at n), never solved (k = 0) "
+        "and always solved (k = n).",
+    )
     # pass@k at the decades k = 1, 10, 100, … ≤ n (wide: one column per k)
     wide = []
     for r in _ordered(report, report["glance"]):
@@ -174,44 +201,83 @@ def _tables(report: dict) -> list[Table]:
                 row[f"pass@{p['k']}"] = _ci(p["pass_at_k"], p["lower"], p["upper"])
         wide.append(row)
     kcols = sorted({c for r in wide for c in r if c.startswith("pass@")}, key=lambda c: int(c[5:]))
-    passk = Table("passk_table", f"pass@k within the data (unbiased estimator, {level}% bootstrap interval over problems)",
-                  gb + kcols, wide, "Chen et al.'s unbiased estimator of pass@k for k ≤ n; the interval resamples "
-                  "problems (200 bootstrap replicates). Every k of the curve: <a href='passk.csv'>passk.csv</a>.")
+    passk = Table(
+        "passk_table",
+        f"pass@k within the data (unbiased estimator, {level}% bootstrap interval over problems)",
+        gb + kcols,
+        wide,
+        "Chen et al.'s unbiased estimator of pass@k for k ≤ n; the interval resamples "
+        "problems (200 bootstrap replicates). Every k of the curve: <a href='passk.csv'>passk.csv</a>.",
+    )
     ext_rows = _ordered(report, report["extrapolation"]["rows"])
     shown, seen = [], {}
     for r in ext_rows:  # one row per group, one column per budget: "pass@N [lower, upper]"
         key = tuple(r.get(c) for c in gb)
         if key not in seen:
-            seen[key] = {**{c: r.get(c) for c in gb}, "method": r.get("method"), "alpha": r.get("alpha"),
-                         "beta": r.get("beta"), "note": r.get("note")}
+            seen[key] = {
+                **{c: r.get(c) for c in gb},
+                "method": r.get("method"),
+                "alpha": r.get("alpha"),
+                "beta": r.get("beta"),
+                "note": r.get("note"),
+            }
             shown.append(seen[key])
         if "pass_at_budget" in r:
             seen[key][f"pass@{r['budget']:,}"] = _ci(r["pass_at_budget"], r["lower"], r["upper"])
     bcols = [f"pass@{b:,}" for b in report["budgets"]]
-    ext = Table("extrapolation", f"Extrapolation to the requested budgets ({level}% intervals)",
-                gb + ["method", "alpha", "beta"] + bcols + (["note"] if any(r.get("note") for r in shown) else []), shown,
-                "pass@N predicted at each budget N with its interval; alpha, beta: the fitted Beta law of per-problem "
-                "success rates (the tail exponent alpha: 1 − pass@N falls like N^−alpha).", csv_rows=ext_rows)
+    ext = Table(
+        "extrapolation",
+        f"Extrapolation to the requested budgets ({level}% intervals)",
+        gb + ["method", "alpha", "beta"] + bcols + (["note"] if any(r.get("note") for r in shown) else []),
+        shown,
+        "pass@N predicted at each budget N with its interval; alpha, beta: the fitted Beta law of per-problem "
+        "success rates (the tail exponent alpha: 1 − pass@N falls like N^−alpha).",
+        csv_rows=ext_rows,
+    )
     details = report["extrapolation"]["details"]
     dcols = gb + sorted({c for r in details for c in r if c not in gb})
-    det = Table("method_details", "Diagnostics carried by the prediction", dcols, _ordered(report, details),
-                "Every diagnostic field the library's prediction returns, per group.")
+    det = Table(
+        "method_details",
+        "Diagnostics carried by the prediction",
+        dcols,
+        _ordered(report, details),
+        "Every diagnostic field the library's prediction returns, per group.",
+    )
     bt = report["backtest"]
-    btt = Table("backtest", "Back-test of the extrapolation on these logs", gb + ["method", "observe", "budget", "truth",
-                "prediction", "error", "coverage", "width"], _ordered(report, bt.get("rows", [])), bt.get("note", ""))
+    btt = Table(
+        "backtest",
+        "Back-test of the extrapolation on these logs",
+        gb + ["method", "observe", "budget", "truth", "prediction", "error", "coverage", "width"],
+        _ordered(report, bt.get("rows", [])),
+        bt.get("note", ""),
+    )
     sat_rows = _ordered(report, report["saturation"])
-    sat = Table("saturation", f"Saturation points (ε = {report['eps']:g})", gb + ["n_star_homogeneous",
-                "n_star_aggregate", "n_star_observed", "n_star_per_question_median", "n_star_per_question_p90",
-                "hit_at_n_star_aggregate"] + (["note"] if any("note" in r for r in sat_rows) else []), sat_rows,
-                "N* = the first N at which one more attempt per problem adds less than ε to pass@N. homogeneous: every "
-                "problem at the mean pass@1; aggregate: the fitted Beta law of per-problem rates; observed: the data's own "
-                "unbiased curve (only within N < n; empty when not reached); per question: each problem at its own k/n "
-                "(median, 90th percentile). hit_at_n_star_aggregate: pass@N* under the Beta law.")
+    sat = Table(
+        "saturation",
+        f"Saturation points (ε = {report['eps']:g})",
+        gb
+        + [
+            "n_star_homogeneous",
+            "n_star_aggregate",
+            "n_star_observed",
+            "n_star_per_question_median",
+            "n_star_per_question_p90",
+            "hit_at_n_star_aggregate",
+        ]
+        + (["note"] if any("note" in r for r in sat_rows) else []),
+        sat_rows,
+        "N* = the first N at which one more attempt per problem adds less than ε to pass@N. homogeneous: every "
+        "problem at the mean pass@1; aggregate: the fitted Beta law of per-problem rates; observed: the data's own "
+        "unbiased curve (only within N < n; empty when not reached); per question: each problem at its own k/n "
+        "(median, 90th percentile). hit_at_n_star_aggregate: pass@N* under the Beta law.",
+    )
     tables = [glance, passk, ext, det, btt, sat]
     alloc = report.get("allocation")
     if alloc is not None:
         cols = gb + sorted({c for r in alloc["rows"] for c in r if c not in gb})
-        tables.append(Table("allocation", "What an extra budget would buy", cols, _ordered(report, alloc["rows"]), alloc["note"]))
+        tables.append(
+            Table("allocation", "What an extra budget would buy", cols, _ordered(report, alloc["rows"]), alloc["note"])
+        )
     return tables
 
 
@@ -227,55 +293,104 @@ def _page(report: dict, t: dict[str, Table], widths: dict[str, int]) -> str:
     inputs = "".join(f"<li><code>{html.escape(i['read'])}</code></li>" for i in report["inputs"])
     cmd = f"<p class='note'>Command: <code>{html.escape(report['command'])}</code></p>" if report.get("command") else ""
     bt = report["backtest"]
-    bt_line = (f"On these logs, {e['method']} sees {bt['observe']} attempts per problem and predicts pass@{bt['budget']}: "
-               f"mean absolute error {bt['mae']:.2f} percentage points over groups (table below)." if bt.get("rows") else
-               f"Back-test not run: {html.escape(bt.get('note', ''))}.")
+    bt_line = (
+        f"On these logs, {e['method']} sees {bt['observe']} attempts per problem and predicts pass@{bt['budget']}: "
+        f"mean absolute error {bt['mae']:.2f} percentage points over groups (table below)."
+        if bt.get("rows")
+        else f"Back-test not run: {html.escape(bt.get('note', ''))}."
+    )
     budgets = ", ".join(f"{b:,}" for b in report["budgets"])
     sections = [
-        ("glance", "1. The data at a glance", [
-            f"<p>{n_groups} group{'s' if n_groups != 1 else ''}"
-            f"{' by ' + ', '.join(map(html.escape, report['group_by'])) if report['group_by'] else ''}. Inputs:</p><ul>{inputs}</ul>{cmd}",
-            t["glance"],
-            Figure("histogram", "Per-problem pass@1", "How hard the problems are for each group: the number of problems "
-                   "whose success rate k/n falls in each half-decade bin; the grey bar counts problems never solved in the "
-                   "logged attempts (k = 0)."),
-        ]),
-        ("passk", "2. pass@k, within the data and beyond", [
-            Figure("passk", "pass@k against attempts per problem, all groups", f"Solid: Chen's unbiased pass@k for k up to the "
-                   f"logged n, with a {level}% bootstrap band over problems. Markers with error bars: the extrapolation to "
-                   f"N = {budgets} with {level}% intervals, from the project's default predictor ({html.escape(e['method'])})."),
-            t["passk_table"],
-            f"<div class='why'><b>Extrapolation method: {html.escape(e['method'])}.</b> {html.escape(e['why'])}.<br>{bt_line}</div>",
-            t["extrapolation"], t["method_details"], t["backtest"],
-        ]),
-        ("saturation", "3. Where more samples stop paying", [
-            Figure("saturation", "Marginal gain of one more attempt per problem", f"The gain pass@(N+1) − pass@N: "
-                   f"observed (solid, unbiased, N below the logged n) and under the fitted Beta law (dashed, any N). "
-                   f"The dotted line is ε = {report['eps']:g}; markers: the saturation point N* of each group's Beta law."),
-            t["saturation"],
-        ]),
-        ("allocation", "4. What an extra budget would buy", [
-            t["allocation"] if "allocation" in t else
-            "<p class='placeholder'>This section compares the best way to spend extra attempts across problems with "
-            "spending them uniformly. It appears when the allocation area (<code>scaling_theory.allocation</code>) is "
-            "installed; this installation does not include it.</p>",
-        ]),
-        ("comparison", "5. Comparison across groups", [
-            Figure("comparison", "Groups side by side", f"Per group: pass@1, pass@n at the logged number of attempts, and "
-                   f"pass@{report['budgets'][-1]:,} predicted ({level}% interval). Groups ordered by pass@1."),
-        ]),
-        ("files", "6. Files", [
-            "<p>Every figure as PNG and PDF with its plotted numbers as CSV; every table as CSV; all numbers in "
-            "<a href='report.json'>report.json</a>.</p><ul>" +
-            "".join(f"<li><a href='{f}'>{f}</a></li>" for f in report["figures"] + report["tables"]) + "</ul>"
-            f"<p class='note'>scaling_theory {__version__}; seed {report['seed']}.</p>",
-        ]),
+        (
+            "glance",
+            "1. The data at a glance",
+            [
+                f"<p>{n_groups} group{'s' if n_groups != 1 else ''}"
+                f"{' by ' + ', '.join(map(html.escape, report['group_by'])) if report['group_by'] else ''}. Inputs:</p><ul>{inputs}</ul>{cmd}",
+                t["glance"],
+                Figure(
+                    "histogram",
+                    "Per-problem pass@1",
+                    "How hard the problems are for each group: the number of problems "
+                    "whose success rate k/n falls in each half-decade bin; the grey bar counts problems never solved in the "
+                    "logged attempts (k = 0).",
+                ),
+            ],
+        ),
+        (
+            "passk",
+            "2. pass@k, within the data and beyond",
+            [
+                Figure(
+                    "passk",
+                    "pass@k against attempts per problem, all groups",
+                    f"Solid: Chen's unbiased pass@k for k up to the "
+                    f"logged n, with a {level}% bootstrap band over problems. Markers with error bars: the extrapolation to "
+                    f"N = {budgets} with {level}% intervals, from the project's default predictor ({html.escape(e['method'])}).",
+                ),
+                t["passk_table"],
+                f"<div class='why'><b>Extrapolation method: {html.escape(e['method'])}.</b> {html.escape(e['why'])}.<br>{bt_line}</div>",
+                t["extrapolation"],
+                t["method_details"],
+                t["backtest"],
+            ],
+        ),
+        (
+            "saturation",
+            "3. Where more samples stop paying",
+            [
+                Figure(
+                    "saturation",
+                    "Marginal gain of one more attempt per problem",
+                    f"The gain pass@(N+1) − pass@N: "
+                    f"observed (solid, unbiased, N below the logged n) and under the fitted Beta law (dashed, any N). "
+                    f"The dotted line is ε = {report['eps']:g}; markers: the saturation point N* of each group's Beta law.",
+                ),
+                t["saturation"],
+            ],
+        ),
+        (
+            "allocation",
+            "4. What an extra budget would buy",
+            [
+                t["allocation"]
+                if "allocation" in t
+                else "<p class='placeholder'>This section compares the best way to spend extra attempts across problems with "
+                "spending them uniformly. It appears when the allocation area (<code>scaling_theory.allocation</code>) is "
+                "installed; this installation does not include it.</p>",
+            ],
+        ),
+        (
+            "comparison",
+            "5. Comparison across groups",
+            [
+                Figure(
+                    "comparison",
+                    "Groups side by side",
+                    f"Per group: pass@1, pass@n at the logged number of attempts, and "
+                    f"pass@{report['budgets'][-1]:,} predicted ({level}% interval). Groups ordered by pass@1.",
+                ),
+            ],
+        ),
+        (
+            "files",
+            "6. Files",
+            [
+                "<p>Every figure as PNG and PDF with its plotted numbers as CSV; every table as CSV; all numbers in "
+                "<a href='report.json'>report.json</a>.</p><ul>"
+                + "".join(f"<li><a href='{f}'>{f}</a></li>" for f in report["figures"] + report["tables"])
+                + "</ul>"
+                f"<p class='note'>scaling_theory {__version__}; seed {report['seed']}.</p>",
+            ],
+        ),
     ]
     for _, _, items in sections:
         for it in items:
             if isinstance(it, Figure):
                 it.width = widths.get(it.name)
-    subtitle = (f"{n_groups} group{'s' if n_groups != 1 else ''}, "
-                f"{sum(r['problems'] for r in report['glance'])} problem rows, "
-                f"{sum(r['attempts'] for r in report['glance']):,} attempts. Built by <code>scaling-theory report</code>.")
+    subtitle = (
+        f"{n_groups} group{'s' if n_groups != 1 else ''}, "
+        f"{sum(r['problems'] for r in report['glance'])} problem rows, "
+        f"{sum(r['attempts'] for r in report['glance']):,} attempts. Built by <code>scaling-theory report</code>."
+    )
     return render(TITLE, subtitle, sections)

@@ -57,7 +57,7 @@ def histogram(report: dict, out: Path) -> str:
     ncols = min(len(groups), 4)
     nrows = int(np.ceil(len(groups) / ncols))
     fig, axes = figure(nrows, ncols, width=WIDTH, height=1.55 * nrows + 0.3, squeeze=False, sharex=True, sharey=True)
-    for ax in axes.ravel()[len(groups):]:
+    for ax in axes.ravel()[len(groups) :]:
         ax.set_visible(False)
     for (i, grp, lab), ax in zip(groups, axes.ravel()):
         rows = group_rows(report["histogram"], grp)
@@ -68,8 +68,11 @@ def histogram(report: dict, out: Path) -> str:
         ax.set_title(lab, fontsize=8)
         edges = [r["bin_lo"] for r in rows[1:]] + [rows[-1]["bin_hi"]]
         ticks = [(j + 1, e) for j, e in enumerate(edges) if abs(np.log10(e) - round(np.log10(e))) < 1e-9]
-        ax.set_xticks([-0.9] + [t for t, _ in ticks],
-                      ["0"] + [f"$10^{{{int(round(np.log10(e)))}}}$" if e < 1 else "1" for _, e in ticks], fontsize=7)
+        ax.set_xticks(
+            [-0.9] + [t for t, _ in ticks],
+            ["0"] + [f"$10^{{{int(round(np.log10(e)))}}}$" if e < 1 else "1" for _, e in ticks],
+            fontsize=7,
+        )
         ax.grid(axis="x", visible=False)
     fig.supxlabel("per-problem pass@1 = k/n (grey: never solved, k = 0)", fontsize=8)
     for ax in axes[:, 0]:
@@ -87,7 +90,9 @@ def _histogram_heatmap(report: dict, out: Path, groups: list) -> str:
     ax.set_yticks(range(len(groups)), [lab for _, _, lab in groups], fontsize=5.5)
     edges = [r["bin_lo"] for r in rows[1:]] + [rows[-1]["bin_hi"]]
     ticks = [(j + 0.5, e) for j, e in enumerate(edges) if abs(np.log10(e) - round(np.log10(e))) < 1e-9]
-    ax.set_xticks([0] + [t for t, _ in ticks], ["0"] + [f"$10^{{{int(round(np.log10(e)))}}}$" if e < 1 else "1" for _, e in ticks])
+    ax.set_xticks(
+        [0] + [t for t, _ in ticks], ["0"] + [f"$10^{{{int(round(np.log10(e)))}}}$" if e < 1 else "1" for _, e in ticks]
+    )
     ax.set_xlabel("per-problem pass@1 = k/n (first column: never solved, k = 0)")
     ax.grid(False)
     fig.colorbar(im, ax=ax, label="problems", shrink=0.6)
@@ -112,7 +117,9 @@ def passk(report: dict, out: Path) -> str:
             yb = np.array([r["pass_at_budget"] for r in ext])
             err = np.array([yb - _or(ext, "lower", yb), _or(ext, "upper", yb) - yb])  # no bar where no interval
             ax.plot([ks[-1], *xb], [cur[-1]["pass_at_k"], *yb], color=st["color"], linestyle=":", linewidth=1.0)
-            ax.errorbar(xb, yb, yerr=err, color=st["color"], marker=st["marker"], linestyle="none", capsize=2, markersize=4)
+            ax.errorbar(
+                xb, yb, yerr=err, color=st["color"], marker=st["marker"], linestyle="none", capsize=2, markersize=4
+            )
     n_max = max(r["n_max"] for r in report["glance"])
     ax.axvline(n_max, color="0.5", linewidth=0.8, linestyle="--")
     ax.text(n_max, 0.02, " logged n", color="0.4", fontsize=7, va="bottom")
@@ -120,12 +127,22 @@ def passk(report: dict, out: Path) -> str:
     ax.set_ylim(0, 1.0)
     ax.set_xlabel("attempts per problem k (budget N beyond the dashed line)")
     ax.set_ylabel("pass@k")
-    ax.set_title(f"pass@k: Chen's estimator within the data ({level}% bootstrap band), "
-                 f"{report['extrapolation']['method']} extrapolation beyond ({level}% intervals)")
+    ax.set_title(
+        f"pass@k: Chen's estimator within the data ({level}% bootstrap band), "
+        f"{report['extrapolation']['method']} extrapolation beyond ({level}% intervals)"
+    )
     _legend(ax, len(groups))
     rows = [{**r, "kind": "observed"} for r in report["passk"]]
-    rows += [{**{k: v for k, v in r.items() if k != "pass_at_budget"}, "k": r.get("budget"), "pass_at_k": r.get("pass_at_budget"),
-              "kind": "extrapolated"} for r in report["extrapolation"]["rows"] if "pass_at_budget" in r]
+    rows += [
+        {
+            **{k: v for k, v in r.items() if k != "pass_at_budget"},
+            "k": r.get("budget"),
+            "pass_at_k": r.get("pass_at_budget"),
+            "kind": "extrapolated",
+        }
+        for r in report["extrapolation"]["rows"]
+        if "pass_at_budget" in r
+    ]
     save_figure(fig, out, "passk", data=rows)
     return "passk"
 
@@ -137,22 +154,51 @@ def comparison(report: dict, out: Path) -> str:
     fig, ax = figure(width=WIDTH * 0.75, height=per_row * len(groups) + 1.0)
     budget = report["budgets"][-1]
     rows = []
-    for y, (i, grp, lab) in enumerate(groups):
+    for y, (_i, grp, _lab) in enumerate(groups):
         g = group_rows(report["glance"], grp)[0]
-        ext = [r for r in group_rows(report["extrapolation"]["rows"], grp)
-               if r.get("budget") == budget and r.get("pass_at_budget") is not None]
-        pt = {**grp, "pass_at_1": g["pass_at_1"], "pass_at_n": g["coverage_at_n"], "n": g["n_min"],
-              "budget": budget, "pass_at_budget": ext[0]["pass_at_budget"] if ext else None,
-              "lower": ext[0]["lower"] if ext else None, "upper": ext[0]["upper"] if ext else None}
+        ext = [
+            r
+            for r in group_rows(report["extrapolation"]["rows"], grp)
+            if r.get("budget") == budget and r.get("pass_at_budget") is not None
+        ]
+        pt = {
+            **grp,
+            "pass_at_1": g["pass_at_1"],
+            "pass_at_n": g["coverage_at_n"],
+            "n": g["n_min"],
+            "budget": budget,
+            "pass_at_budget": ext[0]["pass_at_budget"] if ext else None,
+            "lower": ext[0]["lower"] if ext else None,
+            "upper": ext[0]["upper"] if ext else None,
+        }
         rows.append(pt)
         ax.plot([pt["pass_at_1"], pt["pass_at_n"]], [y, y], color="0.75", linewidth=1.0, zorder=1)
-        ax.scatter([pt["pass_at_1"]], [y], color=COLORS[5], marker="o", s=16, zorder=3, label="pass@1" if y == 0 else None)
-        ax.scatter([pt["pass_at_n"]], [y], color=COLORS[2], marker="s", s=16, zorder=3, label="pass@n (logged)" if y == 0 else None)
+        ax.scatter(
+            [pt["pass_at_1"]], [y], color=COLORS[5], marker="o", s=16, zorder=3, label="pass@1" if y == 0 else None
+        )
+        ax.scatter(
+            [pt["pass_at_n"]],
+            [y],
+            color=COLORS[2],
+            marker="s",
+            s=16,
+            zorder=3,
+            label="pass@n (logged)" if y == 0 else None,
+        )
         if ext:
             y0 = np.array([pt["pass_at_budget"]])
-            ax.errorbar(y0, [y], xerr=[y0 - _or(ext, "lower", y0), _or(ext, "upper", y0) - y0],
-                        color=COLORS[1], marker="D", markersize=4, capsize=2, linestyle="none", zorder=3,
-                        label=f"pass@{budget:,} predicted" if y == 0 else None)
+            ax.errorbar(
+                y0,
+                [y],
+                xerr=[y0 - _or(ext, "lower", y0), _or(ext, "upper", y0) - y0],
+                color=COLORS[1],
+                marker="D",
+                markersize=4,
+                capsize=2,
+                linestyle="none",
+                zorder=3,
+                label=f"pass@{budget:,} predicted" if y == 0 else None,
+            )
     ax.set_yticks(range(len(groups)), [lab for _, _, lab in groups], fontsize=None if len(groups) <= MANY else 5.5)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.0)
@@ -175,11 +221,24 @@ def saturation(report: dict, out: Path) -> str:
         obs = [(r["N"], r["gain_observed"]) for r in g if r["gain_observed"] is not None and r["gain_observed"] > 0]
         if obs:
             ax.plot(*zip(*obs), color=st["color"], label=lab)
-        ax.plot([r["N"] for r in g], [r["gain_beta_law"] for r in g], color=st["color"], linestyle="--", linewidth=0.9,
-                label=None if obs else lab)
+        ax.plot(
+            [r["N"] for r in g],
+            [r["gain_beta_law"] for r in g],
+            color=st["color"],
+            linestyle="--",
+            linewidth=0.9,
+            label=None if obs else lab,
+        )
         s = group_rows(report["saturation"], grp)
         if s and s[0].get("n_star_aggregate"):
-            ax.plot([s[0]["n_star_aggregate"]], [eps], color=st["color"], marker=st["marker"], linestyle="none", markersize=5)
+            ax.plot(
+                [s[0]["n_star_aggregate"]],
+                [eps],
+                color=st["color"],
+                marker=st["marker"],
+                linestyle="none",
+                markersize=5,
+            )
     ax.axhline(eps, color="0.3", linewidth=0.8, linestyle=":")
     ax.text(1, eps, f" ε = {eps:g}", color="0.3", fontsize=7, va="bottom")
     ax.set_xscale("log")

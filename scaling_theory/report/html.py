@@ -7,8 +7,9 @@ formatted for reading (4 significant digits) and every table links to its full-p
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#1a1a1a;max-width:1020px;margin:0 auto;padding:24px 28px 60px;line-height:1.45;font-size:15px;background:#fff}
@@ -41,13 +42,30 @@ out.push('\\\\bottomrule','\\\\end{tabular}');put(out.join('\\n'))}
 """
 
 
-
-HEADERS = {"pass_at_1": "pass@1", "coverage_at_n": "pass@n", "never_solved": "never solved", "always_solved": "always solved",
-           "n_min": "n min", "n_median": "n median", "n_max": "n max", "pass_at_budget": "pass@N", "budget": "N",
-           "n_star_homogeneous": "N* homogeneous", "n_star_aggregate": "N* Beta law", "n_star_observed": "N* observed",
-           "n_star_per_question_median": "N* per problem, median", "n_star_per_question_p90": "N* per problem, p90",
-           "hit_at_n_star_aggregate": "pass@N* (Beta law)", "observe": "n observed", "truth": "truth", "width": "width (pp)",
-           "error": "error (pp)", "se_alpha": "SE alpha", "se_beta": "SE beta", "at_bound": "at bound"}
+HEADERS = {
+    "pass_at_1": "pass@1",
+    "coverage_at_n": "pass@n",
+    "never_solved": "never solved",
+    "always_solved": "always solved",
+    "n_min": "n min",
+    "n_median": "n median",
+    "n_max": "n max",
+    "pass_at_budget": "pass@N",
+    "budget": "N",
+    "n_star_homogeneous": "N* homogeneous",
+    "n_star_aggregate": "N* Beta law",
+    "n_star_observed": "N* observed",
+    "n_star_per_question_median": "N* per problem, median",
+    "n_star_per_question_p90": "N* per problem, p90",
+    "hit_at_n_star_aggregate": "pass@N* (Beta law)",
+    "observe": "n observed",
+    "truth": "truth",
+    "width": "width (pp)",
+    "error": "error (pp)",
+    "se_alpha": "SE alpha",
+    "se_beta": "SE beta",
+    "at_bound": "at bound",
+}
 
 
 @dataclass
@@ -90,19 +108,25 @@ def fmt(v: Any) -> str:
 
 def table_html(t: Table) -> str:
     head = "".join(f"<th>{html.escape(t.headers.get(c, HEADERS.get(c, c)))}</th>" for c in t.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt(r.get(c)))}</td>" for c in t.columns) + "</tr>" for r in t.rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(fmt(r.get(c)))}</td>" for c in t.columns) + "</tr>" for r in t.rows
+    )
     cap = f"<p class='note'>{t.caption}</p>" if t.caption else ""
-    return (f"<h3 id='{t.name}'>{html.escape(t.title)}</h3>{cap}<div class='tbl'><table id='t-{t.name}'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table></div><div class='tools'><button type='button' onclick=\"copyTable('t-{t.name}')\">"
-            f"copy as TSV</button><button type='button' onclick=\"copyLatex('t-{t.name}')\">copy as LaTeX</button>"
-            f"<a href='{t.name}.csv'>{t.name}.csv</a> (full precision)</div>")
+    return (
+        f"<h3 id='{t.name}'>{html.escape(t.title)}</h3>{cap}<div class='tbl'><table id='t-{t.name}'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table></div><div class='tools'><button type='button' onclick=\"copyTable('t-{t.name}')\">"
+        f"copy as TSV</button><button type='button' onclick=\"copyLatex('t-{t.name}')\">copy as LaTeX</button>"
+        f"<a href='{t.name}.csv'>{t.name}.csv</a> (full precision)</div>"
+    )
 
 
 def figure_html(f: Figure) -> str:
     size = f" width='{f.width}'" if f.width else ""
-    return (f"<figure id='fig-{f.name}'><img src='{f.name}.png'{size} alt='{html.escape(f.title)}'>"
-            f"<figcaption><b>{html.escape(f.title)}.</b> {f.caption} "
-            f"<a href='{f.name}.pdf'>PDF</a> · <a href='{f.name}.csv'>data (CSV)</a></figcaption></figure>")
+    return (
+        f"<figure id='fig-{f.name}'><img src='{f.name}.png'{size} alt='{html.escape(f.title)}'>"
+        f"<figcaption><b>{html.escape(f.title)}.</b> {f.caption} "
+        f"<a href='{f.name}.pdf'>PDF</a> · <a href='{f.name}.csv'>data (CSV)</a></figcaption></figure>"
+    )
 
 
 def render(title: str, subtitle: str, sections: list[tuple[str, str, list[Any]]]) -> str:
@@ -114,7 +138,9 @@ def render(title: str, subtitle: str, sections: list[tuple[str, str, list[Any]]]
         for it in items:
             parts.append(table_html(it) if isinstance(it, Table) else figure_html(it) if isinstance(it, Figure) else it)
         parts.append("</section>")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
-            f"<title>{html.escape(title)}</title><style>{CSS}</style><script>{SCRIPT}</script></head><body>"
-            f"<h1>{html.escape(title)}</h1><p class='sub'>{subtitle}</p><nav>{nav}</nav>{''.join(parts)}"
-            f"<section id='end'></section></body></html>\n")
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style><script>{SCRIPT}</script></head><body>"
+        f"<h1>{html.escape(title)}</h1><p class='sub'>{subtitle}</p><nav>{nav}</nav>{''.join(parts)}"
+        f"<section id='end'></section></body></html>\n"
+    )

@@ -27,9 +27,9 @@ from jax.scipy.special import betainc, log_ndtr, ndtr
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import x64
 from scaling_theory.saturation import _validate as v
-from scaling_theory.special import log_beta_ratio as log_beta_survival
 from scaling_theory.saturation.heterogeneous import beta_samples_for_coverage  # noqa: F401  (re-exported)
 from scaling_theory.saturation.ttspm import geometric_saturation_point, hit_at_n
+from scaling_theory.special import log_beta_ratio as log_beta_survival
 
 ArrayLike = Any
 
@@ -63,7 +63,9 @@ def beta_gain_from_doubling(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> 
 @x64
 def beta_quantile(q: ArrayLike, a: ArrayLike, b: ArrayLike) -> jnp.ndarray:
     """Quantile of Beta(a, b) by bisection on the regularised incomplete beta I_x(a, b) (60 steps)."""
-    q, a, b = jnp.broadcast_arrays(jnp.asarray(q, jnp.float64), jnp.asarray(a, jnp.float64), jnp.asarray(b, jnp.float64))
+    q, a, b = jnp.broadcast_arrays(
+        jnp.asarray(q, jnp.float64), jnp.asarray(a, jnp.float64), jnp.asarray(b, jnp.float64)
+    )
 
     def step(_: int, lh: tuple[jnp.ndarray, jnp.ndarray]) -> tuple[jnp.ndarray, jnp.ndarray]:
         lo, hi = lh

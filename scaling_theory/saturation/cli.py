@@ -24,11 +24,23 @@ def register(subparsers: Any) -> None:
         description="N* = min{N >= 0 : (1-p0) p (1-p)^N < eps*cost}: the number of samples (parallel) or "
         "rethinking rounds (sequential) whose marginal gain is still at least eps per unit cost.",
     )
-    p.add_argument("--p", type=float, nargs="+", required=True, metavar="P", help="per-attempt success probability p_sample or p_rethink")
+    p.add_argument(
+        "--p",
+        type=float,
+        nargs="+",
+        required=True,
+        metavar="P",
+        help="per-attempt success probability p_sample or p_rethink",
+    )
     p.add_argument("--eps", type=float, required=True, help="threshold on the marginal gain per unit of budget (> 0)")
     p.add_argument("--cost", type=float, default=1.0, help="cost of one unit of budget (default 1)")
     p.add_argument("--p0", type=float, default=0.0, help="round-0 accuracy of the sequential model (default 0)")
-    p.add_argument("--threshold", choices=("lt", "le"), default="lt", help="gain < eps (lt, default) or <= eps (le; the ceil formula)")
+    p.add_argument(
+        "--threshold",
+        choices=("lt", "le"),
+        default="lt",
+        help="gain < eps (lt, default) or <= eps (le; the ceil formula)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_point)
 
@@ -39,13 +51,16 @@ def register(subparsers: Any) -> None:
         "saturation point observed on the data's own pass@N curve; for sequential logs (column 'round') "
         "p0, p_rethink, p_flip and the chain's N*.",
     )
-    f.add_argument("file", help="counts (problem, n, k) or attempts (problem, attempt, correct[, round]) as CSV / JSONL / parquet")
+    f.add_argument(
+        "file", help="counts (problem, n, k) or attempts (problem, attempt, correct[, round]) as CSV / JSONL / parquet"
+    )
     f.add_argument("--eps", type=float, required=True, help="threshold on the marginal gain per unit of budget (> 0)")
     f.add_argument("--group-by", nargs="+", default=[], metavar="COL", help="grouping columns (e.g. model)")
     f.add_argument("--cost", type=float, default=1.0, help="cost of one unit of budget (default 1)")
     f.add_argument("--threshold", choices=("lt", "le"), default="lt")
     f.add_argument("--json", action="store_true", help="print JSON")
     from scaling_theory.cli import add_format_option
+
     add_format_option(f)
     f.set_defaults(func=_fit)
 
@@ -58,8 +73,15 @@ def register(subparsers: Any) -> None:
     ver.add_argument("--r", type=float, nargs="+", required=True, metavar="R", help="P(correct sample) per task type")
     ver.add_argument("--soundness", type=float, required=True, help="P(verifier rejects | incorrect)")
     ver.add_argument("--completeness", type=float, default=1.0, help="P(verifier accepts | correct) (default 1)")
-    ver.add_argument("--weights", type=float, nargs="+", metavar="W", help="fraction of tasks of each type (default uniform)")
-    ver.add_argument("--fp-cost", type=float, default=1.0, help="cost of a false positive, in units of a correct answer's value (default 1)")
+    ver.add_argument(
+        "--weights", type=float, nargs="+", metavar="W", help="fraction of tasks of each type (default uniform)"
+    )
+    ver.add_argument(
+        "--fp-cost",
+        type=float,
+        default=1.0,
+        help="cost of a false positive, in units of a correct answer's value (default 1)",
+    )
     ver.add_argument("--kmax", type=int, default=800, help="largest K considered (default 800)")
     ver.add_argument("--json", action="store_true", help="print JSON")
     ver.set_defaults(func=_verifier)
@@ -72,7 +94,9 @@ def register(subparsers: Any) -> None:
     )
     src = b.add_mutually_exclusive_group(required=True)
     src.add_argument("--p", type=float, nargs="+", metavar="P", help="per-attempt success probability")
-    src.add_argument("--beta-params", type=float, nargs=2, metavar=("ALPHA", "BETA"), help="p ~ Beta(alpha, beta) across questions")
+    src.add_argument(
+        "--beta-params", type=float, nargs=2, metavar=("ALPHA", "BETA"), help="p ~ Beta(alpha, beta) across questions"
+    )
     src.add_argument("--counts", type=int, nargs=2, metavar=("K", "N"), help="k successes observed in n attempts")
     b.add_argument("--target", type=float, required=True, help="coverage target in [0, 1)")
     b.add_argument("--confidence", type=float, default=0.9, help="posterior confidence for --counts (default 0.9)")
@@ -127,7 +151,12 @@ def _point(args: argparse.Namespace) -> int:
     ]
     obj = {"eps": args.eps, "cost": args.cost, "p0": args.p0, "threshold": args.threshold, "rows": rows}
     rel = "<" if args.threshold == "lt" else "<="
-    _print(rows, obj, args.json, f"eps={args.eps:g} cost={args.cost:g} p0={args.p0:g} (N* = first N with gain {rel} eps*cost)")
+    _print(
+        rows,
+        obj,
+        args.json,
+        f"eps={args.eps:g} cost={args.cost:g} p0={args.p0:g} (N* = first N with gain {rel} eps*cost)",
+    )
     return 0
 
 
@@ -135,15 +164,32 @@ def _fit(args: argparse.Namespace) -> int:
     from scaling_theory.saturation.report import summarise_file
 
     out = summarise_file(args.file, args.eps, args.group_by, args.cost, args.threshold, format=args.format)
-    groups = [{k: (_num(v) if k.startswith("n_star") and v is not None else v) for k, v in g.items()} for g in out["groups"]]
-    obj = {"file": args.file, "eps": args.eps, "cost": args.cost, "threshold": args.threshold, "mode": out["mode"], "groups": groups}
+    groups = [
+        {k: (_num(v) if k.startswith("n_star") and v is not None else v) for k, v in g.items()} for g in out["groups"]
+    ]
+    obj = {
+        "file": args.file,
+        "eps": args.eps,
+        "cost": args.cost,
+        "threshold": args.threshold,
+        "mode": out["mode"],
+        "groups": groups,
+    }
     if args.json:
         _print([], obj, True)
         return 0
     keys = list(args.group_by)
     if out["mode"] == "counts":
-        cols = keys + ["problems", "pass_at_1", "n_star_homogeneous", "n_star_aggregate", "n_star_observed",
-                       "n_star_per_question_median", "alpha", "beta"]
+        cols = keys + [
+            "problems",
+            "pass_at_1",
+            "n_star_homogeneous",
+            "n_star_aggregate",
+            "n_star_observed",
+            "n_star_per_question_median",
+            "alpha",
+            "beta",
+        ]
     else:
         cols = keys + ["chains", "p0", "p_rethink", "p_flip", "limit", "improves", "n_star"]
     from scaling_theory.tables import format_table
@@ -165,7 +211,14 @@ def _verifier(args: argparse.Namespace) -> int:
     beta, pc, pf = (np.asarray(x) for x in V.attempt_probabilities(m))
     ceil = np.asarray(V.accuracy_ceiling(m.r, m.s, m.c))
     types = [
-        {"r": float(r), "weight": float(w), "p_reject": float(b), "p_correct_accept": float(c), "p_false_positive": float(f), "ceiling": float(ce)}
+        {
+            "r": float(r),
+            "weight": float(w),
+            "p_reject": float(b),
+            "p_correct_accept": float(c),
+            "p_false_positive": float(f),
+            "ceiling": float(ce),
+        }
         for r, w, b, c, f, ce in zip(np.asarray(m.r), np.asarray(m.p), beta, pc, pf, ceil)
     ]
     ex = V.optimal_k(m, vf, args.kmax, "exact")
@@ -209,8 +262,15 @@ def _budget(args: argparse.Namespace) -> int:
     elif args.beta_params is not None:
         a, b = args.beta_params
         x = float(B.beta_samples_for_coverage(a, b, args.target))
-        rows = [{"alpha": a, "beta": b, "target": args.target, "n": _num(x),
-                 "gain_from_doubling": float(B.beta_gain_from_doubling(a, b, x)) if np.isfinite(x) else None}]
+        rows = [
+            {
+                "alpha": a,
+                "beta": b,
+                "target": args.target,
+                "n": _num(x),
+                "gain_from_doubling": float(B.beta_gain_from_doubling(a, b, x)) if np.isfinite(x) else None,
+            }
+        ]
         source = "beta"
     else:
         k, nn = args.counts

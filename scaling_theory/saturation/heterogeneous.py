@@ -28,9 +28,9 @@ import jax.numpy as jnp
 
 from scaling_theory.numerics import x64
 from scaling_theory.saturation import _validate as v
+from scaling_theory.saturation.ttspm import hit_at_n, saturation_point
 from scaling_theory.special import log_beta_gain, log_gamma_ratio
 from scaling_theory.special import log_beta_ratio as log_beta_survival
-from scaling_theory.saturation.ttspm import hit_at_n, saturation_point
 
 ArrayLike = Any
 

@@ -10,16 +10,34 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scaling_theory.io import aggregate_attempts, is_attempts_table, read_log_table, split_groups, validate_attempts, validate_counts
+from scaling_theory.io import (
+    aggregate_attempts,
+    is_attempts_table,
+    read_log_table,
+    split_groups,
+    validate_attempts,
+    validate_counts,
+)
 from scaling_theory.saturation import _validate as v
-from scaling_theory.saturation.estimation import observed_aggregate_saturation_point, per_question_p, sequential_estimates
+from scaling_theory.saturation.estimation import (
+    observed_aggregate_saturation_point,
+    per_question_p,
+    sequential_estimates,
+)
 from scaling_theory.saturation.heterogeneous import beta_hit_at_n, beta_saturation_point
-from scaling_theory.saturation.ttspm import hit_at_n, markov_improves, markov_limit, markov_saturation_point, saturation_point
+from scaling_theory.saturation.ttspm import (
+    hit_at_n,
+    markov_improves,
+    markov_limit,
+    markov_saturation_point,
+    saturation_point,
+)
 
 
 def _f(x: Any) -> float:
@@ -73,23 +91,26 @@ def sequential_summary(
         a = 0.0 if np.isnan(r["p_rethink"]) else float(r["p_rethink"])
         b = 0.0 if np.isnan(r["p_flip"]) else float(r["p_flip"])
         p0 = float(r["p0"])
-        rows.append({
-            **{c: r[c] for c in group_by},
-            "chains": int(r["chains"]),
-            "p0": p0,
-            "p_rethink": None if np.isnan(r["p_rethink"]) else a,
-            "transitions_from_wrong": int(r["n_from_wrong"]),
-            "p_flip": None if np.isnan(r["p_flip"]) else b,
-            "transitions_from_correct": int(r["n_from_correct"]),
-            "limit": _f(markov_limit(p0, a, b)),
-            "improves": bool(markov_improves(p0, a, b)),
-            "n_star": _f(markov_saturation_point(p0, a, b, eps, cost=cost, threshold=threshold)),
-        })
+        rows.append(
+            {
+                **{c: r[c] for c in group_by},
+                "chains": int(r["chains"]),
+                "p0": p0,
+                "p_rethink": None if np.isnan(r["p_rethink"]) else a,
+                "transitions_from_wrong": int(r["n_from_wrong"]),
+                "p_flip": None if np.isnan(r["p_flip"]) else b,
+                "transitions_from_correct": int(r["n_from_correct"]),
+                "limit": _f(markov_limit(p0, a, b)),
+                "improves": bool(markov_improves(p0, a, b)),
+                "n_star": _f(markov_saturation_point(p0, a, b, eps, cost=cost, threshold=threshold)),
+            }
+        )
     return rows
 
 
-def summarise_file(path: str, eps: float, group_by: Sequence[str] = (), cost: float = 1.0, threshold: str = "lt",
-                   format: str = "auto") -> dict[str, Any]:
+def summarise_file(
+    path: str, eps: float, group_by: Sequence[str] = (), cost: float = 1.0, threshold: str = "lt", format: str = "auto"
+) -> dict[str, Any]:
     """Read a counts / attempts / sequential-attempts file and summarise its saturation, per group.
 
     ``format``: any of ``io.LOG_FORMATS`` (tool logs are converted to attempts by ``io.read_log_table``).
@@ -98,7 +119,11 @@ def summarise_file(path: str, eps: float, group_by: Sequence[str] = (), cost: fl
     df = read_log_table(path, format)
     if "round" in df.columns:
         return {"mode": "sequential", "groups": sequential_summary(df, eps, group_by, cost, threshold)}
-    counts = aggregate_attempts(validate_attempts(df, group_by), group_by) if is_attempts_table(df) else validate_counts(df, group_by)
+    counts = (
+        aggregate_attempts(validate_attempts(df, group_by), group_by)
+        if is_attempts_table(df)
+        else validate_counts(df, group_by)
+    )
     groups = []
     for g, sub in split_groups(counts, group_by):
         groups.append({**g, **counts_summary(sub, eps, cost, threshold)})

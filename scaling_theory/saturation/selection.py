@@ -27,7 +27,8 @@ rule's accuracy vs N by Monte Carlo (standard errors over independent trials).
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -81,7 +82,9 @@ def _topk(priority_QxM: jnp.ndarray, k: int) -> jnp.ndarray:
 
 
 @x64
-def best_of_n(answers: ArrayLike, scores: ArrayLike, num_answers: int, k: int = 1, mask: ArrayLike | None = None) -> jnp.ndarray:
+def best_of_n(
+    answers: ArrayLike, scores: ArrayLike, num_answers: int, k: int = 1, mask: ArrayLike | None = None
+) -> jnp.ndarray:
     """BoN: submit the k distinct answers with the highest best-attempt score (Q × k ids)."""
     a, s, mk, m = _prepare(answers, scores, mask, num_answers)
     return _bon_core(a, s, mk, m, v.int_arg("k", k, minimum=1))
@@ -138,7 +141,9 @@ def _bom_core(a: jnp.ndarray, s: jnp.ndarray, mk: jnp.ndarray, alpha: jnp.ndarra
     return _topk(jnp.where(keep, mean, -jnp.inf), k)
 
 
-def _select_core(rule: str, a: jnp.ndarray, s: jnp.ndarray, mk: jnp.ndarray, m: int, k: int, alpha: Any, jitter: jnp.ndarray) -> jnp.ndarray:
+def _select_core(
+    rule: str, a: jnp.ndarray, s: jnp.ndarray, mk: jnp.ndarray, m: int, k: int, alpha: Any, jitter: jnp.ndarray
+) -> jnp.ndarray:
     if rule == "best_of_n":
         return _bon_core(a, s, mk, m, k)
     if rule == "majority":
@@ -255,11 +260,21 @@ def selection_accuracy(
     alpha = v.probability("min_freq", min_freq)
     keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(trials))
     acc = _selection_trials(
-        keys, task.probs, task.reward, task.correct, jnp.float64(task.sample_noise), grid, alpha,
-        tuple(rules), v.int_arg("k", k, minimum=1), int(grid.max()),
+        keys,
+        task.probs,
+        task.reward,
+        task.correct,
+        jnp.float64(task.sample_noise),
+        grid,
+        alpha,
+        tuple(rules),
+        v.int_arg("k", k, minimum=1),
+        int(grid.max()),
     )  # (trials, grid, rules)
     mean, se = acc.mean(axis=0), acc.std(axis=0, ddof=1) / jnp.sqrt(trials)
-    return SelectionCurve(grid, {r: mean[:, i] for i, r in enumerate(rules)}, {r: se[:, i] for i, r in enumerate(rules)})
+    return SelectionCurve(
+        grid, {r: mean[:, i] for i, r in enumerate(rules)}, {r: se[:, i] for i, r in enumerate(rules)}
+    )
 
 
 @functools.partial(jax.jit, static_argnames=("rules", "k", "n_max"))

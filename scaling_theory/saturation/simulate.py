@@ -68,9 +68,7 @@ def _parallel_paths(keys: jax.Array, p: jnp.ndarray, n_max: int) -> jnp.ndarray:
 
 
 @x64
-def simulate_chain(
-    key: jax.Array, p0: float, p_rethink: float, p_flip: float, n_max: int, trials: int
-) -> MCCurve:
+def simulate_chain(key: jax.Array, p0: float, p_rethink: float, p_flip: float, n_max: int, trials: int) -> MCCurve:
     """Accuracy after N = 0..n_max rounds of the two-state chain, stepped with ``lax.scan``.
 
     Round 0 is correct with probability p₀; a wrong answer becomes correct with p_rethink; a correct
@@ -136,5 +134,3 @@ def marginal_from_curve(curve: MCCurve) -> tuple[jnp.ndarray, jnp.ndarray]:
         d = jnp.diff(curve.mean)
         se = jnp.sqrt(curve.se[1:] ** 2 + curve.se[:-1] ** 2)
     return d, se
-
-

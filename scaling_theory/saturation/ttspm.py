@@ -48,7 +48,9 @@ def _survival(p: jnp.ndarray, n: jnp.ndarray) -> jnp.ndarray:
 
 
 @x64
-def geometric_saturation_point(amplitude: ArrayLike, ratio: ArrayLike, eps: ArrayLike, threshold: str = "lt") -> jnp.ndarray:
+def geometric_saturation_point(
+    amplitude: ArrayLike, ratio: ArrayLike, eps: ArrayLike, threshold: str = "lt"
+) -> jnp.ndarray:
     """Smallest integer N ≥ 0 with A ρ^N < ε (``"lt"``) or A ρ^N ≤ ε (``"le"``); float64, ``inf`` if never.
 
     The shared form of every saturation rule here: ΔF(N) = A ρ^N with A ≥ 0, 0 ≤ ρ ≤ 1, so

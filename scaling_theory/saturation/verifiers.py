@@ -25,7 +25,8 @@ an incorrect one with probability s (soundness). Per attempt
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -50,7 +51,9 @@ class VerifierModel(NamedTuple):
     c: jnp.ndarray
 
 
-def make_model(r: ArrayLike, soundness: ArrayLike, weights: ArrayLike | None = None, completeness: ArrayLike = 1.0) -> VerifierModel:
+def make_model(
+    r: ArrayLike, soundness: ArrayLike, weights: ArrayLike | None = None, completeness: ArrayLike = 1.0
+) -> VerifierModel:
     """Validate and pack a verifier model; ``r`` and ``weights`` are 1-D over task types (weights default uniform)."""
     with jax.enable_x64(True):
         r = jnp.atleast_1d(v.probability("r", r))
@@ -154,7 +157,9 @@ def utility_limit(m: VerifierModel, v_fluke: ArrayLike) -> jnp.ndarray:
     """lim_{K→∞} U(K) = Σ_i p_i (p_c,i + V_f p_f,i)/(1 − β_i) (types with β_i = 1 contribute 0)."""
     vf = v.nonpositive("v_fluke", v_fluke)
     beta, pc, pf = attempt_probabilities(m)
-    return jnp.sum(m.p * jnp.where(beta < 1, (pc + vf[..., None] * pf) / jnp.where(beta < 1, 1.0 - beta, 1.0), 0.0), axis=-1)
+    return jnp.sum(
+        m.p * jnp.where(beta < 1, (pc + vf[..., None] * pf) / jnp.where(beta < 1, 1.0 - beta, 1.0), 0.0), axis=-1
+    )
 
 
 class OptimalK(NamedTuple):
@@ -164,7 +169,9 @@ class OptimalK(NamedTuple):
 
 
 @x64
-def optimal_k(m: VerifierModel, v_fluke: ArrayLike, k_max: int = 800, form: str = "exact", tol: float = 0.0) -> OptimalK:
+def optimal_k(
+    m: VerifierModel, v_fluke: ArrayLike, k_max: int = 800, form: str = "exact", tol: float = 0.0
+) -> OptimalK:
     """K_opt = the smallest K ≤ k_max with U(K) ≥ max U − tol (tol = 0: the first maximiser, as the official
     notebook's argmax); 0 when max U < 0 (abstain). Broadcasts over V_f.
 
@@ -209,8 +216,13 @@ def task_rates(attempts: pd.DataFrame, group_by: Sequence[str] = ()) -> pd.DataF
         raise InputError(f"{df.attrs.get('source', '<table>')}: row {i + 1}, column 'accepted': {val!r} is not 0 or 1")
     df = df.assign(_acc=acc.astype(np.int64), _ac=(acc.astype(np.int64) * df["correct"]))
     g = df.groupby(group_by + ["problem"], sort=False)
-    out = g.agg(n=("correct", "size"), plus=("correct", "mean"), base=("_acc", "mean"),
-                n_accepted=("_acc", "sum"), n_accepted_correct=("_ac", "sum")).reset_index()
+    out = g.agg(
+        n=("correct", "size"),
+        plus=("correct", "mean"),
+        base=("_acc", "mean"),
+        n_accepted=("_acc", "sum"),
+        n_accepted_correct=("_ac", "sum"),
+    ).reset_index()
     with np.errstate(invalid="ignore", divide="ignore"):
         out["plus_given_base"] = out["n_accepted_correct"] / out["n_accepted"].replace(0, np.nan)
     return out
@@ -248,30 +260,34 @@ def estimate_verifier(
                 continue
             w = wrong[mask].sum()
             cc = corr[mask].sum()
-            types.append({
-                "type": name,
-                "tasks": int(mask.sum()),
-                "weight": float(mask.mean()),
-                "r": float(t["plus"].to_numpy()[mask].mean()),
-                "soundness": float((w - acc_wrong[mask].sum()) / w) if w > 0 else float("nan"),
-                "completeness": float(acc_corr[mask].sum() / cc) if cc > 0 else float("nan"),
-            })
+            types.append(
+                {
+                    "type": name,
+                    "tasks": int(mask.sum()),
+                    "weight": float(mask.mean()),
+                    "r": float(t["plus"].to_numpy()[mask].mean()),
+                    "soundness": float((w - acc_wrong[mask].sum()) / w) if w > 0 else float("nan"),
+                    "completeness": float(acc_corr[mask].sum() / cc) if cc > 0 else float("nan"),
+                }
+            )
         base, plus = t["base"].mean(), t["plus"].mean()
         pgb = t["plus_given_base"]
         s_code = (1.0 - base - plus + pgb.mean() * base) / (1.0 - plus) if plus < 1 else float("nan")
-        results.append({
-            **dict(zip(group_by, key)),
-            "tasks": int(len(t)),
-            "pass_at_1": float(plus),
-            "accept_rate": float(base),
-            "soundness": float((wrong.sum() - acc_wrong.sum()) / wrong.sum()) if wrong.sum() > 0 else float("nan"),
-            "completeness": float(acc_corr.sum() / corr.sum()) if corr.sum() > 0 else float("nan"),
-            "soundness_official": float(s_code),
-            "ceiling": float(pgb.mean()),
-            "ceiling_worst": float(pgb.fillna(0.0).mean()),
-            "ceiling_best": float(pgb.fillna(1.0).mean()),
-            "types": types,
-        })
+        results.append(
+            {
+                **dict(zip(group_by, key)),
+                "tasks": int(len(t)),
+                "pass_at_1": float(plus),
+                "accept_rate": float(base),
+                "soundness": float((wrong.sum() - acc_wrong.sum()) / wrong.sum()) if wrong.sum() > 0 else float("nan"),
+                "completeness": float(acc_corr.sum() / corr.sum()) if corr.sum() > 0 else float("nan"),
+                "soundness_official": float(s_code),
+                "ceiling": float(pgb.mean()),
+                "ceiling_worst": float(pgb.fillna(0.0).mean()),
+                "ceiling_best": float(pgb.fillna(1.0).mean()),
+                "types": types,
+            }
+        )
     return {"groups": results}
 
 

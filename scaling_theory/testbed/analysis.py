@@ -16,8 +16,9 @@ end improves with k iff ``a > 3b``; with b > 0 and a < 3b it has a finite optimu
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -85,9 +86,11 @@ def attempt_matrix(attempts: pd.DataFrame, column: str, temperature: float | Non
 def _max_combine(x, y):
     """Associative merge of (running max, #attempts at the max, #correct among them)."""
     (m1, n1, c1), (m2, n2, c2) = x, y
-    return (jnp.maximum(m1, m2),
-            jnp.where(m1 > m2, n1, jnp.where(m2 > m1, n2, n1 + n2)),
-            jnp.where(m1 > m2, c1, jnp.where(m2 > m1, c2, c1 + c2)))
+    return (
+        jnp.maximum(m1, m2),
+        jnp.where(m1 > m2, n1, jnp.where(m2 > m1, n2, n1 + n2)),
+        jnp.where(m1 > m2, c1, jnp.where(m2 > m1, c2, c1 + c2)),
+    )
 
 
 def _softmax_combine(x, y):
@@ -119,8 +122,9 @@ def _selection_curves(key, correct_PxN, scores_PxN, inv_temps_T, hard_T, repeats
     return jax.lax.map(one, jax.random.split(key, repeats))  # (R, T, N)
 
 
-def selection_error(correct: Any, scores: Any, temperatures: Sequence[float], *, key: jax.Array | None = None,
-                    repeats: int = 32) -> tuple[np.ndarray, np.ndarray]:
+def selection_error(
+    correct: Any, scores: Any, temperatures: Sequence[float], *, key: jax.Array | None = None, repeats: int = 32
+) -> tuple[np.ndarray, np.ndarray]:
     """``δ(k, T)`` for every k = 1..n and temperature: mean and Monte Carlo standard error, shape ``(T, n)``.
 
     ``correct`` and ``scores`` are ``(problems, n)`` matrices of logged attempts; each of ``repeats``
@@ -144,8 +148,9 @@ def selection_error(correct: Any, scores: Any, temperatures: Sequence[float], *,
     key = jax.random.key(0) if key is None else key
     hard = temps == 0
     inv = np.where(hard | np.isinf(temps), 0.0, 1.0 / np.where(hard, 1.0, temps))  # 1/T; T = ∞ → uniform
-    acc = np.asarray(_selection_curves(key, jnp.asarray(c), jnp.asarray(s), jnp.asarray(inv), jnp.asarray(hard),
-                                       repeats))
+    acc = np.asarray(
+        _selection_curves(key, jnp.asarray(c), jnp.asarray(s), jnp.asarray(inv), jnp.asarray(hard), repeats)
+    )
     return 1.0 - acc.mean(0), acc.std(0, ddof=1) / np.sqrt(repeats)
 
 

@@ -22,8 +22,12 @@ def register(subparsers: Any) -> None:
         "verify and judge them, and write DIR/attempts.csv, DIR/counts.csv, DIR/train_log.csv and "
         "DIR/metrics.json. A finished run with the same configuration is reused.",
     )
-    run.add_argument("--profile", choices=("smoke", "quick", "paper"), default="quick",
-                     help="smoke: seconds (tests); quick: ≤ 10 min on 2 CPU cores; paper: a GPU")
+    run.add_argument(
+        "--profile",
+        choices=("smoke", "quick", "paper"),
+        default="quick",
+        help="smoke: seconds (tests); quick: ≤ 10 min on 2 CPU cores; paper: a GPU",
+    )
     run.add_argument("--out", type=Path, default=None, help="output folder (default: testbed_<profile>_<seed>)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -54,13 +58,19 @@ def _run(args: argparse.Namespace) -> int:
         {"quantity": "training tokens/s", "value": m["train"]["tokens_per_s"]},
     ]
     for s in m["sampling"]:
-        rows.append({"quantity": f"sampling tokens/s (T={s['temperature']:g}, {s['samples_per_problem']}/problem)",
-                     "value": s["tokens_per_s"]})
+        rows.append(
+            {
+                "quantity": f"sampling tokens/s (T={s['temperature']:g}, {s['samples_per_problem']}/problem)",
+                "value": s["tokens_per_s"],
+            }
+        )
     acc = m["accuracy"]
     rows += [
         {"quantity": "mean pass@1 (main temperature)", "value": acc["pass1_mean"]},
-        {"quantity": "pass@1 quantiles 0/10/50/90/100 %",
-         "value": " / ".join(f"{acc['pass1_quantiles'][q]:.3f}" for q in ("0.0", "0.1", "0.5", "0.9", "1.0"))},
+        {
+            "quantity": "pass@1 quantiles 0/10/50/90/100 %",
+            "value": " / ".join(f"{acc['pass1_quantiles'][q]:.3f}" for q in ("0.0", "0.1", "0.5", "0.9", "1.0")),
+        },
         {"quantity": "judge AUC (eval problems)", "value": m["judge"]["auc_eval"]},
         {"quantity": "wall seconds", "value": m["seconds"]},
     ]

@@ -24,11 +24,16 @@ from scaling_theory.testbed.model import ModelConfig
 
 # Dense peak FLOP/s per device by (device kind substring, dtype).
 PEAKS = {
-    ("H200", "bfloat16"): 989e12, ("H200", "float32"): 67e12,
-    ("H100", "bfloat16"): 989e12, ("H100", "float32"): 67e12,  # SXM; TF32 tensor cores: 495e12
-    ("A100", "bfloat16"): 312e12, ("A100", "float32"): 19.5e12,
-    ("L4", "bfloat16"): 121e12, ("L4", "float32"): 30.3e12,
-    ("TPU v4", "bfloat16"): 275e12, ("TPU v5", "bfloat16"): 197e12,
+    ("H200", "bfloat16"): 989e12,
+    ("H200", "float32"): 67e12,
+    ("H100", "bfloat16"): 989e12,
+    ("H100", "float32"): 67e12,  # SXM; TF32 tensor cores: 495e12
+    ("A100", "bfloat16"): 312e12,
+    ("A100", "float32"): 19.5e12,
+    ("L4", "bfloat16"): 121e12,
+    ("L4", "float32"): 30.3e12,
+    ("TPU v4", "bfloat16"): 275e12,
+    ("TPU v5", "bfloat16"): 197e12,
 }
 
 

@@ -112,7 +112,7 @@ class LearnedJudge:
     weights: np.ndarray
 
     @classmethod
-    def fit(cls, features: Any, correct: Any, ridge: float = 1.0) -> "LearnedJudge":
+    def fit(cls, features: Any, correct: Any, ridge: float = 1.0) -> LearnedJudge:
         """Fit ``P(correct | φ)`` on labelled completions (ridge on standardised features)."""
         X = np.asarray(features, np.float64)
         y = np.asarray(correct, np.float64)
@@ -124,8 +124,7 @@ class LearnedJudge:
             raise InputError(f"ridge must be > 0, got {ridge}")
         mean, scale = X.mean(0), X.std(0) + 1e-6
         Z = np.concatenate([np.ones((X.shape[0], 1)), (X - mean) / scale], axis=1)
-        w = np.asarray(_newton_logistic(jnp.asarray(Z, jnp.float32), jnp.asarray(y, jnp.float32),
-                                        jnp.float32(ridge)))
+        w = np.asarray(_newton_logistic(jnp.asarray(Z, jnp.float32), jnp.asarray(y, jnp.float32), jnp.float32(ridge)))
         if not np.all(np.isfinite(w)):
             raise InputError("the judge's logistic regression did not converge (non-finite weights)")
         return cls(mean.astype(np.float32), scale.astype(np.float32), w.astype(np.float32))

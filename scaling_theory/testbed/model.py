@@ -157,8 +157,9 @@ class Transformer(nnx.Module):
 
     def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs):
         self.cfg = cfg
-        self.embed = nnx.Embed(cfg.vocab_size, cfg.d_model, embedding_init=nnx.initializers.normal(0.02),
-                               dtype=cfg.jdtype, rngs=rngs)
+        self.embed = nnx.Embed(
+            cfg.vocab_size, cfg.d_model, embedding_init=nnx.initializers.normal(0.02), dtype=cfg.jdtype, rngs=rngs
+        )
         self.blocks = nnx.List([Block(cfg, rngs=rngs) for _ in range(cfg.n_layers)])
         self.norm = nnx.RMSNorm(cfg.d_model, dtype=cfg.jdtype, rngs=rngs)
 

@@ -37,16 +37,34 @@ GROUP_COLUMNS = ("model", "params", "temperature")
 _COMPLETED: dict[tuple, Path] = {}  # (config, seed) → a completed run folder, for reuse within a process
 
 
-def _sample_and_verify(model, cfg: RunConfig, problems: task_mod.Problems, key: jax.Array, n: int,
-                       temperature: float, progress: bool, desc: str) -> dict[str, Any]:
+def _sample_and_verify(
+    model,
+    cfg: RunConfig,
+    problems: task_mod.Problems,
+    key: jax.Array,
+    n: int,
+    temperature: float,
+    progress: bool,
+    desc: str,
+) -> dict[str, Any]:
     """Sample ``n`` completions per problem at ``temperature``; parse and verify them."""
     from tqdm.auto import tqdm
 
     prompts, n_pad = task_mod.encode_prompts(cfg.task, problems)
     with tqdm(total=len(problems), desc=desc, unit="problem", disable=not progress, leave=False) as bar:
-        s = generate(model, prompts, n_pad, key, n_samples=n, max_new=cfg.task.completion_len,
-                     temperature=temperature, top_p=cfg.top_p, chunk=cfg.chunk, sort_key=problems.length,
-                     progress=bar)
+        s = generate(
+            model,
+            prompts,
+            n_pad,
+            key,
+            n_samples=n,
+            max_new=cfg.task.completion_len,
+            temperature=temperature,
+            top_p=cfg.top_p,
+            chunk=cfg.chunk,
+            sort_key=problems.length,
+            progress=bar,
+        )
     parsed = task_mod.parse_completions(cfg.task, s.tokens)
     truth = np.repeat(task_mod.answers(cfg.task, problems), n)
     return {
@@ -99,8 +117,9 @@ def enable_compilation_cache() -> str | None:
     return folder
 
 
-def run_testbed(out: str | Path, profile: str = "quick", seed: int = 0, *, progress: bool = True,
-                config: RunConfig | None = None) -> dict:
+def run_testbed(
+    out: str | Path, profile: str = "quick", seed: int = 0, *, progress: bool = True, config: RunConfig | None = None
+) -> dict:
     """Train (or resume), sample, verify and judge; write the tables into ``out``; return the metrics."""
     cfg = config or profile_config(profile)
     enable_compilation_cache()
@@ -109,8 +128,9 @@ def run_testbed(out: str | Path, profile: str = "quick", seed: int = 0, *, progr
         return json.loads((out / "metrics.json").read_text())
     t_start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    res = train(cfg.task, cfg.model, cfg.train, seed=seed, workdir=out, progress=progress,
-                desc=f"train {cfg.model_name}")
+    res = train(
+        cfg.task, cfg.model, cfg.train, seed=seed, workdir=out, progress=progress, desc=f"train {cfg.model_name}"
+    )
     t_train = time.perf_counter() - t_start
     model = res.model
     key = jax.random.key(seed)
@@ -120,18 +140,27 @@ def run_testbed(out: str | Path, profile: str = "quick", seed: int = 0, *, progr
     results, sampling = [], []
     for i, temp in enumerate(temps):
         n = cfg.n_samples if i == 0 else cfg.extra_samples
-        r = _sample_and_verify(model, cfg, problems, jax.random.fold_in(key, 1 + i), n, temp, progress,
-                               f"sample T={temp:g}")
+        r = _sample_and_verify(
+            model, cfg, problems, jax.random.fold_in(key, 1 + i), n, temp, progress, f"sample T={temp:g}"
+        )
         r["temperature"], r["n"] = temp, n
         results.append(r)
         s = r["samples"]
-        sampling.append({"temperature": temp, "samples_per_problem": n, "seconds": s.seconds,
-                         "generated_tokens": s.generated_tokens, "tokens_per_s": s.tokens_per_second})
+        sampling.append(
+            {
+                "temperature": temp,
+                "samples_per_problem": n,
+                "seconds": s.seconds,
+                "generated_tokens": s.generated_tokens,
+                "tokens_per_s": s.tokens_per_second,
+            }
+        )
 
     # learned judge: fitted on completions of training-split problems, applied to the evaluation ones
     jprobs = task_mod.training_problems(cfg.task, cfg.judge_problems, seed)
-    jr = _sample_and_verify(model, cfg, jprobs, jax.random.fold_in(key, 999), cfg.judge_samples,
-                            cfg.temperature, progress, "judge data")
+    jr = _sample_and_verify(
+        model, cfg, jprobs, jax.random.fold_in(key, 999), cfg.judge_samples, cfg.temperature, progress, "judge data"
+    )
     judge = judge_mod.LearnedJudge.fit(_features(jr), jr["correct"])
     verifier = judge_mod.ImperfectVerifier(cfg.fpr, seed)
 
@@ -140,22 +169,26 @@ def run_testbed(out: str | Path, profile: str = "quick", seed: int = 0, *, progr
         n = r["n"]
         pid = np.repeat(np.arange(len(problems)), n)
         s = r["samples"]
-        frames.append(pd.DataFrame({
-            "problem": pid,
-            "attempt": np.tile(np.arange(n), len(problems)),
-            "correct": r["correct"],
-            "score": np.round(judge.score(_features(r)), 5),
-            "temperature": r["temperature"],
-            "model": cfg.model_name,
-            "params": res.params,
-            "length": r["length"],
-            "answer": r["answer"],
-            "well_formed": r["well_formed"].astype(np.int64),
-            "n_steps": r["n_steps"],
-            "logprob": np.round(s.logprob.astype(np.float64), 5),
-            "min_logprob": np.round(s.min_logprob.astype(np.float64), 5),
-            "accepted": verifier.accept(pid, r["answer"], r["correct"]),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "problem": pid,
+                    "attempt": np.tile(np.arange(n), len(problems)),
+                    "correct": r["correct"],
+                    "score": np.round(judge.score(_features(r)), 5),
+                    "temperature": r["temperature"],
+                    "model": cfg.model_name,
+                    "params": res.params,
+                    "length": r["length"],
+                    "answer": r["answer"],
+                    "well_formed": r["well_formed"].astype(np.int64),
+                    "n_steps": r["n_steps"],
+                    "logprob": np.round(s.logprob.astype(np.float64), 5),
+                    "min_logprob": np.round(s.min_logprob.astype(np.float64), 5),
+                    "accepted": verifier.accept(pid, r["answer"], r["correct"]),
+                }
+            )
+        )
     attempts = pd.concat(frames, ignore_index=True)
     counts = aggregate_attempts(attempts, list(GROUP_COLUMNS))
     lengths = pd.Series(problems.length, name="length")
@@ -172,9 +205,12 @@ def run_testbed(out: str | Path, profile: str = "quick", seed: int = 0, *, progr
         "params": res.params,
         "devices": [str(d) for d in jax.devices()],
         "train": {
-            "steps": res.steps, "resumed_from": res.resumed_from, "final_eval_loss": res.final_loss,
+            "steps": res.steps,
+            "resumed_from": res.resumed_from,
+            "final_eval_loss": res.final_loss,
             "final_eval_greedy_acc": res.log[-1]["eval_greedy_acc"] if res.log else None,
-            "tokens_per_s": res.tokens_per_s, "seconds": t_train,
+            "tokens_per_s": res.tokens_per_s,
+            "seconds": t_train,
         },
         "sampling": sampling,
         "accuracy": {
@@ -185,11 +221,13 @@ def run_testbed(out: str | Path, profile: str = "quick", seed: int = 0, *, progr
             "well_formed": float(main["well_formed"].mean()),
         },
         "judge": {
-            "train_completions": int(len(jr["correct"])), "train_accuracy": float(jr["correct"].mean()),
+            "train_completions": int(len(jr["correct"])),
+            "train_accuracy": float(jr["correct"].mean()),
             "auc_eval": judge_mod.auc(main["score"], main["correct"]),
             "imperfect_verifier_fpr": cfg.fpr,
             "false_positive_rate_observed": float(
-                main.loc[(main["correct"] == 0) & (main["well_formed"] == 1), "accepted"].mean()),
+                main.loc[(main["correct"] == 0) & (main["well_formed"] == 1), "accepted"].mean()
+            ),
         },
         "seconds": time.perf_counter() - t_start,
         "fingerprint": config_fingerprint(cfg, seed),
@@ -198,8 +236,9 @@ def run_testbed(out: str | Path, profile: str = "quick", seed: int = 0, *, progr
     return json.loads(json.dumps(jsonable(metrics)))
 
 
-def load_or_run(cache_dir: str | Path, profile: str, seed: int, *, progress: bool = False,
-                config: RunConfig | None = None) -> tuple[Path, dict]:
+def load_or_run(
+    cache_dir: str | Path, profile: str, seed: int, *, progress: bool = False, config: RunConfig | None = None
+) -> tuple[Path, dict]:
     """Reuse a complete run in ``cache_dir`` (or one finished earlier in this process), else run it."""
     cfg = config or profile_config(profile)
     cache_dir = Path(cache_dir)
@@ -218,5 +257,8 @@ def read_run(run_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     run_dir = Path(run_dir)
     if not (run_dir / "metrics.json").is_file():
         raise InputError(f"{run_dir}: not a finished testbed run (no metrics.json)")
-    return read_table(run_dir / "attempts.csv"), read_table(run_dir / "counts.csv"), \
-        json.loads((run_dir / "metrics.json").read_text())
+    return (
+        read_table(run_dir / "attempts.csv"),
+        read_table(run_dir / "counts.csv"),
+        json.loads((run_dir / "metrics.json").read_text()),
+    )

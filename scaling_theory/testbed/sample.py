@@ -93,8 +93,17 @@ def _generate(graphdef, params, prompts_PxT, n_pad_P, key, temperature, top_p, *
         logits, h, cache = model(tok[:, None], (last_pos + 1 + j)[:, None], cache_mask(valid_S, T + j, 1), cache, T + j)
         return j + 1, toks, logits[:, 0], h[:, 0], cache, done, logp, feat, minlp
 
-    init = (jnp.int32(0), jnp.full((B, max_new), PAD, jnp.int32), logits, h, cache, jnp.zeros(B, bool),
-            jnp.zeros(B, jnp.float32), h, jnp.zeros(B, jnp.float32))
+    init = (
+        jnp.int32(0),
+        jnp.full((B, max_new), PAD, jnp.int32),
+        logits,
+        h,
+        cache,
+        jnp.zeros(B, bool),
+        jnp.zeros(B, jnp.float32),
+        h,
+        jnp.zeros(B, jnp.float32),
+    )
     _, toks, _, h_last, _, done, logp, feat, minlp = jax.lax.while_loop(cond, step, init)
     feat = jnp.where(done[:, None], feat, h_last)  # never ended: the last state
     return toks, logp, feat.astype(jnp.float32), minlp
@@ -142,12 +151,28 @@ def generate(
     _check_args(prompts, n_samples, max_new, temperature, top_p)
     if sort_key is not None:
         order = np.argsort(np.asarray(sort_key), kind="stable")
-        out = generate(model, prompts[order], n_pad[order], key, n_samples=n_samples, max_new=max_new,
-                       temperature=temperature, top_p=top_p, chunk=chunk, progress=progress)
+        out = generate(
+            model,
+            prompts[order],
+            n_pad[order],
+            key,
+            n_samples=n_samples,
+            max_new=max_new,
+            temperature=temperature,
+            top_p=top_p,
+            chunk=chunk,
+            progress=progress,
+        )
         inv = np.argsort(order)
         rows = (inv[:, None] * n_samples + np.arange(n_samples)[None, :]).ravel()
-        return Samples(out.tokens[rows], out.logprob[rows], out.features[rows], out.min_logprob[rows], out.seconds,
-                       out.generated_tokens)
+        return Samples(
+            out.tokens[rows],
+            out.logprob[rows],
+            out.features[rows],
+            out.min_logprob[rows],
+            out.seconds,
+            out.generated_tokens,
+        )
     P = prompts.shape[0]
     mesh = batch_mesh()
     n_dev = mesh.devices.size
@@ -163,8 +188,7 @@ def generate(
             pr = np.concatenate([pr, np.repeat(pr[-1:], per - n_real, 0)])
             npd = np.concatenate([npd, np.repeat(npd[-1:], per - n_real, 0)])
         pr_d, npd_d = shard_batch((pr, npd), mesh)
-        args = (graphdef, params, pr_d, npd_d, jax.random.fold_in(key, c), jnp.float32(temperature),
-                jnp.float32(top_p))
+        args = (graphdef, params, pr_d, npd_d, jax.random.fold_in(key, c), jnp.float32(temperature), jnp.float32(top_p))
         if compiled is None:  # compile ahead of time, so that the timing below is sampling only
             compiled = _generate.lower(*args, n_samples=n_samples, max_new=max_new).compile()
         t0 = time.perf_counter()
@@ -175,8 +199,9 @@ def generate(
         if progress is not None:
             progress.update(n_real)
     tokens = np.concatenate(toks)
-    return Samples(tokens, np.concatenate(logps), np.concatenate(feats), np.concatenate(mins), seconds,
-                   int(np.sum(tokens != PAD)))
+    return Samples(
+        tokens, np.concatenate(logps), np.concatenate(feats), np.concatenate(mins), seconds, int(np.sum(tokens != PAD))
+    )
 
 
 def _check_args(prompts: np.ndarray, n_samples: int, max_new: int, temperature: float, top_p: float) -> None:
@@ -218,15 +243,32 @@ def _generate_recompute(graphdef, params, prompts_PxT, n_pad_P, key, temperature
     return toks.T, jnp.swapaxes(logits, 0, 1)
 
 
-def generate_recompute(model: Transformer, prompts_PxT: Any, n_pad_P: Any, key: jax.Array, *, n_samples: int,
-                       max_new: int, temperature: float = 1.0, top_p: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def generate_recompute(
+    model: Transformer,
+    prompts_PxT: Any,
+    n_pad_P: Any,
+    key: jax.Array,
+    *,
+    n_samples: int,
+    max_new: int,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Reference sampler without a cache: tokens ``(P·k, max_new)`` and step logits ``(P·k, max_new, V)``."""
     prompts = np.asarray(prompts_PxT, np.int32)
     _check_args(prompts, n_samples, max_new, temperature, top_p)
     graphdef, params = nnx.split(model)
-    toks, logits = _generate_recompute(graphdef, params, jnp.asarray(prompts), jnp.asarray(n_pad_P, jnp.int32), key,
-                                       jnp.float32(temperature), jnp.float32(top_p),
-                                       n_samples=n_samples, max_new=max_new)
+    toks, logits = _generate_recompute(
+        graphdef,
+        params,
+        jnp.asarray(prompts),
+        jnp.asarray(n_pad_P, jnp.int32),
+        key,
+        jnp.float32(temperature),
+        jnp.float32(top_p),
+        n_samples=n_samples,
+        max_new=max_new,
+    )
     return np.asarray(toks), np.asarray(logits)
 
 
@@ -240,8 +282,9 @@ def _greedy_cached_logits(graphdef, params, prompts_PxT, n_pad_P, *, max_new):
     def step(carry, j):
         logits, cache, done = carry
         tok = jnp.where(done, PAD, jnp.argmax(logits, axis=-1).astype(jnp.int32))
-        new_logits, _, cache = model(tok[:, None], (last_pos + 1 + j)[:, None], cache_mask(valid_S, T + j, 1),
-                                     cache, T + j)
+        new_logits, _, cache = model(
+            tok[:, None], (last_pos + 1 + j)[:, None], cache_mask(valid_S, T + j, 1), cache, T + j
+        )
         return (new_logits[:, 0], cache, done | (tok == EOS)), (tok, logits)
 
     B = prompts_PxT.shape[0]
@@ -252,6 +295,7 @@ def _greedy_cached_logits(graphdef, params, prompts_PxT, n_pad_P, *, max_new):
 def greedy_cached(model: Transformer, prompts_PxT: Any, n_pad_P: Any, max_new: int) -> tuple[np.ndarray, np.ndarray]:
     """Greedy decoding with the KV cache: tokens ``(P, max_new)`` and step logits ``(P, max_new, V)``."""
     graphdef, params = nnx.split(model)
-    toks, logits = _greedy_cached_logits(graphdef, params, jnp.asarray(prompts_PxT, jnp.int32),
-                                         jnp.asarray(n_pad_P, jnp.int32), max_new=max_new)
+    toks, logits = _greedy_cached_logits(
+        graphdef, params, jnp.asarray(prompts_PxT, jnp.int32), jnp.asarray(n_pad_P, jnp.int32), max_new=max_new
+    )
     return np.asarray(toks), np.asarray(logits)

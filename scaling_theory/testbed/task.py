@@ -106,7 +106,7 @@ class Problems:
     def __len__(self) -> int:
         return int(self.start.shape[0])
 
-    def take(self, idx: Any) -> "Problems":
+    def take(self, idx: Any) -> Problems:
         return Problems(self.start[idx], self.ops[idx], self.length[idx])
 
 
@@ -227,7 +227,7 @@ def encode_training(cfg: TaskConfig, problems: Problems) -> tuple[np.ndarray, np
     ``<bos> a0 op_1..op_L _…_ = v_1..v_L . <pad>…``; ``mask[:, t]`` is 1 where token ``t+1`` is a
     completion token (``v_j`` or the end token), i.e. the loss is on the written answer only.
     """
-    P, T0 = len(problems), cfg.prompt_len
+    T0 = cfg.prompt_len
     L = problems.length[:, None]
     cols = np.arange(cfg.completion_len)[None, :]
     steps = cfg.value_token(np.clip(solve(cfg, problems), 0, None))
@@ -343,4 +343,4 @@ def parse_answer_text(cfg: TaskConfig, text: Any) -> int | None:
 def problem_text(cfg: TaskConfig, problems: Problems, i: int) -> str:
     """Human-readable prompt of problem ``i``."""
     prompt, n_pad = encode_prompts(cfg, problems.take(np.array([i])))
-    return decode_text(cfg, prompt[0, n_pad[0]:])
+    return decode_text(cfg, prompt[0, n_pad[0] :])

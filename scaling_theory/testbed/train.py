@@ -33,8 +33,17 @@ from scaling_theory.testbed import task as task_mod
 from scaling_theory.testbed.model import ModelConfig, Transformer, count_params, forward
 from scaling_theory.testbed.task import TaskConfig
 
-LOG_COLUMNS = ("step", "tokens", "lr", "train_loss", "eval_loss", "eval_token_acc", "eval_greedy_acc",
-               "seconds", "tokens_per_s")
+LOG_COLUMNS = (
+    "step",
+    "tokens",
+    "lr",
+    "train_loss",
+    "eval_loss",
+    "eval_token_acc",
+    "eval_greedy_acc",
+    "seconds",
+    "tokens_per_s",
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,7 @@ def eval_step(graphdef: Any, state: Any, tokens: jax.Array, mask: jax.Array) -> 
 
 def init_state(mcfg: ModelConfig, tcfg: TrainConfig, seed: int, sharding: Any = None) -> tuple[Any, Any]:
     """Graph definition and state of a fresh (model, optimiser) pair, built in one compiled program."""
+
     def build():
         model = Transformer(mcfg, rngs=nnx.Rngs(params=seed))
         return model, make_optimizer(model, tcfg)
@@ -131,8 +141,12 @@ def init_state(mcfg: ModelConfig, tcfg: TrainConfig, seed: int, sharding: Any = 
 
 def _reached(tcfg: TrainConfig, log: list[dict], step: int) -> bool:
     """True when the evaluation logged at ``step`` reached the target greedy exact-match rate."""
-    return (tcfg.target_greedy_acc is not None and bool(log) and int(log[-1]["step"]) == step
-            and float(log[-1]["eval_greedy_acc"]) >= tcfg.target_greedy_acc)
+    return (
+        tcfg.target_greedy_acc is not None
+        and bool(log)
+        and int(log[-1]["step"]) == step
+        and float(log[-1]["eval_greedy_acc"]) >= tcfg.target_greedy_acc
+    )
 
 
 @dataclass
@@ -147,8 +161,12 @@ class TrainResult:
 
 
 def _fingerprint(task: TaskConfig, mcfg: ModelConfig, tcfg: TrainConfig, seed: int) -> dict:
-    return {"task": dataclasses.asdict(task), "model": dataclasses.asdict(mcfg),
-            "train": dataclasses.asdict(tcfg), "seed": seed}
+    return {
+        "task": dataclasses.asdict(task),
+        "model": dataclasses.asdict(mcfg),
+        "train": dataclasses.asdict(tcfg),
+        "seed": seed,
+    }
 
 
 def train(
@@ -194,7 +212,8 @@ def train(
         latest = mngr.latest_step()
         if latest is not None:
             abstract = jax.tree_util.tree_map(
-                lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated), state)
+                lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated), state
+            )
             state = mngr.restore(latest, args=ocp.args.StandardRestore(abstract))
             start = int(latest)
             log_path = workdir / "train_log.csv"
@@ -229,12 +248,19 @@ def train(
             train_loss = float(np.mean(jax.device_get(losses)))  # syncs
             ev = {k: float(v) for k, v in eval_step(graphdef, state, ev_tokens, ev_mask).items()}
             n_timed, dt = done - start - 1, t0 - t_timed0 - t_eval
-            log.append({
-                "step": done, "tokens": done * seq_tokens, "lr": float(lr_fn(done)), "train_loss": train_loss,
-                "eval_loss": ev["loss"], "eval_token_acc": ev["token_acc"], "eval_greedy_acc": ev["greedy_acc"],
-                "seconds": round(offset + time.perf_counter() - t_call, 3),
-                "tokens_per_s": n_timed * seq_tokens / dt if n_timed > 0 and dt > 0 else float("nan"),
-            })
+            log.append(
+                {
+                    "step": done,
+                    "tokens": done * seq_tokens,
+                    "lr": float(lr_fn(done)),
+                    "train_loss": train_loss,
+                    "eval_loss": ev["loss"],
+                    "eval_token_acc": ev["token_acc"],
+                    "eval_greedy_acc": ev["greedy_acc"],
+                    "seconds": round(offset + time.perf_counter() - t_call, 3),
+                    "tokens_per_s": n_timed * seq_tokens / dt if n_timed > 0 and dt > 0 else float("nan"),
+                }
+            )
             losses = []
             bar.set_postfix(loss=f"{train_loss:.3f}", eval=f"{ev['loss']:.3f}", acc=f"{ev['greedy_acc']:.2f}")
             if workdir is not None:
