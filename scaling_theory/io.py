@@ -17,7 +17,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,16 +70,16 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _open_text(p: Path):
+def _open_text(p: Path) -> Any:
     import bz2
     import gzip
     import lzma
 
-    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(p.suffix.lower(), open)
+    opener: Any = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(p.suffix.lower(), open)
     return opener(p, "rt", encoding="utf-8")
 
 
-def _iter_jsonl(p: Path) -> Iterable[tuple[int, dict]]:
+def _iter_jsonl(p: Path) -> Generator[tuple[int, dict], None, None]:
     """``(line number, object)`` for every non-blank line of a (possibly compressed) JSONL file."""
     with _open_text(p) as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -621,7 +621,7 @@ def _lm_eval_outcomes(p: Path, lineno: int, rec: dict, name: str, value: Any) ->
             raise InputError(
                 f"{p}: line {lineno}, field '{name}[{bad[0]}]': {_show(value[bad[0]])} is not a 0/1 outcome"
             )
-        return [int(o) for o in outs]
+        return [int(o) for o in outs if o is not None]  # none is None here (checked above)
     gens = rec.get("filtered_resps")
     if isinstance(gens, list) and len(gens) == 1 and isinstance(gens[0], list):
         gens = gens[0]
@@ -734,7 +734,7 @@ def read_inspect(path: str | os.PathLike, scorer: str | None = None) -> pd.DataF
         raise InputError(
             f"{p}: field 'samples': missing or not a list (not an inspect-ai eval log, or logged without samples)"
         )
-    spec = log.get("eval") if isinstance(log.get("eval"), dict) else {}
+    spec: dict = log["eval"] if isinstance(log.get("eval"), dict) else {}
     rows, skipped = [], 0
     for i, s in enumerate(log["samples"]):
         where = f"{p}: samples[{i}]"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+from cycler import cycler
 
 matplotlib.use("Agg")  # headless; set before any figure is made
 
@@ -45,11 +46,11 @@ RC = {
     "legend.frameon": False,
     "savefig.bbox": "tight",
     "pdf.fonttype": 42,  # TrueType in PDFs: editable text, accepted by journals
-    "axes.prop_cycle": matplotlib.cycler(color=COLORS),
+    "axes.prop_cycle": cycler(color=COLORS),
 }
 
 # The plotting module is imported only by code that draws, so the house style is installed globally.
-matplotlib.rcParams.update(RC)
+matplotlib.rcParams.update(RC)  # type: ignore[arg-type]
 
 PANEL_WIDTH = 3.3  # inches: one column of a two-column paper
 PANEL_HEIGHT = 2.6

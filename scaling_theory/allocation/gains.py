@@ -195,9 +195,8 @@ def gain_table(
     M = int(max_extra)
     check(M >= 1, f"max_extra must be ≥ 1, got {max_extra}")
     k, mask, cap = _prepare_counts(post, pilot_k, mask, cap)
-    beta = isinstance(post, BetaPosterior)
     if objective in ("coverage", "pass"):
-        if beta:
+        if isinstance(post, BetaPosterior):
             g = beta_coverage_gains(jnp.asarray(post.a), jnp.asarray(post.b), M)
         else:
             g = grid_coverage_gains(jnp.asarray(post.theta), jnp.asarray(post.log_post), M)
@@ -212,11 +211,20 @@ def gain_table(
             raise InputError(f"the estimate objective needs a target budget N ≥ 1 (pass@N), got {target_n}")
         # the (K, M+1, M+1) pre-posterior sums are done a few groups at a time to bound the memory
         G = post.shape[0]
-        step = max(1, int(2e7 // max(1, post.shape[1] * (M + 1) ** 2 * (1 if beta else post.theta.size // 8 + 1))))
+        step = max(
+            1,
+            int(
+                2e7
+                // max(
+                    1,
+                    post.shape[1] * (M + 1) ** 2 * (1 if isinstance(post, BetaPosterior) else post.theta.size // 8 + 1),
+                )
+            ),
+        )
         parts = []
         for g0 in range(0, G, step):  # a handful of chunks, each one vectorised call
             sl = slice(g0, g0 + step)
-            if beta:
+            if isinstance(post, BetaPosterior):
                 parts.append(
                     np.asarray(
                         beta_preposterior_variance(jnp.asarray(post.a[sl]), jnp.asarray(post.b[sl]), float(target_n), M)

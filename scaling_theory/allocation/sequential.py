@@ -109,6 +109,7 @@ def sequential(
     solved = rep(solved0).copy()
     used = np.zeros_like(T_f)
     remaining = np.broadcast_to(b[None], (S, G, B)).reshape(-1).copy()
+    base_post: Posterior
     if isinstance(post, BetaPosterior):
         base_post = BetaPosterior(rep(post.a), rep(post.b))
     else:

@@ -105,7 +105,7 @@ def load_curve(
         if g not in table:
             table[g] = df[g].to_numpy()
     table.attrs.update(df.attrs)
-    out = []
+    out: list[tuple] = []
     for group, sub in io.split_groups(table, group_by):
         x = {name: sub[col].to_numpy(np.float64) for name, col in x_columns.items()}
         y = sub[y_column].to_numpy(np.float64)

@@ -291,7 +291,7 @@ def fit_many(
     delta: float = 1e-3,
     space: str = "log",
     reduction: str = "sum",
-    starts: Starts = "grid",
+    starts: Starts | Sequence[Starts] = "grid",
     seed: int = 0,
     options: LBFGSOptions = LBFGSOptions(),
     names: Sequence[str] | None = None,
@@ -313,10 +313,10 @@ def fit_many(
         where = names[j] if names is not None else f"data set {j}"
         xs, yv, w = validate(law, x, y, rest[0] if rest else None, lossspec, where)
         prepared.append((xs, yv, w))
-        own = starts[j] if isinstance(starts, (list, tuple)) else starts  # per-data-set starts
+        own: Any = starts[j] if isinstance(starts, (list, tuple)) else starts  # per-data-set starts
         all_starts.append(resolve_starts(law, xs, yv, own, seed))
     n_max = bucket(max(p[1].size for p in prepared))
-    rows_x = {n: [] for n in law.xs}
+    rows_x: dict[str, list] = {n: [] for n in law.xs}
     rows_y, rows_w, bounds = [], [], []
     offset = 0
     for (xs, yv, w), s in zip(prepared, all_starts):

@@ -65,10 +65,13 @@ def _refit_many(
         raise InputError("bootstrap: all fits must share one law and one loss")
     n = bucket(max(r.y.size for r in results))
     K = n_starts
-    starts, xs, ys, ws, spans = [], {k: [] for k in law.xs}, [], [], []
+    xs: dict[str, list] = {k: [] for k in law.xs}
+    starts, ys, ws, spans = [], [], [], []
     offset = 0
     for j, r in enumerate(results):
-        B = (y_bs[j] if y_bs is not None else w_bs[j]).shape[0]
+        src = y_bs if y_bs is not None else w_bs
+        assert src is not None  # the caller gives one of the two
+        B = src[j].shape[0]
         xp, yp, wp = pad_rows(r.x, r.y, r.weights, n)
         pad = n - r.y.size
         s0 = distinct_optima(r, K)

@@ -91,6 +91,7 @@ class Law:
         """log ŷ at prepared x (NaN where a user law predicts ŷ ≤ 0)."""
         if self.log_predict_fn is not None:
             return self.log_predict_fn(theta, xp)
+        assert self.predict_fn is not None  # __post_init__: one of the two is given
         yhat = self.predict_fn(theta, xp)
         return jnp.where(yhat > 0, jnp.log(jnp.where(yhat > 0, yhat, 1.0)), jnp.nan)
 
@@ -98,6 +99,7 @@ class Law:
         """ŷ at prepared x."""
         if self.predict_fn is not None:
             return self.predict_fn(theta, xp)
+        assert self.log_predict_fn is not None  # __post_init__: one of the two is given
         return jnp.exp(self.log_predict_fn(theta, xp))
 
     @x64
@@ -139,7 +141,7 @@ def compiled(law: Law) -> _Compiled:
     )
 
 
-def _grid(*axes: Sequence[float]) -> np.ndarray:
+def _grid(*axes: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.array(list(itertools.product(*axes)), np.float64)
 
 
@@ -437,12 +439,13 @@ def custom_law(
                 raise InputError(f"custom law: {what} has no entry for parameter {missing[0]!r}")
     if bounds is not None:
         for p in params:
-            lo, hi = bounds[p]
-            if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            b_lo, b_hi = bounds[p]
+            if not (np.isfinite(b_lo) and np.isfinite(b_hi) and b_lo < b_hi):
                 raise InputError(f"custom law: bounds for {p!r} must be finite with lo < hi, got {bounds[p]}")
     if grid is not None:
         axes = [np.atleast_1d(np.asarray(grid[p], np.float64)) for p in params]
     else:
+        assert bounds is not None  # checked above: a grid or bounds is given
         axes = [np.array([bounds[p][0], 0.5 * (bounds[p][0] + bounds[p][1]), bounds[p][1]]) for p in params]
     starts = _grid(*axes)
     if bounds is not None:

@@ -151,7 +151,7 @@ def _constrain(slots: _Slots, n_dev: int) -> _Slots:
     mesh = batch_mesh()
 
     def spec(a, axis):
-        parts = [None] * jnp.ndim(a)
+        parts: list[str | None] = [None] * jnp.ndim(a)
         parts[axis] = BATCH_AXIS
         return jax.lax.with_sharding_constraint(a, NamedSharding(mesh, PartitionSpec(*parts)))
 

@@ -170,7 +170,8 @@ def bootstrap_many(
     if any(r.law is not law or r.loss != loss for r in results):
         raise InputError("bootstrap_many: all fits must share one law and one loss")
     n_max = bucket(max(r.y.size for r in results))
-    starts, weights, xs, ys, spans = [], [], {n: [] for n in law.xs}, [], []
+    xs: dict[str, list] = {n: [] for n in law.xs}
+    starts, weights, ys, spans = [], [], [], []
     offset = 0
     n_used = [int(np.sum(r.weights > 0)) for r in results]
     all_counts = bootstrap_counts(n_used, n_boot, seed)
@@ -193,7 +194,7 @@ def bootstrap_many(
     fun = objective(law, loss)
     if len(results) == 1:  # one data set: share x and y, batch only the weights
         shared = {"x": law.prepare_x({n: v[0][0] for n, v in xs.items()}), "y": jnp.asarray(ys[0][0]), **runtime(loss)}
-        batched = {"w": np.concatenate(weights)}
+        batched: dict[str, Any] = {"w": np.concatenate(weights)}
     else:
         shared = runtime(loss)
         batched = {

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from scaling_theory.numerics import check, x64
 
 
 @x64
-def renormalized_ridge_isotropic(alpha: float, r_hat: float, S: float = 1.0) -> jax.Array:
+def renormalized_ridge_isotropic(alpha: ArrayLike, r_hat: ArrayLike, S: ArrayLike = 1.0) -> jax.Array:
     """Closed-form R for Σ = S² I: R = (S²/2)[α + R̂/S² − 1 + √((α + R̂/S² − 1)² + 4R̂/S²)].
 
     Evaluated as the positive root of R² + pR − R̂S² = 0, p = S²(1 − α) − R̂, in the form without
@@ -45,7 +46,7 @@ def ridge_fixed_point_residual(R: jax.Array, alpha: float, r_hat: float, spectru
 
 
 @x64
-def renormalized_ridge(alpha: float, r_hat: float, spectrum: jax.Array, iters: int = 60) -> jax.Array:
+def renormalized_ridge(alpha: ArrayLike, r_hat: ArrayLike, spectrum: ArrayLike, iters: int = 60) -> jax.Array:
     """R for a general spectrum {λ_i}: the root of g(R) = R − α mean(λR/(λ + R)) = R̂.
 
     g is convex with g(0) = 0, so the positive root is unique; Newton from R₀ = R̂ + α mean(λ)

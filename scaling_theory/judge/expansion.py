@@ -99,7 +99,7 @@ def expansion_coefficients(k: jax.Array, alpha: jax.Array, rho: jax.Array, order
             poly = [jnp.ones_like(alpha)]
             for j, h in key:
                 poly = _poly_mul(poly, _factor_poly(j, h, rho))
-            cache[key] = sum(c * moments[i] for i, c in enumerate(poly))
+            cache[key] = sum((c * moments[i] for i, c in enumerate(poly)), jnp.zeros_like(alpha))
         return cache[key]
 
     coeffs = []
@@ -132,7 +132,7 @@ def hte_series(
     """δ/s² to ``order`` (1–3) in 1/t; ``official`` swaps in the official third-order term."""
     coeffs = expansion_coefficients(k, alpha, rho, min(order, 2) if official else order)
     eps = 1.0 / (2.0 * jnp.asarray(t, jnp.float64))
-    out = sum(c * eps**n for n, c in enumerate(coeffs))
+    out = sum((c * eps**n for n, c in enumerate(coeffs)), jnp.zeros_like(eps))
     if official and order >= 3:
         out = out + official_third_order(k, alpha, rho) / jnp.asarray(t, jnp.float64) ** 3
     return out

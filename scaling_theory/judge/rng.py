@@ -59,7 +59,8 @@ def key_words(key: jax.Array, tag: int) -> jax.Array:
 def threefry_bits(words: jax.Array, c0: jax.Array, c1: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Threefry-2x32 (20 rounds) of the counter pairs (c0, c1): two uint32 words per counter."""
     c0, c1 = jnp.broadcast_arrays(jnp.asarray(c0, jnp.uint32), jnp.asarray(c1, jnp.uint32))
-    return tuple(threefry2x32_p.bind(words[0], words[1], c0, c1))  # type: ignore[return-value]
+    w0, w1 = threefry2x32_p.bind(words[0], words[1], c0, c1)
+    return w0, w1
 
 
 def normal_f32(bits: jax.Array) -> jax.Array:

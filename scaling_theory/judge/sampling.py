@@ -14,6 +14,8 @@ offsets never suffer cancellation against large means.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -32,7 +34,7 @@ def prefix_selection_errors(
     t_safe = jnp.where(T > 0, T, 1.0)
     hard = T == 0
 
-    def step(carry: tuple[jax.Array, ...], zi: jax.Array) -> tuple[tuple[jax.Array, ...], jax.Array]:
+    def step(carry: Any, zi: jax.Array) -> tuple[Any, jax.Array]:
         m, sw, swe, best, best_e = carry
         e = (b + s * zi) ** 2
         dev = a + s * zi

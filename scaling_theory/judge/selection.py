@@ -20,6 +20,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from scaling_theory.errors import InputError
 from scaling_theory.judge import _exact
@@ -38,7 +39,7 @@ K_MAX_EXACT = 1e6  # accuracy of `exact` is validated for 1 ≤ k ≤ 1e6 (it de
 
 @x64
 def hte_standard(
-    k: jax.Array, t: jax.Array, alpha: jax.Array, rho: jax.Array, order: int = 3, official: bool = False
+    k: ArrayLike, t: ArrayLike, alpha: ArrayLike, rho: ArrayLike, order: int = 3, official: bool = False
 ) -> jax.Array:
     """High-temperature expansion of δ/s² in 1/t (paper's Result 2 / Remark 4):
 
@@ -302,6 +303,6 @@ def selection_error_mc(
     shape = jnp.broadcast_shapes(k_np.shape, t.shape, alpha.shape, rho.shape, s2.shape)
     flat = [jnp.broadcast_to(v, shape).ravel() for v in (t, alpha, rho)]
     k_flat = np.broadcast_to(k_np, shape).ravel().astype(np.int64)
-    mean_, se = mc_standard(k_flat, *flat, key=key, samples=int(samples))
+    mean_, se = mc_standard(k_flat, flat[0], flat[1], flat[2], key=key, samples=int(samples))
     scale = jnp.broadcast_to(s2, shape).ravel()
     return _host((scale * mean_).reshape(shape)), _host((scale * se).reshape(shape))

@@ -207,7 +207,7 @@ def _mc_chunk(
             return jax.lax.scan(step, (zeros, zeros), jnp.arange(k_max))[1]
 
         def online(_: Any) -> jax.Array:
-            def step(carry: tuple[jax.Array, ...], k: jax.Array) -> tuple[tuple[jax.Array, ...], jax.Array]:
+            def step(carry: Any, k: jax.Array) -> tuple[Any, jax.Array]:
                 m, sw, swe = carry
                 U = draws(k)
                 lw = -(U * U) * i2
@@ -290,9 +290,9 @@ def _simulate_moments(
             dev = jnp.where(mask, vals - tot[:, None] / jnp.maximum(cnt, 1.0)[:, None], 0.0)
             return cnt, tot, jnp.sum(dev * dev, axis=1), jnp.sum(dev * dev[-1:], axis=1)
 
-        stats = jax.lax.map(one_chunk, idx.reshape(-1, chunk))
-        stats = merge(*stats, psum=False)
-        n_all, t_all, m2_all, cy_all = merge(*stats, psum=True)
+        cnt_, tot_, m2_, cy_ = jax.lax.map(one_chunk, idx.reshape(-1, chunk))
+        cnt_, tot_, m2_, cy_ = merge(cnt_, tot_, m2_, cy_, psum=False)
+        n_all, t_all, m2_all, cy_all = merge(cnt_, tot_, m2_, cy_, psum=True)
         return t_all / n_all, m2_all, cy_all
 
     return jax.shard_map(shard, mesh=mesh, in_specs=P(BATCH_AXIS), out_specs=(P(), P(), P()), check_vma=False)(idx)

@@ -228,7 +228,7 @@ def _predict(args: argparse.Namespace) -> int:
     alpha, beta = np.full(g, np.nan), np.full(g, np.nan)
     used = np.full((g, nb), method, dtype=object)
     rmse = np.full((g, nb), np.nan)
-    for i in np.flatnonzero(flags != ""):
+    for i in np.flatnonzero(flags != "").tolist():
         what = "no success" if flags[i] == "no_success" else "every attempt a success"
         print(
             f"warning: group {describe_group(data.groups[i])}: {what}; reporting the distribution-free "

@@ -12,6 +12,9 @@ traceable (usable under ``jit``/``vmap``); argument checks run on concrete value
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import jax.scipy.stats
@@ -146,7 +149,7 @@ def pass_at_k_curve(n, c, ks, estimator: str = "unbiased"):
             ks <= nmin,
             f"ks must be ≤ the smallest n ({float(nmin):g}) for the unbiased estimator, got k={_bad(ks, ks <= nmin)}",
         )
-        fn = _pass_at_k
+        fn: Callable[..., Any] = _pass_at_k
     elif estimator == "plugin":
         fn = _plugin
     else:

@@ -122,7 +122,7 @@ class MixingFit:
     converged: np.ndarray
     theta_J: np.ndarray
     log_weight_GxJ: np.ndarray
-    degenerate: np.ndarray = field(default=None)
+    degenerate: np.ndarray | None = field(default=None)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group: ``group, family, loglik, n_params, converged, degenerate`` and the scalar parameters

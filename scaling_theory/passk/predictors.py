@@ -41,13 +41,13 @@ attempts still has a positive chance of being solved in n fresh ones).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, pad_to_multiple, x64
@@ -387,7 +387,7 @@ def check_stopped(k, m) -> None:
 def predict(
     n,
     k,
-    budgets: Sequence[float] | float,
+    budgets: ArrayLike,
     method: str | None = None,
     *,
     level: float = 0.9,

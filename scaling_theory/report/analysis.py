@@ -151,7 +151,7 @@ def _curve_ks(n_min: int) -> np.ndarray:
 def _passk_curve(data: StackedCounts, key) -> list[dict]:
     from scaling_theory.passk import predict
 
-    rows = []
+    rows: list[dict] = []
     for i, grp in enumerate(data.groups):
         n, k = _live(data, i)
         ks = _curve_ks(int(n.min()))
@@ -232,8 +232,8 @@ def _extrapolate(data: StackedCounts, budgets: list[float], key) -> dict[str, An
                         **note,
                     }
                 )
-    for i, note in notes.items():
-        rows.append({**data.groups[i], "method": method, "note": note})
+    for i, msg in notes.items():
+        rows.append({**data.groups[i], "method": method, "note": msg})
     if why is None:
         why = (
             f"'{method}' is the project default (scaling_theory.passk.DEFAULT_METHOD), chosen by the back-tests "
@@ -287,7 +287,8 @@ def _saturation(
     from scaling_theory.saturation.heterogeneous import beta_marginal_gain
     from scaling_theory.saturation.report import counts_summary
 
-    rows, gain = [], []
+    rows: list[dict] = []
+    gain: list[dict] = []
     _, unfit = _fittable(data)
     notes = {label(data.groups[i]): note for i, note in unfit.items()}
     for grp, sub in split_groups(counts, group_by):

@@ -300,7 +300,7 @@ def _page(report: dict, t: dict[str, Table], widths: dict[str, int]) -> str:
         else f"Back-test not run: {html.escape(bt.get('note', ''))}."
     )
     budgets = ", ".join(f"{b:,}" for b in report["budgets"])
-    sections = [
+    sections: list[tuple[str, str, list[Any]]] = [
         (
             "glance",
             "1. The data at a glance",

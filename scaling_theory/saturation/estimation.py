@@ -72,14 +72,14 @@ def sequential_estimates(
     prev_round = df.groupby(chain, sort=False)["round"].shift(1)
     if (df.loc[first, "round"] != 0).any():
         i = int(np.argmax((first & (df["round"] != 0)).to_numpy()))
-        keys = ", ".join(f"{c}={df[c].iloc[i]!r}" for c in chain)
-        raise InputError(f"{df.attrs.get('source', '<table>')}: chain ({keys}) does not start at round 0")
+        where = ", ".join(f"{c}={df[c].iloc[i]!r}" for c in chain)
+        raise InputError(f"{df.attrs.get('source', '<table>')}: chain ({where}) does not start at round 0")
     gap = (~first) & (df["round"] != prev_round + 1)
     if gap.any():
         i = int(np.argmax(gap.to_numpy()))
-        keys = ", ".join(f"{c}={df[c].iloc[i]!r}" for c in chain)
+        where = ", ".join(f"{c}={df[c].iloc[i]!r}" for c in chain)
         raise InputError(
-            f"{df.attrs.get('source', '<table>')}: chain ({keys}) skips from round {int(prev_round.iloc[i])} "
+            f"{df.attrs.get('source', '<table>')}: chain ({where}) skips from round {int(prev_round.iloc[i])} "
             f"to {int(df['round'].iloc[i])} (rounds must be consecutive)"
         )
     prev = df.groupby(chain, sort=False)["correct"].shift(1)

@@ -220,7 +220,7 @@ def sample_attempts(key: jax.Array, task: AnswerTask, n: int) -> tuple[jnp.ndarr
 
 
 @functools.partial(jax.jit, static_argnames="n")
-def _sample_core(key, probs, reward, noise, n: int):  # type: ignore[no-untyped-def]
+def _sample_core(key, probs, reward, noise, n: int):
     ka, ks = jax.random.split(key)
     # inverse-CDF sampling: answer = #{j : u > cdf_j} (clipped to the last answer against rounding)
     cdf = jnp.cumsum(probs, axis=1)
@@ -278,7 +278,7 @@ def selection_accuracy(
 
 
 @functools.partial(jax.jit, static_argnames=("rules", "k", "n_max"))
-def _selection_trials(keys, probs, reward, correct, noise, grid, alpha, rules, k, n_max):  # type: ignore[no-untyped-def]
+def _selection_trials(keys, probs, reward, correct, noise, grid, alpha, rules, k, n_max):
     q, m = probs.shape
 
     def one(kt: jax.Array) -> jnp.ndarray:

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from scaling_theory.numerics import pad_to_multiple, shard_batch, x64
 from scaling_theory.saturation import _validate as v
@@ -49,7 +50,7 @@ def _mean_se(x_TxN: jnp.ndarray, trials: int) -> tuple[jnp.ndarray, jnp.ndarray]
 
 
 @x64
-def simulate_parallel(key: jax.Array, p: float, n_max: int, trials: int) -> MCCurve:
+def simulate_parallel(key: jax.Array, p: ArrayLike, n_max: int, trials: int) -> MCCurve:
     """Hit@N for N = 0..n_max from ``trials`` runs of n_max i.i.d. Bernoulli(p) samples (running OR)."""
     p = v.probability("p", p)
     n_max = v.int_arg("n_max", n_max, minimum=1)
@@ -68,7 +69,7 @@ def _parallel_paths(keys: jax.Array, p: jnp.ndarray, n_max: int) -> jnp.ndarray:
 
 
 @x64
-def simulate_chain(key: jax.Array, p0: float, p_rethink: float, p_flip: float, n_max: int, trials: int) -> MCCurve:
+def simulate_chain(key: jax.Array, p0: ArrayLike, p_rethink: float, p_flip: float, n_max: int, trials: int) -> MCCurve:
     """Accuracy after N = 0..n_max rounds of the two-state chain, stepped with ``lax.scan``.
 
     Round 0 is correct with probability p₀; a wrong answer becomes correct with p_rethink; a correct

@@ -118,7 +118,7 @@ def utility_exact(m: VerifierModel, k: ArrayLike, v_fluke: ArrayLike) -> jnp.nda
 
 
 @jax.jit
-def _utility_exact_core(p, beta, pc, pf, k, vf):  # type: ignore[no-untyped-def]
+def _utility_exact_core(p, beta, pc, pf, k, vf):
     kk = k[..., None]
     ok = beta < 1
     geom = jnp.where(ok, -jnp.expm1(kk * jnp.log(jnp.where(ok, beta, 0.5))) / jnp.where(ok, 1.0 - beta, 1.0), 0.0)
@@ -141,7 +141,7 @@ def utility_code(m: VerifierModel, k_max: int, v_fluke: ArrayLike) -> jnp.ndarra
 
 
 @functools.partial(jax.jit, static_argnames="k_max")
-def _utility_code_core(p, beta, pc, pf, vf, k_max: int):  # type: ignore[no-untyped-def]
+def _utility_code_core(p, beta, pc, pf, vf, k_max: int):
     k = jnp.arange(1, k_max + 1, dtype=jnp.float64)[:, None]
     log_reach_i = jnp.where(k == 1.0, 0.0, (k - 1.0) * jnp.log(beta))  # log β_i^{k−1} (0^0 = 1)
     logw = jnp.log(p) + log_reach_i
@@ -358,7 +358,7 @@ def simulate_resampling(
 
 
 @jax.jit
-def _permutation_rewards(keys, acc, cor, ks, vf):  # type: ignore[no-untyped-def]
+def _permutation_rewards(keys, acc, cor, ks, vf):
     T, S = acc.shape
 
     def one(kp: jax.Array) -> jnp.ndarray:

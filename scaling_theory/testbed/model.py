@@ -172,7 +172,7 @@ class Transformer(nnx.Module):
         index: Any = 0,
     ) -> tuple[jax.Array, jax.Array, Cache | None]:
         x = self.embed(tokens_BxT)
-        new_cache = [] if cache is not None else None
+        new_cache: list | None = [] if cache is not None else None
         for i, block in enumerate(self.blocks):
             x, c = block(x, positions_BxT, mask_BxTxS, None if cache is None else cache[i], index)
             if new_cache is not None:

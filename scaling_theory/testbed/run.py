@@ -107,8 +107,9 @@ def enable_compilation_cache() -> str | None:
     """
     import os
 
-    if jax.config.jax_compilation_cache_dir:
-        return jax.config.jax_compilation_cache_dir
+    current = getattr(jax.config, "jax_compilation_cache_dir")  # noqa: B009 (not in the config stubs)
+    if current:
+        return current
     folder = os.environ.get("SCALING_THEORY_JAX_CACHE", str(Path.home() / ".cache" / "scaling_theory" / "jax"))
     if folder.lower() in ("off", "0", "none", ""):
         return None

@@ -28,6 +28,7 @@ from flax import nnx
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import batch_mesh, shard_batch
 from scaling_theory.testbed.model import (
+    Cache,
     Transformer,
     cache_mask,
     causal_mask,
@@ -60,7 +61,7 @@ def _prefill(model: Transformer, prompts_PxT: jax.Array, n_pad_P: jax.Array, max
     valid = jnp.arange(T)[None, :] >= n_pad_P[:, None]
     pos = positions_from_valid(valid)
     valid_S = jnp.concatenate([valid, jnp.ones((P, max_new), bool)], axis=1)
-    cache = init_cache(model.cfg, P, T + max_new)
+    cache: Cache | None = init_cache(model.cfg, P, T + max_new)
     logits, h, cache = model(prompts_PxT, pos, cache_mask(valid_S, 0, T), cache, 0)
     return logits[:, -1], h[:, -1], cache, valid_S, pos[:, -1]
 
@@ -195,7 +196,10 @@ def generate(
         out = jax.block_until_ready(compiled(*args[1:]))
         seconds += time.perf_counter() - t0
         t_np, lp, ft, mn = (np.asarray(x)[: n_real * n_samples] for x in out)
-        toks.append(t_np), logps.append(lp), feats.append(ft), mins.append(mn)
+        toks.append(t_np)
+        logps.append(lp)
+        feats.append(ft)
+        mins.append(mn)
         if progress is not None:
             progress.update(n_real)
     tokens = np.concatenate(toks)
