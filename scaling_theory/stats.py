@@ -87,6 +87,7 @@ def smallest_whole(predicate: Callable[[jax.Array], jax.Array], upper: Any = WHO
     out = jnp.where(predicate(zero), 0.0, hi)
     return jnp.where(predicate(top), out, jnp.inf)
 
+
 # --- weighted log-log least squares ----------------------------------------------------------------------
 
 # --- sub-sampling and bootstrap ------------------------------------------------------------------------
