@@ -28,11 +28,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.allocation import gains as G
     from scaling_theory.allocation import policies as P
     from scaling_theory.allocation.posteriors import beta_posteriors
+    from scaling_theory.beta import survival as beta_survival
     from scaling_theory.io import data_path, read_counts
     from scaling_theory.numerics import x64
     from scaling_theory.passk.grouping import stack_groups
     from scaling_theory.plotting import COLORS, figure, save_figure
-    from scaling_theory.special import log_beta_ratio
     from scaling_theory.tables import format_table
 
     st = SETTINGS[profile]
@@ -48,7 +48,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     @x64
     def estimate(n, k):
         post, _ = beta_posteriors(n, k)
-        return 1 - np.mean(np.exp(np.asarray(log_beta_ratio(post.a, post.b, N))), axis=-1)
+        return 1 - np.mean(np.asarray(beta_survival(post.a, post.b, N)), axis=-1)
 
     rows = []
     for bbar in st["budgets"]:

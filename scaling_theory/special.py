@@ -106,13 +106,14 @@ def log_gamma_ratio(x, h):
 
 
 def log_beta_ratio(a, b, n):
-    """``log B(a, b+n) − log B(a, b) = D(b, a) − D(b+n, a)`` with D = :func:`log_gamma_ratio` (n ≥ 0).
+    """``log B(a, b+n) − log B(a, b)`` = log E[(1−p)^n], p ~ Beta(a, b): :func:`scaling_theory.beta.log_survival`."""
+    from scaling_theory.beta import log_survival
 
-    = log E[(1−p)^n] for p ~ Beta(a, b): the log of 1 − pass@n under the Beta law.
-    """
-    return log_gamma_ratio(b, a) - log_gamma_ratio(b + n, a)
+    return log_survival(a, b, n)
 
 
 def log_beta_gain(a, b, n):
-    """``log B(a+1, b+n) − log B(a, b) = log a + D(b, a) − D(b+n, a+1)`` = log E[p (1−p)^n], p ~ Beta(a, b)."""
-    return jnp.log(a) + log_gamma_ratio(b, a) - log_gamma_ratio(b + n, a + 1.0)
+    """``log B(a+1, b+n) − log B(a, b)`` = log E[p (1−p)^n], p ~ Beta(a, b): :func:`scaling_theory.beta.log_marginal_gain`."""
+    from scaling_theory.beta import log_marginal_gain
+
+    return log_marginal_gain(a, b, n)

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_theory import stats
 from scaling_theory.allocation import policies
 from scaling_theory.allocation.gains import gain_table
 from scaling_theory.allocation.posteriors import beta_posteriors
@@ -67,6 +68,13 @@ def realised_contributions(n, k, pilot: int, k0, extra) -> np.ndarray:
     return np.where(np.asarray(k0) > 0, 1.0, hit)
 
 
+@jax.jit
+def _first_success_bracket(held, succ, log_u, lo, hi, steps):
+    """Lower end of the whole-number bisection bracket for the first success: ``log P(T > t) ≥ log u`` below it."""
+    lo, _ = stats.bisect(lambda t: ~(log_no_success(held, succ, t) >= log_u), lo, hi, steps, whole=True)
+    return lo
+
+
 @x64
 def heldout_first_success(n, k, pilot: int, k0, seed: int = 0) -> np.ndarray:
     """Position (1-based) of the first success in a uniformly random order of the held-out attempts; inf if none.
@@ -81,14 +89,8 @@ def heldout_first_success(n, k, pilot: int, k0, seed: int = 0) -> np.ndarray:
     lo = np.zeros(k0.shape)  # P(T > lo) ≥ u
     hi = np.maximum(held - succ + 1.0, 1.0)  # P(T > hi) = 0 < u
     log_u = np.log(u)
-    f = jax.jit(log_no_success)
     steps = int(np.ceil(np.log2(max(float(np.max(hi)), 2.0)))) + 1
-    for _ in range(steps):
-        mid = np.floor((lo + hi) / 2)
-        surv = np.asarray(f(jnp.asarray(held), jnp.asarray(succ), jnp.asarray(mid)))
-        ge = surv >= log_u
-        lo = np.where(ge, mid, lo)
-        hi = np.where(ge, hi, mid)
+    lo = np.asarray(_first_success_bracket(jnp.asarray(held), jnp.asarray(succ), jnp.asarray(log_u), lo, hi, steps))
     t = lo + 1.0
     return np.where(succ > 0, t, np.inf)
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_theory.beta import hit_at_n as beta_hit_at_n
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
-from scaling_theory.special import log_beta_ratio
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def _pass_at_m(n, k, alpha, beta, m):
     n, k, m = jnp.asarray(n), jnp.asarray(k), jnp.asarray(m)
     chen = -jnp.expm1(log_no_success(n, k, jnp.minimum(m, n)))
     a, b = alpha + k, beta + n - k
-    post = -jnp.expm1(log_beta_ratio(a, b, m))
+    post = beta_hit_at_n(a, b, m)
     return np.asarray(jnp.where(m <= n, chen, post))
 
 

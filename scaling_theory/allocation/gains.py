@@ -27,10 +27,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_theory import beta as _beta
 from scaling_theory.allocation.posteriors import BetaPosterior, Posterior
+from scaling_theory.beta import log_survival as log_beta_ratio
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
-from scaling_theory.special import betaln, log_beta_ratio
 
 OBJECTIVES = ("coverage", "pass", "estimate")
 
@@ -55,18 +56,9 @@ class GainTable:
 # ----------------------------------------------------------------------------- traceable cores
 
 
-def beta_survival_log(a, b, M: int):
-    """``log S(m)``, m = 0..M, for θ ~ Beta(a, b) (any batch shape): cumulative sums of ``log1p(−a/(a+b+j))``."""
-    j = jnp.arange(M, dtype=jnp.float64)
-    terms = jnp.log1p(-a[..., None] / (a[..., None] + b[..., None] + j))
-    return jnp.concatenate([jnp.zeros(a.shape + (1,)), jnp.cumsum(terms, axis=-1)], axis=-1)
-
-
-def beta_coverage_gains(a, b, M: int):
-    """``E[θ(1 − θ)^{m−1}]``, m = 1..M, for θ ~ Beta(a, b): ``S(m−1)·a/(a + b + m − 1)``."""
-    log_s = beta_survival_log(a, b, M)[..., :-1]
-    j = jnp.arange(M, dtype=jnp.float64)
-    return jnp.exp(log_s + jnp.log(a)[..., None] - jnp.log(a[..., None] + b[..., None] + j))
+# ``log S(m)``, m = 0..M, and ``E[θ(1 − θ)^{m−1}]``, m = 1..M, for θ ~ Beta(a, b): the Beta law's tables.
+beta_survival_log = _beta.log_survival_table
+beta_coverage_gains = _beta.marginal_gain_table
 
 
 def grid_coverage_gains(theta, log_post, M: int):
@@ -84,12 +76,6 @@ def _monotone(g):
 def _apply_caps(g, cap, mask):
     m = jnp.arange(1, g.shape[-1] + 1)
     return jnp.where((m <= cap[..., None]) & (mask[..., None] > 0), g, 0.0)
-
-
-def _log_binom(m, y):
-    from jax.scipy.special import gammaln
-
-    return gammaln(m + 1.0) - gammaln(y + 1.0) - gammaln(m - y + 1.0)
 
 
 @x64
@@ -118,7 +104,7 @@ def _beta_prepost(a, b, N, M: int):
     yy = jnp.where(ok, y, 0.0)
     a_, b_ = a[..., None, None], b[..., None, None]
     ap, bp = a_ + yy, b_ + jnp.where(ok, m - yy, 0.0)
-    log_py = _log_binom(m, yy) + betaln(ap, bp) - betaln(a_, b_)
+    log_py = _beta.logpmf(yy, m, a_, b_)  # y ~ BetaBinomial(m, a, b)
     log_ef = log_beta_ratio(ap, bp, N)
     second = jnp.sum(jnp.where(ok, jnp.exp(log_py + 2.0 * log_ef), 0.0), axis=-1)
     ef2 = jnp.exp(log_beta_ratio(a, b, 2.0 * N))[..., None]
@@ -137,7 +123,7 @@ def _grid_prepost(theta, log_post, N, M: int):
     fail = m - yy
     log_t = jnp.where(yy > 0, yy * jnp.log(th), 0.0)  # θ^y with 0^0 = 1
     log_f = jnp.where(fail > 0, fail * jnp.log1p(-th), 0.0)  # (1 − θ)^{m−y} with 0^0 = 1
-    lik = jnp.where(ok, jnp.exp(_log_binom(m, yy) + log_t + log_f), 0.0)  # (M+1, M+1, J)
+    lik = jnp.where(ok, jnp.exp(_beta.log_binom(m, yy) + log_t + log_f), 0.0)  # (M+1, M+1, J)
     f = (1.0 - theta) ** N
     w = jnp.exp(log_post)  # (..., J)
     lik2 = lik.reshape(-1, J).T  # (J, (M+1)^2)

@@ -10,10 +10,10 @@
   ASR reaches τ (exact by bisection in log N; SABER's closed forms of Eq. 16);
 * :func:`hughes_params` — the Hughes form ``−log ASR@N ≈ a N^{−b}``: ``a = L``, ``b = α``.
 
-All functions broadcast, run in float64 and are traceable (``jit``/``vmap``). The survival
-B(α, β+N)/B(α, β) is evaluated as a difference of log-gamma *ratios*
-(:func:`scaling_theory.special.log_beta_ratio`): relative error ~1e-15, where differences of
-``jax.scipy.special.betaln`` values err by up to 4e-7.
+All functions broadcast, run in float64 and are traceable (``jit``/``vmap``). They validate their
+input and call the one copy of the Beta law in :mod:`scaling_theory.beta` (survival as a difference of
+log-gamma *ratios*: relative error ~1e-15, where differences of ``jax.scipy.special.betaln`` values err
+by up to 4e-7).
 """
 
 from __future__ import annotations
@@ -21,10 +21,26 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from scaling_theory import beta as _beta
+from scaling_theory.beta import LOG_BUDGET_RANGE, log_leading_constant, log_survival
 from scaling_theory.numerics import check, x64
 from scaling_theory.passk.estimators import _as_f64 as _f64
-from scaling_theory.special import lgamma as gammaln
-from scaling_theory.special import log_beta_ratio
+
+__all__ = [
+    "LOG_BUDGET_RANGE",
+    "asr_corrected",
+    "asr_exact",
+    "asr_leading",
+    "asr_zero_inflated",
+    "budget_anchored",
+    "budget_exact",
+    "budget_leading",
+    "corrected_error_bound",
+    "hughes_params",
+    "leading_error_bound",
+    "log_leading_constant",
+    "log_survival",
+]
 
 
 def _check_ab(alpha, beta) -> None:
@@ -32,19 +48,7 @@ def _check_ab(alpha, beta) -> None:
     check(beta > 0, "beta must be > 0")
 
 
-def log_survival(alpha, beta, budget):
-    """``log(1 − ASR@N) = log B(α, β+N) − log B(α, β)`` (traceable, no checks; no large-argument cancellation)."""
-    return log_beta_ratio(alpha, beta, budget)
-
-
-def log_leading_constant(alpha, beta):
-    """``log L = log Γ(α+β) − log Γ(β)``, the constant of the power law ``1 − ASR@N ≈ L N^{−α}``."""
-    return gammaln(alpha + beta) - gammaln(beta)
-
-
-@jax.jit
-def _asr_exact(alpha, beta, budget):
-    return -jnp.expm1(log_beta_ratio(alpha, beta, budget))
+_asr_exact = jax.jit(_beta.hit_at_n)
 
 
 @jax.jit
@@ -124,28 +128,7 @@ def hughes_params(alpha, beta):
 
 # ------------------------------------------------------------------------------------- budgets
 
-LOG_BUDGET_RANGE = (-30.0, 700.0)  # bisection bracket for log N (N up to ~1e304; beyond → inf)
-
-
-@jax.jit
-def _budget_exact(alpha, beta, tau, pi=0.0):
-    """Traceable core of :func:`budget_exact` (bisection on log N, 80 halvings)."""
-    # (1−π)(1 − S(N)) ≥ τ  ⟺  S(N) ≤ (1 − π − τ)/(1 − π), S the Beta survival B(α, β+N)/B(α, β).
-    target = jnp.log(jnp.maximum(1.0 - tau - pi, 0.0)) - jnp.log1p(-pi)
-    lo0, hi0 = LOG_BUDGET_RANGE
-    shape = jnp.broadcast_shapes(jnp.shape(alpha), jnp.shape(beta), jnp.shape(tau), jnp.shape(pi))
-    lo, hi = jnp.full(shape, lo0), jnp.full(shape, hi0)
-
-    def body(_, bounds):
-        lo, hi = bounds
-        mid = 0.5 * (lo + hi)
-        above = log_survival(alpha, beta, jnp.exp(mid)) > target  # not yet reached τ
-        return jnp.where(above, mid, lo), jnp.where(above, hi, mid)
-
-    lo, hi = jax.lax.fori_loop(0, 80, body, (lo, hi))  # bracket width 730·2^-80: exact to rounding
-    n_tau = jnp.exp(0.5 * (lo + hi))
-    unreachable = (tau >= 1.0 - pi) | (log_survival(alpha, beta, jnp.exp(hi0)) > target)
-    return jnp.where(tau <= 0.0, 0.0, jnp.where(unreachable, jnp.inf, n_tau))
+_budget_exact = jax.jit(_beta.budget)  # traceable core of :func:`budget_exact` (bisection on log N)
 
 
 @x64

@@ -57,11 +57,12 @@ import numpy as np
 import pandas as pd
 from jax.scipy.special import logsumexp
 
+from scaling_theory.beta import log_survival as log_beta_ratio
 from scaling_theory.numerics import check, pad_to_multiple, shard_batch, x64
 from scaling_theory.passk import _mixing_families as fam
 from scaling_theory.passk import mle
 from scaling_theory.passk.beta_binomial import log_binom
-from scaling_theory.special import log_beta_ratio, log_gamma_ratio
+from scaling_theory.special import log_gamma_ratio
 
 FAMILIES: tuple[str, ...] = (
     "beta",

@@ -34,10 +34,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_theory import beta as _beta
 from scaling_theory import special
+from scaling_theory.beta import log_binom
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, global_mesh, pad_to_multiple, shard_batch, to_host, x64
-from scaling_theory.passk.beta_binomial import log_binom
 
 # Box for u = (log α, log β, logit π).
 BOUNDS_LO = np.array([np.log(1e-6), np.log(1e-6), -30.0])
@@ -84,33 +85,18 @@ def _params(u, zero_inflated: bool):
 def _total_nll(u, n, k, m, zero_inflated: bool):
     """``−Σ_i m_i log P(k_i | n_i, u)`` for one group (problem axis only); autodiff-friendly reference."""
     alpha, beta, pi = _params(u, zero_inflated)
-    lp = log_binom(n, k) + special.betaln(k + alpha, n - k + beta) - special.betaln(alpha, beta)
-    if zero_inflated:
-        spike = jnp.where(k == 0, jnp.log(pi), -jnp.inf)
-        lp = jnp.logaddexp(spike, jnp.log1p(-pi) + lp)
+    lp = _beta.logpmf_zero_inflated(k, n, alpha, beta, pi) if zero_inflated else _beta.logpmf(k, n, alpha, beta)
     return -jnp.sum(jnp.where(m > 0, lp, 0.0))
 
 
 def _nll_grad_hess(u, n, k, m, lbinom, zero_inflated: bool):
     """Total NLL, its gradient and Hessian in ``u`` for one group, in closed form (spec §2.2 digamma /
-    trigamma expressions, chain rule to log / logit parameters). Cheap to compile; pinned to autodiff
-    of :func:`_total_nll` in the tests."""
+    trigamma expressions of :func:`scaling_theory.beta.pointwise_derivatives`, chain rule to log / logit
+    parameters). Cheap to compile; pinned to autodiff of :func:`_total_nll` in the tests."""
     alpha, beta, pi = _params(u, zero_inflated)
-    ab = alpha + beta
-    kk = k.shape[0]
-    # One evaluation of each special function on all arguments (a small compiled graph).
-    args = jnp.concatenate([k + alpha, n - k + beta, n + ab, jnp.stack([alpha, beta, ab])])
-    lg, dg, tg = special.lgamma(args), special.digamma(args), special.trigamma(args)
-    lg_k, lg_nk, lg_n, lg_s = lg[:kk], lg[kk : 2 * kk], lg[2 * kk : 3 * kk], lg[3 * kk :]
-    dg_k, dg_nk, dg_n, dg_s = dg[:kk], dg[kk : 2 * kk], dg[2 * kk : 3 * kk], dg[3 * kk :]
-    tg_k, tg_nk, tg_n, tg_s = tg[:kk], tg[kk : 2 * kk], tg[2 * kk : 3 * kk], tg[3 * kk :]
-    # Per-problem Beta-binomial pieces for (k, n): value, gradient, Hessian in (α, β).
-    bb = lbinom + lg_k + lg_nk - lg_n - (lg_s[0] + lg_s[1] - lg_s[2])
-    ga = dg_k - dg_n - dg_s[0] + dg_s[2]
-    gb = dg_nk - dg_n - dg_s[1] + dg_s[2]
-    haa = tg_k - tg_n - tg_s[0] + tg_s[2]
-    hbb = tg_nk - tg_n - tg_s[1] + tg_s[2]
-    hab = tg_s[2] - tg_n
+    # Per-problem Beta-binomial value, gradient and Hessian in (α, β), one fused special-function evaluation.
+    p = _beta.pointwise_derivatives(n, k, alpha, beta, lbinom)
+    bb, ga, gb, haa, hab, hbb = p.value, p.d_alpha, p.d_beta, p.d_alpha2, p.d_alpha_beta, p.d_beta2
     live = m > 0
     if not zero_inflated:
         ll_i, g_i = bb, jnp.stack([ga, gb], -1)

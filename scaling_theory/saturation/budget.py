@@ -24,12 +24,13 @@ import jax.numpy as jnp
 import optax
 from jax.scipy.special import betainc, log_ndtr, ndtr
 
+from scaling_theory import stats
+from scaling_theory.beta import log_survival as log_beta_survival
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import x64
 from scaling_theory.saturation import _validate as v
 from scaling_theory.saturation.heterogeneous import beta_samples_for_coverage  # noqa: F401  (re-exported)
 from scaling_theory.saturation.ttspm import geometric_saturation_point, hit_at_n
-from scaling_theory.special import log_beta_ratio as log_beta_survival
 
 ArrayLike = Any
 
@@ -67,13 +68,7 @@ def beta_quantile(q: ArrayLike, a: ArrayLike, b: ArrayLike) -> jnp.ndarray:
         jnp.asarray(q, jnp.float64), jnp.asarray(a, jnp.float64), jnp.asarray(b, jnp.float64)
     )
 
-    def step(_: int, lh: tuple[jnp.ndarray, jnp.ndarray]) -> tuple[jnp.ndarray, jnp.ndarray]:
-        lo, hi = lh
-        mid = 0.5 * (lo + hi)
-        up = betainc(a, b, mid) < q
-        return jnp.where(up, mid, lo), jnp.where(up, hi, mid)
-
-    lo, hi = jax.lax.fori_loop(0, 60, step, (jnp.zeros_like(q), jnp.ones_like(q)))
+    lo, hi = stats.bisect(lambda x: ~(betainc(a, b, x) < q), jnp.zeros_like(q), jnp.ones_like(q), 60)
     return 0.5 * (lo + hi)
 
 

@@ -13,9 +13,10 @@ The homogeneous formula evaluated at the pooled mean p̄ = α/(α + β) (what on
 attempts into one p) is compared by :func:`homogeneous_gap`: with a spread of difficulties it
 saturates far too early, because the hard questions keep paying long after the easy ones stopped.
 
-The Beta-function ratios are evaluated with :mod:`scaling_theory.special` (log Γ ratios
-without cancellation) rather than by differencing ``jax.scipy.special.betaln``, which is accurate
-only to ~1e-6 in the log and useless at the N ~ 10^15 probed by the saturation searches.
+The Beta-function ratios and the exact searches are the one copy in :mod:`scaling_theory.beta` (log Γ
+ratios without cancellation, rather than differences of ``jax.scipy.special.betaln``, which are accurate
+only to ~1e-6 in the log and useless at the N ~ 10^15 probed by the saturation searches; integer
+bisection of :func:`scaling_theory.stats.smallest_whole`).
 """
 
 from __future__ import annotations
@@ -26,17 +27,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from scaling_theory import beta as _beta
+from scaling_theory import stats
 from scaling_theory.numerics import x64
 from scaling_theory.saturation import _validate as v
 from scaling_theory.saturation.ttspm import hit_at_n, saturation_point
-from scaling_theory.special import log_beta_gain, log_gamma_ratio
-from scaling_theory.special import log_beta_ratio as log_beta_survival
 
 ArrayLike = Any
-
-# Integer bisection range for the exact searches: [0, 2^52] holds every N representable exactly in float64.
-_N_MAX = 2.0**52
-_BISECT_STEPS = 53
 
 
 def _params(alpha: ArrayLike, beta: ArrayLike) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -47,7 +44,7 @@ def _params(alpha: ArrayLike, beta: ArrayLike) -> tuple[jnp.ndarray, jnp.ndarray
 def beta_hit_at_n(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> jnp.ndarray:
     """Aggregate Hit@N = 1 − B(α, β + N)/B(α, β) (= ``passk.beta_law.asr_exact``, computed without cancellation)."""
     a, b = _params(alpha, beta)
-    return -jnp.expm1(log_beta_survival(a, b, v.count("n", n)))
+    return _beta.hit_at_n(a, b, v.count("n", n))
 
 
 @x64
@@ -55,7 +52,7 @@ def beta_marginal_gain(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> jnp.n
     """Aggregate ΔF(N) = E[p(1 − p)^N] = B(α + 1, β + N)/B(α, β), in log space."""
     a, b = _params(alpha, beta)
     n = v.count("n", n)
-    return jnp.exp(log_beta_gain(a, b, n))
+    return _beta.marginal_gain(a, b, n)
 
 
 @x64
@@ -68,7 +65,7 @@ def beta_gain_ratio(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> jnp.ndar
 
 def _log_gain_constant(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
     """log[Γ(α + 1)/B(α, β)] = log α + log Γ(α + β)/Γ(β)."""
-    return jnp.log(a) + log_gamma_ratio(b, a)
+    return jnp.log(a) + _beta.log_leading_constant(a, b)
 
 
 @x64
@@ -83,26 +80,15 @@ def _first_below(log_gain: Any, log_target: jnp.ndarray, strict: bool, upper: jn
     """Smallest whole N in [0, upper] with log_gain(N) < (≤) log_target, for log_gain non-increasing in N.
 
     ``upper`` defaults to 2^52 (every whole number exact in float64); ``inf`` where even N = upper fails.
-    Integer bisection with a fixed number of steps (vectorised; traceable).
+    The integer bisection of :func:`scaling_theory.stats.smallest_whole` (vectorised; traceable).
     """
 
     def ok(n: jnp.ndarray) -> jnp.ndarray:
         g = log_gain(n)
         return g < log_target if strict else g <= log_target
 
-    top = jnp.full_like(log_target, _N_MAX) if upper is None else jnp.broadcast_to(upper, log_target.shape)
-    lo = jnp.zeros_like(log_target)  # invariant after the start: ok(hi) and not ok(lo)
-    hi = top
-
-    def step(_: int, state: tuple[jnp.ndarray, jnp.ndarray]) -> tuple[jnp.ndarray, jnp.ndarray]:
-        lo, hi = state
-        mid = jnp.floor((lo + hi) / 2.0)
-        good = ok(mid)
-        return jnp.where(good, lo, mid), jnp.where(good, mid, hi)
-
-    lo, hi = jax.lax.fori_loop(0, _BISECT_STEPS, step, (lo, hi))
-    out = jnp.where(ok(jnp.zeros_like(log_target)), 0.0, hi)
-    return jnp.where(ok(top), out, jnp.inf)
+    top = jnp.full_like(log_target, stats.WHOLE_MAX) if upper is None else jnp.broadcast_to(upper, log_target.shape)
+    return stats.smallest_whole(ok, top)
 
 
 @x64
@@ -118,14 +104,8 @@ def beta_saturation_point(
     return _beta_gain_point(a, b, jnp.log(e * c), strict)
 
 
-@functools.partial(jax.jit, static_argnames="strict")
-def _beta_gain_point(a: jnp.ndarray, b: jnp.ndarray, log_target: jnp.ndarray, strict: bool) -> jnp.ndarray:
-    return _first_below(lambda n: log_beta_gain(a, b, n), log_target, strict)
-
-
-@functools.partial(jax.jit, static_argnames="strict")
-def _beta_survival_point(a: jnp.ndarray, b: jnp.ndarray, log_target: jnp.ndarray, strict: bool) -> jnp.ndarray:
-    return _first_below(lambda n: log_beta_survival(a, b, n), log_target, strict)
+_beta_gain_point = functools.partial(jax.jit, static_argnames="strict")(_beta.saturation_point)
+_beta_whole_budget = jax.jit(_beta.whole_budget)
 
 
 @x64
@@ -174,4 +154,4 @@ def beta_samples_for_coverage(alpha: ArrayLike, beta: ArrayLike, target: ArrayLi
     a, b = _params(alpha, beta)
     t = v.probability("target", target, high_open=True)
     a, b, t = jnp.broadcast_arrays(a, b, t)
-    return _beta_survival_point(a, b, jnp.log1p(-t), False)
+    return _beta_whole_budget(a, b, t)
