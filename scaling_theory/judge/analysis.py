@@ -18,6 +18,7 @@ from scaling_theory.errors import InputError
 from scaling_theory.judge import selection
 from scaling_theory.judge.model import BLRJudge
 from scaling_theory.numerics import x64
+from scaling_theory.stats import weighted_loglog_fit
 
 
 # --------------------------------------------------------------------------- expansion coefficients
@@ -244,7 +245,7 @@ def decay_exponent(
     """Least-squares slope of log δ against log k over ``k_range`` (exact method)."""
     ks = np.unique(np.round(np.geomspace(k_range[0], k_range[1], points)))
     vals = judge.error(ks, T)
-    return float(np.polyfit(np.log(ks), np.log(vals), 1)[0])
+    return float(weighted_loglog_fit(np.log(ks), np.log(np.asarray(vals, np.float64)))[0])
 
 
 # --------------------------------------------------------------------------- batched grids

@@ -29,7 +29,7 @@ from jax.scipy.special import betainc
 from scaling_theory.numerics import check, x64
 from scaling_theory.passk.beta_law import log_leading_constant
 from scaling_theory.passk.estimators import _check_counts, _curve, _pass_at_k
-from scaling_theory.passk.predictors import weighted_loglog_fit
+from scaling_theory.stats import weighted_loglog_fit
 
 # The k grid of Schaeffer et al.'s Pythia analysis (LARGE_LANGUAGE_MONKEYS_ORIGINAL_Ks_LIST).
 SCHAEFFER_KS = (
@@ -79,7 +79,8 @@ def least_squares_exponent(n, k, ks=None) -> dict:
     y = jnp.log(-jnp.log(curve))
     ok = jnp.isfinite(y)
     check(jnp.sum(ok, axis=-1) >= 2, "need at least two budgets with 0 < pass@k < 1 to fit the exponent")
-    b, c = weighted_loglog_fit(jnp.log(ks), jnp.where(ok, y, 0.0), ok.astype(jnp.float64))
+    slope, c = weighted_loglog_fit(jnp.log(ks), jnp.where(ok, y, 0.0), ok.astype(jnp.float64))
+    b = -slope
     return {
         "a": _out(jnp.exp(c)),
         "b": _out(b),
