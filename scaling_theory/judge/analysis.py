@@ -31,9 +31,8 @@ class ExpansionCoefficients:
     c2: float
 
     def optimal_t(self, k: Any) -> np.ndarray:
-        """Minimiser of δ₂ over t for fixed k (k > 2): t* = 2(1 − 2/k) Ĉ₂/Ĉ₁ (Remark 4)."""
-        k = np.asarray(k, dtype=np.float64)
-        return 2.0 * (1.0 - 2.0 / k) * self.c2 / self.c1
+        """Minimiser of δ₂ over t for fixed k (k > 2): :func:`hte_optimal_temperature` of (Ĉ₁, Ĉ₂)."""
+        return hte_optimal_temperature(k, self.c1, self.c2)
 
     def finite_k_threshold(self) -> float:
         """δ₂ stops decreasing as k → ∞ when t < 3Ĉ₂/Ĉ₁ (slope of δ₂ in 1/k at 0 is Ĉ₁/t − 3Ĉ₂/t²)."""
@@ -44,6 +43,24 @@ class ExpansionCoefficients:
         t = np.asarray(t, dtype=np.float64)
         den = 3.0 * self.c2 - self.c1 * t
         return np.where(den > 0, 4.0 * self.c2 / np.where(den > 0, den, 1.0), np.inf)
+
+
+def hte_optimal_temperature(k: Any, c1: Any, c2: Any) -> np.ndarray:
+    """Optimal temperature of the 2nd-order high-temperature expansion δ₂ = C₀ − (1 − 1/k) C₁/t
+    + (1 − 1/k)(1 − 2/k) C₂/t²: ∂δ₂/∂t = 0 gives t* = 2(1 − 2/k) C₂/C₁ (a minimum for C₁, C₂ > 0, k > 2).
+
+    Args:
+      k: number of samples (broadcasts with c1, c2).
+      c1, c2: the expansion's first- and second-order coefficients (in the units of t).
+
+    Returns:
+      t* as a float64 array (no masking: callers decide what to do outside C₁, C₂ > 0, k > 2).
+
+    References:
+      Halder & Pehlevan (arXiv 2512.19905), Remark 4; spec judge_blr.md §5.3.
+    """
+    k, c1, c2 = (np.asarray(v, dtype=np.float64) for v in (k, c1, c2))
+    return 2.0 * (1.0 - 2.0 / k) * c2 / c1
 
 
 @x64
