@@ -20,12 +20,12 @@ from matplotlib.ticker import NullFormatter
 
 from scaling_theory.io import data_path, read_counts
 from scaling_theory.passk.backtesting import backtest, truth_pass_at_n
-from scaling_theory.stats import subsample
 from scaling_theory.passk.exponent import SCHAEFFER_TABLE1, distributional_exponent, least_squares_exponent
 from scaling_theory.passk.grouping import stack_groups
 from scaling_theory.passk.methods import DEFAULT_METHOD
 from scaling_theory.passk.predictors import predict
 from scaling_theory.plotting import COLORS, MARKERS, band, figure, save_data, save_figure
+from scaling_theory.stats import subsample
 from scaling_theory.tables import format_table
 
 NAME = "passk_pythia_backtest"

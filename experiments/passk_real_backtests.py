@@ -29,10 +29,10 @@ import pandas as pd
 
 from scaling_theory.io import data_path, read_counts
 from scaling_theory.passk.backtesting import backtest, truth_pass_at_n
-from scaling_theory.stats import subsample
 from scaling_theory.passk.grouping import stack_groups
 from scaling_theory.passk.simulate import simulate_counts
 from scaling_theory.plotting import COLORS, MARKERS, figure, save_data, save_figure
+from scaling_theory.stats import subsample
 from scaling_theory.tables import format_table
 
 NAME = "passk_real_backtests"

@@ -78,7 +78,13 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     groups = [{"seed": s, "pair": labels[i]} for s in range(seeds) for i in range(p)]
     res = backtest(
         jax.random.key(seed),
-        cfg["logged"], sim.k, OBSERVE, [BUDGET], cfg["methods"], repeats=cfg["repeats"], groups=groups,
+        cfg["logged"],
+        sim.k,
+        OBSERVE,
+        [BUDGET],
+        cfg["methods"],
+        repeats=cfg["repeats"],
+        groups=groups,
     )
     table = res.table
     if cfg["bayes"]:

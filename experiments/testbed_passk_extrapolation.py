@@ -50,7 +50,12 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     for n_obs in observe:
         bt = passk.backtest(
             jax.random.key(seed),
-            n_all, k_all, n_obs, [b for b in budgets if b >= n_obs], methods, repeats=st["repeats"],
+            n_all,
+            k_all,
+            n_obs,
+            [b for b in budgets if b >= n_obs],
+            methods,
+            repeats=st["repeats"],
         )
         tab = bt.table
         for m in methods:

@@ -83,7 +83,11 @@ def weighted_loglog_fit(log_x: Any, log_y: Any, weights: Any = None, *, slope: A
     xp = jnp if any(isinstance(a, jax.Array) for a in (log_x, log_y, weights, slope)) else np
     x = xp.asarray(log_x) if xp is jnp else np.asarray(log_x, np.float64)
     y = xp.asarray(log_y) if xp is jnp else np.asarray(log_y, np.float64)
-    w = xp.ones_like(x * y) if weights is None else (xp.asarray(weights) if xp is jnp else np.asarray(weights, np.float64))
+    w = (
+        xp.ones_like(x * y)
+        if weights is None
+        else (xp.asarray(weights) if xp is jnp else np.asarray(weights, np.float64))
+    )
     sw = xp.sum(w, axis=-1)
     if slope is not None:
         s = xp.asarray(slope)

@@ -11,8 +11,8 @@ import json
 import subprocess
 import sys
 
-import jax.numpy as jnp
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -20,9 +20,9 @@ from scaling_theory.numerics import x64
 from scaling_theory.passk import tail
 from scaling_theory.passk.auto import predict_auto
 from scaling_theory.passk.backtesting import prefix, stopped_curve
-from scaling_theory.stats import subsample
 from scaling_theory.passk.degenerate import bound_prediction, degenerate_flags
 from scaling_theory.passk.simulate import finite_truth, simulate_counts
+from scaling_theory.stats import subsample
 
 BETA_FAMILY = {"eb", "eb_zi", "anchored", "tail_eb", "plugin"}
 TAIL_FAMILY = {"tail_power", "tail_hughes", "fit", "tail_eb"}
@@ -182,7 +182,7 @@ def beta_groups():
     alpha = rng.uniform(0.2, 0.8, 16)
     beta = rng.uniform(2.0, 20.0, 16)
     sim = simulate_counts(12, alpha, beta, 128, 64)
-    pred = predict_auto(64.0, sim.k, [640.0], seed=1)
+    pred = predict_auto(jax.random.key(0), 64.0, sim.k, [640.0], seed=1)
     truth = finite_truth(sim.log1m_theta, [640.0])
     return sim, pred, truth
 
@@ -222,7 +222,7 @@ def test_auto_prefers_tail_methods_on_a_two_population_tail():
     k = rng.binomial(n, theta).astype(float)
     budget = 640.0
     truth = np.mean(1 - (1 - theta) ** budget, axis=1)
-    pred = predict_auto(float(n), k, [budget], seed=2)
+    pred = predict_auto(jax.random.key(0), float(n), k, [budget], seed=2)
     from scaling_theory.passk.predictors import predict
 
     eb = predict(jax.random.key(0), float(n), k, [budget], "eb")

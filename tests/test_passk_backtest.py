@@ -9,8 +9,8 @@ import pytest
 from scaling_theory.errors import InputError
 from scaling_theory.passk import pass_at_k
 from scaling_theory.passk.backtesting import backtest, truth_pass_at_n
-from scaling_theory.stats import subsample
 from scaling_theory.passk.simulate import simulate_counts
+from scaling_theory.stats import subsample
 
 
 def test_subsample_is_hypergeometric():

@@ -9,8 +9,8 @@ import pytest
 from scaling_theory.errors import InputError
 from scaling_theory.passk import beta_law
 from scaling_theory.passk.exponent import _histogram, distributional_exponent, least_squares_exponent, schaeffer_bins
-from scaling_theory.stats import weighted_loglog_fit
 from scaling_theory.passk.simulate import simulate_counts
+from scaling_theory.stats import weighted_loglog_fit
 
 # Schaeffer et al. (arXiv 2502.17578) Table 1: least-squares (a, b), Pythia × MATH, 128 problems.
 TABLE1 = {

@@ -24,7 +24,10 @@ def sim16():
 
 def test_spec_7c_saber_readme_toy_values():
     # anchored 0.9981, plugin (leading order, SABER's) 0.9961, exact-Beta 0.9966, naive 0.8000 at N = 1000.
-    got = {m: float(predict(jax.random.key(0), 100, TOY_K, [1000], m).asr[0]) for m in ("anchored", "plugin_leading", "plugin", "naive")}
+    got = {
+        m: float(predict(jax.random.key(0), 100, TOY_K, [1000], m).asr[0])
+        for m in ("anchored", "plugin_leading", "plugin", "naive")
+    }
     assert got["anchored"] == pytest.approx(0.9981, abs=5e-5)
     assert got["plugin_leading"] == pytest.approx(0.9961, abs=5e-5)
     assert got["plugin"] == pytest.approx(0.9966, abs=5e-5)
@@ -200,7 +203,9 @@ def test_bayes_posterior_predictive_small():
     # NUTS with few samples, one chain per group (small on purpose: NUTS on CPU is slow).
     from scaling_theory.passk import bayes
 
-    p = predict(jax.random.key(0), 100, TOY_K, [100, 1000], "bayes", bayes_options=dict(num_warmup=150, num_samples=150))
+    p = predict(
+        jax.random.key(0), 100, TOY_K, [100, 1000], "bayes", bayes_options=dict(num_warmup=150, num_samples=150)
+    )
     assert np.all((p.lower <= p.asr) & (p.asr <= p.upper))
     assert int(p.extra["divergences"]) == 0 and float(p.extra["r_hat_max"]) < 1.1
     # Posterior mean of α with only K = 10 problems: within 2 observed-information SEs of the MLE.

@@ -22,9 +22,7 @@ from scaling_theory.stats import (
 # ------------------------------------------------------------------------------------ numpy_rng
 def test_numpy_rng_of_a_seed_key_is_the_seeded_generator_and_streams_differ():
     for seed in (0, 5, 123456):
-        np.testing.assert_array_equal(
-            numpy_rng(jax.random.key(seed)).random(4), np.random.default_rng(seed).random(4)
-        )
+        np.testing.assert_array_equal(numpy_rng(jax.random.key(seed)).random(4), np.random.default_rng(seed).random(4))
         np.testing.assert_array_equal(
             numpy_rng(jax.random.key(seed), 3).random(4), np.random.default_rng([seed, 3]).random(4)
         )

@@ -117,7 +117,8 @@ def predictions() -> list[dict]:
     a, b = float(res.alpha), float(res.beta)
     budgets = [150, 1000, 10_000, 100_000]
     ours = {
-        m: predict(jax.random.key(0), 100, k, budgets, m, fit_result=res).asr for m in ("anchored", "plugin_leading", "plugin_corrected")
+        m: predict(jax.random.key(0), 100, k, budgets, m, fit_result=res).asr
+        for m in ("anchored", "plugin_leading", "plugin_corrected")
     }
     theirs = {
         "anchored": [saber.predict_anchored(N, 100, 0.8, a) for N in budgets],

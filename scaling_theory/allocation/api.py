@@ -151,7 +151,9 @@ def allocate(
             f"--pilot must be at least 1 and smaller than every logged n (smallest n = {nmin:g}), got {pilot}"
         )
     n_live = np.where(live, n, 1)
-    k0 = np.where(live, subsample(jax.random.key(seed), n_live, np.where(live, k, 0), np.minimum(pilot, n_live), 1)[0], 0.0)
+    k0 = np.where(
+        live, subsample(jax.random.key(seed), n_live, np.where(live, k, 0), np.minimum(pilot, n_live), 1)[0], 0.0
+    )
     n0 = np.full(k.shape, float(pilot))
     post, _ = beta_posteriors(n0, k0, mask)
     cap = np.where(live, n - pilot, 0.0)

@@ -249,6 +249,62 @@ def difficulty_ratio(judge: BLRJudge) -> float:
     return 2.0 * (1.0 + judge.c) ** 2 * judge.de.bias_variance / judge.de.mean_variance
 
 
+def with_difficulty_ratio(judge: BLRJudge, ratio: float) -> BLRJudge:
+    """``judge`` with its teacher scale |w_T|²/d rescaled so that :func:`difficulty_ratio` equals ``ratio``.
+
+    Var_x(Δ_T) is proportional to |w_T|²/d and s̄² does not depend on it, so r is linear in the teacher scale.
+
+    Args:
+      judge: the model (its teacher scale must be > 0).
+      ratio: the target difficulty ratio r > 0.
+
+    Returns:
+      The rescaled :class:`BLRJudge`.
+    """
+    if not (np.isfinite(ratio) and ratio > 0):
+        raise InputError(f"ratio must be a finite number > 0, got {ratio}")
+    return replace(judge, teacher_scale=judge.teacher_scale * float(ratio) / difficulty_ratio(judge))
+
+
+def official_lte(judge: BLRJudge, k: Any) -> np.ndarray:
+    """The official code's large-k expansion (L.T.E., BLR_zero_T.py) of δ/σ² at T = 0:
+    (π/k²)/√(1 − (2|w_T|²/(dγ²))(ασ/(γS))²) with α = d/n (R ≈ R̂, s ≈ σ).
+
+    Args:
+      judge: the model (reward = teacher, T = 0).
+      k: numbers of samples.
+
+    Returns:
+      δ/σ² per k (float64).
+
+    References:
+      Halder & Pehlevan (arXiv 2512.19905), official best-of-k script.
+    """
+    k = np.asarray(k, dtype=np.float64)
+    alpha = judge.d / judge.n
+    x = 2.0 * judge.teacher_scale / judge.gamma**2 * (alpha * judge.sigma / (judge.gamma * judge.S)) ** 2
+    return (math.pi / k**2) / math.sqrt(1.0 - x)
+
+
+def log_elasticities(values: Any, ks: Any, ns: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Elasticities ∂log δ/∂log k and ∂log δ/∂log n of a grid δ(n, k) by central differences
+    (``np.gradient``, one-sided at the edges) in log k and log n.
+
+    Args:
+      values: δ on the grid, shape (len(ns), len(ks)), positive.
+      ks: numbers of samples (increasing); ns: training-set sizes (increasing).
+
+    Returns:
+      ``(elasticity_k, elasticity_n)``, each of the grid's shape.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    ks, ns = np.asarray(ks, dtype=np.float64), np.asarray(ns, dtype=np.float64)
+    if v.shape != (ns.size, ks.size) or np.any(v <= 0) or ks.size < 2 or ns.size < 2:
+        raise InputError(f"values must be a positive (len(ns), len(ks)) grid with ≥ 2 points per axis, got {v.shape}")
+    lv = np.log(v)
+    return np.gradient(lv, np.log(ks), axis=1), np.gradient(lv, np.log(ns), axis=0)
+
+
 def predicted_decay_exponent(ratio: Any) -> np.ndarray:
     """T = 0 decay exponent of δ(k): −2 below the threshold, −2/r above (δ ~ k^(−s̄²/Var Δ), up to logs)."""
     r = np.asarray(ratio, dtype=np.float64)

@@ -104,8 +104,8 @@ def internal_backtest(
       held-out n_i − m attempts of each repeat — and whether the candidate could run (G, C).
     """
     from scaling_theory.passk.backtesting import prefix, stopped_curve, truth_pass_at_n
-    from scaling_theory.stats import subsample
     from scaling_theory.passk.predictors import predict
+    from scaling_theory.stats import subsample
 
     g, kk = k.shape
     pad_rows = _row_bucket(g * (1 if stopped else repeats))

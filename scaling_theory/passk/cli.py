@@ -281,6 +281,8 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    import jax
+
     from scaling_theory.passk.backtesting import backtest
 
     data = _read(args)
