@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import numpy as np
+
+from scaling_theory.stats import numpy_rng
 
 NAME = "allocation_estimation"
 SETTINGS = {
@@ -43,7 +46,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     N = float(st["N"])
     truth = 1 - np.mean((1 - theta) ** N, axis=-1)
     R = st["repeats"]
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(jax.random.key(seed))  # = np.random.default_rng(seed)
 
     @x64
     def estimate(n, k):

@@ -23,6 +23,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from scaling_theory.stats import numpy_rng
+
 NAME = "fitting_methods"
 
 PROFILES = {
@@ -323,7 +325,7 @@ def _coverage(cfg: dict, seed: int) -> list[dict]:
     run_id = np.repeat(np.arange(RUNS), CHECKPOINTS)
     truth = CURVE["E"] + CURVE["a"] * X_NEW ** -CURVE["b"]
     x0 = {"x": np.array([X_NEW])}
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(jax.random.key(seed))  # = np.random.default_rng(seed)
     tight = LBFGSOptions(ftol=1e-13, gtol=1e-9)
     R, B = cfg["coverage_sets"], cfg["boot"]
     rows = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import numpy as np
 
 NAME = "fitting_passk"
@@ -33,10 +34,10 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.fitting import fit_many
     from scaling_theory.fitting.data import parse_suffixed
     from scaling_theory.io import data_path, read_counts
-    from scaling_theory.passk.estimators import pass_at_k
     from scaling_theory.passk.exponent import (
         SCHAEFFER_KS,
         SCHAEFFER_TABLE1,
+        bootstrap_pass_curves,
         distributional_exponent,
         least_squares_exponent,
     )
@@ -54,12 +55,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     # pass_D@k per model (replicate 0) and per problem-bootstrap replicate (problems resampled with
     # replacement), all in one call
-    rng = np.random.default_rng(seed)
-    P = wide.shape[1]
-    per_problem = np.asarray(pass_at_k(n, wide[..., None], ks))  # models × problems × K (Chen's estimator)
-    idx = rng.integers(0, P, size=(cfg["boot"], P))
-    times = np.concatenate([np.ones((1, P)), (idx[..., None] == np.arange(P)).sum(axis=1)])  # (B + 1) × P counts
-    all_curves = np.einsum("bp,mpk->mbk", times, per_problem) / P  # replicate 0: the data themselves
+    all_curves = bootstrap_pass_curves(jax.random.key(seed), n, wide, ks, cfg["boot"])  # models × (B + 1) × K
     curves = all_curves[:, 0]  # models × K
 
     def datasets(curve_rows):

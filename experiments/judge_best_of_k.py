@@ -14,6 +14,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from scaling_theory.judge.analysis import official_lte
 from scaling_theory.judge.model import BLRJudge
 from scaling_theory.plotting import COLORS, MARKERS, band, figure, label_panels, save_figure
 from scaling_theory.tables import format_table
@@ -38,13 +39,6 @@ PROFILES = {
         k_big=(1e1, 1e4, 61),
     ),
 }
-
-
-def official_lte(judge: BLRJudge, k: np.ndarray) -> np.ndarray:
-    """The official code's L.T.E. δ/σ² = (π/k²)/√(1 − (2|w_T|²/(dγ²))(ασ/(γS))²) (R ≈ R̂, s ≈ σ)."""
-    alpha = judge.d / judge.n
-    x = 2.0 * judge.teacher_scale / judge.gamma**2 * (alpha * judge.sigma / (judge.gamma * judge.S)) ** 2
-    return (math.pi / k**2) / math.sqrt(1.0 - x)
 
 
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:

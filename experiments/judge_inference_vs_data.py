@@ -65,8 +65,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
                 }
             )
     # elasticities on the grid (central differences in log k and log n)
-    el_k = np.gradient(np.log(d_k), np.log(ks), axis=1)
-    el_n = np.gradient(np.log(d_k), np.log(ns), axis=0)
+    el_k, el_n = analysis.log_elasticities(d_k, ks, ns)
     fig, (ax, axb) = figure(1, 2, width=7.8, height=3.3)
     N, K = np.meshgrid(ns, ks, indexing="ij")
     levels = np.arange(np.floor(np.log10(d_k.min())), np.ceil(np.log10(d_k.max())) + 1.0, 1.0)

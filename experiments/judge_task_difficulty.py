@@ -19,6 +19,7 @@ from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 from scaling_theory.judge import analysis
 from scaling_theory.judge.model import BLRJudge
 from scaling_theory.plotting import COLORS, figure, label_panels, save_figure
+from scaling_theory.stats import weighted_loglog_fit
 from scaling_theory.tables import format_table
 
 NAME = "judge_task_difficulty"
@@ -31,22 +32,16 @@ PROFILES = {
 }
 
 
-def judge_for_ratio(ratio: float, n_gh: int) -> BLRJudge:
-    """The model whose teacher scale gives difficulty ratio ``ratio`` (Var_x Δ_T ∝ |w_T|²/d)."""
-    unit = BLRJudge(**PARAMS, teacher_scale=1.0, n_gh=n_gh)
-    return BLRJudge(**PARAMS, teacher_scale=ratio / analysis.difficulty_ratio(unit), n_gh=n_gh)
-
-
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     cfg = PROFILES[profile]
     ks = np.unique(np.round(np.geomspace(*cfg["k"])))
     rows, fit_rows = [], []
     fig, (ax, axb) = figure(1, 2, width=7.6, height=3.2)
     for i, r in enumerate(cfg["ratios"]):
-        judge = judge_for_ratio(r, cfg["n_gh"])
+        judge = analysis.with_difficulty_ratio(BLRJudge(**PARAMS, teacher_scale=1.0, n_gh=cfg["n_gh"]), r)
         delta = judge.error(ks, 0.0) / judge.sigma2
         sel = (ks >= cfg["fit"][0]) & (ks <= cfg["fit"][1])
-        slope = float(np.polyfit(np.log(ks[sel]), np.log(delta[sel]), 1)[0])
+        slope = float(weighted_loglog_fit(np.log(ks[sel]), np.log(delta[sel]))[0])
         pred = float(analysis.predicted_decay_exponent(r))
         fit_rows.append(
             {

@@ -61,12 +61,12 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             opts = {k: v for k, v in (cfg["bayes"] or {}).items() if k != "configs"}
             res = zi if meth in ("plugin_zi", "eb_zi") else plain
             p = predict(
+                jax.random.PRNGKey(seed + ci),
                 OBSERVE,
                 sim.k,
                 [BUDGET],
                 meth,
                 level=LEVEL,
-                key=jax.random.PRNGKey(seed + ci),
                 fit_result=None if meth in ("naive", "combinatorial", "fit", "bayes") else res,
                 bayes_options=opts,
             )

@@ -19,12 +19,13 @@ import pandas as pd
 from matplotlib.ticker import NullFormatter
 
 from scaling_theory.io import data_path, read_counts
-from scaling_theory.passk.backtesting import backtest, subsample, truth_pass_at_n
+from scaling_theory.passk.backtesting import backtest, truth_pass_at_n
 from scaling_theory.passk.exponent import SCHAEFFER_TABLE1, distributional_exponent, least_squares_exponent
 from scaling_theory.passk.grouping import stack_groups
 from scaling_theory.passk.methods import DEFAULT_METHOD
 from scaling_theory.passk.predictors import predict
 from scaling_theory.plotting import COLORS, MARKERS, band, figure, save_data, save_figure
+from scaling_theory.stats import subsample
 from scaling_theory.tables import format_table
 
 NAME = "passk_pythia_backtest"
@@ -87,13 +88,13 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     for obs in cfg["observe"]:
         for s in cfg["seeds"]:
             res = backtest(
+                jax.random.key(seed + s),
                 n,
                 k,
                 obs,
                 cfg["budgets"],
                 cfg["methods"],
                 repeats=cfg["repeats"],
-                seed=seed + s,
                 mask=mask,
                 groups=groups,
             )
@@ -101,13 +102,13 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             if cfg["bayes"] and s in cfg["bayes"]["seeds"]:
                 opts = {kk: v for kk, v in cfg["bayes"].items() if kk != "seeds"}
                 rb = backtest(
+                    jax.random.key(seed + s),
                     n,
                     k,
                     obs,
                     cfg["budgets"],
                     ["bayes"],
                     repeats=cfg["repeats"],
-                    seed=seed + s,
                     mask=mask,
                     groups=groups,
                     bayes_options=opts,
@@ -177,13 +178,14 @@ def _curves(n, k, mask, cfg, seed) -> dict:
     obs = 100 if 100 in cfg["observe"] else cfg["observe"][0]
     grid = np.unique(np.round(np.logspace(0, 4, cfg["grid"])))
     truth = truth_pass_at_n(n, k, mask, grid)
-    k_sub = subsample(np.where(mask > 0, n, 1), np.where(mask > 0, k, 0), obs, 1, seed)[0]
+    n_sub = np.where(mask > 0, n, 1)
+    k_sub = subsample(jax.random.key(seed), n_sub, np.where(mask > 0, k, 0), np.minimum(obs, n_sub), 1)[0]
     observed_grid = np.append(grid[grid < obs], obs)
     observed = truth_pass_at_n(np.full_like(n, obs), k_sub, mask, observed_grid)
     ext_grid = np.insert(grid[grid > obs], 0, obs)
     preds = {}
     for meth in cfg["curve"]:
-        p = predict(obs, k_sub, ext_grid, meth, mask=mask, key=jax.random.PRNGKey(seed))
+        p = predict(jax.random.PRNGKey(seed), obs, k_sub, ext_grid, meth, mask=mask)
         preds[meth] = (p.asr, p.lower, p.upper)
     return dict(
         grid=grid,

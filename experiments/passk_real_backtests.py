@@ -28,10 +28,11 @@ import numpy as np
 import pandas as pd
 
 from scaling_theory.io import data_path, read_counts
-from scaling_theory.passk.backtesting import backtest, subsample, truth_pass_at_n
+from scaling_theory.passk.backtesting import backtest, truth_pass_at_n
 from scaling_theory.passk.grouping import stack_groups
 from scaling_theory.passk.simulate import simulate_counts
 from scaling_theory.plotting import COLORS, MARKERS, figure, save_data, save_figure
+from scaling_theory.stats import subsample
 from scaling_theory.tables import format_table
 
 NAME = "passk_real_backtests"
@@ -166,20 +167,22 @@ def _cell(name, groups, n, k, mask, obs, ratio, cfg, seed) -> list[dict]:
     groups = [g for g, kp in zip(groups, keep) if kp]
     t0 = time.time()
     res = backtest(
+        jax.random.key(seed),
         n,
         k,
         obs,
         [budget],
         cfg["methods"],
         repeats=cfg["repeats"],
-        seed=seed,
         mask=live,
         groups=[{"group": g} for g in groups],
     )
     rows = res.table.assign(data=name, ratio=ratio).to_dict(orient="records")
     if cfg["external"]:
         truth = truth_pass_at_n(np.where(live > 0, n, 1), np.where(live > 0, k, 0), live, [budget])[:, 0]
-        ks = np.swapaxes(subsample(np.where(live > 0, n, 1), np.where(live > 0, k, 0), obs, cfg["repeats"], seed), 0, 1)
+        n_sub = np.where(live > 0, n, 1)
+        k_sub = np.where(live > 0, k, 0)
+        ks = np.swapaxes(subsample(jax.random.key(seed), n_sub, k_sub, np.minimum(obs, n_sub), cfg["repeats"]), 0, 1)
         flat = np.where(np.broadcast_to(live[:, None] > 0, ks.shape), ks, -1).reshape(-1, ks.shape[-1])
         for meth, pred in _external(groups, obs, flat, budget).items():
             pred = pred.reshape(len(groups), cfg["repeats"])
@@ -219,9 +222,9 @@ def wrmse_protocol(models, draws: int, seed: int, methods=("auto", "eb")) -> lis
     var = var.sum(axis=-1) + 1e-12
     out = {m: np.zeros((len(idx), draws)) for m in methods}
     for d in range(draws):
-        k_obs = subsample(n, k, per, 1, seed + d)[0]
+        k_obs = subsample(jax.random.key(seed + d), n, k, per, 1)[0]
         for meth in methods:
-            pr = predict(float(per), k_obs, ks, meth, key=jax.random.PRNGKey(seed + d)).asr
+            pr = predict(jax.random.PRNGKey(seed + d), float(per), k_obs, ks, meth).asr
             out[meth][:, d] = np.sqrt(np.mean((pr - mvue) ** 2 / var, axis=1))
     rows = []
     for gi, name in enumerate(models):

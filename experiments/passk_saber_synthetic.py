@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import numpy as np
 import pandas as pd
 
@@ -76,20 +77,27 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     sim = simulate_counts(seed, np.tile(alpha, seeds), np.tile(beta, seeds), K, cfg["logged"])
     groups = [{"seed": s, "pair": labels[i]} for s in range(seeds) for i in range(p)]
     res = backtest(
-        cfg["logged"], sim.k, OBSERVE, [BUDGET], cfg["methods"], repeats=cfg["repeats"], seed=seed, groups=groups
+        jax.random.key(seed),
+        cfg["logged"],
+        sim.k,
+        OBSERVE,
+        [BUDGET],
+        cfg["methods"],
+        repeats=cfg["repeats"],
+        groups=groups,
     )
     table = res.table
     if cfg["bayes"]:
         b = cfg["bayes"]
         nb = b["seeds"] * p
         bayes_res = backtest(
+            jax.random.key(seed),
             cfg["logged"],
             sim.k[:nb],
             OBSERVE,
             [BUDGET],
             ["bayes"],
             repeats=cfg["repeats"],
-            seed=seed,
             groups=groups[:nb],
             bayes_options={k: v for k, v in b.items() if k != "seeds"},
         )

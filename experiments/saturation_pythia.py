@@ -31,6 +31,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.saturation import estimation as E
     from scaling_theory.saturation import heterogeneous as H
     from scaling_theory.saturation import ttspm
+    from scaling_theory.stats import subsample
     from scaling_theory.tables import format_table
 
     cfg = PROFILES[profile]
@@ -42,8 +43,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     c = wide_k.to_numpy(np.float64)
     n = wide_n.to_numpy(np.float64)
     key = jax.random.key(seed)
-    # one set of uniforms for every budget: the m-sample subsets are nested (same key → same ranking)
-    k_by_m = {m: np.asarray(E.subsample_counts(key, n.ravel(), c.ravel(), m)).reshape(c.shape) for m in cfg["budgets"]}
+    # one key for every budget: each budget's sub-sample is hypergeometric from the same key's generator
+    k_by_m = {m: subsample(key, n.ravel(), c.ravel(), m).reshape(c.shape) for m in cfg["budgets"]}
     m_show = max(cfg["budgets"])
 
     priors = {}

@@ -16,6 +16,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from scaling_theory.stats import numpy_rng
+
 NAME = "saturation_verifiers"
 
 PROFILES = {
@@ -143,7 +145,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     # (d) permutation experiment on a synthetic log
     ax = axes[1, 1]
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(jax.random.key(seed))  # = np.random.default_rng(seed)
     T, S = cfg["tasks"], cfg["samples"]
     r_task = rng.beta(0.6, 0.6, T)
     correct = (rng.random((T, S)) < r_task[:, None]).astype(float)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import numpy as np
 
 NAME = "testbed_passk_extrapolation"
@@ -48,7 +49,13 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     rows, curves = [], {}
     for n_obs in observe:
         bt = passk.backtest(
-            n_all, k_all, n_obs, [b for b in budgets if b >= n_obs], methods, repeats=st["repeats"], seed=seed
+            jax.random.key(seed),
+            n_all,
+            k_all,
+            n_obs,
+            [b for b in budgets if b >= n_obs],
+            methods,
+            repeats=st["repeats"],
         )
         tab = bt.table
         for m in methods:

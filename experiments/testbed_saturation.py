@@ -30,6 +30,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.passk import fit as beta_fit
     from scaling_theory.plotting import COLORS, MARKERS, figure, label_panels, save_figure
     from scaling_theory.saturation import estimation, heterogeneous, ttspm
+    from scaling_theory.stats import subsample
     from scaling_theory.tables import format_table
     from scaling_theory.testbed.analysis import cached_run
 
@@ -43,7 +44,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     m = st["m"]
 
     key = jax.random.key(seed)
-    k_m = np.asarray(estimation.subsample_counts(key, n, k, m))
+    k_m = subsample(key, n, k, m)
     bf = beta_fit(m, k_m)
     alpha, beta = float(bf.alpha), float(bf.beta)
     plug = estimation.predicted_vs_observed(key, n, k, st["eps"], m)

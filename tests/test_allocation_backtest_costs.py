@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from math import comb
 
+import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ from scaling_theory.allocation import backtest as bt
 from scaling_theory.allocation import costs
 from scaling_theory.allocation.frontier import frontier
 from scaling_theory.cli import main
+from scaling_theory.stats import subsample
 
 
 @pytest.mark.parametrize("n,c,n0", [(7, 3, 2), (8, 1, 3), (6, 4, 1)])
@@ -54,7 +56,7 @@ def test_backtest_uniform_matches_direct_formula_and_policy_beats_uniform():
     n = np.full(60, 400.0)
     k = rng.binomial(400, theta).astype(float)
     res = bt.backtest(n, k, 8, [4, 16], repeats=2, policies_=("uniform", "lagrangian"), bootstrap=50)
-    k0 = bt.pilot_subsample(n, k, 8, 2, 0)
+    k0 = subsample(jax.random.key(0), n, k, 8, 2)
     for j, b in enumerate([4, 16]):
         direct = np.mean(
             [

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 
 from scaling_theory.errors import InputError
 from scaling_theory.fitting import bootstrap, bootstrap_many, fit, fit_many
-from scaling_theory.fitting.uncertainty import bootstrap_counts
+from scaling_theory.stats import bootstrap_counts
 
 X = np.logspace(0.0, 4.0, 30)
 A = np.c_[np.ones(X.size), -np.log(X)]  # design of log y = log a − b log x
@@ -30,10 +31,10 @@ def draws40(power_fit):
 
 
 def test_bootstrap_replicates_are_weighted_least_squares_refits(power_fit, draws40):
-    counts = bootstrap_counts([X.size], 40, 7)[0]
+    counts = bootstrap_counts(jax.random.key(7), [X.size], 40)[0]
     assert counts.shape == (40, 30) and np.all(counts.sum(axis=1) == 30)
     # counts of one row over replicates: Binomial(30, 1/30), mean 1, variance 29/30 (SE of the sample variance over 1,200 cells ≈ 0.05, so abs=0.15 is ≈ 3 SE)
-    many = bootstrap_counts([X.size], 40, 8)[0]
+    many = bootstrap_counts(jax.random.key(8), [X.size], 40)[0]
     assert np.mean(many) == pytest.approx(1.0, abs=1e-12)
     assert np.var(many) == pytest.approx(29 / 30, abs=0.15)
     ly = np.log(power_fit.y)

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -18,9 +19,10 @@ import pytest
 from scaling_theory.numerics import x64
 from scaling_theory.passk import tail
 from scaling_theory.passk.auto import predict_auto
-from scaling_theory.passk.backtesting import prefix, stopped_curve, subsample
+from scaling_theory.passk.backtesting import prefix, stopped_curve
 from scaling_theory.passk.degenerate import bound_prediction, degenerate_flags
 from scaling_theory.passk.simulate import finite_truth, simulate_counts
+from scaling_theory.stats import subsample
 
 BETA_FAMILY = {"eb", "eb_zi", "anchored", "tail_eb", "plugin"}
 TAIL_FAMILY = {"tail_power", "tail_hughes", "fit", "tail_eb"}
@@ -66,7 +68,7 @@ def test_stopped_prefix_unbiased_hypergeometric_biased():
     prefix_cov = k_p.mean()
     se = np.sqrt(expected * (1 - expected) / theta.size)
     assert abs(prefix_cov - expected) < 4 * se
-    hyper = subsample(n, k, np.minimum(m, n), 1, seed=1)[0].mean()
+    hyper = subsample(jax.random.key(1), n, k, np.minimum(m, n), 1)[0].mean()
     assert hyper - expected > 10 * se  # m/t_i overstates: E[1/t] > θ
     # the exact stopped curve equals the prefix coverage at m, and is 1(t ≤ m) averaged
     np.testing.assert_allclose(stopped_curve(n[None], k[None], np.ones((1, n.size)), [m])[0, 0], prefix_cov)
@@ -78,12 +80,12 @@ def test_stopped_backtest_and_predictors_unbiased_on_known_theta():
 
     theta, n, k = _stopped_log(2, 4000, cap=1000)
     n_p, k_p = prefix(n, k, 100)
-    p = predict(n_p, k_p, [1000.0], "eb", stopped=True)
+    p = predict(jax.random.key(0), n_p, k_p, [1000.0], "eb", stopped=True)
     truth = np.mean(1 - (1 - theta) ** 1000)
     se = np.sqrt(truth * (1 - truth) / theta.size)
     assert abs(float(p.asr[0]) - truth) < 5 * se + 0.01
     # The exact curve below the cap: 1(t_i ≤ 50) averaged (Chen's formula would give min(1, 50/t_i)).
-    exact = predict(n_p, k_p, [50.0], "combinatorial", stopped=True)
+    exact = predict(jax.random.key(0), n_p, k_p, [50.0], "combinatorial", stopped=True)
     assert float(exact.asr[0]) == pytest.approx(np.mean((k_p > 0) & (n_p <= 50)))
 
 
@@ -180,7 +182,7 @@ def beta_groups():
     alpha = rng.uniform(0.2, 0.8, 16)
     beta = rng.uniform(2.0, 20.0, 16)
     sim = simulate_counts(12, alpha, beta, 128, 64)
-    pred = predict_auto(64.0, sim.k, [640.0], seed=1)
+    pred = predict_auto(jax.random.key(0), 64.0, sim.k, [640.0], seed=1)
     truth = finite_truth(sim.log1m_theta, [640.0])
     return sim, pred, truth
 
@@ -220,10 +222,10 @@ def test_auto_prefers_tail_methods_on_a_two_population_tail():
     k = rng.binomial(n, theta).astype(float)
     budget = 640.0
     truth = np.mean(1 - (1 - theta) ** budget, axis=1)
-    pred = predict_auto(float(n), k, [budget], seed=2)
+    pred = predict_auto(jax.random.key(0), float(n), k, [budget], seed=2)
     from scaling_theory.passk.predictors import predict
 
-    eb = predict(float(n), k, [budget], "eb")
+    eb = predict(jax.random.key(0), float(n), k, [budget], "eb")
     chosen = list(pred.extra["chosen"][:, 0])
     assert np.mean([c in TAIL_FAMILY for c in chosen]) >= 0.5, chosen
     assert np.mean(np.abs(pred.asr[:, 0] - truth)) < np.mean(np.abs(eb.asr[:, 0] - truth))

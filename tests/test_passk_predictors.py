@@ -24,7 +24,10 @@ def sim16():
 
 def test_spec_7c_saber_readme_toy_values():
     # anchored 0.9981, plugin (leading order, SABER's) 0.9961, exact-Beta 0.9966, naive 0.8000 at N = 1000.
-    got = {m: float(predict(100, TOY_K, [1000], m).asr[0]) for m in ("anchored", "plugin_leading", "plugin", "naive")}
+    got = {
+        m: float(predict(jax.random.key(0), 100, TOY_K, [1000], m).asr[0])
+        for m in ("anchored", "plugin_leading", "plugin", "naive")
+    }
     assert got["anchored"] == pytest.approx(0.9981, abs=5e-5)
     assert got["plugin_leading"] == pytest.approx(0.9961, abs=5e-5)
     assert got["plugin"] == pytest.approx(0.9966, abs=5e-5)
@@ -34,7 +37,7 @@ def test_spec_7c_saber_readme_toy_values():
 def test_anchored_identities_spec_8_3_and_8_4():
     n = 100
     budgets = np.array([100, 200, 1000, 1e4, 1e6])
-    p = predict(n, TOY_K, budgets, "anchored")
+    p = predict(jax.random.key(0), n, TOY_K, budgets, "anchored")
     assert p.asr[0] == np.mean(TOY_K > 0)  # anchored(N = n) = ASR@n exactly
     assert np.all(np.diff(p.asr) > 0)  # increasing in N
     # Inverse budget (Eq. 16): N_τ(anchored(N)) = N.
@@ -58,7 +61,7 @@ def test_anchored_identities_spec_8_3_and_8_4():
     ],  # mix_*: tests/test_passk_mixing*.py
 )
 def test_every_method_returns_ordered_intervals_in_the_unit_interval(sim16, method):
-    p = predict(100, sim16.k, [100, 1000, 1e5], method)
+    p = predict(jax.random.key(0), 100, sim16.k, [100, 1000, 1e5], method)
     assert p.asr.shape == (16, 3) and p.method == method
     assert np.all((0 <= p.lower) & (p.lower <= p.asr) & (p.asr <= p.upper) & (p.upper <= 1))
     assert np.all(np.isfinite(p.asr))
@@ -71,15 +74,15 @@ def test_every_method_returns_ordered_intervals_in_the_unit_interval(sim16, meth
 def test_combinatorial_is_chen_and_refuses_extrapolation(sim16):
     from scaling_theory.passk import pass_at_k_curve
 
-    p = predict(100, sim16.k[:2], [1, 10, 100], "combinatorial")
+    p = predict(jax.random.key(0), 100, sim16.k[:2], [1, 10, 100], "combinatorial")
     np.testing.assert_allclose(p.asr, np.asarray(pass_at_k_curve(100, sim16.k[:2], [1, 10, 100])), rtol=1e-13)
     with pytest.raises(InputError, match="exceeds the smallest n"):
-        predict(100, sim16.k[:2], [1000], "combinatorial")
+        predict(jax.random.key(0), 100, sim16.k[:2], [1000], "combinatorial")
 
 
 def test_naive_underestimates_spec_8_7(sim16):
     truth = finite_truth(sim16.log1m_theta, [1000])[:, 0]
-    naive = predict(100, sim16.k, [1000], "naive").asr[:, 0]
+    naive = predict(jax.random.key(0), 100, sim16.k, [1000], "naive").asr[:, 0]
     # Every one of 16 replicates is below the truth (the gap, ~10 points, is ≫ the spread between replicates).
     assert np.all(naive < truth)
 
@@ -122,7 +125,7 @@ def test_eb_posterior_survival_matches_quadrature():
 def test_delta_method_matches_finite_difference_gradient(sim16):
     k = sim16.k[:1]
     res = mle.fit(100, k)
-    p = predict(100, k, [1000.0], "plugin", fit_result=res)
+    p = predict(jax.random.key(0), 100, k, [1000.0], "plugin", fit_result=res)
     u = np.array([np.log(res.alpha[0]), np.log(res.beta[0])])
     cov = res.cov_u[0]
 
@@ -142,7 +145,7 @@ def test_delta_method_matches_finite_difference_gradient(sim16):
 def test_saber_fit_matches_saber_risk():
     saber = pytest.importorskip("saber")
     a, b = saber.fit_log_linear_curve(TOY_K, 100)
-    p = predict(100, TOY_K, [1000], "fit")
+    p = predict(jax.random.key(0), 100, TOY_K, [1000], "fit")
     assert p.extra["a"] == pytest.approx(a, rel=1e-9) and p.extra["b"] == pytest.approx(b, rel=1e-9)
     assert p.asr[0] == pytest.approx(saber.predict_log_linear_curve(1000, a, b), rel=1e-9)
 
@@ -151,9 +154,9 @@ def test_anchored_and_plugin_identical_to_saber_risk_given_alpha():
     saber = pytest.importorskip("saber")
     res = mle.fit(100, TOY_K)
     budgets = [150, 1000, 10_000]
-    anch = predict(100, TOY_K, budgets, "anchored", fit_result=res).asr
-    lead = predict(100, TOY_K, budgets, "plugin_leading", fit_result=res).asr
-    corr = predict(100, TOY_K, budgets, "plugin_corrected", fit_result=res).asr
+    anch = predict(jax.random.key(0), 100, TOY_K, budgets, "anchored", fit_result=res).asr
+    lead = predict(jax.random.key(0), 100, TOY_K, budgets, "plugin_leading", fit_result=res).asr
+    corr = predict(jax.random.key(0), 100, TOY_K, budgets, "plugin_corrected", fit_result=res).asr
     a, b = float(res.alpha), float(res.beta)
     for j, big_n in enumerate(budgets):
         assert anch[j] == pytest.approx(saber.predict_anchored(big_n, 100, 0.8, a), abs=1e-12)
@@ -163,17 +166,17 @@ def test_anchored_and_plugin_identical_to_saber_risk_given_alpha():
 
 def test_zero_inflated_methods_reach_one_minus_pi():
     sim = simulate_counts(8, np.full(16, 0.8), np.full(16, 2.0), 159, 100, pi=0.4)
-    p = predict(100, sim.k, [1e8], "plugin_zi")
+    p = predict(jax.random.key(0), 100, sim.k, [1e8], "plugin_zi")
     np.testing.assert_allclose(p.asr[:, 0], 1 - p.pi, atol=2e-3)
     assert np.all(np.abs(p.pi - 0.4) < 0.15)
 
 
 def test_default_method_and_mask(sim16):
     assert DEFAULT_METHOD == "auto"
-    p = predict(100, sim16.k[0], [1000], "eb")
+    p = predict(jax.random.key(0), 100, sim16.k[0], [1000], "eb")
     padded = np.concatenate([sim16.k[0], np.zeros(20)])
     mask = np.concatenate([np.ones(159), np.zeros(20)])
-    q = predict(100, padded, [1000], "eb", mask=mask)
+    q = predict(jax.random.key(0), 100, padded, [1000], "eb", mask=mask)
     assert q.asr[0] == pytest.approx(p.asr[0], rel=1e-7)
     rows = p.rows({"model": "x"})
     assert set(rows[0]) == {"group", "method", "budget", "asr", "lower", "upper", "alpha", "beta"}
@@ -192,7 +195,7 @@ def test_bad_input(kwargs, match):
     args = dict(n=100, k=TOY_K, budgets=[1000])
     args.update(kwargs)
     with pytest.raises(InputError, match=match):
-        predict(**args)
+        predict(jax.random.key(0), **args)
 
 
 @pytest.mark.slow
@@ -200,7 +203,9 @@ def test_bayes_posterior_predictive_small():
     # NUTS with few samples, one chain per group (small on purpose: NUTS on CPU is slow).
     from scaling_theory.passk import bayes
 
-    p = predict(100, TOY_K, [100, 1000], "bayes", bayes_options=dict(num_warmup=150, num_samples=150))
+    p = predict(
+        jax.random.key(0), 100, TOY_K, [100, 1000], "bayes", bayes_options=dict(num_warmup=150, num_samples=150)
+    )
     assert np.all((p.lower <= p.asr) & (p.asr <= p.upper))
     assert int(p.extra["divergences"]) == 0 and float(p.extra["r_hat_max"]) < 1.1
     # Posterior mean of α with only K = 10 problems: within 2 observed-information SEs of the MLE.

@@ -103,7 +103,7 @@ def test_passk_intervals_equal_the_library(built):
     df, _, report = built
     n, k = arrays(df, "B")
     curve = rows_of(report["passk"], "B")
-    pred = predict(n, k, [r["k"] for r in curve], "combinatorial", level=report["level"], key=jax.random.PRNGKey(SEED))
+    pred = predict(jax.random.PRNGKey(SEED), n, k, [r["k"] for r in curve], "combinatorial", level=report["level"])
     np.testing.assert_allclose([r["lower"] for r in curve], pred.lower, rtol=0, atol=1e-12)
     np.testing.assert_allclose([r["upper"] for r in curve], pred.upper, rtol=0, atol=1e-12)
 
@@ -113,7 +113,7 @@ def test_extrapolation_equals_the_default_predictor_and_bad_group_is_isolated(bu
     from scaling_theory.passk.grouping import stack_groups
 
     data = stack_groups(df[df["model"].isin(["A", "B"])].reset_index(drop=True), ["model"])
-    pred = predict(data.n, data.k, BUDGETS, None, level=report["level"], mask=data.mask, key=jax.random.PRNGKey(SEED))
+    pred = predict(jax.random.PRNGKey(SEED), data.n, data.k, BUDGETS, None, level=report["level"], mask=data.mask)
     ext = report["extrapolation"]
     assert ext["method"] == pred.method and ext["why"]
     for i, model in enumerate(("A", "B")):
@@ -134,13 +134,13 @@ def test_backtest_equals_the_library(built):
     bt = report["backtest"]
     assert bt["observe"] == 4 and bt["budget"] == 40  # n/10 of the smallest n, predict pass@(smallest n)
     res = backtest(
+        jax.random.key(SEED),
         data.n,
         data.k,
         4,
         [40],
         [report["extrapolation"]["method"]],
         repeats=3,
-        seed=SEED,
         mask=data.mask,
         groups=data.groups,
         level=report["level"],

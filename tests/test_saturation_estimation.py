@@ -12,6 +12,7 @@ from scaling_theory.errors import InputError
 from scaling_theory.passk.estimators import pass_at_k
 from scaling_theory.saturation import estimation as E
 from scaling_theory.saturation import ttspm
+from scaling_theory.stats import subsample
 
 
 def test_per_question_p():
@@ -136,12 +137,12 @@ def test_aggregate_observed_point_brute_force():
 
 def test_subsample_counts_is_hypergeometric():
     n, c, m, reps = 500, 70, 50, 2000
-    k = np.asarray(E.subsample_counts(jax.random.key(0), np.full(reps, n), np.full(reps, c), m))
+    k = np.asarray(subsample(jax.random.key(0), np.full(reps, n), np.full(reps, c), m))
     hyper = stats.hypergeom(n, c, m)
     assert abs(k.mean() - hyper.mean()) <= 4 * hyper.std() / np.sqrt(reps)  # 4 SE of the mean
     assert k.var() == pytest.approx(hyper.var(), rel=0.1)  # SE of a variance ≈ √(2/reps) ≈ 2.2%
     assert k.min() >= 0 and k.max() <= m
-    np.testing.assert_array_equal(np.asarray(E.subsample_counts(jax.random.key(1), [10, 10], [0, 10], 4)), [0, 4])
+    np.testing.assert_array_equal(np.asarray(subsample(jax.random.key(1), [10, 10], [0, 10], 4)), [0, 4])
 
 
 def test_pearson_r_matches_scipy():
@@ -185,7 +186,7 @@ def test_predicted_vs_observed_wiring_and_large_n_limit():
 
 def test_bad_inputs():
     with pytest.raises(InputError, match="m must be <= every n"):
-        E.subsample_counts(jax.random.key(0), [10], [3], 20)
+        subsample(jax.random.key(0), [10], [3], 20)
     with pytest.raises(InputError, match="budget must be < n"):
         E.observed_marginal_gain(10, 3, 10)
     with pytest.raises(InputError, match="c must be <= n"):

@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -116,7 +117,8 @@ def predictions() -> list[dict]:
     a, b = float(res.alpha), float(res.beta)
     budgets = [150, 1000, 10_000, 100_000]
     ours = {
-        m: predict(100, k, budgets, m, fit_result=res).asr for m in ("anchored", "plugin_leading", "plugin_corrected")
+        m: predict(jax.random.key(0), 100, k, budgets, m, fit_result=res).asr
+        for m in ("anchored", "plugin_leading", "plugin_corrected")
     }
     theirs = {
         "anchored": [saber.predict_anchored(N, 100, 0.8, a) for N in budgets],
@@ -132,7 +134,7 @@ def predictions() -> list[dict]:
     ]
     model = saber.SABER().fit(k, 100)
     e2e = np.array([model.predict(N).asr for N in budgets])
-    ours_e2e = predict(100, k, budgets, "anchored").asr
+    ours_e2e = predict(jax.random.key(0), 100, k, budgets, "anchored").asr
     rows.append({"comparison": "anchored end to end (own fits)", "max_abs_diff": float(np.max(np.abs(e2e - ours_e2e)))})
     rows.append({"comparison": "alpha: ours vs SABER() (README toy)", "max_abs_diff": abs(model.alpha - a)})
     return rows
@@ -164,13 +166,13 @@ def backtests(quick: bool) -> list[dict]:
     seeds = 2 if quick else 8
     sim = simulate_counts(0, np.tile(pairs[:, 0], seeds), np.tile(pairs[:, 1], seeds), 159, 10_000)
     methods = ["anchored", DEFAULT_METHOD]
-    syn = backtest(10_000, sim.k, 100, [1000], methods, repeats=5, seed=0)
+    syn = backtest(jax.random.key(0), 10_000, sim.k, 100, [1000], methods, repeats=5)
     syn_tab = syn.table.assign(seed=syn.table["group"] // 12)
     per_seed = syn_tab.groupby(["method", "seed"])["error"].mean().unstack()
     st = stack_groups(read_counts(data_path("pythia_math_counts.csv"), ["model"]), ["model"])
     py = []
     for s in range(2 if quick else 4):
-        r = backtest(st.n, st.k, 100, [1000], methods, repeats=5, seed=s, mask=st.mask, groups=st.groups)
+        r = backtest(jax.random.key(s), st.n, st.k, 100, [1000], methods, repeats=5, mask=st.mask, groups=st.groups)
         py.append(r.mae.set_index("method")["mae"])
     py = np.array([[p[m] for m in methods] for p in py])
     return [

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import jax
 import numpy as np
 
 from scaling_theory.allocation import policies as P
@@ -20,6 +21,7 @@ from scaling_theory.allocation.posteriors import Posterior, beta_posteriors, gri
 from scaling_theory.allocation.sequential import DEFAULT_ROUNDS, posterior_first_success, sequential
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check
+from scaling_theory.stats import subsample
 
 SEQUENTIAL_DRAWS = 64
 
@@ -148,7 +150,10 @@ def allocate(
         raise InputError(
             f"--pilot must be at least 1 and smaller than every logged n (smallest n = {nmin:g}), got {pilot}"
         )
-    k0 = np.where(live, bt.pilot_subsample(np.where(live, n, 1), np.where(live, k, 0), pilot, 1, seed)[0], 0.0)
+    n_live = np.where(live, n, 1)
+    k0 = np.where(
+        live, subsample(jax.random.key(seed), n_live, np.where(live, k, 0), np.minimum(pilot, n_live), 1)[0], 0.0
+    )
     n0 = np.full(k.shape, float(pilot))
     post, _ = beta_posteriors(n0, k0, mask)
     cap = np.where(live, n - pilot, 0.0)

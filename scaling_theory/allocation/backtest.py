@@ -32,16 +32,9 @@ from scaling_theory.allocation.sequential import DEFAULT_ROUNDS, sequential
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
 from scaling_theory.passk.estimators import log_no_success
+from scaling_theory.stats import subsample
 
 BACKTEST_POLICIES = ("uniform", "binned", "lagrangian", "sequential")
-
-
-def pilot_subsample(n, k, pilot: int, repeats: int, seed: int = 0) -> np.ndarray:
-    """Pilot successes k₀ (repeats, ...) among ``pilot`` attempts drawn without replacement from each problem's logs."""
-    n = np.asarray(n, np.int64)
-    k = np.asarray(k, np.int64)
-    rng = np.random.default_rng(seed)
-    return rng.hypergeometric(k, n - k, int(pilot), size=(int(repeats),) + k.shape).astype(np.float64)
 
 
 @jax.jit
@@ -222,7 +215,8 @@ def backtest(
         )
     R = int(repeats)
     check(R >= 1, f"repeats must be ≥ 1, got {repeats}")
-    k0 = pilot_subsample(np.where(live, n, 1), np.where(live, k, 0), pilot, R, seed)  # (R, G, K)
+    n_live = np.where(live, n, 1)
+    k0 = subsample(jax.random.key(seed), n_live, np.where(live, k, 0), np.minimum(pilot, n_live), R)  # (R, G, K)
     k0 = np.where(live[None], k0, 0.0)
     nn = np.full((R * G, K), float(pilot))
     post, _ = beta_posteriors(nn, k0.reshape(R * G, K), np.broadcast_to(mask, (R, G, K)).reshape(R * G, K))

@@ -25,6 +25,7 @@ import numpy as np
 
 from scaling_theory.errors import InputError
 from scaling_theory.fitting.allocation import FLOPS_PER_PARAM_TOKEN
+from scaling_theory.stats import weighted_loglog_fit
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,8 @@ def approach2(N: Any, C: Any, L: Any, *, flops_per_param_token: float = FLOPS_PE
     lc = np.log(budgets[good])
     log_n = vertex[good]
     log_d = lc - np.log(flops_per_param_token) - log_n
-    a, log_g_n = np.polyfit(lc, log_n, 1)
-    b, log_g_d = np.polyfit(lc, log_d, 1)
+    a, log_g_n = weighted_loglog_fit(lc, log_n)
+    b, log_g_d = weighted_loglog_fit(lc, log_d)
     return Approach2Result(
         budgets=budgets[good],
         n_opt=np.exp(log_n),

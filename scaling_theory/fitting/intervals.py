@@ -37,6 +37,7 @@ from scaling_theory.fitting.objectives import objective, residuals, runtime
 from scaling_theory.fitting.optimize import CONVERGED, LBFGSOptions, minimize_batched
 from scaling_theory.fitting.uncertainty import BOOTSTRAP_OPTIONS, Draws, distinct_optima
 from scaling_theory.numerics import check, x64
+from scaling_theory.stats import bootstrap_counts, numpy_rng
 
 INTERVALS = ("row", "residual", "block", "t", "bayes")
 
@@ -120,7 +121,7 @@ def residual_bootstrap_many(
         used = r.weights > 0
         pool = scaled_residuals(r)
         eps = np.zeros((n_boot, r.y.size))
-        eps[:, used] = np.random.default_rng([seed, j]).choice(pool, size=(n_boot, int(used.sum())))
+        eps[:, used] = numpy_rng(jax.random.key(seed), j).choice(pool, size=(n_boot, int(used.sum())))
         yhat = r.predict(r.x)
         y_b = yhat * np.exp(eps) if r.loss.space == "log" else yhat + eps
         y_bs.append(np.where(used, y_b, r.y))
@@ -160,19 +161,20 @@ def block_bootstrap_many(
     _check_boot(n_boot)
     if not results or len(groups) != len(results):
         raise InputError("block bootstrap: give one array of group labels per fit")
-    w_bs = []
-    for j, (r, g) in enumerate(zip(results, groups)):
+    labels = []
+    for r, g in zip(results, groups):
         g = np.asarray(g).reshape(-1)
         if g.size != r.y.size:
             raise InputError(f"block bootstrap: {g.size} group labels for {r.y.size} rows")
         keys, inv = np.unique(g, return_inverse=True)
         if keys.size < 2:
             raise InputError("block bootstrap: need at least 2 groups (runs) to resample")
-        # the row bootstrap's stream (bootstrap_counts): with one row per group, the row bootstrap's draws
-        counts = np.random.default_rng([seed, j]).multinomial(
-            keys.size, np.full(keys.size, 1.0 / keys.size), size=n_boot
-        )
-        w_bs.append(counts[:, inv] * r.weights[None, :])
+        labels.append((keys.size, inv))
+    # the row bootstrap's stream (stats.bootstrap_counts): with one row per group, the row bootstrap's draws
+    all_counts = bootstrap_counts(jax.random.key(seed), [size for size, _ in labels], n_boot)
+    w_bs = [
+        all_counts[j, :, :size][:, inv] * r.weights[None, :] for j, (r, (size, inv)) in enumerate(zip(results, labels))
+    ]
     out = _refit_many(list(results), None, w_bs, n_starts, options)
     return [
         Draws(law=r.law, space=r.loss.space, theta=t, method="block", converged=c, residual_pool=scaled_residuals(r))

@@ -37,6 +37,7 @@ import numpy as np
 
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import x64
+from scaling_theory.stats import weighted_loglog_fit
 
 Array = Any
 
@@ -149,7 +150,7 @@ def _loglog_intercepts(lx: np.ndarray, ly: np.ndarray, slopes: np.ndarray) -> np
     """Least-squares intercept of ``ly ≈ c + s·lx`` for each fixed slope ``s``: c = mean(ly − s·lx)."""
     if lx.size == 0:
         return np.zeros_like(slopes)
-    return np.mean(ly[None, :] - slopes[:, None] * lx[None, :], axis=1)
+    return weighted_loglog_fit(lx, ly, slope=slopes)[1]
 
 
 def _box(starts: np.ndarray, pad: float) -> tuple[np.ndarray, np.ndarray]:

@@ -37,6 +37,7 @@ from scaling_theory.fitting.laws import Law
 from scaling_theory.fitting.objectives import objective, runtime
 from scaling_theory.fitting.optimize import CONVERGED, LBFGSOptions, minimize_batched
 from scaling_theory.numerics import check, x64
+from scaling_theory.stats import bootstrap_counts
 
 BOOTSTRAP_OPTIONS = LBFGSOptions(ftol=1e-12, gtol=1e-8)
 
@@ -139,17 +140,6 @@ def distinct_optima(result: FitResult, k: int, atol: float = 1e-2) -> np.ndarray
     return np.array(chosen)
 
 
-def bootstrap_counts(n_used: Sequence[int], n_boot: int, seed: int) -> np.ndarray:
-    """Multinomial(n_j, 1/n_j) row counts (resampling rows with replacement) for ``n_boot``
-    replicates of each data set j with ``n_used[j]`` rows: G × B × max n, zero-padded. Data set j
-    draws from ``np.random.default_rng([seed, j])`` (host-side, no compilation)."""
-    n_used = [int(v) for v in np.atleast_1d(n_used)]
-    out = np.zeros((len(n_used), n_boot, max(n_used)))
-    for j, n in enumerate(n_used):  # one vectorised draw per data set
-        out[j, :, :n] = np.random.default_rng([seed, j]).multinomial(n, np.full(n, 1.0 / n), size=n_boot)
-    return out
-
-
 @x64
 def bootstrap_many(
     results: Sequence[FitResult],
@@ -174,7 +164,7 @@ def bootstrap_many(
     starts, weights, ys, spans = [], [], [], []
     offset = 0
     n_used = [int(np.sum(r.weights > 0)) for r in results]
-    all_counts = bootstrap_counts(n_used, n_boot, seed)
+    all_counts = bootstrap_counts(jax.random.key(seed), n_used, n_boot)  # data set j: numpy_rng(key, j)
     for j, r in enumerate(results):
         used = np.flatnonzero(r.weights > 0)
         w = np.zeros((n_boot, r.y.size))

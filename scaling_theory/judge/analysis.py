@@ -18,6 +18,7 @@ from scaling_theory.errors import InputError
 from scaling_theory.judge import selection
 from scaling_theory.judge.model import BLRJudge
 from scaling_theory.numerics import x64
+from scaling_theory.stats import weighted_loglog_fit
 
 
 # --------------------------------------------------------------------------- expansion coefficients
@@ -30,9 +31,8 @@ class ExpansionCoefficients:
     c2: float
 
     def optimal_t(self, k: Any) -> np.ndarray:
-        """Minimiser of δ₂ over t for fixed k (k > 2): t* = 2(1 − 2/k) Ĉ₂/Ĉ₁ (Remark 4)."""
-        k = np.asarray(k, dtype=np.float64)
-        return 2.0 * (1.0 - 2.0 / k) * self.c2 / self.c1
+        """Minimiser of δ₂ over t for fixed k (k > 2): :func:`hte_optimal_temperature` of (Ĉ₁, Ĉ₂)."""
+        return hte_optimal_temperature(k, self.c1, self.c2)
 
     def finite_k_threshold(self) -> float:
         """δ₂ stops decreasing as k → ∞ when t < 3Ĉ₂/Ĉ₁ (slope of δ₂ in 1/k at 0 is Ĉ₁/t − 3Ĉ₂/t²)."""
@@ -43,6 +43,24 @@ class ExpansionCoefficients:
         t = np.asarray(t, dtype=np.float64)
         den = 3.0 * self.c2 - self.c1 * t
         return np.where(den > 0, 4.0 * self.c2 / np.where(den > 0, den, 1.0), np.inf)
+
+
+def hte_optimal_temperature(k: Any, c1: Any, c2: Any) -> np.ndarray:
+    """Optimal temperature of the 2nd-order high-temperature expansion δ₂ = C₀ − (1 − 1/k) C₁/t
+    + (1 − 1/k)(1 − 2/k) C₂/t²: ∂δ₂/∂t = 0 gives t* = 2(1 − 2/k) C₂/C₁ (a minimum for C₁, C₂ > 0, k > 2).
+
+    Args:
+      k: number of samples (broadcasts with c1, c2).
+      c1, c2: the expansion's first- and second-order coefficients (in the units of t).
+
+    Returns:
+      t* as a float64 array (no masking: callers decide what to do outside C₁, C₂ > 0, k > 2).
+
+    References:
+      Halder & Pehlevan (arXiv 2512.19905), Remark 4; spec judge_blr.md §5.3.
+    """
+    k, c1, c2 = (np.asarray(v, dtype=np.float64) for v in (k, c1, c2))
+    return 2.0 * (1.0 - 2.0 / k) * c2 / c1
 
 
 @x64
@@ -231,6 +249,62 @@ def difficulty_ratio(judge: BLRJudge) -> float:
     return 2.0 * (1.0 + judge.c) ** 2 * judge.de.bias_variance / judge.de.mean_variance
 
 
+def with_difficulty_ratio(judge: BLRJudge, ratio: float) -> BLRJudge:
+    """``judge`` with its teacher scale |w_T|²/d rescaled so that :func:`difficulty_ratio` equals ``ratio``.
+
+    Var_x(Δ_T) is proportional to |w_T|²/d and s̄² does not depend on it, so r is linear in the teacher scale.
+
+    Args:
+      judge: the model (its teacher scale must be > 0).
+      ratio: the target difficulty ratio r > 0.
+
+    Returns:
+      The rescaled :class:`BLRJudge`.
+    """
+    if not (np.isfinite(ratio) and ratio > 0):
+        raise InputError(f"ratio must be a finite number > 0, got {ratio}")
+    return replace(judge, teacher_scale=judge.teacher_scale * float(ratio) / difficulty_ratio(judge))
+
+
+def official_lte(judge: BLRJudge, k: Any) -> np.ndarray:
+    """The official code's large-k expansion (L.T.E., BLR_zero_T.py) of δ/σ² at T = 0:
+    (π/k²)/√(1 − (2|w_T|²/(dγ²))(ασ/(γS))²) with α = d/n (R ≈ R̂, s ≈ σ).
+
+    Args:
+      judge: the model (reward = teacher, T = 0).
+      k: numbers of samples.
+
+    Returns:
+      δ/σ² per k (float64).
+
+    References:
+      Halder & Pehlevan (arXiv 2512.19905), official best-of-k script.
+    """
+    k = np.asarray(k, dtype=np.float64)
+    alpha = judge.d / judge.n
+    x = 2.0 * judge.teacher_scale / judge.gamma**2 * (alpha * judge.sigma / (judge.gamma * judge.S)) ** 2
+    return (math.pi / k**2) / math.sqrt(1.0 - x)
+
+
+def log_elasticities(values: Any, ks: Any, ns: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Elasticities ∂log δ/∂log k and ∂log δ/∂log n of a grid δ(n, k) by central differences
+    (``np.gradient``, one-sided at the edges) in log k and log n.
+
+    Args:
+      values: δ on the grid, shape (len(ns), len(ks)), positive.
+      ks: numbers of samples (increasing); ns: training-set sizes (increasing).
+
+    Returns:
+      ``(elasticity_k, elasticity_n)``, each of the grid's shape.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    ks, ns = np.asarray(ks, dtype=np.float64), np.asarray(ns, dtype=np.float64)
+    if v.shape != (ns.size, ks.size) or np.any(v <= 0) or ks.size < 2 or ns.size < 2:
+        raise InputError(f"values must be a positive (len(ns), len(ks)) grid with ≥ 2 points per axis, got {v.shape}")
+    lv = np.log(v)
+    return np.gradient(lv, np.log(ks), axis=1), np.gradient(lv, np.log(ns), axis=0)
+
+
 def predicted_decay_exponent(ratio: Any) -> np.ndarray:
     """T = 0 decay exponent of δ(k): −2 below the threshold, −2/r above (δ ~ k^(−s̄²/Var Δ), up to logs)."""
     r = np.asarray(ratio, dtype=np.float64)
@@ -244,7 +318,7 @@ def decay_exponent(
     """Least-squares slope of log δ against log k over ``k_range`` (exact method)."""
     ks = np.unique(np.round(np.geomspace(k_range[0], k_range[1], points)))
     vals = judge.error(ks, T)
-    return float(np.polyfit(np.log(ks), np.log(vals), 1)[0])
+    return float(weighted_loglog_fit(np.log(ks), np.log(np.asarray(vals, np.float64)))[0])
 
 
 # --------------------------------------------------------------------------- batched grids

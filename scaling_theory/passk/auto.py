@@ -103,8 +103,9 @@ def internal_backtest(
       ``(pred, truth, ok)``: predictions (G, C, R), truth (G, R) — for a fixed-n log the pass@n_int of the
       held-out n_i − m attempts of each repeat — and whether the candidate could run (G, C).
     """
-    from scaling_theory.passk.backtesting import prefix, stopped_curve, subsample, truth_pass_at_n
+    from scaling_theory.passk.backtesting import prefix, stopped_curve, truth_pass_at_n
     from scaling_theory.passk.predictors import predict
+    from scaling_theory.stats import subsample
 
     g, kk = k.shape
     pad_rows = _row_bucket(g * (1 if stopped else repeats))
@@ -121,7 +122,7 @@ def internal_backtest(
             n_o, k_o = n_o[:, None], k_o[:, None]
         else:
             reps = repeats
-            k_o = np.swapaxes(subsample(ns, ks, mm, reps, seed), 0, 1)  # (g', R, K)
+            k_o = np.swapaxes(subsample(jax.random.key(seed), ns, ks, np.minimum(mm, ns), reps), 0, 1)  # (g', R, K)
             n_o = np.full(k_o.shape, mm)
             # Truth from the held-out attempts: Chen's pass@n_int of the n_i − m attempts not observed (fresh
             # attempts, independent of the observed ones given θ_i — what every candidate predicts).
@@ -174,7 +175,7 @@ def _pad_rows(x, rows: int):
 
 def _safe_predict(predict, n, k, budgets, method, mask, key, stopped, opts):
     try:
-        p = predict(n, k, budgets, method, mask=mask, key=key, bootstrap=INTERNAL_BOOTSTRAP, stopped=stopped, **opts)
+        p = predict(key, n, k, budgets, method, mask=mask, bootstrap=INTERNAL_BOOTSTRAP, stopped=stopped, **opts)
     except InputError:
         return None
     return np.asarray(p.asr)[..., 0]
@@ -199,13 +200,13 @@ def _weights(err, ok, mode: str, pool: str):
 
 @x64
 def predict_auto(
+    key: jax.Array,
     n,
     k,
     budgets,
     *,
     mask=None,
     level: float = 0.9,
-    key=None,
     stopped: bool = False,
     candidates: Sequence[str] | None = None,
     repeats: int = DEFAULT_REPEATS,
@@ -222,7 +223,7 @@ def predict_auto(
       n, k: counts (..., K); mask: live problems (default all).
       budgets: target budgets N.
       level: interval coverage.
-      key: PRNG key of the candidates' bootstraps (default key 0); ``seed`` seeds the internal sub-samples.
+      key: PRNG key of the candidates' bootstraps; ``seed`` seeds the internal sub-samples.
       stopped: the log stops at each problem's first success.
       candidates: methods to back-test (default :func:`default_candidates`).
       repeats: internal sub-samples R.
@@ -248,7 +249,6 @@ def predict_auto(
     batch, kk = k_.shape[:-1], k_.shape[-1]
     n2, k2, m2 = (x.reshape(-1, kk) for x in (n_, k_, m_))
     g = n2.shape[0]
-    key = jax.random.PRNGKey(0) if key is None else key
     z = z_value(level)
     flags = degenerate_flags(n2, k2, m2)
     good = np.flatnonzero(flags == "")
@@ -311,12 +311,12 @@ def predict_auto(
                 if cand not in final_cache:  # padded like the internal batches: the same compiled programs
                     rows_pad = _row_bucket(len(good) * (1 if stopped else int(repeats)))
                     p = predict(
+                        key,
                         _pad_rows(ng, rows_pad),
                         _pad_rows(kg, rows_pad),
                         b,
                         cand,
                         mask=_pad_rows(mg, rows_pad),
-                        key=key,
                         level=level,
                         bootstrap=bootstrap,
                         stopped=stopped,
@@ -375,12 +375,12 @@ def _exact_curve(n, k, m, budgets, stopped, level, key, bootstrap):
         if cols.size == 0:
             continue
         p = predict(
+            key,
             n[rows],
             k[rows],
             budgets[cols],
             "combinatorial",
             mask=m[rows],
-            key=key,
             level=level,
             bootstrap=bootstrap,
             stopped=stopped,

@@ -11,8 +11,8 @@ spec §7(d)). Errors are in percentage points:
 * ``coverage`` — fraction of repeats whose interval contains the truth; ``width`` — mean interval width.
 
 Groups (e.g. models) are padded to a common number of problems and run in one batched call per
-method. Sub-sampling uses ``numpy.random.default_rng(seed)`` (NumPy's vectorised hypergeometric
-sampler; JAX has none), so a seed reproduces the draws exactly.
+method. Sub-sampling is :func:`scaling_theory.stats.subsample` (NumPy's vectorised hypergeometric sampler
+via :func:`~scaling_theory.stats.numpy_rng`; JAX has none), so a key reproduces the draws exactly.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from scaling_theory.numerics import check, x64
 from scaling_theory.passk import mle
 from scaling_theory.passk.estimators import _pass_at_k
 from scaling_theory.passk.predictors import DEFAULT_METHOD, METHODS, ZI_METHODS, predict
+from scaling_theory.stats import subsample
 
 DEFAULT_BACKTEST_METHODS = (
     "naive",
@@ -55,19 +56,6 @@ class BacktestResult:
     observe: int
     budgets: np.ndarray
     repeats: int
-    seed: int
-
-
-def subsample(n, k, observe, repeats: int, seed: int = 0) -> np.ndarray:
-    """Successes among ``observe`` attempts drawn without replacement from each problem's n_i: (repeats,) + k.shape.
-
-    ``observe`` is an int or an array broadcasting to ``k`` (e.g. one value per group, shape (G, 1)).
-    """
-    n = np.broadcast_to(np.asarray(n, dtype=np.int64), np.shape(k))
-    k = np.asarray(k, dtype=np.int64)
-    obs = np.minimum(np.broadcast_to(np.asarray(observe, dtype=np.int64), np.shape(k)), n)  # padding rows: n = 1
-    rng = np.random.default_rng(seed)
-    return rng.hypergeometric(k, n - k, obs, size=(int(repeats),) + k.shape).astype(np.float64)
 
 
 def prefix(n, k, observe):
@@ -103,6 +91,7 @@ def truth_pass_at_n(n, k, m, budgets) -> np.ndarray:
 
 
 def backtest(
+    key: jax.Array,
     n,
     k,
     observe: int,
@@ -110,7 +99,6 @@ def backtest(
     methods: Sequence[str] | None = None,
     *,
     repeats: int = 5,
-    seed: int = 0,
     mask=None,
     groups: Sequence[dict] | None = None,
     level: float = 0.9,
@@ -126,7 +114,8 @@ def backtest(
     passed to every :func:`predict` call (e.g. ``window``, ``auto_options``).
 
     ``methods`` defaults to :data:`DEFAULT_BACKTEST_METHODS` plus the default method. ``groups`` labels
-    the rows (dicts, e.g. ``{"model": "Pythia 70M"}``). The predictors' keys derive from ``seed``.
+    the rows (dicts, e.g. ``{"model": "Pythia 70M"}``). ``key`` (a ``jax.random`` key) drives the
+    sub-samples (through :func:`~scaling_theory.stats.numpy_rng`) and the predictors.
     """
     k = np.asarray(k, dtype=np.float64)
     if k.ndim == 1:
@@ -168,14 +157,14 @@ def backtest(
         k_obs = np.broadcast_to(k_p[:, None, :], (g, repeats, kk))
     else:
         truth = truth_pass_at_n(n_, k_, m_, b)  # (G, B)
-        k_obs = subsample(np.where(m_ > 0, n_, 1), np.where(m_ > 0, k_, 0), observe, repeats, seed)  # (R, G, K)
+        n_sub = np.where(m_ > 0, n_, 1)  # padding rows: n = 1, k = 0, observe clipped to n
+        k_obs = subsample(key, n_sub, np.where(m_ > 0, k_, 0), np.minimum(observe, n_sub), repeats)  # (R, G, K)
         k_obs = np.swapaxes(k_obs, 0, 1)  # (G, R, K)
         n_obs = np.full(k_obs.shape, float(observe))
     m_rep = np.broadcast_to(m_[:, None, :], k_obs.shape)
     flat_k = k_obs.reshape(g * repeats, kk)
     flat_n = n_obs.reshape(g * repeats, kk)
     flat_m = m_rep.reshape(g * repeats, kk)
-    key = jax.random.PRNGKey(seed)
 
     fits: dict[bool, mle.BetaBinomialFit] = {}
     preds: dict[str, np.ndarray] = {}
@@ -188,13 +177,13 @@ def backtest(
                 fits[zi] = mle.fit(flat_n, flat_k, flat_m, zero_inflated=zi)
             fit_result = fits[zi]
         p = predict(
+            key,
             flat_n,
             flat_k,
             b,
             meth,
             level=level,
             mask=flat_m,
-            key=key,
             fit_result=fit_result,
             bayes_options=bayes_options,
             stopped=stopped,
@@ -235,4 +224,4 @@ def backtest(
         .reset_index()
     )
     mae.insert(1, "observe", observe)
-    return BacktestResult(table, mae, preds, truth, observe, b, int(repeats), int(seed))
+    return BacktestResult(table, mae, preds, truth, observe, b, int(repeats))

@@ -30,6 +30,7 @@ import numpy as np
 from scaling_theory.numerics import x64
 from scaling_theory.passk import mle
 from scaling_theory.special import betaln, log_beta_ratio
+from scaling_theory.stats import split_rhat
 
 PRIOR_LOG_ALPHA = (-1.0, 1.5)  # (mean, sd) of log α
 PRIOR_LOG_BETA = (2.0, 2.0)  # (mean, sd) of log β
@@ -105,17 +106,6 @@ def _whitening(n, k, m):
     return jnp.asarray(center), jnp.asarray(chol)
 
 
-def split_rhat(x):
-    """Split-R̂ of one chain per group, vectorised: x (G, S) → (G,)."""
-    s = x.shape[1] // 2
-    halves = jnp.stack([x[:, :s], x[:, s : 2 * s]], axis=1)  # (G, 2, s)
-    means = halves.mean(-1)
-    w = halves.var(-1, ddof=1).mean(-1)
-    b = s * means.var(-1, ddof=1)
-    var_plus = (s - 1) / s * w + b / s
-    return jnp.sqrt(var_plus / w)
-
-
 @jax.jit
 def _predictive(key, us, n, k, m, budgets, level):
     """Posterior-predictive T = mean_i 1 − (1−θ_i)^N from draws us (G, S, 2): mean and equal-tailed interval.
@@ -142,12 +132,12 @@ def _predictive(key, us, n, k, m, budgets, level):
 
 @x64
 def predict_bayes(
+    key: jax.Array,
     n,
     k,
     m,
     budgets,
     *,
-    key=None,
     level: float = 0.9,
     num_warmup: int = 300,
     num_samples: int = 300,
@@ -160,13 +150,12 @@ def predict_bayes(
     """
     n, k, m = (jnp.asarray(x, jnp.float64) for x in (n, k, m))
     budgets = jnp.asarray(budgets, jnp.float64)
-    key = jax.random.PRNGKey(0) if key is None else key
     center, chol = _whitening(n, k, m)
     k_chain, k_pred = jax.random.split(key)
     keys = jax.random.split(k_chain, n.shape[0])
     us, div = _sample(keys, n, k, m, center, chol, int(num_warmup), int(num_samples), int(max_tree_depth))
     asr, lower, upper = _predictive(k_pred, us, n, k, m, budgets, level)
-    rhat = jnp.maximum(split_rhat(us[..., 0]), split_rhat(us[..., 1]))
+    rhat = jnp.maximum(split_rhat(us[:, None, :, 0]), split_rhat(us[:, None, :, 1]))
     return {
         "asr": np.asarray(asr),
         "lower": np.asarray(jnp.minimum(lower, asr)),

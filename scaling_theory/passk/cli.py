@@ -242,13 +242,13 @@ def _predict(args: argparse.Namespace) -> int:
         used[bad] = "bound"
     if good.size:
         pred = predict(
+            key,
             data.n[good],
             data.k[good],
             args.budget,
             method,
             level=LEVEL,
             mask=data.mask[good],
-            key=key,
             stopped=args.stopped,
             auto_options={"seed": args.seed} if method == "auto" else None,
         )
@@ -281,17 +281,19 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    import jax
+
     from scaling_theory.passk.backtesting import backtest
 
     data = _read(args)
     res = backtest(
+        jax.random.key(args.seed),
         data.n,
         data.k,
         args.observe,
         args.budget,
         args.method,
         repeats=args.repeats,
-        seed=args.seed,
         mask=data.mask,
         groups=data.groups,
         level=LEVEL,
@@ -311,7 +313,7 @@ def _backtest(args: argparse.Namespace) -> int:
                 "observe": res.observe,
                 "budgets": [int(b) for b in res.budgets],
                 "repeats": res.repeats,
-                "seed": res.seed,
+                "seed": args.seed,
                 "rows": json_rows,
                 "mae": mae,
             },
@@ -323,7 +325,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
     print(format_table(rows, cols))
     print()
-    print(f"MAE over groups (percentage points), observe n = {res.observe}, {res.repeats} repeats, seed {res.seed}:")
+    print(f"MAE over groups (percentage points), observe n = {res.observe}, {res.repeats} repeats, seed {args.seed}:")
     print(format_table(mae, ["method", "budget", "mae", "mean_abs_error", "coverage", "width"]))
     print(
         "mae: mean over groups of |truth - mean prediction over repeats| (SABER Table 1); "

@@ -20,6 +20,7 @@ Both accept leading batch axes (independent groups) and return plain dicts of fl
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +30,7 @@ from jax.scipy.special import betainc
 from scaling_theory.numerics import check, x64
 from scaling_theory.passk.beta_law import log_leading_constant
 from scaling_theory.passk.estimators import _check_counts, _curve, _pass_at_k
-from scaling_theory.passk.predictors import weighted_loglog_fit
+from scaling_theory.stats import bootstrap_counts, weighted_loglog_fit
 
 # The k grid of Schaeffer et al.'s Pythia analysis (LARGE_LANGUAGE_MONKEYS_ORIGINAL_Ks_LIST).
 SCHAEFFER_KS = (
@@ -79,7 +80,8 @@ def least_squares_exponent(n, k, ks=None) -> dict:
     y = jnp.log(-jnp.log(curve))
     ok = jnp.isfinite(y)
     check(jnp.sum(ok, axis=-1) >= 2, "need at least two budgets with 0 < pass@k < 1 to fit the exponent")
-    b, c = weighted_loglog_fit(jnp.log(ks), jnp.where(ok, y, 0.0), ok.astype(jnp.float64))
+    slope, c = weighted_loglog_fit(jnp.log(ks), jnp.where(ok, y, 0.0), ok.astype(jnp.float64))
+    b = -slope
     return {
         "a": _out(jnp.exp(c)),
         "b": _out(b),
@@ -87,6 +89,36 @@ def least_squares_exponent(n, k, ks=None) -> dict:
         "pass_at_k": np.asarray(curve),
         "points": _out(jnp.sum(ok, axis=-1)),
     }
+
+
+@x64
+def bootstrap_pass_curves(key: jax.Array, n: Any, k: Any, ks: Any, replicates: int) -> np.ndarray:
+    """pass_D@k curves (mean over problems of Chen's unbiased pass@k) and their bootstrap over problems.
+
+    The problems (last axis of ``k``) are resampled with replacement, the same resample for every group
+    (paired, e.g. across models on one benchmark), with multiplicities from
+    :func:`scaling_theory.stats.bootstrap_counts`.
+
+    Args:
+      key: PRNG key of the resampling.
+      n: attempts per problem (broadcasting to ``k``).
+      k: successes, shape (G, P) (or (P,) for one group).
+      ks: budgets k ≤ min n at which the curve is evaluated (K,).
+      replicates: bootstrap replicates B ≥ 1.
+
+    Returns:
+      Curves (G, B + 1, K): replicate 0 is the data itself, 1..B the resampled curves.
+    """
+    n, k = _counts(n, k)
+    k2 = jnp.atleast_2d(k)
+    n2 = jnp.broadcast_to(jnp.atleast_2d(n), k2.shape)
+    ks = np.atleast_1d(np.asarray(ks, dtype=np.float64))
+    check(np.all(ks >= 1) and np.all(ks <= float(jnp.min(n2))), "ks must lie in [1, min n]")
+    per_problem = np.asarray(_pass_at_k(n2[..., None], k2[..., None], jnp.asarray(ks)))  # (G, P, K)
+    P = k2.shape[-1]
+    counts = bootstrap_counts(key, [P], int(replicates))[0]  # (B, P)
+    times = np.concatenate([np.ones((1, P)), counts])  # (B + 1, P)
+    return np.einsum("bp,gpk->gbk", times, per_problem) / P
 
 
 def _out(x):

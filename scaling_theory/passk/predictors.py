@@ -63,6 +63,7 @@ from scaling_theory.passk.methods import (
     ZI_METHODS,
 )
 from scaling_theory.special import log_beta_ratio
+from scaling_theory.stats import bootstrap_means, weighted_loglog_fit
 
 __all__ = [
     "BOOTSTRAP_METHODS",
@@ -148,16 +149,6 @@ def saber_fit_grid(n_goal: int) -> np.ndarray:
     return np.arange(5, int(n_goal), gap, dtype=np.float64)
 
 
-def weighted_loglog_fit(x, y, w):
-    """Weighted least squares of ``y = c − b·x`` over the last axis (points with w = 0 ignored) → (b, c)."""
-    sw = jnp.sum(w, axis=-1)
-    xm = jnp.sum(w * x, axis=-1) / sw
-    ym = jnp.sum(w * y, axis=-1) / sw
-    dx = x - xm[..., None]
-    slope = jnp.sum(w * dx * (y - ym[..., None]), axis=-1) / jnp.sum(w * dx * dx, axis=-1)
-    return -slope, ym - slope * xm
-
-
 def _fit_curve_params(curves, grid, gmask=None):
     """Hughes fit of curves (..., M) = ASR@m on grid (M,): ``log(−log ASR) = log a − b log m``, residual weights 1/m.
 
@@ -166,8 +157,8 @@ def _fit_curve_params(curves, grid, gmask=None):
     ok = jnp.isfinite(y) if gmask is None else jnp.isfinite(y) & (gmask > 0)
     w = jnp.where(ok, 1.0 / grid**2, 0.0)  # numpy.polyfit(w=1/m) weights residuals: Σ (r/m)²
     x = jnp.log(grid)
-    b, c = weighted_loglog_fit(x, jnp.where(ok, y, 0.0), w)
-    return b, jnp.exp(c), jnp.sum(ok, axis=-1)
+    slope, c = weighted_loglog_fit(x, jnp.where(ok, y, 0.0), w)
+    return -slope, jnp.exp(c), jnp.sum(ok, axis=-1)
 
 
 def _fit_predict(b, a, npts, coverage, budgets):
@@ -308,30 +299,6 @@ def _u_of(res: mle.BetaBinomialFit) -> np.ndarray:
     return np.stack(cols, axis=-1)
 
 
-# ------------------------------------------------------------------------------- bootstrap
-
-
-def bootstrap_means(key, vals, m, replicates: int):
-    """Means of per-problem values over problems resampled with replacement: vals (G, K, X) → (R, G, X).
-
-    Each replicate draws as many problems as the group has live ones (``m``), uniformly among them.
-    Replicates run in a ``lax.map`` so memory stays O(G·K·X).
-    """
-    g, kk = m.shape
-    live_first = jnp.argsort(m <= 0, axis=-1, stable=True)  # live problem positions first
-    cnt = jnp.sum(m, axis=-1)
-    valid = (jnp.arange(kk)[None, :] < cnt[:, None]).astype(vals.dtype)
-
-    def one(key_r):
-        u = jax.random.uniform(key_r, (g, kk))
-        pos = jnp.minimum(jnp.floor(u * cnt[:, None]).astype(jnp.int32), kk - 1)
-        idx = jnp.take_along_axis(live_first, pos, axis=1)
-        picked = jnp.take_along_axis(vals, idx[..., None], axis=1)
-        return jnp.sum(picked * valid[..., None], axis=1) / cnt[:, None]
-
-    return jax.lax.map(one, jax.random.split(key, replicates))
-
-
 def _quantiles(boot, level):
     """Equal-tailed (1 − level)/2, (1 + level)/2 quantiles over the replicate axis 0."""
     q = jnp.quantile(boot, jnp.array([(1 - level) / 2, (1 + level) / 2]), axis=0)
@@ -385,6 +352,7 @@ def check_stopped(k, m) -> None:
 
 @x64
 def predict(
+    key: jax.Array,
     n,
     k,
     budgets: ArrayLike,
@@ -392,7 +360,6 @@ def predict(
     *,
     level: float = 0.9,
     mask=None,
-    key=None,
     fit_result: mle.BetaBinomialFit | None = None,
     bootstrap: int = 200,
     bayes_options: dict | None = None,
@@ -405,7 +372,8 @@ def predict(
     ``n, k`` have shape ``(..., K)`` (leading axes are independent groups; ``n`` broadcasts), ``budgets``
     a list of N ≥ 1. ``method`` is one of :data:`METHODS`; ``None`` means :data:`DEFAULT_METHOD`.
     ``fit_result`` reuses a Beta-binomial fit of the same data (plain or zero-inflated as the method
-    needs). ``key`` seeds the bootstrap (naive, combinatorial, fit) and NUTS (bayes); default key 0.
+    needs). ``key`` (a ``jax.random`` key, required) drives the bootstrap (naive, combinatorial, fit, tail), NUTS
+    (bayes) and auto's sub-samples; deterministic methods ignore it.
     ``stopped``: the log stops at each problem's first success (n_i = attempts made, k_i ∈ {0, 1}); the target
     is then the pass@N of the continued campaign and curves use the exact 1(t_i ≤ m) (spec §3).
     ``window`` is the tail methods' fit window W (default :data:`tail.DEFAULT_WINDOW`); ``auto_options`` go
@@ -416,12 +384,11 @@ def predict(
     if method == "auto":
         from scaling_theory.passk.auto import predict_auto
 
-        return predict_auto(n, k, budgets, mask=mask, level=level, key=key, stopped=stopped, **(auto_options or {}))
+        return predict_auto(key, n, k, budgets, mask=mask, level=level, stopped=stopped, **(auto_options or {}))
     n_, k_, m_, b = _validate(n, k, budgets, method, level, mask, stopped)
     batch = k_.shape[:-1]
     kk = k_.shape[-1]
     n2, k2, m2 = (jnp.asarray(a.reshape(-1, kk)) for a in (n_, k_, m_))
-    key = jax.random.PRNGKey(0) if key is None else key
     z = z_value(level)
     bud = jnp.asarray(b)
     alpha = beta = pi = None
@@ -448,7 +415,7 @@ def predict(
     elif method == "bayes":
         from scaling_theory.passk import bayes
 
-        post = bayes.predict_bayes(n2, k2, m2, bud, key=key, level=level, **(bayes_options or {}))
+        post = bayes.predict_bayes(key, n2, k2, m2, bud, level=level, **(bayes_options or {}))
         asr, lower, upper = post["asr"], post["lower"], post["upper"]
         alpha, beta = post["alpha"], post["beta"]
         extra = {"divergences": post["divergences"], "r_hat_max": post["r_hat_max"]}

@@ -40,6 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_theory.passk.estimators import _pass_at_k
+from scaling_theory.stats import bootstrap_means, weighted_loglog_fit
 
 DEFAULT_WINDOW = 10.0
 GRID_POINTS = 12
@@ -78,14 +79,10 @@ def per_problem_curve(n, k, grid, stopped: bool):
 
 
 def _slope(x, y, ok):
-    """Equal-weight least-squares slope of y on x over the last axis, points with ok = False ignored."""
-    w = ok.astype(x.dtype)
-    sw = jnp.maximum(jnp.sum(w, axis=-1), 1.0)
-    xm = jnp.sum(w * x, axis=-1) / sw
-    ym = jnp.sum(w * y, axis=-1) / sw
-    dx = (x - xm[..., None]) * w
-    den = jnp.sum(dx * dx, axis=-1)
-    return jnp.where(den > 0, jnp.sum(dx * (y - ym[..., None]), axis=-1) / jnp.where(den > 0, den, 1.0), 0.0)
+    """Equal-weight least-squares slope of y on x over the last axis, points with ok = False ignored (0 when
+    fewer than two distinct x remain)."""
+    slope, _ = weighted_loglog_fit(x, y, ok.astype(x.dtype))
+    return jnp.where(jnp.isfinite(slope), slope, 0.0)
 
 
 def curve_extrapolate(curve, grid, budgets, kind: str):
@@ -117,19 +114,13 @@ def curve_extrapolate(curve, grid, budgets, kind: str):
     return jnp.clip(pred, 0.0, 1.0), rate
 
 
-def _boot_means(key, vals, m, replicates):
-    from scaling_theory.passk.predictors import bootstrap_means
-
-    return bootstrap_means(key, vals, m, replicates)
-
-
 @functools.partial(jax.jit, static_argnames=("kind", "replicates", "stopped"))
 def _tail_core(n, k, m, grid, budgets, key, level, kind, replicates, stopped):
     per = per_problem_curve(n, k, grid, stopped)  # (G, K, M)
     cnt = jnp.sum(m, axis=-1)
     curve = jnp.sum(per * m[..., None], axis=-2) / cnt[:, None]
     asr, rate = curve_extrapolate(curve, grid, budgets, kind)
-    boot = _boot_means(key, per, m, replicates)  # (R, G, M)
+    boot = bootstrap_means(key, per, m, replicates)  # (R, G, M)
     bpred, _ = curve_extrapolate(boot, jnp.broadcast_to(grid, boot.shape), budgets, kind)
     q = jnp.quantile(bpred, jnp.array([(1 - level) / 2, (1 + level) / 2]), axis=0)
     return asr, jnp.minimum(q[0], asr), jnp.maximum(q[1], asr), rate
@@ -187,7 +178,7 @@ def _anchor_core(n, k, m, n_ref, key, replicates, stopped):
     per = per_problem_curve(n, k, n_ref[:, None], stopped)[..., 0]  # (G, K) pass@n_ref per problem
     cnt = jnp.sum(m, axis=-1)
     anchor = jnp.sum(per * m, axis=-1) / cnt
-    boot = _boot_means(key, per[..., None], m, replicates)[..., 0]  # (R, G)
+    boot = bootstrap_means(key, per[..., None], m, replicates)[..., 0]  # (R, G)
     return anchor, boot
 
 

@@ -155,7 +155,7 @@ def _passk_curve(data: StackedCounts, key) -> list[dict]:
     for i, grp in enumerate(data.groups):
         n, k = _live(data, i)
         ks = _curve_ks(int(n.min()))
-        pred = predict(n, k, ks, "combinatorial", level=LEVEL, key=key)
+        pred = predict(key, n, k, ks, "combinatorial", level=LEVEL)
         rows.extend(
             {**grp, "k": int(kk), "pass_at_k": float(a), "lower": float(lo), "upper": float(hi)}
             for kk, a, lo, hi in zip(ks, pred.asr, pred.lower, pred.upper)
@@ -192,7 +192,7 @@ def _extrapolate(data: StackedCounts, budgets: list[float], key) -> dict[str, An
         sel = np.asarray(ok)
         # The project default (method=None): after it became self-validating, its choice and
         # diagnostics arrive as fields of the result; every non-standard field is shown.
-        pred = predict(data.n[sel], data.k[sel], budgets, None, level=LEVEL, mask=data.mask[sel], key=key)
+        pred = predict(key, data.n[sel], data.k[sel], budgets, None, level=LEVEL, mask=data.mask[sel])
         method = str(pred.method)
         fields = (
             {f.name: getattr(pred, f.name) for f in dataclasses.fields(pred)} if dataclasses.is_dataclass(pred) else {}
@@ -254,13 +254,13 @@ def _backtest(data: StackedCounts, method: str, seed: int) -> dict[str, Any]:
     sel = np.asarray(ok)
     try:
         res = backtest(
+            jax.random.key(seed),
             data.n[sel],
             data.k[sel],
             observe,
             [n_min],
             [method],
             repeats=3,
-            seed=seed,
             mask=data.mask[sel],
             groups=[data.groups[i] for i in ok],
             level=LEVEL,

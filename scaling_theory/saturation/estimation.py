@@ -31,6 +31,7 @@ from scaling_theory.passk.estimators import log_no_success
 from scaling_theory.saturation import _validate as v
 from scaling_theory.saturation.heterogeneous import _beta_gain_point, _first_below
 from scaling_theory.saturation.ttspm import saturation_point
+from scaling_theory.stats import subsample
 
 ArrayLike = Any
 
@@ -238,27 +239,6 @@ def _observed_aggregate_point(n: jnp.ndarray, c: jnp.ndarray, log_target: jnp.nd
 # -------------------------------------------------------------------- predicted vs observed
 
 
-@x64
-def subsample_counts(key: jax.Array, n: ArrayLike, c: ArrayLike, m: int) -> jnp.ndarray:
-    """Correct counts in m draws without replacement from each problem's n logged samples (hypergeometric).
-
-    Each problem's samples are ranked by i.i.d. uniforms; the m smallest are kept, and the first c
-    (the correct ones) that are kept are counted. Vectorised over problems (one row per problem).
-    """
-    n_h = np.asarray(n, np.int64)
-    c_h = np.asarray(c, np.int64)
-    m = v.int_arg("m", m, minimum=1)
-    if (n_h < m).any():
-        raise InputError(f"m must be <= every n, got m={m} with n={int(n_h.min())}")
-    n_max = int(n_h.max())
-    u = jax.random.uniform(key, (n_h.size, n_max), dtype=jnp.float64)
-    cols = jnp.arange(n_max)
-    u = jnp.where(cols[None, :] < jnp.asarray(n_h)[:, None], u, 2.0)  # padding is never kept
-    thr = jnp.sort(u, axis=1)[:, m - 1]
-    kept = u <= thr[:, None]
-    return jnp.sum(kept & (cols[None, :] < jnp.asarray(c_h)[:, None]), axis=1).astype(jnp.float64)
-
-
 def pearson_r(x: ArrayLike, y: ArrayLike) -> float:
     """Pearson correlation of two finite vectors (NaN when either is constant or fewer than 3 points)."""
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
@@ -304,7 +284,8 @@ def predicted_vs_observed(
     observed N* and at least one success in the full data.
     """
     n_a, c_a = np.asarray(n, np.float64), np.asarray(c, np.float64)
-    k_m = subsample_counts(key, n_a, c_a, m)
+    m = v.int_arg("m", m, minimum=1)
+    k_m = subsample(key, n_a, c_a, m)
     rows = []
     for e in eps:
         obs = np.asarray(observed_saturation_point(n_a, c_a, e, threshold=threshold))

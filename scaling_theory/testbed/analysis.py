@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from scaling_theory.errors import InputError
+from scaling_theory.judge.analysis import hte_optimal_temperature
 
 
 def cache_folder(out: str | Path, profile: str, seed: int) -> Path:
@@ -123,13 +124,13 @@ def _selection_curves(key, correct_PxN, scores_PxN, inv_temps_T, hard_T, repeats
 
 
 def selection_error(
-    correct: Any, scores: Any, temperatures: Sequence[float], *, key: jax.Array | None = None, repeats: int = 32
+    key: jax.Array, correct: Any, scores: Any, temperatures: Sequence[float], *, repeats: int = 32
 ) -> tuple[np.ndarray, np.ndarray]:
     """``δ(k, T)`` for every k = 1..n and temperature: mean and Monte Carlo standard error, shape ``(T, n)``.
 
     ``correct`` and ``scores`` are ``(problems, n)`` matrices of logged attempts; each of ``repeats``
     random orders of every problem's attempts gives nested subsets of sizes 1..n (common random
-    numbers across k). Use ``T = 0`` for best-of-k and ``T = inf`` for a uniform pick. Float32 (an
+    numbers across k; ``key`` drives the orders). Use ``T = 0`` for best-of-k and ``T = inf`` for a uniform pick. Float32 (an
     analysis of logged data; the online softmax keeps every weight ≤ 1, so nothing overflows).
     """
     c = np.asarray(correct, np.float32)
@@ -145,7 +146,6 @@ def selection_error(
         raise InputError(f"temperatures must be ≥ 0, got {temperatures}")
     if repeats < 2:
         raise InputError(f"repeats must be ≥ 2, got {repeats}")
-    key = jax.random.key(0) if key is None else key
     hard = temps == 0
     inv = np.where(hard | np.isinf(temps), 0.0, 1.0 / np.where(hard, 1.0, temps))  # 1/T; T = ∞ → uniform
     acc = np.asarray(
@@ -215,7 +215,7 @@ def hte_t_star(k: Any, fit: dict) -> np.ndarray:
     """Optimal temperature of the fitted surface at k (``2(1 − 2/k) C₂/C₁``; NaN unless C₁, C₂ > 0, k > 2)."""
     k = np.asarray(k, np.float64)
     ok = (fit["C1"] > 0) & (fit["C2"] > 0) & (k > 2)
-    return np.where(ok, 2 * (1 - 2 / k) * fit["C2"] / fit["C1"], np.nan)
+    return np.where(ok, hte_optimal_temperature(k, fit["C1"], fit["C2"]), np.nan)
 
 
 def hte_surface(k: Any, temps: Any, fit: dict) -> np.ndarray:
