@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -37,6 +38,7 @@ import numpy as np
 
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import x64
+from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 
 ArrayLike = Any
@@ -171,13 +173,21 @@ def success(selected_QxK: ArrayLike, correct_Q: ArrayLike) -> jnp.ndarray:
 # ------------------------------------------------------------------------------- synthetic tasks
 
 
-class AnswerTask(NamedTuple):
+@dataclass(frozen=True)
+class AnswerTask(Result):
     """Q questions with M candidate answers: ``probs`` (Q × M), ``correct`` id (Q), reward-model
-    value per answer ``reward`` (Q × M, = 1{correct} + σ_a ζ), per-sample score noise ``sample_noise``."""
+    value per answer ``reward`` (Q × M, = 1{correct} + σ_a ζ), per-sample score noise ``sample_noise``.
 
-    probs: jnp.ndarray
-    correct: jnp.ndarray
-    reward: jnp.ndarray
+    Rows: one per (question, answer) with ``probs``, ``reward``, the question's ``correct`` answer id and
+    ``sample_noise``.
+    """
+
+    _index = ("question", "answer")
+    _axes = {"correct": ("question",)}
+
+    probs: np.ndarray
+    correct: np.ndarray
+    reward: np.ndarray
     sample_noise: float
 
 
@@ -209,7 +219,7 @@ def make_answer_task(
     reward = np.zeros((q, m))
     reward[:, 0] = 1.0
     reward = reward + float(rn) * rng.standard_normal((q, m))
-    return AnswerTask(jnp.asarray(probs), jnp.zeros(q, jnp.int32), jnp.asarray(reward), float(sn))
+    return AnswerTask(probs, np.zeros(q, np.int32), reward, float(sn))
 
 
 @x64
@@ -230,10 +240,25 @@ def _sample_core(key, probs, reward, noise, n: int):
     return ans.astype(jnp.int32), sc
 
 
-class SelectionCurve(NamedTuple):
-    n: jnp.ndarray
-    mean: dict[str, jnp.ndarray]
-    se: dict[str, jnp.ndarray]
+@dataclass(frozen=True)
+class SelectionCurve(Result):
+    """Accuracy per selection rule at each budget ``n`` (grid,): ``mean[rule]`` and its standard error ``se[rule]``
+    over the trials (NumPy).
+
+    Rows (an override of the :class:`~scaling_theory.results.Result` rule, long by rule): one per (rule, n).
+    """
+
+    n: np.ndarray
+    mean: dict[str, np.ndarray]
+    se: dict[str, np.ndarray]
+
+    def rows(self) -> list[dict]:
+        """One row per (rule, n): ``rule``, ``n``, ``mean``, ``se``."""
+        return [
+            {"rule": r, "n": int(n), "mean": float(m), "se": float(s)}
+            for r in self.mean
+            for n, m, s in zip(np.asarray(self.n), np.asarray(self.mean[r]), np.asarray(self.se[r]))
+        ]
 
 
 @x64
