@@ -41,14 +41,15 @@ DEFAULT_BINS = 5
 
 @dataclass(frozen=True)
 class Allocation(Result):
-    """Extra attempts ``extra`` (G, B, K) of one policy, their ``spend`` (G, B) and expected ``value`` (G, B).
+    """Extra attempts ``extra`` (G, B, K) of one policy at the ``budgets`` (G, B), their ``spend`` (G, B) and
+    expected ``value`` (G, B).
 
     Rows (``rows()``/``to_frame()``): one per (group, budget, problem) with the policy, the budget, the extra
     attempts given to the problem and the group's spend and value at that budget (repeated over its problems).
     """
 
     _index = ("group", "budgets", "problem")
-    _axes = {"spend": ("group", "budgets"), "value": ("group", "budgets")}
+    _axes = {"budgets": ("group", "budgets"), "spend": ("group", "budgets"), "value": ("group", "budgets")}
     _columns = {"budgets": "budget"}
 
     policy: str

@@ -37,7 +37,11 @@ class SequentialResult(Result):
     """
 
     _index = ("draw", "group", "budgets", "problem")
-    _axes = {"solved": ("draw", "group", "budgets"), "spend": ("draw", "group", "budgets")}
+    _axes = {
+        "budgets": ("group", "budgets"),
+        "solved": ("draw", "group", "budgets"),
+        "spend": ("draw", "group", "budgets"),
+    }
     _columns = {"budgets": "budget"}
 
     budgets: np.ndarray

@@ -297,6 +297,8 @@ def selection_accuracy(
         int(grid.max()),
     )  # (trials, grid, rules)
     mean, se = acc.mean(axis=0), acc.std(axis=0, ddof=1) / jnp.sqrt(trials)
+    # the per-trial accuracies are float32 means of 0/1 (JAX's mean of a bool array); widened exactly here
+    mean, se = np.asarray(mean, np.float64), np.asarray(se, np.float64)
     return SelectionCurve(
         grid, {r: mean[:, i] for i, r in enumerate(rules)}, {r: se[:, i] for i, r in enumerate(rules)}
     )
