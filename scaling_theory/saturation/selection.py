@@ -297,8 +297,6 @@ def selection_accuracy(
         int(grid.max()),
     )  # (trials, grid, rules)
     mean, se = acc.mean(axis=0), acc.std(axis=0, ddof=1) / jnp.sqrt(trials)
-    # the per-trial accuracies are float32 means of 0/1 (JAX's mean of a bool array); widened exactly here
-    mean, se = np.asarray(mean, np.float64), np.asarray(se, np.float64)
     return SelectionCurve(
         grid, {r: mean[:, i] for i, r in enumerate(rules)}, {r: se[:, i] for i, r in enumerate(rules)}
     )
@@ -315,7 +313,9 @@ def _selection_trials(keys, probs, reward, correct, noise, grid, alpha, rules, k
         def at(nn: jnp.ndarray) -> jnp.ndarray:
             mask = jnp.broadcast_to(jnp.arange(n_max) < nn, ans.shape)
             jitter = 0.5 * jax.random.uniform(jax.random.fold_in(kv, nn), (q, m), dtype=jnp.float64)
-            out = [success(_select_core(r, ans, sc, mask, m, k, alpha, jitter), correct).mean() for r in rules]
+            # float64 mean of the 0/1 successes (JAX's mean of a bool array is float32 even under x64)
+            hit = [success(_select_core(r, ans, sc, mask, m, k, alpha, jitter), correct) for r in rules]
+            out = [h.mean(dtype=jnp.float64) for h in hit]
             return jnp.stack(out)
 
         return jax.lax.map(at, grid)  # (len(grid), rules), one budget at a time (bounded memory)
