@@ -84,8 +84,8 @@ class Result:
 
     _row_fields: ClassVar[tuple[str, ...] | None] = None
     _index: ClassVar[tuple[str, ...]] = ()
-    _axes: ClassVar[dict[str, tuple[str, ...]]] = {}
-    _columns: ClassVar[dict[str, str]] = {}
+    _axes: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    _columns: ClassVar[Mapping[str, str]] = {}
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

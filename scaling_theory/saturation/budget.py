@@ -187,4 +187,4 @@ def fit_truncnorm(scores: ArrayLike, steps: int = 200) -> TNFit:
         return (optax.apply_updates(th, upd), st), None
 
     (theta, _), _ = jax.lax.scan(body, (theta0, opt.init(theta0)), None, length=int(steps))
-    return TNFit(theta[0], jnp.exp(theta[1]), loss(theta))
+    return TNFit(np.asarray(theta[0]), np.asarray(jnp.exp(theta[1])), np.asarray(loss(theta)))

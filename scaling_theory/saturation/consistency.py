@@ -86,4 +86,4 @@ def fit_error_power_law(n: ArrayLike, err: ArrayLike, err_inf: float | None = No
 
     res = jax.vmap(one)(cand)
     i = jnp.argmin(res[:, 2])
-    return PowerLawFit(res[i, 0], res[i, 1], cand[i], res[i, 2])
+    return PowerLawFit(np.asarray(res[i, 0]), np.asarray(res[i, 1]), np.asarray(cand[i]), np.asarray(res[i, 2]))

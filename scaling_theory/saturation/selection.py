@@ -296,9 +296,10 @@ def selection_accuracy(
         v.int_arg("k", k, minimum=1),
         int(grid.max()),
     )  # (trials, grid, rules)
-    mean, se = acc.mean(axis=0), acc.std(axis=0, ddof=1) / jnp.sqrt(trials)
+    mean = np.asarray(acc.mean(axis=0))
+    se = np.asarray(acc.std(axis=0, ddof=1) / jnp.sqrt(trials))
     return SelectionCurve(
-        grid, {r: mean[:, i] for i, r in enumerate(rules)}, {r: se[:, i] for i, r in enumerate(rules)}
+        np.asarray(grid), {r: mean[:, i] for i, r in enumerate(rules)}, {r: se[:, i] for i, r in enumerate(rules)}
     )
 
 

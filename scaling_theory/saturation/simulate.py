@@ -47,7 +47,7 @@ def _fold_keys(key: jax.Array, count: int) -> jax.Array:
 
 def _summarise(x_TxN: jnp.ndarray, trials: int) -> MCCurve:
     mean, se = _mean_se(x_TxN, trials)
-    return MCCurve(mean, se, trials)
+    return MCCurve(np.asarray(mean), np.asarray(se), trials)
 
 
 @functools.partial(jax.jit, static_argnames="trials")

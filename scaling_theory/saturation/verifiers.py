@@ -76,7 +76,7 @@ def make_model(
             tot = float(jnp.sum(p))
             if not np.isclose(tot, 1.0, atol=1e-9):
                 raise InputError(f"weights must sum to 1, got {tot:g}")
-        return VerifierModel(r, s, p, c)
+        return VerifierModel(np.asarray(r), np.asarray(s), np.asarray(p), np.asarray(c))
 
 
 @x64
@@ -208,7 +208,12 @@ def optimal_k(
     best = jnp.max(curve, axis=-1)
     k = jnp.argmax(curve >= best[..., None] - tol, axis=-1).astype(jnp.float64) + 1.0
     abstain = best < 0
-    return OptimalK(jnp.where(abstain, 0.0, k), jnp.where(abstain, 0.0, best), curve, vf)
+    return OptimalK(
+        np.asarray(jnp.where(abstain, 0.0, k)),
+        np.asarray(jnp.where(abstain, 0.0, best)),
+        np.asarray(curve),
+        np.asarray(vf),
+    )
 
 
 # ----------------------------------------------------------------------------- estimation from logs
