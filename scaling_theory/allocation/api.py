@@ -21,16 +21,28 @@ from scaling_theory.allocation.posteriors import Posterior, beta_posteriors, gri
 from scaling_theory.allocation.sequential import DEFAULT_ROUNDS, posterior_first_success, sequential
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check
+from scaling_theory.results import Result
 from scaling_theory.stats import subsample
 
 SEQUENTIAL_DRAWS = 64
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(Result):
     """Allocations of one policy: ``extra`` (G, B, K) (sequential: mean attempts used, float), expected coverage
     (G, B) of the policy and of uniform spending, the pilot counts and, in back-test mode, realised coverage
-    per policy {policy: (G, B)}; ``posterior_sd`` (G, B) for the estimate objective."""
+    per policy {policy: (G, B)}; ``posterior_sd`` (G, B) for the estimate objective.
+
+    Rows: one per (group, budget, problem): the pilot counts and extra attempts of the problem, the group's
+    expected coverages (and ``realised_<policy>``, ``posterior_sd`` when computed) at that budget.
+    """
+
+    _index = ("group", "budgets", "problem")
+    _axes = {
+        name: ("group", "budgets")
+        for name in ("expected_coverage", "uniform_expected_coverage", "realised", "posterior_sd")
+    } | {"pilot_n": ("group", "problem"), "pilot_k": ("group", "problem")}
+    _columns = {"budgets": "budget"}
 
     policy: str
     objective: str

@@ -32,6 +32,7 @@ from scaling_theory.allocation.sequential import DEFAULT_ROUNDS, sequential
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
 from scaling_theory.passk.estimators import log_no_success
+from scaling_theory.results import Result
 from scaling_theory.stats import subsample
 
 BACKTEST_POLICIES = ("uniform", "binned", "lagrangian", "sequential")
@@ -89,8 +90,11 @@ def heldout_first_success(n, k, pilot: int, k0, seed: int = 0) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class AllocationBacktest:
+class AllocationBacktest(Result):
     """Realised coverage per (repeat, group, policy, budget) and compute multipliers.
+
+    Rows (an override of the :class:`~scaling_theory.results.Result` rule): one per (group, budget, policy) with
+    the group's labels, the realised coverage over the repeats and its standard error, and the multiplier.
 
     ``realised[policy]`` (R, G, B); ``expected[policy]`` (R, G, B) (the policy's own prediction; sequential: the
     mean over its posterior simulation is not computed, NaN); ``multiplier[policy]`` (G, B) point estimates with
@@ -110,7 +114,8 @@ class AllocationBacktest:
     groups: list = field(default_factory=list)
 
     def rows(self) -> list[dict]:
-        out = []
+        """One row per (group, budget, policy): realised coverage (mean, SE over repeats), gain, multiplier."""
+        out: list[dict] = []
         for g, grp in enumerate(self.groups):
             for j, b in enumerate(self.budgets):
                 uni = float(self.realised["uniform"][:, g, j].mean())

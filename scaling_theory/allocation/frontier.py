@@ -23,12 +23,17 @@ import numpy as np
 from scaling_theory.beta import hit_at_n as beta_hit_at_n
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
+from scaling_theory.results import Result
 
 
 @dataclass(frozen=True)
-class Frontier:
+class Frontier(Result):
     """``coverage`` (J, C) of every model at every budget with ``samples`` (J, C); per budget the optimal model
-    index ``best`` (C,), its bootstrap interval ``lower/upper`` (C,) and ``p_best`` (J, C)."""
+    index ``best`` (C,), its bootstrap interval ``lower/upper`` (C,) and ``p_best`` (J, C).
+
+    Rows (an override of the :class:`~scaling_theory.results.Result` rule): one per budget, describing the
+    optimal model there (``None`` entries where no model affords a sample).
+    """
 
     models: list
     budgets: np.ndarray
@@ -41,7 +46,8 @@ class Frontier:
     extrapolated: np.ndarray
 
     def rows(self) -> list[dict]:
-        out = []
+        """One row per budget: the optimal model, its samples per problem, coverage, interval and p_best."""
+        out: list[dict] = []
         for c, C in enumerate(self.budgets):
             j = int(self.best[c])
             if j < 0:

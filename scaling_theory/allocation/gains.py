@@ -32,16 +32,23 @@ from scaling_theory.allocation.posteriors import BetaPosterior, Posterior
 from scaling_theory.beta import log_survival as log_beta_ratio
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
+from scaling_theory.results import Result
 
 OBJECTIVES = ("coverage", "pass", "estimate")
 
 
 @dataclass(frozen=True)
-class GainTable:
+class GainTable(Result):
     """Marginal gains ``gains`` (G, K, M) of extra attempts 1..M, the value ``base`` (G, K) at 0 extra, the
     ``mask`` (G, K) of real problems and the ``objective``. The value of ``m`` extra attempts on problem i is
     ``base + Σ_{j ≤ m} gains[..., j−1]``; the objective value of an allocation is its mean over live problems
-    (for ``estimate``: minus the mean posterior variance of f_i, see :func:`estimate_sd`)."""
+    (for ``estimate``: minus the mean posterior variance of f_i, see :func:`estimate_sd`).
+
+    Rows: one per (group, problem): the objective, the base value and the mask (the gains stay an array).
+    """
+
+    _row_fields = ("objective", "base", "mask")
+    _index = ("group", "problem")
 
     gains: np.ndarray
     base: np.ndarray

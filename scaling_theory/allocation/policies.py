@@ -32,6 +32,7 @@ import numpy as np
 from scaling_theory.allocation.gains import GainTable, values
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
+from scaling_theory.results import Result
 
 POLICIES = ("greedy", "uniform", "binned", "lagrangian", "sequential")
 BISECTION_STEPS = 56
@@ -39,8 +40,17 @@ DEFAULT_BINS = 5
 
 
 @dataclass(frozen=True)
-class Allocation:
-    """Extra attempts ``extra`` (G, B, K) of one policy, their ``spend`` (G, B) and expected ``value`` (G, B)."""
+class Allocation(Result):
+    """Extra attempts ``extra`` (G, B, K) of one policy at the ``budgets`` (G, B), their ``spend`` (G, B) and
+    expected ``value`` (G, B).
+
+    Rows (``rows()``/``to_frame()``): one per (group, budget, problem) with the policy, the budget, the extra
+    attempts given to the problem and the group's spend and value at that budget (repeated over its problems).
+    """
+
+    _index = ("group", "budgets", "problem")
+    _axes = {"budgets": ("group", "budgets"), "spend": ("group", "budgets"), "value": ("group", "budgets")}
+    _columns = {"budgets": "budget"}
 
     policy: str
     budgets: np.ndarray

@@ -18,11 +18,17 @@ import numpy as np
 
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check
+from scaling_theory.results import Result
 
 
 @dataclass(frozen=True)
-class BetaPosterior:
-    """``θ_i | data ~ Beta(a_i, b_i)``; ``a``, ``b`` of shape (G, K) (padded problems: any positive values)."""
+class BetaPosterior(Result):
+    """``θ_i | data ~ Beta(a_i, b_i)``; ``a``, ``b`` of shape (G, K) (padded problems: any positive values).
+
+    Rows: one per (group, problem) with ``a`` and ``b``.
+    """
+
+    _index = ("group", "problem")
 
     a: np.ndarray
     b: np.ndarray
@@ -36,8 +42,13 @@ class BetaPosterior:
 
 
 @dataclass(frozen=True)
-class GridPosterior:
-    """``P(θ_i = theta[j] | data) = exp(log_post[g, i, j])`` on a common grid ``theta`` (J,) in [0, 1]."""
+class GridPosterior(Result):
+    """``P(θ_i = theta[j] | data) = exp(log_post[g, i, j])`` on a common grid ``theta`` (J,) in [0, 1].
+
+    Rows: one per (group, problem, grid point) with ``theta`` and ``log_post``.
+    """
+
+    _index = ("group", "problem", "theta")
 
     theta: np.ndarray
     log_post: np.ndarray

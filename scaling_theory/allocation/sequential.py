@@ -23,14 +23,26 @@ from scaling_theory.allocation import policies
 from scaling_theory.allocation.gains import gain_table
 from scaling_theory.allocation.posteriors import BetaPosterior, Posterior, observe_failures
 from scaling_theory.numerics import check, x64
+from scaling_theory.results import Result
 
 DEFAULT_ROUNDS = 4
 
 
 @dataclass(frozen=True)
-class SequentialResult:
+class SequentialResult(Result):
     """Per draw (S), group (G) and budget (B): ``solved`` fraction, ``spend``; ``used`` and ``solved_problems``
-    (S, G, B, K): attempts used and whether each problem ended solved (pilot included)."""
+    (S, G, B, K): attempts used and whether each problem ended solved (pilot included).
+
+    Rows: one per (draw, group, budget, problem), with the group's solved fraction and spend repeated.
+    """
+
+    _index = ("draw", "group", "budgets", "problem")
+    _axes = {
+        "budgets": ("group", "budgets"),
+        "solved": ("draw", "group", "budgets"),
+        "spend": ("draw", "group", "budgets"),
+    }
+    _columns = {"budgets": "budget"}
 
     budgets: np.ndarray
     solved: np.ndarray

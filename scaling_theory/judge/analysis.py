@@ -18,13 +18,14 @@ from scaling_theory.errors import InputError
 from scaling_theory.judge import selection
 from scaling_theory.judge.model import BLRJudge
 from scaling_theory.numerics import x64
+from scaling_theory.results import Result
 from scaling_theory.stats import weighted_loglog_fit
 
 
 # --------------------------------------------------------------------------- expansion coefficients
 @dataclass(frozen=True)
-class ExpansionCoefficients:
-    """Ĉ₀ = E[s²D], Ĉ₁, Ĉ₂ of the averaged 2nd-order expansion in t_σ = T/(2σ²) (absolute units)."""
+class ExpansionCoefficients(Result):
+    """Ĉ₀ = E[s²D], Ĉ₁, Ĉ₂ of the averaged 2nd-order expansion in t_σ = T/(2σ²) (absolute units). Rows: one."""
 
     c0: float
     c1: float
@@ -93,9 +94,9 @@ def _argmin_log_grid(values: np.ndarray, grid: np.ndarray) -> tuple[float, float
 
 
 @dataclass(frozen=True)
-class OptimalTemperature:
+class OptimalTemperature(Result):
     """Numerical optimum t* (in units of the model's t = T/(2σ²)), the error there, the expansion's
-    closed form, and whether the optimum lies inside the searched range."""
+    closed form, and whether the optimum lies inside the searched range. Rows: one."""
 
     k: int
     t_star: float
@@ -146,9 +147,10 @@ def optimal_temperature_pointwise(
 
 # --------------------------------------------------------------------------- optimal k
 @dataclass(frozen=True)
-class OptimalK:
+class OptimalK(Result):
     """argmin over k ∈ [1, k_max] of the exact δ(k) (k_star = None when the minimum is at k_max,
-    i.e. no finite optimum in range), the k → ∞ value, and the expansion's prediction."""
+    i.e. no finite optimum in range), the k → ∞ value, and the expansion's prediction. Rows: one (``k_star``
+    None when there is no finite optimum)."""
 
     k_star: int | None
     delta_min: float
@@ -192,10 +194,10 @@ def delta_inf_best(t: Any, s2: float = 1.0) -> np.ndarray:
 
 # --------------------------------------------------------------------------- inference vs data
 @dataclass(frozen=True)
-class Slopes:
+class Slopes(Result):
     """Elasticities ∂log δ/∂log k and ∂log δ/∂log n of the exact error (central differences), the
     T = 0, k → ∞ predictions: −2 and d log[s̄² (1 − 2v)^(−1/2)]/d log n from the DE (v = Var_x(Δ_T)/s̄²),
-    and Remark 6's −2v/(1 − α) (which drops the n-dependence of s̄² = σ² + (γ²/d)Tr(B_R Σ))."""
+    and Remark 6's −2v/(1 − α) (which drops the n-dependence of s̄² = σ² + (γ²/d)Tr(B_R Σ)). Rows: one."""
 
     k: float
     n: int

@@ -22,6 +22,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from scaling_theory.numerics import check, x64
+from scaling_theory.results import Result
 
 
 @x64
@@ -71,9 +72,12 @@ def power_law_spectrum(d: int, exponent: float, scale: float = 1.0) -> np.ndarra
 
 
 @dataclass(frozen=True)
-class DeterministicEquivalent:
+class DeterministicEquivalent(Result):
     """DE of the posterior for a spectrum {λ_i} (length d) and a teacher with wᵢ² = v in the
-    eigenbasis (v = ``teacher_scale`` = |w_T|²/d). Arrays are NumPy float64."""
+    eigenbasis (v = ``teacher_scale`` = |w_T|²/d). Arrays are NumPy float64. Rows: one per eigen-direction
+    (``direction``) with its ``spectrum`` value and the scalars repeated."""
+
+    _index = ("direction",)
 
     d: int
     n: int

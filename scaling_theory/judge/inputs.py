@@ -20,11 +20,14 @@ import numpy as np
 
 from scaling_theory.judge.deterministic import DeterministicEquivalent
 from scaling_theory.judge.quadrature import gauss_gamma, gauss_hermite_normal
+from scaling_theory.results import Result
 
 
 @dataclass(frozen=True)
-class InputQuadrature:
-    """Nodes of the test-input distribution: E_x f(μ_T, m, s, μ_R) ≈ Σ weight·f(node)."""
+class InputQuadrature(Result):
+    """Nodes of the test-input distribution: E_x f(μ_T, m, s, μ_R) ≈ Σ weight·f(node). Rows: one per node."""
+
+    _index = ("node",)
 
     weight: np.ndarray
     teacher: np.ndarray

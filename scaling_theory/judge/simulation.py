@@ -49,6 +49,7 @@ from scaling_theory.judge import _exact, _fast
 from scaling_theory.judge.deterministic import DeterministicEquivalent
 from scaling_theory.judge.rng import Z_MAX_F32, fast_key, key_words, normal_f32, normal_f64, threefry_bits
 from scaling_theory.numerics import BATCH_AXIS, global_array, global_mesh, pad_to_multiple
+from scaling_theory.results import Result
 
 ESTIMATORS = ("mc", "conditional")
 # weights exp(lw − lw_max) ≥ e^−80 stay normal float32 numbers (smallest normal ≈ e^−87.3)
@@ -57,8 +58,14 @@ _STEP_ELEMENTS = 1 << 17  # trials × inputs per scan step of the Monte Carlo ke
 
 
 @dataclass(frozen=True)
-class SimulationResult:
-    """δ(k) averaged over test inputs (and trials), with its standard error over test inputs."""
+class SimulationResult(Result):
+    """δ(k) averaged over test inputs (and trials), with its standard error over test inputs (NumPy).
+
+    Rows: one per k with ``delta``, ``stderr``, ``n_test``, ``trials``, ``estimator`` (:meth:`as_rows` is the
+    CLI's table, with δ/σ²).
+    """
+
+    _index = ("k",)
 
     k: np.ndarray
     delta: np.ndarray
@@ -68,6 +75,7 @@ class SimulationResult:
     estimator: str = "mc"
 
     def as_rows(self, sigma2: float | None = None) -> list[dict[str, float]]:
+        """Rows ``k``, ``delta``, ``stderr`` (and ``delta_over_sigma2`` given ``sigma2``), as the CLI prints them."""
         rows = []
         for k, d, se in zip(self.k, self.delta, self.stderr):
             row = {"k": int(k), "delta": float(d), "stderr": float(se)}

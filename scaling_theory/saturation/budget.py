@@ -17,10 +17,12 @@ counted as reached: F(s*)^N ≤ α, (1 − p)^N ≤ 1 − τ).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jax.scipy.special import betainc, log_ndtr, ndtr
 
@@ -28,6 +30,7 @@ from scaling_theory import stats
 from scaling_theory.beta import log_survival as log_beta_survival
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import x64
+from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 from scaling_theory.saturation.heterogeneous import beta_samples_for_coverage  # noqa: F401  (re-exported)
 from scaling_theory.saturation.ttspm import geometric_saturation_point, hit_at_n
@@ -139,10 +142,14 @@ def optscale_min_n_tn(target_score: ArrayLike, mu: ArrayLike, sigma: ArrayLike, 
     return optscale_min_n(truncnorm_cdf(s, mu, sigma), alpha)
 
 
-class TNFit(NamedTuple):
-    mu: jnp.ndarray
-    sigma: jnp.ndarray
-    nll: jnp.ndarray  # mean negative log-likelihood at the optimum
+@dataclass(frozen=True)
+class TNFit(Result):
+    """Maximum-likelihood TN(μ, σ; 0, 1): ``mu``, ``sigma`` and the mean negative log-likelihood ``nll`` at the
+    optimum (0-d float64 NumPy arrays). Rows: one."""
+
+    mu: np.ndarray
+    sigma: np.ndarray
+    nll: np.ndarray
 
 
 def _tn_nll(theta: jnp.ndarray, x: jnp.ndarray) -> jnp.ndarray:
@@ -175,4 +182,4 @@ def fit_truncnorm(scores: ArrayLike, steps: int = 200) -> TNFit:
         return (optax.apply_updates(th, upd), st), None
 
     (theta, _), _ = jax.lax.scan(body, (theta0, opt.init(theta0)), None, length=int(steps))
-    return TNFit(theta[0], jnp.exp(theta[1]), loss(theta))
+    return TNFit(np.asarray(theta[0]), np.asarray(jnp.exp(theta[1])), np.asarray(loss(theta)))

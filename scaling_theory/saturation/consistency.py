@@ -14,13 +14,16 @@ Blend-ASC (arXiv 2511.12309, spec §E; formulas [derived] here, the paper's cons
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import x64
+from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 
 ArrayLike = Any
@@ -42,11 +45,15 @@ def margin_exponent(beta: float) -> float:
     return (beta + 1.0) / 2.0
 
 
-class PowerLawFit(NamedTuple):
-    c: jnp.ndarray  # Err(n) − Err(∞) ≈ c n^{−a}
-    a: jnp.ndarray
-    err_inf: jnp.ndarray
-    rmse_log: jnp.ndarray  # RMS residual in log space
+@dataclass(frozen=True)
+class PowerLawFit(Result):
+    """Err(n) − Err(∞) ≈ c n^{−a}: ``c``, ``a``, ``err_inf`` and the RMS residual in log space ``rmse_log``
+    (0-d float64 NumPy arrays). Rows: one."""
+
+    c: np.ndarray
+    a: np.ndarray
+    err_inf: np.ndarray
+    rmse_log: np.ndarray
 
 
 @x64
@@ -79,4 +86,4 @@ def fit_error_power_law(n: ArrayLike, err: ArrayLike, err_inf: float | None = No
 
     res = jax.vmap(one)(cand)
     i = jnp.argmin(res[:, 2])
-    return PowerLawFit(res[i, 0], res[i, 1], cand[i], res[i, 2])
+    return PowerLawFit(np.asarray(res[i, 0]), np.asarray(res[i, 1]), np.asarray(cand[i]), np.asarray(res[i, 2]))

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -37,6 +38,7 @@ import numpy as np
 
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import x64
+from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 
 ArrayLike = Any
@@ -171,13 +173,21 @@ def success(selected_QxK: ArrayLike, correct_Q: ArrayLike) -> jnp.ndarray:
 # ------------------------------------------------------------------------------- synthetic tasks
 
 
-class AnswerTask(NamedTuple):
+@dataclass(frozen=True)
+class AnswerTask(Result):
     """Q questions with M candidate answers: ``probs`` (Q × M), ``correct`` id (Q), reward-model
-    value per answer ``reward`` (Q × M, = 1{correct} + σ_a ζ), per-sample score noise ``sample_noise``."""
+    value per answer ``reward`` (Q × M, = 1{correct} + σ_a ζ), per-sample score noise ``sample_noise``.
 
-    probs: jnp.ndarray
-    correct: jnp.ndarray
-    reward: jnp.ndarray
+    Rows: one per (question, answer) with ``probs``, ``reward``, the question's ``correct`` answer id and
+    ``sample_noise``.
+    """
+
+    _index = ("question", "answer")
+    _axes = {"correct": ("question",)}
+
+    probs: np.ndarray
+    correct: np.ndarray
+    reward: np.ndarray
     sample_noise: float
 
 
@@ -209,7 +219,7 @@ def make_answer_task(
     reward = np.zeros((q, m))
     reward[:, 0] = 1.0
     reward = reward + float(rn) * rng.standard_normal((q, m))
-    return AnswerTask(jnp.asarray(probs), jnp.zeros(q, jnp.int32), jnp.asarray(reward), float(sn))
+    return AnswerTask(probs, np.zeros(q, np.int32), reward, float(sn))
 
 
 @x64
@@ -230,10 +240,25 @@ def _sample_core(key, probs, reward, noise, n: int):
     return ans.astype(jnp.int32), sc
 
 
-class SelectionCurve(NamedTuple):
-    n: jnp.ndarray
-    mean: dict[str, jnp.ndarray]
-    se: dict[str, jnp.ndarray]
+@dataclass(frozen=True)
+class SelectionCurve(Result):
+    """Accuracy per selection rule at each budget ``n`` (grid,): ``mean[rule]`` and its standard error ``se[rule]``
+    over the trials (NumPy).
+
+    Rows (an override of the :class:`~scaling_theory.results.Result` rule, long by rule): one per (rule, n).
+    """
+
+    n: np.ndarray
+    mean: dict[str, np.ndarray]
+    se: dict[str, np.ndarray]
+
+    def rows(self) -> list[dict]:
+        """One row per (rule, n): ``rule``, ``n``, ``mean``, ``se``."""
+        return [
+            {"rule": r, "n": int(n), "mean": float(m), "se": float(s)}
+            for r in self.mean
+            for n, m, s in zip(np.asarray(self.n), np.asarray(self.mean[r]), np.asarray(self.se[r]))
+        ]
 
 
 @x64
@@ -271,9 +296,10 @@ def selection_accuracy(
         v.int_arg("k", k, minimum=1),
         int(grid.max()),
     )  # (trials, grid, rules)
-    mean, se = acc.mean(axis=0), acc.std(axis=0, ddof=1) / jnp.sqrt(trials)
+    mean = np.asarray(acc.mean(axis=0))
+    se = np.asarray(acc.std(axis=0, ddof=1) / jnp.sqrt(trials))
     return SelectionCurve(
-        grid, {r: mean[:, i] for i, r in enumerate(rules)}, {r: se[:, i] for i, r in enumerate(rules)}
+        np.asarray(grid), {r: mean[:, i] for i, r in enumerate(rules)}, {r: se[:, i] for i, r in enumerate(rules)}
     )
 
 
@@ -288,7 +314,9 @@ def _selection_trials(keys, probs, reward, correct, noise, grid, alpha, rules, k
         def at(nn: jnp.ndarray) -> jnp.ndarray:
             mask = jnp.broadcast_to(jnp.arange(n_max) < nn, ans.shape)
             jitter = 0.5 * jax.random.uniform(jax.random.fold_in(kv, nn), (q, m), dtype=jnp.float64)
-            out = [success(_select_core(r, ans, sc, mask, m, k, alpha, jitter), correct).mean() for r in rules]
+            # float64 mean of the 0/1 successes (JAX's mean of a bool array is float32 even under x64)
+            hit = [success(_select_core(r, ans, sc, mask, m, k, alpha, jitter), correct) for r in rules]
+            out = [h.mean(dtype=jnp.float64) for h in hit]
             return jnp.stack(out)
 
         return jax.lax.map(at, grid)  # (len(grid), rules), one budget at a time (bounded memory)

@@ -9,7 +9,7 @@ Trial ``t`` uses ``jax.random.fold_in(key, t)``, so results do not depend on the
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -17,14 +17,21 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from scaling_theory.numerics import pad_to_multiple, shard_batch, x64
+from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 
 
-class MCCurve(NamedTuple):
-    """A Monte Carlo estimate for budgets N = 0..n_max: ``mean[N]`` and its standard error ``se[N]``."""
+@dataclass(frozen=True)
+class MCCurve(Result):
+    """A Monte Carlo estimate for budgets N = 0..n_max: ``mean[N]`` and its standard error ``se[N]`` (NumPy).
 
-    mean: jnp.ndarray
-    se: jnp.ndarray
+    Rows: one per budget N (the ``budget`` column) with ``mean``, ``se`` and ``trials``.
+    """
+
+    _index = ("budget",)
+
+    mean: np.ndarray
+    se: np.ndarray
     trials: int
 
 
@@ -40,7 +47,7 @@ def _fold_keys(key: jax.Array, count: int) -> jax.Array:
 
 def _summarise(x_TxN: jnp.ndarray, trials: int) -> MCCurve:
     mean, se = _mean_se(x_TxN, trials)
-    return MCCurve(mean, se, trials)
+    return MCCurve(np.asarray(mean), np.asarray(se), trials)
 
 
 @functools.partial(jax.jit, static_argnames="trials")
@@ -129,9 +136,15 @@ def _beta_paths(keys: jax.Array, p: jnp.ndarray, n_max: int) -> jnp.ndarray:
     return jax.vmap(one)(keys, p)
 
 
-def marginal_from_curve(curve: MCCurve) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """Empirical ΔF(N) = F̂(N+1) − F̂(N) for N = 0..n_max−1 and a conservative SE (√(se_N² + se_{N+1}²))."""
+def marginal_from_curve(curve: MCCurve) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical ΔF(N) = F̂(N+1) − F̂(N) for N = 0..n_max−1 and a conservative SE (√(se_N² + se_{N+1}²)).
+
+    Args:
+      curve: a Monte Carlo curve from one of the simulators.
+    Returns:
+      (ΔF, SE), float64 NumPy arrays of length n_max.
+    """
     with jax.enable_x64(True):
-        d = jnp.diff(curve.mean)
-        se = jnp.sqrt(curve.se[1:] ** 2 + curve.se[:-1] ** 2)
-    return d, se
+        d = jnp.diff(jnp.asarray(curve.mean))
+        se = jnp.sqrt(jnp.asarray(curve.se)[1:] ** 2 + jnp.asarray(curve.se)[:-1] ** 2)
+    return np.asarray(d), np.asarray(se)

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -37,18 +38,23 @@ from scaling_theory.errors import InputError
 from scaling_theory.io import require_columns, validate_attempts
 from scaling_theory.numerics import check, x64
 from scaling_theory.passk.estimators import log_no_success
+from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 
 ArrayLike = Any
 
 
-class VerifierModel(NamedTuple):
-    """Mixture of task types: weights ``p`` (sum 1), correctness ``r`` per type, soundness ``s``, completeness ``c``."""
+@dataclass(frozen=True)
+class VerifierModel(Result):
+    """Mixture of task types: weights ``p`` (sum 1), correctness ``r`` per type, soundness ``s``, completeness ``c``
+    (float64 NumPy). Rows: one per task type (``type``) with ``r``, ``s``, ``p``, ``c``."""
 
-    r: jnp.ndarray
-    s: jnp.ndarray
-    p: jnp.ndarray
-    c: jnp.ndarray
+    _index = ("type",)
+
+    r: np.ndarray
+    s: np.ndarray
+    p: np.ndarray
+    c: np.ndarray
 
 
 def make_model(
@@ -70,14 +76,15 @@ def make_model(
             tot = float(jnp.sum(p))
             if not np.isclose(tot, 1.0, atol=1e-9):
                 raise InputError(f"weights must sum to 1, got {tot:g}")
-        return VerifierModel(r, s, p, c)
+        return VerifierModel(np.asarray(r), np.asarray(s), np.asarray(p), np.asarray(c))
 
 
 @x64
 def attempt_probabilities(m: VerifierModel) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
     """(β_i, p_correct,i, p_fluke,i) per task type: rejected, accepted-correct, accepted-wrong."""
-    beta = (1.0 - m.c) * m.r + m.s * (1.0 - m.r)
-    return beta, m.c * m.r, (1.0 - m.r) * (1.0 - m.s)
+    r, s, c = jnp.asarray(m.r), jnp.asarray(m.s), jnp.asarray(m.c)
+    beta = (1.0 - c) * r + s * (1.0 - r)
+    return beta, c * r, (1.0 - r) * (1.0 - s)
 
 
 @x64
@@ -162,10 +169,20 @@ def utility_limit(m: VerifierModel, v_fluke: ArrayLike) -> jnp.ndarray:
     )
 
 
-class OptimalK(NamedTuple):
-    k_opt: jnp.ndarray  # 0 = abstain
-    utility: jnp.ndarray  # U(k_opt) (0 when abstaining)
-    curve: jnp.ndarray  # U(K), K = 1..k_max
+@dataclass(frozen=True)
+class OptimalK(Result):
+    """K_opt per V_fluke (shape of ``v_fluke``; 0 = abstain), the utility there ``utility`` (0 when abstaining),
+    the curve U(K), K = 1..k_max (``curve``, shape of ``v_fluke`` + (k_max,)) and ``v_fluke`` itself (NumPy).
+
+    Rows: one per V_fluke with ``k_opt``, ``utility`` and ``v_fluke`` (the curve stays an array).
+    """
+
+    _row_fields = ("v_fluke", "k_opt", "utility")
+
+    k_opt: np.ndarray
+    utility: np.ndarray
+    curve: np.ndarray
+    v_fluke: np.ndarray
 
 
 @x64
@@ -191,7 +208,12 @@ def optimal_k(
     best = jnp.max(curve, axis=-1)
     k = jnp.argmax(curve >= best[..., None] - tol, axis=-1).astype(jnp.float64) + 1.0
     abstain = best < 0
-    return OptimalK(jnp.where(abstain, 0.0, k), jnp.where(abstain, 0.0, best), curve)
+    return OptimalK(
+        np.asarray(jnp.where(abstain, 0.0, k)),
+        np.asarray(jnp.where(abstain, 0.0, best)),
+        np.asarray(curve),
+        np.asarray(vf),
+    )
 
 
 # ----------------------------------------------------------------------------- estimation from logs

@@ -27,6 +27,7 @@ from flax import nnx
 
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import batch_mesh, shard_batch
+from scaling_theory.results import Result
 from scaling_theory.testbed.model import (
     Cache,
     Transformer,
@@ -111,8 +112,15 @@ def _generate(graphdef, params, prompts_PxT, n_pad_P, key, temperature, top_p, *
 
 
 @dataclass(frozen=True)
-class Samples:
-    """``P·k`` completions, problem-major: row ``i·k + a`` is attempt ``a`` of prompt ``i``."""
+class Samples(Result):
+    """``P·k`` completions, problem-major: row ``i·k + a`` is attempt ``a`` of prompt ``i`` (NumPy arrays).
+
+    Rows: one per completion (``completion`` = i·k + a) with ``logprob`` and ``min_logprob`` (tokens and
+    features stay arrays).
+    """
+
+    _row_fields = ("logprob", "min_logprob")
+    _index = ("completion",)
 
     tokens: np.ndarray  # (P·k, max_new) int32, <pad> after the end token
     logprob: np.ndarray  # (P·k,) log-probability of the completion under the model (T = 1)

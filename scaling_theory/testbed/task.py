@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from scaling_theory.errors import InputError
+from scaling_theory.results import Result
 
 PAD, BOS, EQ, EOS, BLANK = 0, 1, 2, 3, 4
 N_SPECIAL = 5
@@ -96,8 +97,14 @@ class TaskConfig:
 
 
 @dataclass(frozen=True)
-class Problems:
-    """A batch of problems: start values, operation tokens (``-1`` past the length), lengths."""
+class Problems(Result):
+    """A batch of problems: start values, operation tokens (``-1`` past the length), lengths.
+
+    Rows: one per problem with ``start`` and ``length`` (the operations stay an array).
+    """
+
+    _row_fields = ("start", "length")
+    _index = ("problem",)
 
     start: np.ndarray  # (P,) int
     ops: np.ndarray  # (P, Lmax) op token ids, -1 beyond length
@@ -273,8 +280,13 @@ def training_problems(cfg: TaskConfig, n: int, seed: int) -> Problems:
 
 
 @dataclass(frozen=True)
-class Parsed:
-    """Parsed completions: final answer (-1 if malformed), number of written steps, well-formedness."""
+class Parsed(Result):
+    """Parsed completions: final answer (-1 if malformed), number of written steps, well-formedness.
+
+    Rows: one per completion with ``answer``, ``n_steps``, ``well_formed``.
+    """
+
+    _index = ("completion",)
 
     answer: np.ndarray  # (N,) int, -1 when malformed
     n_steps: np.ndarray  # (N,) int: values written before the end token (0 when malformed)

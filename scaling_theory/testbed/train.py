@@ -29,6 +29,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 from scaling_theory.errors import InputError
 from scaling_theory.io import read_table, write_csv_atomic, write_json_atomic
 from scaling_theory.numerics import batch_mesh, shard_batch
+from scaling_theory.results import Result, to_python
 from scaling_theory.testbed import task as task_mod
 from scaling_theory.testbed.model import ModelConfig, Transformer, count_params, forward
 from scaling_theory.testbed.task import TaskConfig
@@ -149,8 +150,16 @@ def _reached(tcfg: TrainConfig, log: list[dict], step: int) -> bool:
     )
 
 
-@dataclass
-class TrainResult:
+@dataclass(frozen=True)
+class TrainResult(Result):
+    """A trained model with its parameter count, the optimiser steps reached, the final evaluation loss, the
+    training log (one dict per logged step, the columns of ``train_log.csv``), the training throughput and the
+    step it resumed from (0: a fresh run).
+
+    Rows (an override of the :class:`~scaling_theory.results.Result` rule): the training log, one row per
+    logged step.
+    """
+
     model: Transformer
     params: int
     steps: int
@@ -158,6 +167,10 @@ class TrainResult:
     log: list[dict]
     tokens_per_s: float
     resumed_from: int
+
+    def rows(self) -> list[dict]:
+        """The training log: one row per logged step, plain Python values."""
+        return [{k: to_python(v) for k, v in row.items()} for row in self.log]
 
 
 def _fingerprint(task: TaskConfig, mcfg: ModelConfig, tcfg: TrainConfig, seed: int) -> dict:
