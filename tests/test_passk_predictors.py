@@ -11,6 +11,7 @@ from scaling_theory.errors import InputError
 from scaling_theory.passk import DEFAULT_METHOD, METHODS, beta_law, mle, predict
 from scaling_theory.passk import predictors as pr
 from scaling_theory.passk.simulate import finite_truth, simulate_counts
+from tests.conftest import reference
 
 TOY_K = np.array([3, 5, 0, 2, 8, 1, 4, 0, 6, 2])  # SABER README toy data, n = 100
 NON_BAYES = [m for m in METHODS if m != "bayes"]
@@ -139,16 +140,18 @@ def test_delta_method_matches_finite_difference_gradient(sim16):
     assert p.upper[0, 0] == pytest.approx(1 / (1 + np.exp(-(lg + z * sd))), rel=1e-6)
 
 
+@pytest.mark.parity
 def test_saber_fit_matches_saber_risk():
-    saber = pytest.importorskip("saber")
+    saber = reference("saber")
     a, b = saber.fit_log_linear_curve(TOY_K, 100)
     p = predict(100, TOY_K, [1000], "fit")
     assert p.extra["a"] == pytest.approx(a, rel=1e-9) and p.extra["b"] == pytest.approx(b, rel=1e-9)
     assert p.asr[0] == pytest.approx(saber.predict_log_linear_curve(1000, a, b), rel=1e-9)
 
 
+@pytest.mark.parity
 def test_anchored_and_plugin_identical_to_saber_risk_given_alpha():
-    saber = pytest.importorskip("saber")
+    saber = reference("saber")
     res = mle.fit(100, TOY_K)
     budgets = [150, 1000, 10_000]
     anch = predict(100, TOY_K, budgets, "anchored", fit_result=res).asr
