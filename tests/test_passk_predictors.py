@@ -259,3 +259,22 @@ def test_bayes_posterior_predictive_small():
     log_binom = float(np.sum(gammaln(101) - gammaln(TOY_K + 1) - gammaln(101 - TOY_K)))
     # NumPyro's BetaBinomial uses jax.scipy.special.betaln, whose error reaches ~1e-7 absolute here.
     assert float(ld) == pytest.approx(float(lp) + log_binom, abs=1e-6)
+
+
+@pytest.mark.parity
+def test_fit_interval_naive_and_budget_match_saber_risk():
+    saber = reference("saber")
+    res = mle.fit(100, TOY_K)
+    # saber's L-BFGS-B stops short of the optimum: ours has at least its log-likelihood, and the same α to 1e-3.
+    a_ref, b_ref = saber.fit_beta_binomial_MLE(TOY_K, 100)
+    from scipy import stats
+
+    ll_ref = np.sum(stats.betabinom.logpmf(TOY_K, 100, a_ref, b_ref))
+    assert float(res.loglik) >= ll_ref - 1e-9 and float(res.alpha) == pytest.approx(a_ref, rel=1e-3)
+    p = predict(100, TOY_K, [1000], "anchored", fit_result=res)
+    lo, hi = saber.confidence_interval_anchored(1000, 100, 0.8, float(res.alpha), float(res.se_alpha), confidence=0.9)
+    assert p.lower[0] == pytest.approx(lo, rel=1e-9) and p.upper[0] == pytest.approx(hi, rel=1e-9)
+    naive = predict(100, TOY_K, [150, 1000], "naive").asr
+    np.testing.assert_allclose(naive, [saber.predict_naive(big_n, TOY_K, 100) for big_n in (150, 1000)], rtol=1e-12)
+    n_tau = float(beta_law.budget_anchored(res.alpha, 100, 0.8, 0.95))
+    assert n_tau == pytest.approx(saber.estimate_budget(0.95, 100, 0.8, float(res.alpha)), rel=1e-9)
