@@ -18,6 +18,7 @@ help:
 	@echo "make test        install + unit tests and experiment smoke tests"
 	@echo "make test-slow   the slow tests too"
 	@echo "make lint        ruff (lint + format check) and mypy"
+	@echo "make test-slow-only / test-parity / test-py312   the CI steps after make test (.ci/run)"
 	@echo "make bench       side-by-side benchmarks (experiments/benchmarks)"
 	@echo "make paper       paper/tables from figures/MANIFEST.json, then paper/main.pdf (needs TeX)"
 	@echo "make gpu-check   on a GPU machine: CUDA extra, benchmarks, judge paper profile (docs/scaling.md)"
