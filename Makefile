@@ -18,6 +18,7 @@ help:
 	@echo "make test        install + unit tests and experiment smoke tests"
 	@echo "make test-slow   the slow tests too"
 	@echo "make lint        ruff (lint + format check) and mypy"
+	@echo "make test-slow-only / test-parity / test-py312   the CI steps after make test (.ci/run)"
 	@echo "make bench       side-by-side benchmarks (experiments/benchmarks)"
 	@echo "make paper       paper/tables from figures/MANIFEST.json, then paper/main.pdf (needs TeX)"
 	@echo "make gpu-check   on a GPU machine: CUDA extra, benchmarks, judge paper profile (docs/scaling.md)"
@@ -79,3 +80,31 @@ clean:
 # apt-get install latexmk texlive-latex-recommended texlive-science).
 paper: $(VENV)/.core
 	$(BIN)/scaling-theory paper --figures $(OUT) --paper paper
+
+# ---- CI (.ci/run): the slow tests, the reference-parity tests, and the suite under Python 3.12 ----
+.PHONY: test-slow-only test-parity test-py312
+PY312   ?= env PYENV_VERSION=3.12.1 python3.12
+VENV312 := .venv312
+
+# Only the tests marked slow (NUTS, the 4,500-start recovery, the multi-device runs, the λ-quadrature check);
+# `make test` ran the rest.
+test-slow-only: $(VENV)/.test
+	$(BIN)/python -m pytest -n $(JOBS) -q -p no:cacheprovider -m slow --durations=15
+
+# Parity with the reference implementations (saber-risk, ...): installs the bench extra; a missing
+# reference is a failure here, not a skip (SCALING_THEORY_REQUIRE_REFERENCES, tests/conftest.py).
+test-parity: $(VENV)/.bench $(VENV)/.test
+	SCALING_THEORY_REQUIRE_REFERENCES=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m "parity"
+
+# The default suite under Python 3.12 in its own venv (no bench extra: torch has no 3.12 wheel here);
+# where no Python 3.12 exists, one line says so and the target succeeds.
+test-py312:
+	@if ! $(PY312) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1; then \
+		echo "test-py312: no Python 3.12 found ($(PY312)); the 3.12 run is skipped"; \
+	else \
+		set -e; \
+		[ -x $(VENV312)/bin/python ] || $(PY312) -m venv $(VENV312); \
+		[ -f $(VENV312)/.test ] || { $(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" && touch $(VENV312)/.test; }; \
+		$(VENV312)/bin/python --version; \
+		$(VENV312)/bin/python -m pytest -n $(JOBS) -q -p no:cacheprovider; \
+	fi

@@ -16,6 +16,7 @@ from scaling_theory.allocation import costs
 from scaling_theory.allocation.frontier import frontier
 from scaling_theory.cli import main
 from scaling_theory.stats import subsample
+from tests._stats import assert_within_se
 
 
 @pytest.mark.parametrize("n,c,n0", [(7, 3, 2), (8, 1, 3), (6, 4, 1)])
@@ -42,9 +43,7 @@ def test_heldout_first_success_distribution():
     T = bt.heldout_first_success(np.full(draws, 40.0), np.full(draws, 5.0), 10, np.full(draws, 2.0), seed=3)
     for t in (1, 3, 8, 15):
         exact = 1 - comb(27, t) / comb(30, t)
-        emp = np.mean(T <= t)
-        se = np.sqrt(exact * (1 - exact) / draws)
-        assert abs(emp - exact) < 4.5 * se
+        assert_within_se(exact=exact, samples=(T <= t).astype(float), z=4.5, what=f"P(T ≤ {t})")
     assert np.all(T <= 28) and np.all(T >= 1)
     none = bt.heldout_first_success(np.array([20.0]), np.array([2.0]), 5, np.array([2.0]))
     assert np.isinf(none[0])

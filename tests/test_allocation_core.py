@@ -11,6 +11,7 @@ from scipy.special import betaln as sp_betaln
 from scaling_theory.allocation import gains as G
 from scaling_theory.allocation import policies as P
 from scaling_theory.allocation.posteriors import beta_posterior, discretise_beta, grid_posterior
+from tests._stats import assert_within_se
 
 
 def _instance(seed, groups=2, problems=4):
@@ -38,9 +39,7 @@ def test_expected_gain_matches_monte_carlo_of_the_posterior():
     rng = np.random.default_rng(1)
     theta = rng.beta(a, b, 400_000)
     hit = rng.random((400_000, m)) < theta[:, None]
-    solved = hit.any(axis=1).mean()
-    se = np.sqrt(solved * (1 - solved) / theta.size)  # binomial standard error of the MC mean
-    assert abs(t.gains[0, 0].sum() - solved) < 4 * se
+    assert_within_se(exact=t.gains[0, 0].sum(), samples=hit.any(axis=1).astype(float), z=4, what="pass@m gain")
 
 
 def test_solved_problems_gain_nothing_under_coverage_and_caps_apply():
@@ -80,8 +79,7 @@ def test_estimation_preposterior_variance_grid_matches_beta_and_mc():
     y = rng.binomial(m, th)
     ap, bp = a + y, b + m - y
     cv = np.exp(sp_betaln(ap, bp + 2 * N) - sp_betaln(ap, bp)) - np.exp(2 * (sp_betaln(ap, bp + N) - sp_betaln(ap, bp)))
-    se = cv.std() / np.sqrt(cv.size)
-    assert abs(cv.mean() - vb[m]) < 4 * se
+    assert_within_se(exact=vb[m], samples=cv, z=4, what="E_y Var(f | y)")
     assert np.all(np.diff(vb) < 0)  # more attempts, less posterior variance
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from scaling_theory.cli import main
 from scaling_theory.fitting import bootstrap, fit
+from tests._stats import assert_within_se
 
 X = np.logspace(0.0, 4.0, 30)
 
@@ -252,11 +253,16 @@ def test_t_and_block_intervals_in_json(curve, isoflop, capsys):
     )
     got = json.loads(out)
     assert code == 0 and got["interval"] == "t"
-    exact = t_intervals(fit("power_law", {"x": X}, y, loss="mse"), 0.9)
-    # percentiles of 4,000 draws: within a few percent of the interval's half-width
+    res = fit("power_law", {"x": X}, y, loss="mse")
+    exact = t_intervals(res, 0.9)
+    # percentiles of 4,000 draws: SE of an empirical p-quantile = sqrt(p(1 − p)/4000)·dq/dp, the slope dq/dp
+    # of the exact quantile function from t_intervals at the levels 0.9 ∓ 2h (p = 0.05 ± h, 0.95 ∓ h)
+    h = 0.005
+    wide, narrow = t_intervals(res, 0.9 + 2 * h), t_intervals(res, 0.9 - 2 * h)
     for k in ("a", "b"):
-        half = (exact[k][1] - exact[k][0]) / 2
-        assert got["intervals"][k] == pytest.approx(exact[k], abs=0.06 * half)
+        slope = np.array([narrow[k][0] - wide[k][0], wide[k][1] - narrow[k][1]]) / (2 * h)
+        q_se = np.sqrt(0.05 * 0.95 / 4000) * slope
+        assert_within_se(got["intervals"][k], exact[k], q_se, what=f"t interval of {k} from 4,000 draws")
     path, d = isoflop
     code, out, _ = run(
         capsys, path, *CHIN, "--method", "vpnls", "--interval", "block", "--runs", "run", "--bootstrap", "20", "--json"

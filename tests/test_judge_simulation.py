@@ -5,7 +5,6 @@ and ``scaling-theory judge simulate``."""
 from __future__ import annotations
 
 import json
-import math
 
 import jax
 import jax.numpy as jnp
@@ -17,6 +16,7 @@ from scaling_theory.cli import main
 from scaling_theory.judge.model import BLRJudge
 from scaling_theory.judge.rng import Z_MAX_F32, normal_f32, normal_f64, threefry_bits
 from scaling_theory.numerics import x64
+from tests._stats import assert_within_se, variance_se
 
 KS = np.array([1, 2, 4, 8, 16, 32])
 
@@ -38,16 +38,16 @@ def test_counter_normals_are_standard_normal_and_bounded():
     words = jnp.asarray([7, 11], jnp.uint32)
     o0, o1 = threefry_bits(words, jnp.arange(100_000, dtype=jnp.uint32), jnp.uint32(3))
     z = np.asarray(normal_f32(jnp.concatenate([o0, o1]))).astype(np.float64)
-    n = z.size
-    # mean 0 ± 4/√n, variance 1 ± 4√(2/n); Kolmogorov–Smirnov against SciPy's normal
-    assert abs(z.mean()) < 4 / math.sqrt(n)
-    assert abs(z.var() - 1.0) < 4 * math.sqrt(2.0 / n)
+    # mean 0 and variance 1 within 4 SE (both SEs from the draws); Kolmogorov–Smirnov against SciPy's normal
+    assert_within_se(exact=0.0, samples=z, z=4, what="mean")
+    assert_within_se(z.var(), 1.0, variance_se(z), z=4, what="variance")
     assert stats.kstest(z, "norm").pvalue > 1e-3
     # the extreme bit patterns stay inside the bound the Monte Carlo kernel relies on
     ext = np.asarray(normal_f32(jnp.asarray([0, 0xFFFFFFFF], jnp.uint32)))
     assert np.all(np.isfinite(ext)) and np.all(np.abs(ext) <= Z_MAX_F32) and ext[0] == -ext[1]
     z64 = np.asarray(x64(lambda b: normal_f64(b))(jnp.concatenate([o0, o1])))
-    assert abs(z64.mean()) < 4 / math.sqrt(n) and stats.kstest(z64, "norm").pvalue > 1e-3
+    assert_within_se(exact=0.0, samples=z64, z=4, what="float64 mean")
+    assert stats.kstest(z64, "norm").pvalue > 1e-3
 
 
 # ------------------------------------------------------------------ mc vs conditional
@@ -134,7 +134,7 @@ def test_control_variate_keeps_the_estimate_and_shrinks_its_error():
     T = float(judge.temperature(10.0))
     a = judge.simulate(KS, T, jax.random.key(6), n_test=256, estimator="conditional")
     b = judge.simulate(KS, T, jax.random.key(6), n_test=256, estimator="conditional", control=False)
-    assert np.all(np.abs(a.delta - b.delta) < 4 * b.stderr), (a.delta, b.delta, b.stderr)
+    assert_within_se(a.delta, b.delta, b.stderr, z=4, what="with vs without control variate")
     assert np.all(a.stderr[1:] < b.stderr[1:]) and a.stderr[0] < 1e-9 * a.delta[0]
 
 
@@ -152,7 +152,7 @@ def test_conditional_k1_matches_the_closed_form_of_its_training_set():
     lam, dw, F = (np.asarray(post[k], dtype=np.float64) for k in ("sqrt_lam", "dw", "F"))
     lam = lam**2
     closed = float(np.sum(lam * dw**2) / 40 + 0.01 + np.sum(F**2 * lam[None, :]) / 40)
-    assert abs(cond.delta[0] - closed) < 4 * cond.stderr[0], (cond.delta[0], closed, cond.stderr[0])
+    assert_within_se(cond.delta[0], closed, cond.stderr[0], z=4, what="δ(1) vs closed form")
     # with the control variate δ(1) is that closed form (computed here independently, in NumPy)
     cv = judge.simulate(KS, 0.0, key, n_test=1024, estimator="conditional")
     assert abs(cv.delta[0] - closed) < 1e-9 * closed
@@ -168,7 +168,7 @@ def test_simulation_depends_on_global_indices_only():
     b = judge.simulate(KS, T, jax.random.key(2), trials=10, n_test=100, chunk=40)  # other chunking
     np.testing.assert_allclose(a.delta, b.delta, rtol=1e-12)
     c = judge.simulate(KS, T, jax.random.key(2), trials=11, n_test=100)  # odd trial count
-    assert np.all(np.abs(c.delta - a.delta) < 5 * np.hypot(a.stderr, c.stderr))
+    assert_within_se(c.delta, a.delta, np.hypot(a.stderr, c.stderr), what="10 vs 11 trials")
 
 
 # ------------------------------------------------------------------ CLI

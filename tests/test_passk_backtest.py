@@ -11,6 +11,7 @@ from scaling_theory.passk import pass_at_k
 from scaling_theory.passk.backtesting import backtest, truth_pass_at_n
 from scaling_theory.passk.simulate import simulate_counts
 from scaling_theory.stats import subsample
+from tests._stats import assert_within_se, variance_se
 
 
 def test_subsample_is_hypergeometric():
@@ -18,9 +19,10 @@ def test_subsample_is_hypergeometric():
     draws = subsample(jax.random.key(0), n, k, 40, 4000)
     assert draws.shape == (4000, 3)
     assert np.all(draws[:, 1] == 0) and np.all(draws[:, 2] == 40) and np.all(draws <= 40)
-    # Hypergeometric mean 40·100/1000 = 4 and variance 4·0.9·960/999 = 3.459: 4000 draws, SE of mean ≈ 0.03.
-    assert draws[:, 0].mean() == pytest.approx(4.0, abs=0.12)
-    assert draws[:, 0].var() == pytest.approx(40 * 0.1 * 0.9 * 960 / 999, rel=0.1)
+    # Hypergeometric mean 40·100/1000 = 4 and variance 4·0.9·960/999 = 3.459; standard errors from the draws.
+    x = draws[:, 0].astype(float)
+    assert_within_se(exact=4.0, samples=x, what="hypergeometric mean")
+    assert_within_se(x.var(), 40 * 0.1 * 0.9 * 960 / 999, variance_se(x), what="hypergeometric variance")
 
 
 def test_truth_is_the_mean_chen_estimate():

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from scaling_theory.errors import InputError
 from scaling_theory.passk import beta_law as bl
+from tests._stats import assert_within_se
 
 # Spec §7(a): Table 5 (α, β) → exact ASR@100 and ASR@1000 (%), two decimals.
 TABLE_7A = [
@@ -87,8 +88,7 @@ def test_exact_matches_monte_carlo():
     rng = np.random.default_rng(1)
     alpha, beta, n, draws = 0.3, 2.0, 40, 400_000
     hits = 1 - (1 - rng.beta(alpha, beta, draws)) ** n
-    se = hits.std() / math.sqrt(draws)  # ≈ 7e-4
-    assert abs(hits.mean() - float(bl.asr_exact(alpha, beta, n))) < 4 * se
+    assert_within_se(exact=float(bl.asr_exact(alpha, beta, n)), samples=hits, z=4, what="ASR@n")
 
 
 def test_limits_and_zero_inflation():

@@ -14,6 +14,7 @@ from scipy import integrate, optimize, special, stats
 from scaling_theory.errors import InputError
 from scaling_theory.passk import _mixing_families as fam
 from scaling_theory.passk import mixing, mle
+from tests._stats import assert_within_se
 
 # ----------------------------------------------------------------------------- independent references
 
@@ -343,8 +344,8 @@ def test_stopped_log_likelihood_is_the_binomial_one():
     k_fix = rng.binomial(20, rng.beta(al, be, (reps, kk))).astype(float)
     ff = mixing.fit_mixing(n_fix, k_fix, family="beta")
     for est in (fs.params["alpha"], ff.params["alpha"]):
-        se = est.std(ddof=1) / np.sqrt(reps)
-        assert abs(est.mean() - al) < 4 * se + 0.01 * al  # 1% allowance for the O(1/K) bias of the MLE
+        # 1% allowance for the O(1/K) bias of the MLE
+        assert_within_se(exact=al, samples=est, z=4, bias=0.01 * al, what="mean α̂")
 
 
 # ------------------------------------------------------------------------------------- robustness
@@ -402,8 +403,7 @@ def test_recovers_known_mixing_law(family, draw, truth):
     assert f.converged.mean() > 0.8
     for name, value in truth.items():
         est = f.params[name][f.converged]
-        se = est.std(ddof=1) / np.sqrt(est.size)
-        assert abs(est.mean() - value) < 4 * se + 0.02 * value, (name, est.mean(), se)
+        assert_within_se(exact=value, samples=est, z=4, bias=0.02 * value, what=name)
 
 
 @pytest.mark.slow
@@ -417,8 +417,7 @@ def test_beta_mixture_recovers_components():
     f = mixing.fit_mixing(n, k, family="beta_mix2")
     for name, value in (("weights", [0.3, 0.7]), ("alpha", [0.5, 4.0])):
         est = f.params[name]
-        se = est.std(axis=0, ddof=1) / np.sqrt(est.shape[0])
-        assert np.all(np.abs(est.mean(0) - value) < 4 * se + 0.03 * np.asarray(value)), (name, est.mean(0), se)
+        assert_within_se(exact=value, samples=est, z=4, bias=0.03 * np.asarray(value), what=name)
 
 
 @pytest.mark.slow

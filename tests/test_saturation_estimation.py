@@ -13,6 +13,7 @@ from scaling_theory.passk.estimators import pass_at_k
 from scaling_theory.saturation import estimation as E
 from scaling_theory.saturation import ttspm
 from scaling_theory.stats import subsample
+from tests._stats import assert_within_se, variance_se
 
 
 def test_per_question_p():
@@ -139,8 +140,8 @@ def test_subsample_counts_is_hypergeometric():
     n, c, m, reps = 500, 70, 50, 2000
     k = np.asarray(subsample(jax.random.key(0), np.full(reps, n), np.full(reps, c), m))
     hyper = stats.hypergeom(n, c, m)
-    assert abs(k.mean() - hyper.mean()) <= 4 * hyper.std() / np.sqrt(reps)  # 4 SE of the mean
-    assert k.var() == pytest.approx(hyper.var(), rel=0.1)  # SE of a variance ≈ √(2/reps) ≈ 2.2%
+    assert_within_se(exact=hyper.mean(), samples=k, z=4, what="hypergeometric mean")
+    assert_within_se(k.var(), hyper.var(), variance_se(k), what="hypergeometric variance")  # SE from the draws
     assert k.min() >= 0 and k.max() <= m
     np.testing.assert_array_equal(np.asarray(subsample(jax.random.key(1), [10, 10], [0, 10], 4)), [0, 4])
 
