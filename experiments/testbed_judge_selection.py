@@ -78,11 +78,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.testbed.analysis import (
         attempt_matrix,
         cached_run,
+        empirical_selection_error,
         fit_hte,
         fit_hte_temperature,
         hte_curve,
         hte_t_star,
-        empirical_selection_error,
     )
 
     out = Path(out)
