@@ -64,7 +64,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             methods = {"plug-in": np.asarray(ttspm.saturation_point(km / m, e))}
             if m in priors:
                 a, b = priors[m]
-                methods["Beta posterior"] = np.asarray(E.posterior_saturation_point(km, m, a[:, None], b[:, None], e))
+                methods["Beta posterior"] = np.asarray(E.posterior_saturation_point(m, km, a[:, None], b[:, None], e))
             for name, pred in methods.items():
                 results.append(
                     {
@@ -102,7 +102,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             np.asarray(ttspm.saturation_point(km / m_show, e))
             if not cfg["bayes"]
             else np.asarray(
-                E.posterior_saturation_point(km, m_show, priors[m_show][0][:, None], priors[m_show][1][:, None], e)
+                E.posterior_saturation_point(m_show, km, priors[m_show][0][:, None], priors[m_show][1][:, None], e)
             )
         )
         use = np.isfinite(obs) & (c > 0)

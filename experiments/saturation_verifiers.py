@@ -90,8 +90,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     ks = np.arange(1, cfg["kmax"] + 1)
     util_rows, toy_table = [], []
     for i, vf in enumerate([0.0, -0.7, -1.0, -2.0, -4.0]):
-        ex = V.optimal_k(toy, vf, cfg["kmax"], "exact")
-        co = V.optimal_k(toy, vf, cfg["kmax"], "code")
+        ex = V.optimal_sample_count(toy, vf, cfg["kmax"], "exact")
+        co = V.optimal_sample_count(toy, vf, cfg["kmax"], "code")
         ce, cc = np.asarray(ex.curve), np.asarray(co.curve)
         ax.plot(ks, ce, color=COLORS[i], label=f"V_fluke = {vf:g}")
         ax.plot(ks, cc, "--", color=COLORS[i], lw=0.9)
@@ -125,7 +125,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     kopt = np.zeros((sounds.size, costs.size))
     for i, s in enumerate(sounds):
         m = V.make_model([0.87, 0.13], s, [0.58, 0.42])
-        kopt[i] = np.asarray(V.optimal_k(m, -costs, cfg["kmax"], "exact").k_opt)
+        kopt[i] = np.asarray(V.optimal_sample_count(m, -costs, cfg["kmax"], "exact").k_opt)
     bounds = [0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 400, 801]
     cmap = matplotlib.colormaps["viridis"].resampled(len(bounds) - 1)
     im = ax.pcolormesh(

@@ -78,11 +78,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.testbed.analysis import (
         attempt_matrix,
         cached_run,
+        empirical_selection_error,
         fit_hte,
         fit_hte_temperature,
         hte_curve,
         hte_t_star,
-        selection_error,
     )
 
     out = Path(out)
@@ -106,7 +106,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     fit_k = np.unique(np.round(np.geomspace(1, N, 40)).astype(int))
     res, rows, fits = {}, [], {}
     for j, (name, s) in enumerate(judges.items()):
-        mean, se = selection_error(jax.random.fold_in(key, j), correct, s, temps, repeats=st["repeats"])
+        mean, se = empirical_selection_error(jax.random.fold_in(key, j), correct, s, temps, repeats=st["repeats"])
         res[name] = (mean, se)
         for ti, T in enumerate(temps):
             d = mean[ti]

@@ -180,11 +180,11 @@ def _counts(name: str, v: Any) -> np.ndarray:
     return a.astype(np.int64)
 
 
-def subsample(key: jax.Array, n: Any, c: Any, m: Any, repeats: int | None = None) -> np.ndarray:
-    """Successes among ``m`` attempts drawn without replacement from each problem's ``n`` logged attempts.
+def subsample(key: jax.Array, n: Any, c: Any, n_obs: Any, repeats: int | None = None) -> np.ndarray:
+    """Successes among ``n_obs`` attempts drawn without replacement from each problem's ``n`` logged attempts.
 
-    Problem i has ``c_i`` successes among ``n_i`` attempts; the successes among ``m_i`` of them drawn
-    without replacement are hypergeometric(N = n_i, K = c_i, n = m_i): mean m c/n and variance
+    Problem i has ``c_i`` successes among ``n_i`` attempts; the successes among ``m_i = n_obs_i`` of them
+    drawn without replacement are hypergeometric(N = n_i, K = c_i, n = m_i): mean m c/n and variance
     m (c/n)(1 − c/n)(n − m)/(n − 1). Drawn by NumPy's vectorised sampler from :func:`numpy_rng` (JAX has
     no hypergeometric sampler).
 
@@ -192,7 +192,7 @@ def subsample(key: jax.Array, n: Any, c: Any, m: Any, repeats: int | None = None
       key: PRNG key.
       n: attempts per problem (non-negative integers), broadcasting to ``c``.
       c: successes per problem, 0 ≤ c ≤ n.
-      m: attempts kept per problem, 0 ≤ m ≤ n (an int or an array broadcasting to ``c``).
+      n_obs: attempts kept per problem, 0 ≤ n_obs ≤ n (an int or an array broadcasting to ``c``).
       repeats: number of independent sub-samples; ``None`` for one without a leading axis.
 
     Returns:
@@ -200,11 +200,11 @@ def subsample(key: jax.Array, n: Any, c: Any, m: Any, repeats: int | None = None
     """
     c_ = _counts("c", c)
     n_ = np.broadcast_to(_counts("n", n), c_.shape)
-    m_ = np.broadcast_to(_counts("m", m), c_.shape)
+    m_ = np.broadcast_to(_counts("n_obs", n_obs), c_.shape)
     if np.any(c_ > n_):
         raise InputError("c must be <= n for every problem")
     if np.any(m_ > n_):
-        raise InputError(f"m must be <= every n, got m={int(m_.max())} with n={int(n_.min())}")
+        raise InputError(f"n_obs must be <= every n, got n_obs={int(m_.max())} with n={int(n_.min())}")
     if repeats is not None and (isinstance(repeats, bool) or int(repeats) != repeats or repeats < 1):
         raise InputError(f"repeats must be an integer >= 1, got {repeats!r}")
     size = c_.shape if repeats is None else (int(repeats),) + c_.shape

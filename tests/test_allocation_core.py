@@ -44,7 +44,7 @@ def test_expected_gain_matches_monte_carlo_of_the_posterior():
 
 def test_solved_problems_gain_nothing_under_coverage_and_caps_apply():
     post, k = _instance(2)
-    t = G.gain_table(post, "coverage", max_extra=10, pilot_k=k, cap=np.full(k.shape, 3))
+    t = G.gain_table(post, "coverage", max_extra=10, pilot_c=k, cap=np.full(k.shape, 3))
     assert np.all(t.gains[k > 0] == 0)
     assert np.all(t.gains[..., 3:] == 0) and np.all(t.gains[k == 0][:, :3] > 0)
 
@@ -53,8 +53,8 @@ def test_grid_posterior_path_matches_the_beta_closed_form():
     post, k = _instance(3)
     theta = np.linspace(0.0, 1.0, 20001)
     grid = discretise_beta(post.a, post.b, theta)
-    tb = G.gain_table(post, "coverage", max_extra=30, pilot_k=k)
-    tg = G.gain_table(grid, "coverage", max_extra=30, pilot_k=k)
+    tb = G.gain_table(post, "coverage", max_extra=30, pilot_c=k)
+    tg = G.gain_table(grid, "coverage", max_extra=30, pilot_c=k)
     # discretisation error of a 20,001-point grid on the smooth integrand ~1e-7
     np.testing.assert_allclose(tg.gains, tb.gains, atol=2e-6)
     for budget in (3, 11, 40):
@@ -86,7 +86,7 @@ def test_estimation_preposterior_variance_grid_matches_beta_and_mc():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_greedy_equals_exhaustive_search(seed):
     post, k = _instance(seed, groups=1, problems=4)
-    t = G.gain_table(post, "coverage", max_extra=7, pilot_k=k)
+    t = G.gain_table(post, "coverage", max_extra=7, pilot_c=k)
     budgets = [0, 1, 2, 5, 9, 14]
     g = P.greedy(t, budgets)
     combos = np.array(list(itertools.product(range(8), repeat=4)))
@@ -104,7 +104,7 @@ def test_lagrangian_equals_greedy_on_concave_instances(seed):
     b = rng.uniform(1.0, 200.0, (3, 60))
     k = (rng.random((3, 60)) < 0.4).astype(float)
     cost = rng.uniform(0.5, 3.0, (3, 60))
-    t = G.gain_table(beta_posterior(a, b), "coverage", max_extra=128, pilot_k=k)
+    t = G.gain_table(beta_posterior(a, b), "coverage", max_extra=128, pilot_c=k)
     budgets = [0, 7.5, 60, 333, 2000]
     for c in (None, cost):
         lg, gr = P.lagrangian(t, budgets, c), P.greedy(t, budgets, c)
@@ -123,7 +123,7 @@ def test_ties_are_filled_to_the_budget():
 
 def test_uniform_and_binned_respect_the_budget_and_binned_is_between():
     post, k = _instance(7, groups=2, problems=40)
-    t = G.gain_table(post, "coverage", max_extra=256, pilot_k=k)
+    t = G.gain_table(post, "coverage", max_extra=256, pilot_c=k)
     budgets = [10, 40, 400]
     u, bn, lg = P.uniform(t, budgets), P.binned(t, budgets, score=post.mean()), P.lagrangian(t, budgets)
     for alloc in (u, bn, lg):
@@ -150,7 +150,7 @@ def test_fused_beta_coverage_kernel_equals_the_table_path():
     cap = rng.integers(3, 40, (3, 50)).astype(float)
     post = beta_posterior(a, b)
     budgets = [0, 5, 50, 400]
-    t = G.gain_table(post, "coverage", max_extra=64, pilot_k=k, cap=cap)
+    t = G.gain_table(post, "coverage", max_extra=64, pilot_c=k, cap=cap)
     ref = P.lagrangian(t, budgets, cost).extra
-    fused = P.lagrangian_beta_coverage(post, budgets, pilot_k=k, cost=cost, cap=cap, max_extra=64, chunk=2)
+    fused = P.lagrangian_beta_coverage(post, budgets, pilot_c=k, cost=cost, cap=cap, max_extra=64, chunk=2)
     np.testing.assert_array_equal(fused, ref)

@@ -30,8 +30,8 @@ def test_expansion_optimal_k_is_the_minimiser_of_the_second_order_expansion():
     for t in (0.6 * co.finite_k_threshold(), 0.9 * co.finite_k_threshold()):
         d2 = lambda k: d - (1 - 1 / k) * c1 / t + (1 - 1 / k) * (1 - 2 / k) * c2 / t**2  # noqa: E731
         k_num = optimize.minimize_scalar(d2, bounds=(1.0001, 1e6), method="bounded", options={"xatol": 1e-10}).x
-        assert float(co.optimal_k(t)) == pytest.approx(k_num, rel=1e-5)
-    assert np.isinf(co.optimal_k(1.01 * co.finite_k_threshold()))
+        assert float(co.stationary_k(t)) == pytest.approx(k_num, rel=1e-5)
+    assert np.isinf(co.stationary_k(1.01 * co.finite_k_threshold()))
     # and t* = 2(1 − 2/k)C₂/C₁ minimises δ₂ over t at fixed k
     k = 10.0
     d2t = lambda t: -(1 - 1 / k) * c1 / t + (1 - 1 / k) * (1 - 2 / k) * c2 / t**2  # noqa: E731

@@ -372,16 +372,16 @@ def test_degenerate_groups_do_not_spoil_the_batch():
     "kwargs,msg",
     [
         (dict(family="nope"), "unknown mixing family"),
-        (dict(family="kumaraswamy", k=[[5.0, 11.0]]), "k must be ≤ n"),
+        (dict(family="kumaraswamy", c=[[5.0, 11.0]]), "c must be ≤ n"),
         (dict(family="npmle", n=[[-1.0, 10.0]]), "n must be ≥ 1"),
         (dict(family="gmodel", bogus=1), "unknown option"),
     ],
 )
 def test_bad_input_is_one_line_input_error(kwargs, msg):
-    args = dict(n=[[10.0, 10.0]], k=[[5.0, 1.0]])
+    args = dict(n=[[10.0, 10.0]], c=[[5.0, 1.0]])
     args.update(kwargs)
     with pytest.raises(InputError, match=msg):
-        mixing.fit_mixing(args.pop("n"), args.pop("k"), **args)
+        mixing.fit_mixing(args.pop("n"), args.pop("c"), **args)
 
 
 # ------------------------------------------------------------------------------------ recovery (slow)

@@ -216,10 +216,10 @@ def test_bootstrap_shape_and_spread():
 @pytest.mark.parametrize(
     "n,k,match",
     [
-        (10, [1, 11], "k must be ≤ n"),
-        (10, [-1, 2], "k must be ≥ 0"),
+        (10, [1, 11], "c must be ≤ n"),
+        (10, [-1, 2], "c must be ≥ 0"),
         (0, [0, 0], "n must be ≥ 1"),
-        (10, [1.5, 2], "k must be an integer"),
+        (10, [1.5, 2], "c must be an integer"),
         ([10, 10, 10], [1, 2], "does not broadcast"),
     ],
 )

@@ -228,7 +228,7 @@ def test_default_method_and_mask(sim16):
     ],
 )
 def test_bad_input(kwargs, match):
-    args = dict(n=100, k=TOY_K, budgets=[1000])
+    args = dict(n=100, c=TOY_K, budgets=[1000])
     args.update(kwargs)
     with pytest.raises(InputError, match=match):
         predict(jax.random.key(0), **args)

@@ -202,7 +202,10 @@ def _saturation_cases():
             lambda: consistency.fit_error_power_law([1, 2, 4, 8], [0.5, 0.3, 0.2, 0.15]),
         ),
         ("saturation.make_model", lambda: verifiers.make_model([0.8, 0.2], 0.7, [0.5, 0.5])),
-        ("saturation.optimal_k", lambda: verifiers.optimal_k(verifiers.make_model([0.8], 0.7), [-1.0, -2.0], 20)),
+        (
+            "saturation.optimal_sample_count",
+            lambda: verifiers.optimal_sample_count(verifiers.make_model([0.8], 0.7), [-1.0, -2.0], 20),
+        ),
     ]
 
 

@@ -57,7 +57,7 @@ def test_beta_quantile_matches_scipy():
 
 @pytest.mark.parametrize("k, n, target, conf", [(3, 30, 0.9, 0.9), (0, 20, 0.5, 0.8), (45, 50, 0.99, 0.95)])
 def test_confident_budget_meets_its_posterior_guarantee(k, n, target, conf):
-    N = float(B.samples_for_coverage_confident(k, n, target, conf))
+    N = float(B.samples_for_coverage_confident(n, k, target, conf))
     post = stats.beta(1 + k, 1 + n - k)
     # P_post(1 − (1 − p)^N ≥ τ) = P_post(p ≥ 1 − (1 − τ)^{1/N}) (SciPy, independent of the bisection)
     prob = lambda m: post.sf(1 - (1 - target) ** (1 / m))  # noqa: E731
@@ -65,7 +65,7 @@ def test_confident_budget_meets_its_posterior_guarantee(k, n, target, conf):
     if N > 1:
         assert prob(N - 1) < conf + 1e-9
     # more confidence or a higher target never needs fewer samples
-    assert float(B.samples_for_coverage_confident(k, n, target, min(conf + 0.04, 0.99))) >= N
+    assert float(B.samples_for_coverage_confident(n, k, target, min(conf + 0.04, 0.99))) >= N
 
 
 def test_truncated_normal_cdf_and_max_score_against_scipy_and_simulation():
@@ -105,8 +105,8 @@ def test_truncnorm_mle_matches_scipy_optimiser():
         (lambda: B.samples_for_coverage(0.1, 1.0), r"target must be in \[0, 1\), got 1"),
         (lambda: B.samples_for_coverage(-0.1, 0.5), r"p must be in \[0, 1\], got -0.1"),
         (lambda: B.optscale_min_n(0.8, 0.0), r"alpha must be in \(0, 1\), got 0"),
-        (lambda: B.samples_for_coverage_confident(5, 3, 0.9), r"k must be <= n"),
-        (lambda: B.samples_for_coverage_confident(1, 3, 0.9, 1.0), r"confidence must be in \(0, 1\), got 1"),
+        (lambda: B.samples_for_coverage_confident(3, 5, 0.9), r"c must be <= n"),
+        (lambda: B.samples_for_coverage_confident(3, 1, 0.9, 1.0), r"confidence must be in \(0, 1\), got 1"),
         (lambda: B.truncnorm_cdf(0.5, 0.5, 0.0), r"sigma must be a finite number > 0, got 0"),
         (lambda: B.fit_truncnorm([0.5, 0.5, 0.5]), r"scores must not all be equal"),
         (lambda: B.fit_truncnorm([0.5, 1.5]), r"scores must be in \[0, 1\], got 1.5"),

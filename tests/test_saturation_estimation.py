@@ -157,7 +157,7 @@ def test_pearson_r_matches_scipy():
 def test_posterior_point_tends_to_the_plugin_point():
     # a posterior concentrated at k/m gives the homogeneous N*(k/m)
     k, m = 3_000_000, 30_000_000
-    assert float(E.posterior_saturation_point(k, m, 1.0, 1.0, 1e-3)) == float(ttspm.saturation_point(k / m, 1e-3))
+    assert float(E.posterior_saturation_point(m, k, 1.0, 1.0, 1e-3)) == float(ttspm.saturation_point(k / m, 1e-3))
 
 
 def test_predicted_vs_observed_wiring_and_large_n_limit():
@@ -165,7 +165,7 @@ def test_predicted_vs_observed_wiring_and_large_n_limit():
     p = rng.beta(0.8, 20, 150)
     n = np.full(150, 2000)
     c = rng.binomial(n, p)
-    out = E.predicted_vs_observed(jax.random.key(0), n, c, [1e-3, 1e-4], m=2000)  # m = n: no sub-sampling
+    out = E.predicted_vs_observed(jax.random.key(0), n, c, [1e-3, 1e-4], n_obs=2000)  # m = n: no sub-sampling
     np.testing.assert_array_equal(out["k_m"], c)
     for row, eps in zip(out["by_eps"], [1e-3, 1e-4]):
         np.testing.assert_array_equal(row["predicted"], np.asarray(ttspm.saturation_point(c / 2000, eps)))
@@ -181,12 +181,12 @@ def test_predicted_vs_observed_wiring_and_large_n_limit():
         np.asarray(ttspm.saturation_point(big_c / big_n, 1e-4)),
     )
     # the posterior rule is wired in when a prior is given
-    post = E.predicted_vs_observed(jax.random.key(0), n, c, [1e-3], m=2000, prior=(0.8, 20.0))["by_eps"][0]
-    np.testing.assert_array_equal(post["predicted"], np.asarray(E.posterior_saturation_point(c, 2000, 0.8, 20.0, 1e-3)))
+    post = E.predicted_vs_observed(jax.random.key(0), n, c, [1e-3], n_obs=2000, prior=(0.8, 20.0))["by_eps"][0]
+    np.testing.assert_array_equal(post["predicted"], np.asarray(E.posterior_saturation_point(2000, c, 0.8, 20.0, 1e-3)))
 
 
 def test_bad_inputs():
-    with pytest.raises(InputError, match="m must be <= every n"):
+    with pytest.raises(InputError, match="n_obs must be <= every n"):
         subsample(jax.random.key(0), [10], [3], 20)
     with pytest.raises(InputError, match="budget must be < n"):
         E.observed_marginal_gain(10, 3, 10)

@@ -21,8 +21,8 @@ TOY = V.make_model([0.87, 0.13], 0.75, [0.58, 0.42])
     [(-0.7, 3, 0.554, 0.525), (-1.0, 2, 0.488, 0.472), (-2.0, 1, 0.339, 0.339)],
 )
 def test_toy_parameters_reproduce_the_spec_table(v_fluke, k_opt, u_code, u_exact):
-    ex = V.optimal_k(TOY, v_fluke, 800, "exact")
-    co = V.optimal_k(TOY, v_fluke, 800, "code")
+    ex = V.optimal_sample_count(TOY, v_fluke, 800, "exact")
+    co = V.optimal_sample_count(TOY, v_fluke, 800, "code")
     assert float(ex.k_opt) == k_opt and float(co.k_opt) == k_opt
     assert round(float(ex.utility), 3) == u_exact
     assert round(float(co.utility), 3) == u_code
@@ -76,7 +76,7 @@ def test_code_form_equals_exact_form_for_a_single_task_type():
 
 def test_abstain_when_every_budget_loses():
     m = V.make_model([0.05], 0.5)
-    res = V.optimal_k(m, -10.0, 50)
+    res = V.optimal_sample_count(m, -10.0, 50)
     assert float(res.k_opt) == 0 and float(res.utility) == 0.0
     assert float(np.max(np.asarray(res.curve))) < 0
 
@@ -188,9 +188,9 @@ def test_estimate_verifier_groups_and_errors():
         (lambda: V.make_model([0.5, 1.1], 0.5), r"r must be in \[0, 1\], got 1.1"),
         (lambda: V.make_model([0.5, 0.2], 0.5, [0.5, 0.6]), r"weights must sum to 1, got 1.1"),
         (lambda: V.make_model([0.5, 0.2], 0.5, [1.0]), r"weights must have one entry per r"),
-        (lambda: V.optimal_k(TOY, 0.5), r"v_fluke must be a finite number <= 0, got 0.5"),
-        (lambda: V.optimal_k(TOY, -1.0, 0), r"k_max must be an integer >= 1"),
-        (lambda: V.optimal_k(TOY, -1.0, form="approx"), r"form must be 'exact' or 'code'"),
+        (lambda: V.optimal_sample_count(TOY, 0.5), r"v_fluke must be a finite number <= 0, got 0.5"),
+        (lambda: V.optimal_sample_count(TOY, -1.0, 0), r"k_max must be an integer >= 1"),
+        (lambda: V.optimal_sample_count(TOY, -1.0, form="approx"), r"form must be 'exact' or 'code'"),
     ],
 )
 def test_bad_inputs(call, match):
@@ -206,4 +206,4 @@ def test_tolerance_turns_k_opt_into_a_saturation_point():
     k = np.arange(1, 801)
     gap = (p * pc / (1 - beta) * beta ** k[:, None]).sum(1)  # U(∞) − U(K)
     for tol in (1e-2, 1e-4):
-        assert float(V.optimal_k(TOY, 0.0, 800, tol=tol).k_opt) == k[np.argmax(gap <= tol)]
+        assert float(V.optimal_sample_count(TOY, 0.0, 800, tol=tol).k_opt) == k[np.argmax(gap <= tol)]

@@ -81,7 +81,7 @@ def test_subsample_shapes_key_determinism_and_errors():
     k = subsample(key, 30, np.arange(12.0).reshape(3, 4), 10, repeats=5)
     assert k.shape == (5, 3, 4) and k.dtype == np.float64
     np.testing.assert_array_equal(k, subsample(key, 30, np.arange(12.0).reshape(3, 4), 10, repeats=5))
-    with pytest.raises(InputError, match="m must be <= every n"):
+    with pytest.raises(InputError, match="n_obs must be <= every n"):
         subsample(key, [10], [3], 20)
     with pytest.raises(InputError, match="c must be <= n"):
         subsample(key, [10], [11], 2)

@@ -43,7 +43,7 @@ def _brute(c: np.ndarray, s: np.ndarray, k: int, T: float) -> float:
 
 
 def test_exact_verifier_best_of_k_is_one_minus_pass_at_k():
-    mean, se = A.selection_error(jax.random.key(0), CORRECT, CORRECT, [0.0, np.inf], repeats=300)
+    mean, se = A.empirical_selection_error(jax.random.key(0), CORRECT, CORRECT, [0.0, np.inf], repeats=300)
     n = CORRECT.shape[1]
     for k in (1, 3, 7, 10):
         want = 1 - _chen(n, CORRECT.sum(1), k).mean()
@@ -56,7 +56,7 @@ def test_exact_verifier_best_of_k_is_one_minus_pass_at_k():
 
 @pytest.mark.parametrize("T", [0.0, 0.3, 2.0])
 def test_softmax_selection_matches_exhaustive_enumeration(T):
-    mean, se = A.selection_error(jax.random.key(0), CORRECT, SCORES, [T], repeats=400)
+    mean, se = A.empirical_selection_error(jax.random.key(0), CORRECT, SCORES, [T], repeats=400)
     for k in (2, 4):
         want = 1 - np.mean([_brute(CORRECT[i], SCORES[i], k, T) for i in range(len(CORRECT))])
         assert abs(mean[0, k - 1] - want) <= 5 * se[0, k - 1] + 1e-5  # 5 Monte Carlo SE
@@ -64,13 +64,13 @@ def test_softmax_selection_matches_exhaustive_enumeration(T):
 
 def test_selection_error_rejects_bad_input():
     with pytest.raises(InputError, match="0/1"):
-        A.selection_error(jax.random.key(0), CORRECT * 2, SCORES, [1.0])
+        A.empirical_selection_error(jax.random.key(0), CORRECT * 2, SCORES, [1.0])
     with pytest.raises(InputError, match="matrices"):
-        A.selection_error(jax.random.key(0), CORRECT, SCORES[:, :5], [1.0])
+        A.empirical_selection_error(jax.random.key(0), CORRECT, SCORES[:, :5], [1.0])
     with pytest.raises(InputError, match="temperatures"):
-        A.selection_error(jax.random.key(0), CORRECT, SCORES, [-1.0])
+        A.empirical_selection_error(jax.random.key(0), CORRECT, SCORES, [-1.0])
     with pytest.raises(InputError, match="finite"):
-        A.selection_error(jax.random.key(0), CORRECT, np.where(SCORES > 1, np.nan, SCORES), [1.0])
+        A.empirical_selection_error(jax.random.key(0), CORRECT, np.where(SCORES > 1, np.nan, SCORES), [1.0])
 
 
 @settings(max_examples=40, deadline=None)

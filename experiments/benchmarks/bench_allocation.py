@@ -69,12 +69,12 @@ def main() -> None:
         f"unsolved after the pilot: {np.mean(k == 0):.1%}"
     )
     t0 = time.perf_counter()
-    extra = lagrangian_beta_coverage(post, budgets, pilot_k=k, max_extra=M)
+    extra = lagrangian_beta_coverage(post, budgets, pilot_c=k, max_extra=M)
     first = time.perf_counter() - t0
     best = np.inf
     for _ in range(2):
         t0 = time.perf_counter()
-        extra = lagrangian_beta_coverage(post, budgets, pilot_k=k, max_extra=M)
+        extra = lagrangian_beta_coverage(post, budgets, pilot_c=k, max_extra=M)
         best = min(best, time.perf_counter() - t0)
     g_np = min(args.numpy_groups if not args.quick else 3, groups)
     t0 = time.perf_counter()

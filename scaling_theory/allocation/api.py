@@ -41,8 +41,8 @@ class Plan(Result):
     _axes = {
         name: ("group", "budgets")
         for name in ("expected_coverage", "uniform_expected_coverage", "realised", "posterior_sd")
-    } | {"pilot_n": ("group", "problem"), "pilot_k": ("group", "problem")}
-    _columns = {"budgets": "budget"}
+    } | {"pilot_n": ("group", "problem"), "pilot_c": ("group", "problem")}
+    _columns = {"budgets": "budget", "pilot_c": "pilot_k"}  # the frame keeps the counts table's column name
 
     policy: str
     objective: str
@@ -51,12 +51,12 @@ class Plan(Result):
     expected_coverage: np.ndarray
     uniform_expected_coverage: np.ndarray
     pilot_n: np.ndarray
-    pilot_k: np.ndarray
+    pilot_c: np.ndarray
     realised: dict | None = None
     posterior_sd: np.ndarray | None = None
 
 
-def _run_policy(policy, table, budgets, cost, post, cap, pilot_k, mask, rounds, seed, heldout_T=None):
+def _run_policy(policy, table, budgets, cost, post, cap, pilot_c, mask, rounds, seed, heldout_T=None):
     if policy == "uniform":
         return P.uniform(table, budgets, cost, cap=cap).extra
     if policy == "greedy":
@@ -71,7 +71,7 @@ def _run_policy(policy, table, budgets, cost, post, cap, pilot_k, mask, rounds, 
 def _plan(
     post: Posterior,
     pilot_n,
-    pilot_k,
+    pilot_c,
     mask,
     budgets,
     policy,
@@ -90,34 +90,34 @@ def _plan(
         b.size >= 1 and np.all(np.isfinite(b)) and np.all(b >= 0),
         f"--budget must be ≥ 0, got {b[~(np.isfinite(b) & (b >= 0))][:1] if b.size else 'nothing'}",
     )
-    unsolved = (np.asarray(pilot_k) == 0) & (mask > 0)
+    unsolved = (np.asarray(pilot_c) == 0) & (mask > 0)
     M = P.auto_max_extra(b, cost, mask, unsolved if objective == "coverage" else mask, cap=cap)
-    cov_table = gain_table(post, "coverage", max_extra=M, pilot_k=pilot_k, mask=mask, cap=cap)
+    cov_table = gain_table(post, "coverage", max_extra=M, pilot_c=pilot_c, mask=mask, cap=cap)
     if objective == "coverage":
         table = cov_table
     else:
         Me = min(M, 256)
-        table = gain_table(post, "estimate", max_extra=Me, pilot_k=pilot_k, mask=mask, cap=cap, target_n=target_n)
+        table = gain_table(post, "estimate", max_extra=Me, pilot_c=pilot_c, mask=mask, cap=cap, target_n=target_n)
     uni = P.uniform(cov_table, b, cost, cap=cap)
     sd = None
     if policy == "sequential":
         if objective != "coverage":
             raise InputError("the sequential policy stops at the first success: it needs --objective coverage")
         T = heldout_T if heldout_T is not None else posterior_first_success(post, SEQUENTIAL_DRAWS, seed)
-        res = sequential(post, b, T, pilot_k=pilot_k, mask=mask, cost=cost, cap=cap, rounds=rounds)
+        res = sequential(post, b, T, pilot_c=pilot_c, mask=mask, cost=cost, cap=cap, rounds=rounds)
         extra = res.used.mean(axis=0)
         expected = res.value
     else:
-        extra = _run_policy(policy, table, b, cost, post, cap, pilot_k, mask, rounds, seed)
+        extra = _run_policy(policy, table, b, cost, post, cap, pilot_c, mask, rounds, seed)
         expected = values(cov_table, extra)
         if objective == "estimate":
             sd = estimate_sd(table, values(table, np.minimum(extra, table.max_extra)))
-    return Plan(policy, objective, b, extra, expected, uni.value, np.asarray(pilot_n), np.asarray(pilot_k), None, sd)
+    return Plan(policy, objective, b, extra, expected, uni.value, np.asarray(pilot_n), np.asarray(pilot_c), None, sd)
 
 
 def allocate(
     n,
-    k,
+    c,
     budgets: Sequence[float],
     *,
     mask=None,
@@ -142,20 +142,20 @@ def allocate(
     """
     from scaling_theory.allocation import backtest as bt
 
-    k = np.atleast_2d(np.asarray(k, np.float64))
-    n = np.broadcast_to(np.asarray(n, np.float64), k.shape) if np.ndim(n) < 2 else np.asarray(n, np.float64)
-    mask = np.ones(k.shape) if mask is None else np.asarray(mask, np.float64)
+    c = np.atleast_2d(np.asarray(c, np.float64))
+    n = np.broadcast_to(np.asarray(n, np.float64), c.shape) if np.ndim(n) < 2 else np.asarray(n, np.float64)
+    mask = np.ones(c.shape) if mask is None else np.asarray(mask, np.float64)
     live = mask > 0
     if cost is not None:
-        c = np.broadcast_to(np.asarray(cost, np.float64), k.shape)
-        if not (np.all(np.isfinite(c[live])) and np.all(c[live] > 0)):
-            bad = c[live][~(np.isfinite(c[live]) & (c[live] > 0))][0]
+        c_ = np.broadcast_to(np.asarray(cost, np.float64), c.shape)
+        if not (np.all(np.isfinite(c_[live])) and np.all(c_[live] > 0)):
+            bad = c_[live][~(np.isfinite(c_[live]) & (c_[live] > 0))][0]
             raise InputError(f"cost per attempt must be finite and > 0, got {bad:g}")
     if target_n is None:
         target_n = float(np.median(n[live]))
     if pilot is None:
-        post, _ = beta_posteriors(n, k, mask)
-        return _plan(post, n, k, mask, budgets, policy, objective, cost, None, target_n, rounds, seed)
+        post, _ = beta_posteriors(n, c, mask)
+        return _plan(post, n, c, mask, budgets, policy, objective, cost, None, target_n, rounds, seed)
     pilot = int(pilot)
     nmin = float(np.min(n[live]))
     if pilot < 1 or pilot >= nmin:
@@ -164,12 +164,12 @@ def allocate(
         )
     n_live = np.where(live, n, 1)
     k0 = np.where(
-        live, subsample(jax.random.key(seed), n_live, np.where(live, k, 0), np.minimum(pilot, n_live), 1)[0], 0.0
+        live, subsample(jax.random.key(seed), n_live, np.where(live, c, 0), np.minimum(pilot, n_live), 1)[0], 0.0
     )
-    n0 = np.full(k.shape, float(pilot))
+    n0 = np.full(c.shape, float(pilot))
     post, _ = beta_posteriors(n0, k0, mask)
     cap = np.where(live, n - pilot, 0.0)
-    T = np.stack([bt.heldout_first_success(n, k, pilot, k0, seed=seed + 1 + s) for s in range(SEQUENTIAL_DRAWS // 2)])
+    T = np.stack([bt.heldout_first_success(n, c, pilot, k0, seed=seed + 1 + s) for s in range(SEQUENTIAL_DRAWS // 2)])
     realised = {}
     for p in P.POLICIES:
         if objective != "coverage" and p == "sequential":
@@ -192,10 +192,10 @@ def allocate(
         if p == "sequential":
             realised[p] = pl.expected_coverage  # simulated on the held-out attempts
         else:
-            c = bt.realised_contributions(
-                n[:, None], k[:, None], pilot, k0[:, None], np.minimum(pl.extra, cap[:, None])
+            c_ = bt.realised_contributions(
+                n[:, None], c[:, None], pilot, k0[:, None], np.minimum(pl.extra, cap[:, None])
             )
-            realised[p] = np.sum(c * mask[:, None], -1) / mask.sum(-1)[:, None]
+            realised[p] = np.sum(c_ * mask[:, None], -1) / mask.sum(-1)[:, None]
         if p == policy:
             chosen = pl
     return Plan(**{**chosen.__dict__, "realised": realised})
@@ -206,7 +206,7 @@ def allocate_grid(
     log_post_GxKxJ,
     budgets,
     *,
-    pilot_k,
+    pilot_c,
     mask=None,
     policy: str = "greedy",
     objective: str = "coverage",
@@ -219,7 +219,7 @@ def allocate_grid(
 
     Args:
       theta_J: grid (J,); log_post_GxKxJ: log posterior weights per problem (normalised per problem).
-      pilot_k: pilot successes (G, K) (coverage: problems already solved gain nothing).
+      pilot_c: pilot successes (G, K) (coverage: problems already solved gain nothing).
       Others as in :func:`allocate`.
     """
     post = grid_posterior(theta_J, log_post_GxKxJ)
@@ -229,7 +229,7 @@ def allocate_grid(
     return _plan(
         post,
         np.full(post.shape, np.nan),
-        np.broadcast_to(np.asarray(pilot_k, np.float64), post.shape),
+        np.broadcast_to(np.asarray(pilot_c, np.float64), post.shape),
         mask,
         budgets,
         policy,

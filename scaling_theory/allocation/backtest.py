@@ -44,21 +44,21 @@ def _p_hit(held, succ, m):
 
 
 @x64
-def heldout_hit_probability(n, k, pilot: int, k0, extra) -> np.ndarray:
+def heldout_hit_probability(n, c, pilot: int, k0, extra) -> np.ndarray:
     """Exact chance that ``extra`` attempts drawn from the held-out ``n − pilot`` (with ``k − k0`` successes) hit one.
 
     Shapes broadcast; ``extra`` ≤ n − pilot. Returns float64 NumPy.
     """
     held = np.asarray(n, np.float64) - float(pilot)
-    succ = np.asarray(k, np.float64) - np.asarray(k0, np.float64)
+    succ = np.asarray(c, np.float64) - np.asarray(k0, np.float64)
     held, succ, m = np.broadcast_arrays(held, succ, np.asarray(extra, np.float64))
     check(np.all(m <= held), "extra attempts exceed the held-out attempts")
     return np.asarray(_p_hit(jnp.asarray(held), jnp.asarray(succ), jnp.asarray(m)))
 
 
-def realised_contributions(n, k, pilot: int, k0, extra) -> np.ndarray:
+def realised_contributions(n, c, pilot: int, k0, extra) -> np.ndarray:
     """Per-problem realised coverage ``1(k₀ > 0) + 1(k₀ = 0)·P(hit)`` (broadcast shapes)."""
-    hit = heldout_hit_probability(n, k, pilot, k0, extra)
+    hit = heldout_hit_probability(n, c, pilot, k0, extra)
     return np.where(np.asarray(k0) > 0, 1.0, hit)
 
 
@@ -70,7 +70,7 @@ def _first_success_bracket(held, succ, log_u, lo, hi, steps):
 
 
 @x64
-def heldout_first_success(n, k, pilot: int, k0, seed: int = 0) -> np.ndarray:
+def heldout_first_success(n, c, pilot: int, k0, seed: int = 0) -> np.ndarray:
     """Position (1-based) of the first success in a uniformly random order of the held-out attempts; inf if none.
 
     Inverse-CDF sampling with ``P(T > t) = C(N − s, t)/C(N, t)`` (N = n − pilot held out, s = k − k0 successes),
@@ -78,7 +78,7 @@ def heldout_first_success(n, k, pilot: int, k0, seed: int = 0) -> np.ndarray:
     """
     k0 = np.asarray(k0, np.float64)
     held = np.broadcast_to(np.asarray(n, np.float64) - float(pilot), k0.shape)
-    succ = np.broadcast_to(np.asarray(k, np.float64), k0.shape) - k0
+    succ = np.broadcast_to(np.asarray(c, np.float64), k0.shape) - k0
     u = np.random.default_rng(seed).random(k0.shape)
     lo = np.zeros(k0.shape)  # P(T > lo) ≥ u
     hi = np.maximum(held - succ + 1.0, 1.0)  # P(T > hi) = 0 < u
@@ -163,7 +163,7 @@ def _invert(curve_U, grid, target):
 
 def backtest(
     n,
-    k,
+    c,
     pilot: int,
     budgets: Sequence[float],
     *,
@@ -194,12 +194,12 @@ def backtest(
       spec difficulty_and_allocation.md §4 (exact hypergeometric scoring); Snell et al. arXiv 2408.03314 (compute
       multiplier relative to uniform best-of-N).
     """
-    k = np.asarray(k, np.float64)
-    if k.ndim == 1:
-        k, n = k[None], np.asarray(n, np.float64)[None] if np.ndim(n) == 1 else n
+    c = np.asarray(c, np.float64)
+    if c.ndim == 1:
+        c, n = c[None], np.asarray(n, np.float64)[None] if np.ndim(n) == 1 else n
         mask = None if mask is None else np.asarray(mask)[None]
-    n = np.broadcast_to(np.asarray(n, np.float64), k.shape)
-    G, K = k.shape
+    n = np.broadcast_to(np.asarray(n, np.float64), c.shape)
+    G, K = c.shape
     mask = np.ones((G, K)) if mask is None else np.asarray(mask, np.float64)
     live = mask > 0
     pilot = int(pilot)
@@ -221,7 +221,7 @@ def backtest(
     R = int(repeats)
     check(R >= 1, f"repeats must be ≥ 1, got {repeats}")
     n_live = np.where(live, n, 1)
-    k0 = subsample(jax.random.key(seed), n_live, np.where(live, k, 0), np.minimum(pilot, n_live), R)  # (R, G, K)
+    k0 = subsample(jax.random.key(seed), n_live, np.where(live, c, 0), np.minimum(pilot, n_live), R)  # (R, G, K)
     k0 = np.where(live[None], k0, 0.0)
     nn = np.full((R * G, K), float(pilot))
     post, _ = beta_posteriors(nn, k0.reshape(R * G, K), np.broadcast_to(mask, (R, G, K)).reshape(R * G, K))
@@ -231,15 +231,15 @@ def backtest(
     totals = b[None, :] * mask_f.sum(axis=-1)[:, None]  # (RG, B) total extra attempts per group
     unsolved = (k_f == 0) & (mask_f > 0)
     M = policies.auto_max_extra(totals, None, mask_f, unsolved, cap=cap_f)
-    table = gain_table(post, "coverage", max_extra=M, pilot_k=k_f, mask=mask_f, cap=cap_f)
+    table = gain_table(post, "coverage", max_extra=M, pilot_c=k_f, mask=mask_f, cap=cap_f)
     n_f = np.broadcast_to(n, (R, G, K)).reshape(R * G, K)
-    kk_f = np.broadcast_to(k, (R, G, K)).reshape(R * G, K)
+    kk_f = np.broadcast_to(c, (R, G, K)).reshape(R * G, K)
 
     def score(extra_RGxBxK):
-        c = realised_contributions(
+        contrib_c = realised_contributions(
             n_f[:, None, :], kk_f[:, None, :], pilot, k_f[:, None, :], np.minimum(extra_RGxBxK, cap_f[:, None, :])
         )
-        return c * mask_f[:, None, :]
+        return contrib_c * mask_f[:, None, :]
 
     contrib, realised, expected = {}, {}, {}
     for p in policies_:
@@ -250,12 +250,12 @@ def backtest(
                     for s in range(int(sequential_draws))
                 ]
             )
-            c = np.zeros((R * G, b.size, K))
+            contrib_c = np.zeros((R * G, b.size, K))
             for j in range(b.size):  # one budget column at a time bounds the memory of the per-round tables
-                res = sequential(post, totals[:, j : j + 1], T, pilot_k=k_f, mask=mask_f, cap=cap_f, rounds=rounds)
-                c[:, j] = res.solved_problems[:, :, 0].mean(axis=0)  # per-problem chance over the draws
-            contrib[p] = c
-            realised[p] = (c.sum(-1) / mask_f.sum(-1)[:, None]).reshape(R, G, b.size)
+                res = sequential(post, totals[:, j : j + 1], T, pilot_c=k_f, mask=mask_f, cap=cap_f, rounds=rounds)
+                contrib_c[:, j] = res.solved_problems[:, :, 0].mean(axis=0)  # per-problem chance over the draws
+            contrib[p] = contrib_c
+            realised[p] = (contrib_c.sum(-1) / mask_f.sum(-1)[:, None]).reshape(R, G, b.size)
             expected[p] = np.full((R, G, b.size), np.nan)
             continue
         if p == "uniform":
@@ -266,9 +266,9 @@ def backtest(
             alloc = policies.greedy(table, totals)
         else:
             alloc = policies.lagrangian(table, totals)
-        c = score(alloc.extra)
-        contrib[p] = c
-        realised[p] = (c.sum(-1) / mask_f.sum(-1)[:, None]).reshape(R, G, b.size)
+        contrib_c = score(alloc.extra)
+        contrib[p] = contrib_c
+        realised[p] = (contrib_c.sum(-1) / mask_f.sum(-1)[:, None]).reshape(R, G, b.size)
         expected[p] = alloc.value.reshape(R, G, b.size)
     # uniform curve on a grid of per-problem extra attempts, exact
     grid = _uniform_grid(int(capmin), b)

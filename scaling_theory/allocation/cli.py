@@ -146,7 +146,7 @@ def _allocate(args: argparse.Namespace) -> int:
                 {
                     "problem": p,
                     "pilot_n": int(plan.pilot_n[g, i]),
-                    "pilot_k": int(plan.pilot_k[g, i]),
+                    "pilot_k": int(plan.pilot_c[g, i]),
                     "extra": int(extra[i]) if float(extra[i]).is_integer() else round(float(extra[i]), 3),
                 }
                 for i, p in enumerate(problems[g])

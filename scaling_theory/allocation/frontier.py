@@ -102,7 +102,7 @@ def _pass_at_m(n, k, alpha, beta, m):
 
 def frontier(
     n,
-    k,
+    c,
     mask,
     models,
     budgets,
@@ -127,10 +127,10 @@ def frontier(
     """
     from scaling_theory.passk import mle
 
-    k = np.asarray(k, np.float64)
-    n = np.broadcast_to(np.asarray(n, np.float64), k.shape)
-    mask = np.ones(k.shape) if mask is None else np.asarray(mask, np.float64)
-    J, K = k.shape
+    c = np.asarray(c, np.float64)
+    n = np.broadcast_to(np.asarray(n, np.float64), c.shape)
+    mask = np.ones(c.shape) if mask is None else np.asarray(mask, np.float64)
+    J, K = c.shape
     if J < 2:
         raise InputError(f"frontier needs at least two models to compare, got {J}")
     b = np.atleast_1d(np.asarray(budgets, np.float64))
@@ -147,14 +147,14 @@ def frontier(
     else:
         if cost_per_attempt is None:
             raise InputError("frontier needs a per-attempt cost (a cost column) or a cost model")
-        c = np.asarray(cost_per_attempt, np.float64)
-        check(np.all(np.isfinite(c[live])) and np.all(c[live] > 0), "cost per attempt must be finite and > 0")
-        mean_c = np.sum(np.where(live, c, 0.0), axis=1) / live.sum(axis=1)
+        cost_ = np.asarray(cost_per_attempt, np.float64)
+        check(np.all(np.isfinite(cost_[live])) and np.all(cost_[live] > 0), "cost per attempt must be finite and > 0")
+        mean_c = np.sum(np.where(live, cost_, 0.0), axis=1) / live.sum(axis=1)
         samples = np.floor(b[None, :] / mean_c[:, None] + 1e-12)
-    fit = mle.fit(n, k, mask)
+    fit = mle.fit(n, c, mask)
     al, be = np.asarray(fit.alpha)[:, None, None], np.asarray(fit.beta)[:, None, None]
     m = np.maximum(samples, 1.0)[:, :, None]  # (J, C, 1)
-    per = _pass_at_m(n[:, None, :], k[:, None, :], al, be, m) * live[:, None, :]  # (J, C, K)
+    per = _pass_at_m(n[:, None, :], c[:, None, :], al, be, m) * live[:, None, :]  # (J, C, K)
     feasible = samples >= 1
     cov = np.where(feasible, per.sum(-1) / live.sum(-1)[:, None], np.nan)
     # bootstrap over problems, each model's problems resampled independently

@@ -163,7 +163,7 @@ def gain_table(
     objective: str = "coverage",
     *,
     max_extra: int,
-    pilot_k=None,
+    pilot_c=None,
     mask=None,
     cap=None,
     target_n: float | None = None,
@@ -174,7 +174,7 @@ def gain_table(
       post: :class:`BetaPosterior` or :class:`GridPosterior`, shape (G, K).
       objective: ``coverage`` | ``pass`` | ``estimate``.
       max_extra: M, the largest number of extra attempts considered per problem.
-      pilot_k: pilot successes (G, K) (``coverage``: problems with k > 0 are solved and gain nothing).
+      pilot_c: pilot successes (G, K) (``coverage``: problems with k > 0 are solved and gain nothing).
       mask: 1 for real problems (G, K).
       cap: most extra attempts available per problem (G, K) (e.g. held-out attempts in a back-test).
       target_n: N of the pass@N whose estimate ``estimate`` sharpens (required there).
@@ -187,7 +187,7 @@ def gain_table(
         raise InputError(f"objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}")
     M = int(max_extra)
     check(M >= 1, f"max_extra must be ≥ 1, got {max_extra}")
-    k, mask, cap = _prepare_counts(post, pilot_k, mask, cap)
+    k, mask, cap = _prepare_counts(post, pilot_c, mask, cap)
     if objective in ("coverage", "pass"):
         if isinstance(post, BetaPosterior):
             g = beta_coverage_gains(jnp.asarray(post.a), jnp.asarray(post.b), M)

@@ -302,21 +302,21 @@ def _beta_coverage_kernel(a, b, gainful, cost, cap, budgets, M: int, chunk: int)
 
 @x64
 def lagrangian_beta_coverage(
-    post, budgets, *, pilot_k=None, mask=None, cost=None, cap=None, max_extra: int | None = None, chunk: int = 8
+    post, budgets, *, pilot_c=None, mask=None, cost=None, cap=None, max_extra: int | None = None, chunk: int = 8
 ) -> np.ndarray:
     """The Lagrangian coverage allocation for Beta posteriors in one compiled call, without a host-side table.
 
     Equal to ``lagrangian(gain_table(post, "coverage", ...), budgets, cost)`` (tested); memory O(chunk·K·M).
 
     Args:
-      post: :class:`BetaPosterior` (G, K); budgets (B,) or (G, B); pilot_k, mask, cost, cap as in ``gain_table``.
+      post: :class:`BetaPosterior` (G, K); budgets (B,) or (G, B); pilot_c, mask, cost, cap as in ``gain_table``.
       max_extra: table length M (default :func:`auto_max_extra`); chunk: groups per step of the compiled map.
     Returns:
       extra attempts (G, B, K), int64.
     """
     G, K = post.shape
     mask = np.ones((G, K)) if mask is None else np.asarray(mask, np.float64)
-    k = np.zeros((G, K)) if pilot_k is None else np.broadcast_to(np.asarray(pilot_k, np.float64), (G, K))
+    k = np.zeros((G, K)) if pilot_c is None else np.broadcast_to(np.asarray(pilot_c, np.float64), (G, K))
     cap_ = np.full((G, K), np.inf) if cap is None else np.broadcast_to(np.asarray(cap, np.float64), (G, K))
     dummy = GainTable(np.zeros((G, K, 1)), np.zeros((G, K)), mask, "coverage")
     cost_, b = _prepare(dummy, cost, budgets)

@@ -103,7 +103,7 @@ def grid_posterior(theta_J, log_post_GxKxJ) -> GridPosterior:
     return GridPosterior(theta, lp - norm)
 
 
-def beta_posteriors(n, k, mask=None) -> tuple[BetaPosterior, object]:
+def beta_posteriors(n, c, mask=None) -> tuple[BetaPosterior, object]:
     """Empirical-Bayes Beta posteriors: (α̂, β̂) per group by ``passk.mle.fit``, then ``Beta(α̂ + k, β̂ + n − k)``.
 
     Args:
@@ -116,12 +116,12 @@ def beta_posteriors(n, k, mask=None) -> tuple[BetaPosterior, object]:
     """
     from scaling_theory.passk import mle
 
-    k = np.atleast_2d(np.asarray(k, np.float64))
-    n = np.broadcast_to(np.asarray(n, np.float64), k.shape) if np.ndim(n) < 2 else np.asarray(n, np.float64)
-    fit = mle.fit(n, k, mask)
+    c = np.atleast_2d(np.asarray(c, np.float64))
+    n = np.broadcast_to(np.asarray(n, np.float64), c.shape) if np.ndim(n) < 2 else np.asarray(n, np.float64)
+    fit = mle.fit(n, c, mask)
     alpha = np.asarray(fit.alpha, np.float64)[..., None]
     beta = np.asarray(fit.beta, np.float64)[..., None]
-    return beta_posterior(alpha + k, beta + n - k), fit
+    return beta_posterior(alpha + c, beta + n - c), fit
 
 
 def observe_failures(post: Posterior, failures) -> Posterior:

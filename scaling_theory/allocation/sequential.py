@@ -80,7 +80,7 @@ def sequential(
     budgets,
     first_success,
     *,
-    pilot_k=None,
+    pilot_c=None,
     mask=None,
     cost=None,
     cap=None,
@@ -93,7 +93,7 @@ def sequential(
       post: posteriors (G, K) after the pilot.
       budgets: total extra spend per group, (B,) or (G, B), in cost units.
       first_success: T (S, G, K) — extra attempts until the first success (inf: never within the cap).
-      pilot_k: pilot successes (problems with k > 0 are already solved); mask: real problems; cost: per attempt.
+      pilot_c: pilot successes (problems with k > 0 are already solved); mask: real problems; cost: per attempt.
       cap: most extra attempts per problem; rounds: R ≥ 1; max_extra: table length per round (auto by default).
     Returns:
       :class:`SequentialResult`.
@@ -107,7 +107,7 @@ def sequential(
     mask = np.ones((G, K)) if mask is None else np.asarray(mask, np.float64)
     cost = np.ones((G, K)) if cost is None else np.broadcast_to(np.asarray(cost, np.float64), (G, K))
     cost = np.where(mask > 0, cost, 1.0)
-    solved0 = np.zeros((G, K), bool) if pilot_k is None else np.broadcast_to(np.asarray(pilot_k) > 0, (G, K))
+    solved0 = np.zeros((G, K), bool) if pilot_c is None else np.broadcast_to(np.asarray(pilot_c) > 0, (G, K))
     cap = np.full((G, K), np.inf) if cap is None else np.broadcast_to(np.asarray(cap, np.float64), (G, K))
     b = np.asarray(budgets, np.float64)
     b = np.broadcast_to(np.atleast_1d(b), (G, np.atleast_1d(b).shape[-1])) if b.ndim <= 1 else b
@@ -138,7 +138,7 @@ def sequential(
             observe_failures(base_post, used),
             "coverage",
             max_extra=M,
-            pilot_k=solved.astype(np.float64),
+            pilot_c=solved.astype(np.float64),
             mask=mask_f,
             cap=room,
         )

@@ -39,7 +39,7 @@ class ExpansionCoefficients(Result):
         """δ₂ stops decreasing as k → ∞ when t < 3Ĉ₂/Ĉ₁ (slope of δ₂ in 1/k at 0 is Ĉ₁/t − 3Ĉ₂/t²)."""
         return 3.0 * self.c2 / self.c1
 
-    def optimal_k(self, t: Any) -> np.ndarray:
+    def stationary_k(self, t: Any) -> np.ndarray:
         """Stationary point of δ₂ in k: k* = 4Ĉ₂/(3Ĉ₂ − Ĉ₁ t) for t < 3Ĉ₂/Ĉ₁, else +inf."""
         t = np.asarray(t, dtype=np.float64)
         den = 3.0 * self.c2 - self.c1 * t
@@ -176,7 +176,7 @@ def optimal_k(judge: BLRJudge, t: float, k_max: int = 256) -> OptimalK:
         float(vals[-1]),
         delta_inf,
         coeffs.finite_k_threshold(),
-        float(coeffs.optimal_k(t)),
+        float(coeffs.stationary_k(t)),
     )
 
 

@@ -87,7 +87,7 @@ def plan(n_ref, budget: float, m_min: int = M_MIN, held_out: bool = True):
 
 @x64
 def internal_backtest(
-    n, k, m, n_ref, keep, candidates: Sequence[str], *, repeats: int, seed: int, stopped: bool, key
+    n, c, mask, n_ref, keep, candidates: Sequence[str], *, repeats: int, seed: int, stopped: bool, key
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep ``keep`` attempts per problem, predict pass@n_ref with every candidate, compare with the truth.
 
@@ -107,14 +107,14 @@ def internal_backtest(
     from scaling_theory.passk.predictors import predict
     from scaling_theory.stats import subsample
 
-    g, kk = k.shape
+    g, kk = c.shape
     pad_rows = _row_bucket(g * (1 if stopped else repeats))
     preds = np.full((g, len(candidates), repeats), np.nan)
     truth = np.empty((g, repeats))
     ok = np.zeros((g, len(candidates)), bool)
     for mm, nr in sorted(set(zip(keep.tolist(), n_ref.tolist()))):  # usually one or two batches
         rows = np.flatnonzero((keep == mm) & (n_ref == nr))
-        ns, ks, ms = n[rows], k[rows], m[rows]
+        ns, ks, ms = n[rows], c[rows], mask[rows]
         if stopped:
             truth[rows] = stopped_curve(ns, ks, ms, [nr])[:, :1]
             n_o, k_o = prefix(ns, ks, mm)
@@ -141,7 +141,7 @@ def internal_backtest(
         # Pad every batch to one row count (copies of row 0) so that all batches share compiled programs.
         fn, fk, fm = (_pad_rows(x, pad_rows) for x in (fn, fk, fm))
         fits: dict = {}
-        for c, cand in enumerate(candidates):
+        for ci, cand in enumerate(candidates):
             if mm < MIN_ATTEMPTS.get(cand, 1):
                 continue
             opts = {}
@@ -153,8 +153,8 @@ def internal_backtest(
             if p is None:
                 continue
             a = p[: gg * reps].reshape(gg, reps)
-            preds[rows, c, :reps] = a
-            ok[rows, c] = np.all(np.isfinite(a), axis=1)
+            preds[rows, ci, :reps] = a
+            ok[rows, ci] = np.all(np.isfinite(a), axis=1)
         if reps < repeats:
             preds[rows, :, reps:] = preds[rows, :, :1]
     return preds, truth, ok
@@ -202,7 +202,7 @@ def _weights(err, ok, mode: str, pool: str):
 def predict_auto(
     key: jax.Array,
     n,
-    k,
+    c,
     budgets,
     *,
     mask=None,
@@ -245,7 +245,7 @@ def predict_auto(
     check(mode in ("select", "stack"), f"mode must be 'select' or 'stack', got {mode!r}")
     check(pool in ("group", "all"), f"pool must be 'group' or 'all', got {pool!r}")
     cands = tuple(default_candidates() if candidates is None else candidates)
-    n_, k_, m_, b = _validate(n, k, budgets, "eb", level, mask, stopped)
+    n_, k_, m_, b = _validate(n, c, budgets, "eb", level, mask, stopped)
     batch, kk = k_.shape[:-1], k_.shape[-1]
     n2, k2, m2 = (x.reshape(-1, kk) for x in (n_, k_, m_))
     g = n2.shape[0]
@@ -254,9 +254,9 @@ def predict_auto(
     good = np.flatnonzero(flags == "")
     asr = np.full((g, b.size), np.nan)
     lower, upper = asr.copy(), asr.copy()
-    c = len(cands)
-    weights = np.zeros((g, c, b.size))
-    imae = np.full((g, c, b.size), np.nan)
+    n_cand = len(cands)
+    weights = np.zeros((g, n_cand, b.size))
+    imae = np.full((g, n_cand, b.size), np.nan)
     irmse = np.full((g, b.size), np.nan)
     r_prime = np.full((g, b.size), np.nan)
     kept = np.full((g, b.size), np.nan)
@@ -304,7 +304,7 @@ def predict_auto(
             comb = np.einsum("gc,gcr->gr", w, np.nan_to_num(pred))
             rmse = np.sqrt(np.mean((comb - truth) ** 2, axis=1))
             # Final predictions of the candidates that carry weight anywhere.
-            used = [cands[ci] for ci in range(c) if w[:, ci].max() > 0]
+            used = [cands[ci] for ci in range(n_cand) if w[:, ci].max() > 0]
             fa = np.zeros(len(rows))
             fl, fu = np.zeros(len(rows)), np.zeros(len(rows))
             for cand in used:

@@ -58,42 +58,42 @@ class BacktestResult:
     repeats: int
 
 
-def prefix(n, k, observe):
+def prefix(n, c, observe):
     """The first ``observe`` attempts of a log that stops at the first success: (n', k') with the same shape.
 
     A problem solved at attempt t_i = n_i ≤ observe keeps (t_i, 1); every other problem becomes
     (observe, 0) — an unsolved problem at the new cap. Exact, no sampling (spec §3: a hypergeometric draw
     from a stopped log is biased).
     """
-    n, k = np.asarray(n, np.float64), np.asarray(k, np.float64)
-    obs = np.broadcast_to(np.asarray(observe, np.float64), np.shape(k))
-    solved = (k > 0) & (n <= obs)
+    n, c = np.asarray(n, np.float64), np.asarray(c, np.float64)
+    obs = np.broadcast_to(np.asarray(observe, np.float64), np.shape(c))
+    solved = (c > 0) & (n <= obs)
     return np.where(solved, n, obs), solved.astype(np.float64)
 
 
-def stopped_curve(n, k, m, budgets) -> np.ndarray:
+def stopped_curve(n, c, mask, budgets) -> np.ndarray:
     """Unbiased pass@N of a stopped log: mean over live problems of 1(k_i > 0 and t_i = n_i ≤ N): → (G, B)."""
-    n, k, m = (np.asarray(x, dtype=np.float64) for x in (n, k, m))
+    n, c, mask = (np.asarray(x, dtype=np.float64) for x in (n, c, mask))
     b = np.asarray(budgets, dtype=np.float64)
-    hit = ((k > 0)[..., None] & (n[..., None] <= b)).astype(np.float64)
-    return (hit * m[..., None]).sum(axis=-2) / m.sum(axis=-1)[..., None]
+    hit = ((c > 0)[..., None] & (n[..., None] <= b)).astype(np.float64)
+    return (hit * mask[..., None]).sum(axis=-2) / mask.sum(axis=-1)[..., None]
 
 
 @x64
-def truth_pass_at_n(n, k, m, budgets) -> np.ndarray:
+def truth_pass_at_n(n, c, mask, budgets) -> np.ndarray:
     """Mean over live problems of Chen's pass@N from all attempts: (G, K) → (G, B)."""
-    n, k, m = (np.asarray(x, dtype=np.float64) for x in (n, k, m))
+    n, c, mask = (np.asarray(x, dtype=np.float64) for x in (n, c, mask))
     b = np.asarray(budgets, dtype=np.float64)
     vals = np.asarray(
-        _pass_at_k(jax.numpy.asarray(n)[..., None], jax.numpy.asarray(k)[..., None], jax.numpy.asarray(b))
+        _pass_at_k(jax.numpy.asarray(n)[..., None], jax.numpy.asarray(c)[..., None], jax.numpy.asarray(b))
     )
-    return (vals * m[..., None]).sum(axis=-2) / m.sum(axis=-1)[..., None]
+    return (vals * mask[..., None]).sum(axis=-2) / mask.sum(axis=-1)[..., None]
 
 
 def backtest(
     key: jax.Array,
     n,
-    k,
+    c,
     observe: int,
     budgets: Sequence[float],
     methods: Sequence[str] | None = None,
@@ -117,12 +117,12 @@ def backtest(
     the rows (dicts, e.g. ``{"model": "Pythia 70M"}``). ``key`` (a ``jax.random`` key) drives the
     sub-samples (through :func:`~scaling_theory.stats.numpy_rng`) and the predictors.
     """
-    k = np.asarray(k, dtype=np.float64)
-    if k.ndim == 1:
-        k = k[None]
+    c = np.asarray(c, dtype=np.float64)
+    if c.ndim == 1:
+        c = c[None]
         n = np.asarray(n, dtype=np.float64)[None] if np.ndim(n) == 1 else n
         mask = None if mask is None else np.asarray(mask)[None]
-    n_, k_, m_ = mle._prepare(n, k, mask)
+    n_, k_, m_ = mle._prepare(n, c, mask)
     check(n_.ndim == 2, "backtest takes counts of shape (groups, problems) or (problems,)")
     methods = (
         list(methods) if methods is not None else list(dict.fromkeys(DEFAULT_BACKTEST_METHODS + (DEFAULT_METHOD,)))

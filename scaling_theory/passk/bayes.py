@@ -40,7 +40,7 @@ def _normal_logpdf(x, mu, sd):
     return -0.5 * ((x - mu) / sd) ** 2 - jnp.log(sd) - 0.5 * jnp.log(2 * jnp.pi)
 
 
-def log_posterior(u, n, k, m):
+def log_posterior(u, n, c, mask):
     """Unnormalised log posterior of u = (log α, log β) for one group (binomial coefficients dropped).
 
     Outside the MLE's box (``mle.BOUNDS_*``; prior mass < 1e-20) the density is 0: there the log-gamma
@@ -51,19 +51,19 @@ def log_posterior(u, n, k, m):
     v = jnp.clip(u, lo, hi)  # finite values and gradients on both branches of the where below
     alpha, beta = jnp.exp(v[0]), jnp.exp(v[1])
     prior = _normal_logpdf(v[0], *PRIOR_LOG_ALPHA) + _normal_logpdf(v[1], *PRIOR_LOG_BETA)
-    ll = jnp.sum(m * (betaln(k + alpha, n - k + beta) - betaln(alpha, beta)))
+    ll = jnp.sum(mask * (betaln(c + alpha, n - c + beta) - betaln(alpha, beta)))
     return jnp.where(inside, prior + ll, -jnp.inf)
 
 
-def model(n, k):
+def model(n, c):
     """The NumPyro model of one group (for users and for checking the sampler's potential)."""
     import numpyro
     import numpyro.distributions as dist
 
     log_alpha = numpyro.sample("log_alpha", dist.Normal(*PRIOR_LOG_ALPHA))
     log_beta = numpyro.sample("log_beta", dist.Normal(*PRIOR_LOG_BETA))
-    with numpyro.plate("problems", jnp.shape(k)[-1]):
-        numpyro.sample("k", dist.BetaBinomial(jnp.exp(log_alpha), jnp.exp(log_beta), n), obs=k)
+    with numpyro.plate("problems", jnp.shape(c)[-1]):
+        numpyro.sample("k", dist.BetaBinomial(jnp.exp(log_alpha), jnp.exp(log_beta), n), obs=c)
 
 
 def _potential_gen(n, k, m, center, chol):
@@ -134,8 +134,8 @@ def _predictive(key, us, n, k, m, budgets, level):
 def predict_bayes(
     key: jax.Array,
     n,
-    k,
-    m,
+    c,
+    mask,
     budgets,
     *,
     level: float = 0.9,
@@ -148,13 +148,13 @@ def predict_bayes(
     Returns ``asr, lower, upper`` (G, B), posterior means ``alpha, beta`` (G,), the number of
     divergent transitions and the largest split-R̂ of (log α, log β) per group.
     """
-    n, k, m = (jnp.asarray(x, jnp.float64) for x in (n, k, m))
+    n, c, mask = (jnp.asarray(x, jnp.float64) for x in (n, c, mask))
     budgets = jnp.asarray(budgets, jnp.float64)
-    center, chol = _whitening(n, k, m)
+    center, chol = _whitening(n, c, mask)
     k_chain, k_pred = jax.random.split(key)
     keys = jax.random.split(k_chain, n.shape[0])
-    us, div = _sample(keys, n, k, m, center, chol, int(num_warmup), int(num_samples), int(max_tree_depth))
-    asr, lower, upper = _predictive(k_pred, us, n, k, m, budgets, level)
+    us, div = _sample(keys, n, c, mask, center, chol, int(num_warmup), int(num_samples), int(max_tree_depth))
+    asr, lower, upper = _predictive(k_pred, us, n, c, mask, budgets, level)
     rhat = jnp.maximum(split_rhat(us[:, None, :, 0]), split_rhat(us[:, None, :, 1]))
     return {
         "asr": np.asarray(asr),

@@ -48,36 +48,36 @@ loglik_core = _beta.loglik
 
 
 @x64
-def logpmf(k, n, alpha, beta):
+def logpmf(c, n, alpha, beta):
     """Beta-binomial log-pmf ``log C(n,k) + log B(k+α, n−k+β) − log B(α, β)`` (broadcasts)."""
-    return _beta.logpmf(*_f64(k, n, alpha, beta))
+    return _beta.logpmf(*_f64(c, n, alpha, beta))
 
 
 @x64
-def logpmf_zero_inflated(k, n, alpha, beta, pi):
+def logpmf_zero_inflated(c, n, alpha, beta, pi):
     """Zero-inflated Beta-binomial log-pmf: a fraction π of problems never succeed (θ = 0)."""
-    return _beta.logpmf_zero_inflated(*_f64(k, n, alpha, beta, pi))
+    return _beta.logpmf_zero_inflated(*_f64(c, n, alpha, beta, pi))
 
 
 @x64
-def loglik(alpha, beta, n, k, mask=None):
+def loglik(alpha, beta, n, c, mask=None):
     """SABER Eq. 9: ``ℓ(α, β) = Σ_i log B(k_i+α, n_i−k_i+β) − K log B(α, β)`` (binomial coefficients dropped)."""
-    alpha, beta, n, k = _f64(alpha, beta, n, k)
-    return _beta.loglik(alpha, beta, n, k, mask)
+    alpha, beta, n, c = _f64(alpha, beta, n, c)
+    return _beta.loglik(alpha, beta, n, c, mask)
 
 
 @x64
-def score(alpha, beta, n, k, mask=None):
+def score(alpha, beta, n, c, mask=None):
     """Spec §2.2: ``∂ℓ/∂α = Σ[ψ(k+α) − ψ(n+α+β)] − K[ψ(α) − ψ(α+β)]`` and the β analogue; shape (..., 2)."""
-    alpha, beta, n, k = _f64(alpha, beta, n, k)
-    return _beta.score(alpha, beta, n, k, mask)
+    alpha, beta, n, c = _f64(alpha, beta, n, c)
+    return _beta.score(alpha, beta, n, c, mask)
 
 
 @x64
-def hessian(alpha, beta, n, k, mask=None):
+def hessian(alpha, beta, n, c, mask=None):
     """Spec §2.2: the 2×2 Hessian of ℓ in (α, β) from trigamma ψ'; shape (..., 2, 2)."""
-    alpha, beta, n, k = _f64(alpha, beta, n, k)
-    return _beta.hessian(alpha, beta, n, k, mask)
+    alpha, beta, n, c = _f64(alpha, beta, n, c)
+    return _beta.hessian(alpha, beta, n, c, mask)
 
 
 @x64

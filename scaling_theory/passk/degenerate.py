@@ -24,16 +24,16 @@ NO_SUCCESS = "no_success"
 ALL_SUCCESS = "all_success"
 
 
-def degenerate_flags(n, k, m) -> np.ndarray:
+def degenerate_flags(n, c, mask) -> np.ndarray:
     """Per group: ``"no_success"``, ``"all_success"`` or ``""``: (G, K) → (G,) strings."""
-    n, k, m = (np.asarray(x, np.float64) for x in (n, k, m))
-    live = m > 0
-    none = np.all(~live | (k == 0), axis=-1)
-    every = np.all(~live | (k == n), axis=-1)
+    n, c, mask = (np.asarray(x, np.float64) for x in (n, c, mask))
+    live = mask > 0
+    none = np.all(~live | (c == 0), axis=-1)
+    every = np.all(~live | (c == n), axis=-1)
     return np.where(none, NO_SUCCESS, np.where(every, ALL_SUCCESS, ""))
 
 
-def bound_prediction(n, k, m, budgets, level: float = 0.9, stopped: bool = False):
+def bound_prediction(n, c, mask, budgets, level: float = 0.9, stopped: bool = False):
     """Estimate and one-sided ``level`` interval for degenerate groups (see the module docstring).
 
     Args:
@@ -45,10 +45,10 @@ def bound_prediction(n, k, m, budgets, level: float = 0.9, stopped: bool = False
     Returns:
       ``(asr, lower, upper)`` arrays (G, B); rows of non-degenerate groups are NaN.
     """
-    n, k, m = (np.asarray(x, np.float64) for x in (n, k, m))
+    n, c, mask = (np.asarray(x, np.float64) for x in (n, c, mask))
     b = np.asarray(budgets, np.float64)[None, :]
-    flags = degenerate_flags(n, k, m)
-    live = m > 0
+    flags = degenerate_flags(n, c, mask)
+    live = mask > 0
     n_min = np.min(np.where(live, n, np.inf), axis=-1)[:, None]
     count = live.sum(axis=-1)[:, None]
     eps = -np.log1p(-level) / (n_min * count)  # bound on θ̄ (or 1 − θ̄)

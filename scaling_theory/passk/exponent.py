@@ -56,18 +56,18 @@ def _counts(n, k):
     k = jnp.asarray(k, jnp.float64)
     n = jnp.broadcast_to(jnp.asarray(n, jnp.float64), k.shape)
     _check_counts(n, k, "k")
-    check(k.ndim >= 1 and k.shape[-1] >= 1, "k needs a problem axis with at least one problem")
+    check(k.ndim >= 1 and k.shape[-1] >= 1, "c needs a problem axis with at least one problem")
     return n, k
 
 
 @x64
-def least_squares_exponent(n, k, ks=None) -> dict:
+def least_squares_exponent(n, c, ks=None) -> dict:
     """OLS of ``log(−log pass_D@k)`` on ``log k``: returns ``dict(a, b, ks, pass_at_k, points)``.
 
     ``ks`` defaults to :data:`SCHAEFFER_KS` up to the smallest n. Points with pass_D@k ∈ {0, 1} (where
     ``log(−log ·)`` is infinite) are dropped, as in the official code; at least two must remain.
     """
-    n, k = _counts(n, k)
+    n, c = _counts(n, c)
     nmin = float(jnp.min(n))
     if ks is None:
         ks = np.array([x for x in SCHAEFFER_KS if x <= nmin], dtype=np.float64)
@@ -76,14 +76,14 @@ def least_squares_exponent(n, k, ks=None) -> dict:
     check(ks >= 1, "ks must be ≥ 1")
     check(ks == jnp.round(ks), "ks must be integers")
     check(ks <= nmin, f"ks must be ≤ the smallest n ({nmin:g}) for the unbiased estimator")
-    curve = _curve(_pass_at_k, n, k, ks)
+    curve = _curve(_pass_at_k, n, c, ks)
     y = jnp.log(-jnp.log(curve))
     ok = jnp.isfinite(y)
     check(jnp.sum(ok, axis=-1) >= 2, "need at least two budgets with 0 < pass@k < 1 to fit the exponent")
-    slope, c = weighted_loglog_fit(jnp.log(ks), jnp.where(ok, y, 0.0), ok.astype(jnp.float64))
+    slope, intercept = weighted_loglog_fit(jnp.log(ks), jnp.where(ok, y, 0.0), ok.astype(jnp.float64))
     b = -slope
     return {
-        "a": _out(jnp.exp(c)),
+        "a": _out(jnp.exp(intercept)),
         "b": _out(b),
         "ks": np.asarray(ks),
         "pass_at_k": np.asarray(curve),
@@ -92,7 +92,7 @@ def least_squares_exponent(n, k, ks=None) -> dict:
 
 
 @x64
-def bootstrap_pass_curves(key: jax.Array, n: Any, k: Any, ks: Any, replicates: int) -> np.ndarray:
+def bootstrap_pass_curves(key: jax.Array, n: Any, c: Any, ks: Any, replicates: int) -> np.ndarray:
     """pass_D@k curves (mean over problems of Chen's unbiased pass@k) and their bootstrap over problems.
 
     The problems (last axis of ``k``) are resampled with replacement, the same resample for every group
@@ -109,8 +109,8 @@ def bootstrap_pass_curves(key: jax.Array, n: Any, k: Any, ks: Any, replicates: i
     Returns:
       Curves (G, B + 1, K): replicate 0 is the data itself, 1..B the resampled curves.
     """
-    n, k = _counts(n, k)
-    k2 = jnp.atleast_2d(k)
+    n, c = _counts(n, c)
+    k2 = jnp.atleast_2d(c)
     n2 = jnp.broadcast_to(jnp.atleast_2d(n), k2.shape)
     ks = np.atleast_1d(np.asarray(ks, dtype=np.float64))
     check(np.all(ks >= 1) and np.all(ks <= float(jnp.min(n2))), "ks must lie in [1, min n]")
@@ -179,7 +179,7 @@ def _grid_mle(counts, edges, scale, lo, hi, points: int = 17, zooms: int = 9):
 
 @x64
 def distributional_exponent(
-    n, k, *, resolution: float | None = None, scale: str | float = "max", bounds: tuple[float, float] = (0.01, 100.0)
+    n, c, *, resolution: float | None = None, scale: str | float = "max", bounds: tuple[float, float] = (0.01, 100.0)
 ) -> dict:
     """Schaeffer's distributional estimator: discretised (scaled) Beta MLE of the pass@1 estimates.
 
@@ -188,34 +188,34 @@ def distributional_exponent(
     ``bounds`` box α and β (the official L-BFGS-B bounds). Returns ``dict(a, b, alpha, beta, scale,
     resolution, nll, at_bound)`` with ``b = α̂`` and ``a = c^{−α̂} Γ(α̂+β̂)/Γ(β̂)``.
     """
-    n, k = _counts(n, k)
-    p_hat = np.asarray(k / n)
+    n, c = _counts(n, c)
+    p_hat = np.asarray(c / n)
     res = float(1.0 / np.max(np.asarray(n))) if resolution is None else float(resolution)
     check(0 < res < 1, f"resolution must be in (0, 1), got {res}")
     if scale == "max":
-        c = p_hat.max(axis=-1)
-        check(c > 0, "every group needs at least one success for the distributional fit (scale = max k/n)")
+        cap = p_hat.max(axis=-1)
+        check(cap > 0, "every group needs at least one success for the distributional fit (scale = max k/n)")
     else:
         try:
-            c = np.full(p_hat.shape[:-1], float(scale))
+            cap = np.full(p_hat.shape[:-1], float(scale))
         except (TypeError, ValueError):
             from scaling_theory.errors import InputError
 
             raise InputError(f"scale must be 'max' or a number in (0, 1], got {scale!r}") from None
-        check((c > 0) & (c <= 1), f"scale must be in (0, 1], got {scale}")
+        check((cap > 0) & (cap <= 1), f"scale must be in (0, 1], got {scale}")
     edges = schaeffer_bins(res)
     counts = _histogram(p_hat, edges)
     lo, hi = float(np.log(bounds[0])), float(np.log(bounds[1]))
-    center, nll = _grid_mle(jnp.asarray(counts), jnp.asarray(edges), jnp.asarray(c), lo, hi)
+    center, nll = _grid_mle(jnp.asarray(counts), jnp.asarray(edges), jnp.asarray(cap), lo, hi)
     alpha, beta = jnp.exp(center[..., 0]), jnp.exp(center[..., 1])
-    a = jnp.exp(-alpha * jnp.log(jnp.asarray(c)) + log_leading_constant(alpha, beta))
+    a = jnp.exp(-alpha * jnp.log(jnp.asarray(cap)) + log_leading_constant(alpha, beta))
     at_bound = jnp.any((center <= lo + 1e-6) | (center >= hi - 1e-6), axis=-1)
     return {
         "a": _out(a),
         "b": _out(alpha),
         "alpha": _out(alpha),
         "beta": _out(beta),
-        "scale": _out(c),
+        "scale": _out(cap),
         "resolution": res,
         "nll": _out(nll),
         "at_bound": _out(at_bound),

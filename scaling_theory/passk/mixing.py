@@ -168,7 +168,7 @@ def _check_family(family: str) -> None:
 
 def _prepare(n, k, mask):
     n, k, m = mle._prepare(n, k, mask)
-    check(k.ndim == 2, f"k must have shape (groups, problems), got {k.shape}")
+    check(k.ndim == 2, f"c must have shape (groups, problems), got {k.shape}")
     return n, k, m
 
 
@@ -419,7 +419,7 @@ def _gmodel_knots(n, k, m, df: int) -> np.ndarray:
 
 
 @x64
-def fit_mixing(n, k, mask=None, *, family: str, **options) -> MixingFit:
+def fit_mixing(n, c, mask=None, *, family: str, **options) -> MixingFit:
     """Maximum-likelihood mixing law ``family`` for every group of ``k`` (shape (G, K); ``n`` broadcasts).
 
     Args:
@@ -439,7 +439,7 @@ def fit_mixing(n, k, mask=None, *, family: str, **options) -> MixingFit:
       InputError: unknown family or option, bad counts (k > n, n < 1, non-integers, shapes).
     """
     _check_family(family)
-    n, k, m = _prepare(n, k, mask)
+    n, c, mask = _prepare(n, c, mask)
     allowed = (
         {"max_iter"}
         | ({"tol"} if family == "npmle" else set())
@@ -450,7 +450,7 @@ def fit_mixing(n, k, mask=None, *, family: str, **options) -> MixingFit:
         not unknown,
         f"unknown option(s) {', '.join(unknown)} for family {family!r} (allowed: {', '.join(sorted(allowed))})",
     )
-    return _fit_validated(n, k, m, family, options)
+    return _fit_validated(n, c, mask, family, options)
 
 
 def _fit_validated(n, k, m, family: str, options: dict) -> MixingFit:
@@ -597,7 +597,7 @@ def _budgets(budgets) -> np.ndarray:
 
 
 @x64
-def log_survival(fit: MixingFit, n, k, mask, budgets) -> np.ndarray:
+def log_survival(fit: MixingFit, n, c, mask, budgets) -> np.ndarray:
     """log S_i(N) = log E[(1 − θ_i)^N | k_i, n_i] under the fitted G, per group, problem and budget.
 
     Args:
@@ -609,9 +609,9 @@ def log_survival(fit: MixingFit, n, k, mask, budgets) -> np.ndarray:
       (G, K, B) array (0 for padded problems). Exact for the parametric families (closed forms or the
       quadrature), the grid sum for ``npmle`` and ``gmodel``.
     """
-    n, k, m = _check_against_fit(fit, n, k, mask)
-    out = _log_surv_raw(fit, n, k, _budgets(budgets))
-    return np.where(m[..., None] > 0, out, 0.0)
+    n, c, mask = _check_against_fit(fit, n, c, mask)
+    out = _log_surv_raw(fit, n, c, _budgets(budgets))
+    return np.where(mask[..., None] > 0, out, 0.0)
 
 
 def _log_surv_raw(fit: MixingFit, n, k, b) -> np.ndarray:
@@ -634,27 +634,27 @@ def _asr_weighted(fit: MixingFit, n, k, w, b) -> np.ndarray:
     return 1.0 - np.sum(np.exp(ls) * w[..., None], axis=1) / np.sum(w, axis=1)[:, None]
 
 
-def predict_asr(fit: MixingFit, n, k, mask, budgets) -> np.ndarray:
+def predict_asr(fit: MixingFit, n, c, mask, budgets) -> np.ndarray:
     """(G, B) posterior-predictive pass@N of the observed problems: 1 − mean_i S_i(N) over real problems."""
-    ls = log_survival(fit, n, k, mask, budgets)
-    m = _prepare(n, k, mask)[2]
-    return 1.0 - np.sum(np.exp(ls) * m[..., None], axis=1) / np.sum(m, axis=1)[:, None]
+    ls = log_survival(fit, n, c, mask, budgets)
+    mask = _prepare(n, c, mask)[2]
+    return 1.0 - np.sum(np.exp(ls) * mask[..., None], axis=1) / np.sum(mask, axis=1)[:, None]
 
 
 @x64
-def posterior_grid(fit: MixingFit, n, k, mask) -> tuple[np.ndarray, np.ndarray]:
+def posterior_grid(fit: MixingFit, n, c, mask) -> tuple[np.ndarray, np.ndarray]:
     """Posterior of θ_i on the fit's grid: ``theta_J`` (J,) and log-probabilities (G, K, J) normalised per
     problem (padded problems get the prior). Uses the discretised G of every family."""
-    n, k, m = _check_against_fit(fit, n, k, mask)
-    logl = _log_lik_grid(jnp.asarray(n), jnp.asarray(k))
-    lp = jnp.asarray(fit.log_weight_GxJ)[:, None, :] + jnp.where(jnp.asarray(m)[..., None] > 0, logl, 0.0)
+    n, c, mask = _check_against_fit(fit, n, c, mask)
+    logl = _log_lik_grid(jnp.asarray(n), jnp.asarray(c))
+    lp = jnp.asarray(fit.log_weight_GxJ)[:, None, :] + jnp.where(jnp.asarray(mask)[..., None] > 0, logl, 0.0)
     lp = lp - logsumexp(lp, axis=-1, keepdims=True)
     return fit.theta_J.copy(), np.asarray(lp)
 
 
 @x64
 def predict_mixing(
-    n, k, mask, budgets, *, family: str, key, replicates: int = 200, level: float = 0.9, **options
+    n, c, mask, budgets, *, family: str, key, replicates: int = 200, level: float = 0.9, **options
 ) -> MixingPrediction:
     """Posterior-predictive ASR@N of the observed problems under ``family``, with a bootstrap interval.
 
@@ -677,20 +677,20 @@ def predict_mixing(
     _check_family(family)
     check(int(replicates) >= 2, f"replicates must be ≥ 2, got {replicates}")
     check(0 < float(level) < 1, f"level must be in (0, 1), got {level}")
-    n, k, m = _prepare(n, k, mask)
+    n, c, mask = _prepare(n, c, mask)
     b = _budgets(budgets)
-    fit = fit_mixing(n, k, m, family=family, **options)
-    asr = predict_asr(fit, n, k, m, b)
-    g, kk = k.shape
+    fit = fit_mixing(n, c, mask, family=family, **options)
+    asr = predict_asr(fit, n, c, mask, b)
+    g, kk = c.shape
     r = int(replicates)
-    live_first = np.argsort(m <= 0, axis=1, kind="stable")
-    cnt = m.sum(axis=1).astype(int)
+    live_first = np.argsort(mask <= 0, axis=1, kind="stable")
+    cnt = mask.sum(axis=1).astype(int)
     u = np.asarray(jax.random.uniform(key, (r, g, kk)))
     pos = np.minimum(np.floor(u * cnt[None, :, None]).astype(int), kk - 1)
     idx = np.take_along_axis(np.broadcast_to(live_first, (r, g, kk)), pos, axis=2)
     valid = np.arange(kk)[None, None, :] < cnt[None, :, None]
     nb = np.where(valid, np.take_along_axis(np.broadcast_to(n, (r, g, kk)), idx, axis=2), 1.0).reshape(r * g, kk)
-    kb = np.where(valid, np.take_along_axis(np.broadcast_to(k, (r, g, kk)), idx, axis=2), 0.0).reshape(r * g, kk)
+    kb = np.where(valid, np.take_along_axis(np.broadcast_to(c, (r, g, kk)), idx, axis=2), 0.0).reshape(r * g, kk)
     mb = np.broadcast_to(valid, (r, g, kk)).astype(float).reshape(r * g, kk)
     if family.startswith("gmodel") and "knots" not in options:  # the replicates share the data's basis
         options = dict(options, knots=fit.params["knots"][0])

@@ -271,19 +271,19 @@ def _prepare(n, k, mask):
     try:
         n = np.broadcast_to(np.asarray(n, dtype=np.float64), k.shape)
     except ValueError:
-        raise InputError(f"n (shape {np.shape(n)}) does not broadcast to the shape of k {k.shape}") from None
+        raise InputError(f"n (shape {np.shape(n)}) does not broadcast to the shape of c {k.shape}") from None
     check(
-        k.ndim >= 1 and k.shape[-1] >= 1, f"k must have a problem axis with at least one problem, got shape {k.shape}"
+        k.ndim >= 1 and k.shape[-1] >= 1, f"c must have a problem axis with at least one problem, got shape {k.shape}"
     )
     m = np.ones(k.shape) if mask is None else np.broadcast_to(np.asarray(mask, dtype=np.float64), k.shape)
     check(np.all((m == 0) | (m == 1)), "mask must contain only 0/1 (or booleans)")
     live = m > 0
-    check(np.all(np.isfinite(n[live])) and np.all(np.isfinite(k[live])), "n and k must be finite")
+    check(np.all(np.isfinite(n[live])) and np.all(np.isfinite(k[live])), "n and c must be finite")
     check(np.all(n[live] >= 1), f"n must be ≥ 1, got n={_first(n, live & ~(n >= 1))}")
     check(np.all(n[live] == np.round(n[live])), f"n must be an integer, got n={_first(n, live & (n != np.round(n)))}")
-    check(np.all(k[live] >= 0), f"k must be ≥ 0, got k={_first(k, live & ~(k >= 0))}")
-    check(np.all(k[live] == np.round(k[live])), f"k must be an integer, got k={_first(k, live & (k != np.round(k)))}")
-    check(np.all(k[live] <= n[live]), f"k must be ≤ n, got k={_first(k, live & (k > n))}")
+    check(np.all(k[live] >= 0), f"c must be ≥ 0, got c={_first(k, live & ~(k >= 0))}")
+    check(np.all(k[live] == np.round(k[live])), f"c must be an integer, got c={_first(k, live & (k != np.round(k)))}")
+    check(np.all(k[live] <= n[live]), f"c must be ≤ n, got c={_first(k, live & (k > n))}")
     check(np.all(m.sum(axis=-1) >= 1), "every group needs at least one problem (mask is all zero somewhere)")
     n = np.where(live, n, 1.0)
     k = np.where(live, k, 0.0)
@@ -325,17 +325,17 @@ def _batch_size(b: int, problems: int) -> int:
 
 
 @x64
-def fit(n, k, mask=None, *, zero_inflated: bool = False, max_iter: int = 100, gtol: float = 1e-10) -> BetaBinomialFit:
+def fit(n, c, mask=None, *, zero_inflated: bool = False, max_iter: int = 100, gtol: float = 1e-10) -> BetaBinomialFit:
     """Beta-binomial MLE of (α, β) [and π] for every group of ``k`` (shape ``(..., K)``; ``n`` broadcasts).
 
     ``mask`` (0/1, same shape) marks real problems in padded arrays. The whole batch is fitted by one
     compiled call (plus one for the few groups that need a second pass). Returns a
     :class:`BetaBinomialFit` of numpy arrays with the batch shape ``k.shape[:-1]``.
     """
-    n, k, m = _prepare(n, k, mask)
-    batch_shape = k.shape[:-1]
-    kk = k.shape[-1]
-    n2, k2, m2 = (a.reshape(-1, kk) for a in (n, k, m))
+    n, c, mask = _prepare(n, c, mask)
+    batch_shape = c.shape[:-1]
+    kk = c.shape[-1]
+    n2, k2, m2 = (a.reshape(-1, kk) for a in (n, c, mask))
     n2, k2, m2 = _pad_problems(n2, k2, m2)
     b = n2.shape[0]
     run = functools.partial(_run_rows, n2, k2, m2, zero_inflated=zero_inflated, gtol=float(gtol))
@@ -388,17 +388,17 @@ def _best(results: list[dict]) -> dict:
 
 
 @x64
-def bootstrap(n, k, replicates: int, key, *, zero_inflated: bool = False, max_iter: int = 100) -> BetaBinomialFit:
+def bootstrap(n, c, replicates: int, key, *, zero_inflated: bool = False, max_iter: int = 100) -> BetaBinomialFit:
     """``replicates`` nonparametric bootstrap fits: problems resampled with replacement, one batched call.
 
     ``n, k`` are one group (shape ``(K,)``); ``key`` a ``jax.random`` key. Fields have shape ``(replicates,)``.
     """
-    k = np.asarray(k, dtype=np.float64)
-    check(k.ndim == 1, f"bootstrap takes one group of counts (1-D k), got shape {k.shape}")
+    c = np.asarray(c, dtype=np.float64)
+    check(c.ndim == 1, f"bootstrap takes one group of counts (1-D c), got shape {c.shape}")
     check(int(replicates) >= 1, f"replicates must be ≥ 1, got {replicates}")
-    n = np.broadcast_to(np.asarray(n, dtype=np.float64), k.shape)
-    idx = np.asarray(jax.random.randint(key, (int(replicates), k.size), 0, k.size))
-    return fit(n[idx], k[idx], zero_inflated=zero_inflated, max_iter=max_iter)
+    n = np.broadcast_to(np.asarray(n, dtype=np.float64), c.shape)
+    idx = np.asarray(jax.random.randint(key, (int(replicates), c.size), 0, c.size))
+    return fit(n[idx], c[idx], zero_inflated=zero_inflated, max_iter=max_iter)
 
 
 def take(result: BetaBinomialFit, index) -> BetaBinomialFit:

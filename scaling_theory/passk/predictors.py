@@ -136,9 +136,9 @@ def _masked_mean(x, m):
     return jnp.sum(x * m[..., :, None], axis=-2) / jnp.sum(m, axis=-1)[..., None]
 
 
-def naive_per_problem_surv(n, k, budgets):
+def naive_per_problem_surv(n, c, budgets):
     """(1 − k_i/n_i)^N per problem and budget: (G, K) → (G, K, B)."""
-    p = (k / n)[..., None]
+    p = (c / n)[..., None]
     surv = jnp.where(p >= 1.0, 0.0, jnp.exp(budgets * jnp.log1p(-jnp.where(p >= 1.0, 0.0, p))))
     return jnp.where(budgets == 0, 1.0, surv)
 
@@ -181,11 +181,11 @@ def _logit_from_log_surv(log_s):
     return jnp.log(-jnp.expm1(jnp.minimum(log_s, -1e-300))) - log_s
 
 
-def log_surv_anchored(u, n, k, m, budgets):
+def log_surv_anchored(u, n, c, mask, budgets):
     """log(1 − anchored ASR@N) = log mean_i 1(k_i = 0)(n_i/N)^α (−inf when every problem was solved)."""
     alpha = jnp.exp(u[..., 0])[..., None, None]
-    logs = jnp.where((k == 0)[..., None], alpha * (jnp.log(n)[..., None] - jnp.log(budgets)), -jnp.inf)
-    return _log_mean_exp(logs, m)
+    logs = jnp.where((c == 0)[..., None], alpha * (jnp.log(n)[..., None] - jnp.log(budgets)), -jnp.inf)
+    return _log_mean_exp(logs, mask)
 
 
 def log_surv_plugin(u, budgets, kind: str = "exact"):
@@ -235,18 +235,18 @@ def _eb_terms(u, n, k, budgets, zero_inflated: bool, stopped: bool = False):
     return log_s1, log_s2
 
 
-def log_surv_eb(u, n, k, m, budgets, zero_inflated: bool = False, stopped: bool = False):
+def log_surv_eb(u, n, c, mask, budgets, zero_inflated: bool = False, stopped: bool = False):
     """log(1 − eb ASR@N) = log mean_i E[(1−θ_i)^N | k_i, α̂, β̂(, π̂)] (stopped: see :func:`_eb_terms`)."""
-    log_s1, _ = _eb_terms(u, n, k, budgets, zero_inflated, stopped)
-    return _log_mean_exp(log_s1, m)
+    log_s1, _ = _eb_terms(u, n, c, budgets, zero_inflated, stopped)
+    return _log_mean_exp(log_s1, mask)
 
 
-def eb_theta_variance(u, n, k, m, budgets, zero_inflated: bool = False, stopped: bool = False):
+def eb_theta_variance(u, n, c, mask, budgets, zero_inflated: bool = False, stopped: bool = False):
     """Posterior variance of the observed problems' mean survival given (α̂, β̂): (1/K²) Σ_i Var_i."""
-    log_s1, log_s2 = _eb_terms(u, n, k, budgets, zero_inflated, stopped)
+    log_s1, log_s2 = _eb_terms(u, n, c, budgets, zero_inflated, stopped)
     var_i = jnp.maximum(jnp.exp(log_s2) - jnp.exp(2.0 * log_s1), 0.0)
-    cnt = jnp.sum(m, axis=-1)[..., None]
-    return jnp.sum(var_i * m[..., :, None], axis=-2) / cnt**2
+    cnt = jnp.sum(mask, axis=-1)[..., None]
+    return jnp.sum(var_i * mask[..., :, None], axis=-2) / cnt**2
 
 
 def _delta_interval(log_surv_fn, u, cov_u, z, extra_var=None):
@@ -339,13 +339,13 @@ def _validate(n, k, budgets, method, level, mask, stopped: bool = False):
     return n_, k_, m_, b
 
 
-def check_stopped(k, m) -> None:
+def check_stopped(c, mask) -> None:
     """A log that stops at the first success has k_i ∈ {0, 1} (n_i = attempts made, the last one the success)."""
-    live = np.asarray(m) > 0
-    bad = live & (np.asarray(k) > 1)
+    live = np.asarray(mask) > 0
+    bad = live & (np.asarray(c) > 1)
     if bad.any():
         raise InputError(
-            f"a log that stops at the first success has k ≤ 1 per problem, got k={np.asarray(k)[bad][0]:g}"
+            f"a log that stops at the first success has k ≤ 1 per problem, got k={np.asarray(c)[bad][0]:g}"
             " (drop --stopped for a fixed-n log)"
         )
 
@@ -354,7 +354,7 @@ def check_stopped(k, m) -> None:
 def predict(
     key: jax.Array,
     n,
-    k,
+    c,
     budgets: ArrayLike,
     method: str | None = None,
     *,
@@ -384,8 +384,8 @@ def predict(
     if method == "auto":
         from scaling_theory.passk.auto import predict_auto
 
-        return predict_auto(key, n, k, budgets, mask=mask, level=level, stopped=stopped, **(auto_options or {}))
-    n_, k_, m_, b = _validate(n, k, budgets, method, level, mask, stopped)
+        return predict_auto(key, n, c, budgets, mask=mask, level=level, stopped=stopped, **(auto_options or {}))
+    n_, k_, m_, b = _validate(n, c, budgets, method, level, mask, stopped)
     batch = k_.shape[:-1]
     kk = k_.shape[-1]
     n2, k2, m2 = (jnp.asarray(a.reshape(-1, kk)) for a in (n_, k_, m_))

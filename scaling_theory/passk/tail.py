@@ -48,12 +48,12 @@ TAIL_METHODS = ("tail_power", "tail_hughes", "tail_eb")
 _TINY = 1e-300
 
 
-def reference_n(n, k, m, stopped: bool) -> np.ndarray:
+def reference_n(n, c, mask, stopped: bool) -> np.ndarray:
     """n_ref per group: the smallest live n_i (fixed-n logs) or the largest n_i (the cap of a stopped log)."""
-    n, m = np.asarray(n, np.float64), np.asarray(m, np.float64)
+    n, mask = np.asarray(n, np.float64), np.asarray(mask, np.float64)
     if stopped:
-        return np.max(np.where(m > 0, n, 0.0), axis=-1)
-    return np.min(np.where(m > 0, n, np.inf), axis=-1)
+        return np.max(np.where(mask > 0, n, 0.0), axis=-1)
+    return np.min(np.where(mask > 0, n, np.inf), axis=-1)
 
 
 def window_grid(n_ref, window: float, points: int = GRID_POINTS) -> np.ndarray:
@@ -65,7 +65,7 @@ def window_grid(n_ref, window: float, points: int = GRID_POINTS) -> np.ndarray:
     return np.clip(np.round(grid), 1.0, n_ref[..., None])
 
 
-def per_problem_curve(n, k, grid, stopped: bool):
+def per_problem_curve(n, c, grid, stopped: bool):
     """pass@m per problem on per-group budgets ``grid`` (G, M): (G, K) → (G, K, M).
 
     Fixed-n logs: Chen's unbiased 1 − C(n_i − k_i, m)/C(n_i, m) (needs m ≤ n_i). Stopped logs (a solved
@@ -74,8 +74,8 @@ def per_problem_curve(n, k, grid, stopped: bool):
     """
     g = grid[..., None, :]
     if stopped:
-        return ((k[..., None] > 0) & (n[..., None] <= g)).astype(jnp.float64)
-    return _pass_at_k(n[..., None], k[..., None], jnp.minimum(g, n[..., None]))
+        return ((c[..., None] > 0) & (n[..., None] <= g)).astype(jnp.float64)
+    return _pass_at_k(n[..., None], c[..., None], jnp.minimum(g, n[..., None]))
 
 
 def _slope(x, y, ok):
@@ -128,8 +128,8 @@ def _tail_core(n, k, m, grid, budgets, key, level, kind, replicates, stopped):
 
 def predict_tail(
     n,
-    k,
-    m,
+    c,
+    mask,
     budgets,
     *,
     kind: str,
@@ -156,12 +156,12 @@ def predict_tail(
     Returns:
       ``(asr, lower, upper, rate)``: arrays (G, B) and the fitted local exponent (G,).
     """
-    n_ref = reference_n(n, k, m, stopped)
+    n_ref = reference_n(n, c, mask, stopped)
     grid = jnp.asarray(window_grid(n_ref, window, points))
     out = _tail_core(
         jnp.asarray(n),
-        jnp.asarray(k),
-        jnp.asarray(m),
+        jnp.asarray(c),
+        jnp.asarray(mask),
         grid,
         jnp.asarray(budgets),
         key,
@@ -184,8 +184,8 @@ def _anchor_core(n, k, m, n_ref, key, replicates, stopped):
 
 def predict_tail_model(
     n,
-    k,
-    m,
+    c,
+    mask,
     budgets,
     log_s_model_n,
     log_s_model_b,
@@ -208,9 +208,9 @@ def predict_tail_model(
     Returns:
       ``(asr, lower, upper)`` arrays (G, B).
     """
-    n_ref = jnp.asarray(reference_n(n, k, m, stopped))
+    n_ref = jnp.asarray(reference_n(n, c, mask, stopped))
     anchor, boot = _anchor_core(
-        jnp.asarray(n), jnp.asarray(k), jnp.asarray(m), n_ref, key, int(replicates), bool(stopped)
+        jnp.asarray(n), jnp.asarray(c), jnp.asarray(mask), n_ref, key, int(replicates), bool(stopped)
     )
     decay = np.minimum(np.asarray(log_s_model_b) - np.asarray(log_s_model_n)[:, None], 0.0)  # ≤ 0 for N ≥ n_ref
     budgets = np.asarray(budgets, np.float64)

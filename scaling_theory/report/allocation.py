@@ -66,7 +66,7 @@ def _rows_from_area(n: np.ndarray, k: np.ndarray, mask: np.ndarray, groups: list
 
 
 def allocation_section(
-    n: np.ndarray, k: np.ndarray, mask: np.ndarray, groups: list[dict], extra: float
+    n: np.ndarray, c: np.ndarray, mask: np.ndarray, groups: list[dict], extra: float
 ) -> dict[str, Any] | None:
     """What ``extra`` more attempts per problem (on average) would buy, per group: best policy vs uniform.
 
@@ -77,7 +77,7 @@ def allocation_section(
     Returns:
       None when the area is absent; otherwise ``{"rows": [{**group, "policy", "extra_per_problem",
       "expected_coverage", "uniform_expected_coverage", "gain_vs_uniform", ...}, ...], "note": str}``. An area
-      module that defines ``report_rows(n, k, mask, groups, extra)`` supplies the rows itself; otherwise
+      module that defines ``report_rows(n, c, mask, groups, extra)`` supplies the rows itself; otherwise
       ``scaling_theory.allocation.allocate`` (greedy under the Beta posteriors, expected coverage) does.
     """
     if not available():
@@ -85,8 +85,8 @@ def allocation_section(
     module = importlib.import_module(AREA)
     entry = getattr(module, "report_rows", None)
     if entry is not None:
-        return {"rows": list(entry(n, k, mask, groups, extra)), "note": f"computed by {AREA}.report_rows"}
-    rows = _rows_from_area(n, k, mask, groups, extra)
+        return {"rows": list(entry(n, c, mask, groups, extra)), "note": f"computed by {AREA}.report_rows"}
+    rows = _rows_from_area(n, c, mask, groups, extra)
     note = (
         f"computed by {AREA}.allocate: {extra:g} more attempts per problem on average, spent greedily by marginal "
         "gain under each problem's Beta posterior (optimal for expected coverage), against the same budget "

@@ -77,26 +77,26 @@ def beta_quantile(q: ArrayLike, a: ArrayLike, b: ArrayLike) -> jnp.ndarray:
 
 @x64
 def samples_for_coverage_confident(
-    k: ArrayLike,
     n: ArrayLike,
+    c: ArrayLike,
     target: ArrayLike,
     confidence: ArrayLike = 0.9,
     prior: tuple[float, float] = (1.0, 1.0),
 ) -> jnp.ndarray:
-    """Smallest N with P_post(1 − (1 − p)^N ≥ τ) ≥ γ after k successes in n attempts.
+    """Smallest N with P_post(1 − (1 − p)^N ≥ τ) ≥ γ after c successes in n attempts.
 
-    Posterior Beta(a₀ + k, b₀ + n − k) (default uniform prior). Hit@N ≥ τ ⇔ p ≥ 1 − (1 − τ)^{1/N}, so the
+    Posterior Beta(a₀ + c, b₀ + n − c) (default uniform prior). Hit@N ≥ τ ⇔ p ≥ 1 − (1 − τ)^{1/N}, so the
     rule is the homogeneous N at p_lo = the posterior (1 − γ)-quantile (a one-sided credible bound).
     """
     n = v.count("n", n, minimum=1)
-    k = v.count("k", k)
-    if bool(jnp.any(k > n)):
-        raise InputError("k must be <= n")
+    c = v.count("c", c)
+    if bool(jnp.any(c > n)):
+        raise InputError("c must be <= n")
     t = v.probability("target", target, high_open=True)
     g = v.probability("confidence", confidence, low_open=True, high_open=True)
     a0 = v.positive("prior alpha", prior[0])
     b0 = v.positive("prior beta", prior[1])
-    p_lo = beta_quantile(1.0 - g, a0 + k, b0 + n - k)
+    p_lo = beta_quantile(1.0 - g, a0 + c, b0 + n - c)
     return samples_for_coverage(p_lo, t)
 
 

@@ -221,8 +221,8 @@ def _verifier(args: argparse.Namespace) -> int:
         }
         for r, w, b, c, f, ce in zip(np.asarray(m.r), np.asarray(m.p), beta, pc, pf, ceil)
     ]
-    ex = V.optimal_k(m, vf, args.kmax, "exact")
-    co = V.optimal_k(m, vf, args.kmax, "code")
+    ex = V.optimal_sample_count(m, vf, args.kmax, "exact")
+    co = V.optimal_sample_count(m, vf, args.kmax, "code")
     summary = {
         "soundness": float(m.s),
         "completeness": float(m.c),
@@ -274,7 +274,7 @@ def _budget(args: argparse.Namespace) -> int:
         source = "beta"
     else:
         k, nn = args.counts
-        x = float(B.samples_for_coverage_confident(k, nn, args.target, args.confidence))
+        x = float(B.samples_for_coverage_confident(nn, k, args.target, args.confidence))
         rows = [{"k": k, "n_observed": nn, "target": args.target, "confidence": args.confidence, "n": _num(x)}]
         source = "counts"
     _print(rows, {"source": source, "rows": rows}, args.json)

@@ -251,16 +251,16 @@ def pearson_r(x: ArrayLike, y: ArrayLike) -> float:
 
 @x64
 def posterior_saturation_point(
-    k: ArrayLike, m: ArrayLike, alpha: ArrayLike, beta: ArrayLike, eps: ArrayLike, *, threshold: str = "lt"
+    n: ArrayLike, c: ArrayLike, alpha: ArrayLike, beta: ArrayLike, eps: ArrayLike, *, threshold: str = "lt"
 ) -> jnp.ndarray:
-    """Per-question N* under the Beta(α + k, β + m − k) posterior: first N with E_post[p(1 − p)^N] < ε.
+    """Per-question N* under the Beta(α + c, β + n − c) posterior: first N with E_post[p(1 − p)^N] < ε.
 
-    E_post[p(1 − p)^N] = B(α + k + 1, β + m − k + N)/B(α + k, β + m − k) — the heterogeneous formula
+    E_post[p(1 − p)^N] = B(α + c + 1, β + n − c + N)/B(α + c, β + n − c) — the heterogeneous formula
     applied to one question's posterior (empirical Bayes when (α, β) is fitted across questions).
     """
     strict = v.threshold(threshold) == "lt"
-    a = v.positive("alpha", alpha) + v.count("k", k)
-    b = v.positive("beta", beta) + v.count("m", m) - jnp.asarray(k, jnp.float64)
+    a = v.positive("alpha", alpha) + v.count("c", c)
+    b = v.positive("beta", beta) + v.count("n", n) - jnp.asarray(c, jnp.float64)
     e = v.positive("eps", eps)
     a, b, e = jnp.broadcast_arrays(a, b, e)
     return _beta_gain_point(a, b, jnp.log(e), strict)
@@ -271,28 +271,28 @@ def predicted_vs_observed(
     n: ArrayLike,
     c: ArrayLike,
     eps: Sequence[float],
-    m: int,
+    n_obs: int,
     *,
     prior: tuple[float, float] | None = None,
     threshold: str = "lt",
 ) -> dict[str, Any]:
-    """Per problem: N* predicted from m sub-sampled attempts vs N* observed on all n attempts, per ε.
+    """Per problem: N* predicted from ``n_obs`` sub-sampled attempts vs N* observed on all n attempts, per ε.
 
-    ``prior=None`` uses the TTSPM plug-in p̂ = k_m/m; ``prior=(α, β)`` the posterior rule of
+    ``prior=None`` uses the TTSPM plug-in p̂ = k_m/n_obs; ``prior=(α, β)`` the posterior rule of
     :func:`posterior_saturation_point`. Returns ``k_m`` and, per ε, arrays ``predicted``, ``observed``
     (``inf`` where the full data never drop below ε) and the Pearson r over problems with finite
     observed N* and at least one success in the full data.
     """
     n_a, c_a = np.asarray(n, np.float64), np.asarray(c, np.float64)
-    m = v.int_arg("m", m, minimum=1)
-    k_m = subsample(key, n_a, c_a, m)
+    n_obs = v.int_arg("n_obs", n_obs, minimum=1)
+    k_m = subsample(key, n_a, c_a, n_obs)
     rows = []
     for e in eps:
         obs = np.asarray(observed_saturation_point(n_a, c_a, e, threshold=threshold))
         if prior is None:
-            pred = np.asarray(saturation_point(np.asarray(k_m) / m, e, threshold=threshold))
+            pred = np.asarray(saturation_point(np.asarray(k_m) / n_obs, e, threshold=threshold))
         else:
-            pred = np.asarray(posterior_saturation_point(k_m, m, prior[0], prior[1], e, threshold=threshold))
+            pred = np.asarray(posterior_saturation_point(n_obs, k_m, prior[0], prior[1], e, threshold=threshold))
         use = np.isfinite(obs) & (c_a > 0)
         rows.append(
             {
@@ -304,4 +304,4 @@ def predicted_vs_observed(
                 "r_log": pearson_r(np.log1p(pred[use]), np.log1p(obs[use])),
             }
         )
-    return {"k_m": np.asarray(k_m), "m": m, "by_eps": rows}
+    return {"k_m": np.asarray(k_m), "n_obs": n_obs, "by_eps": rows}

@@ -80,9 +80,9 @@ def make_model(
 
 
 @x64
-def attempt_probabilities(m: VerifierModel) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+def attempt_probabilities(verifier: VerifierModel) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
     """(β_i, p_correct,i, p_fluke,i) per task type: rejected, accepted-correct, accepted-wrong."""
-    r, s, c = jnp.asarray(m.r), jnp.asarray(m.s), jnp.asarray(m.c)
+    r, s, c = jnp.asarray(verifier.r), jnp.asarray(verifier.s), jnp.asarray(verifier.c)
     beta = (1.0 - c) * r + s * (1.0 - r)
     return beta, c * r, (1.0 - r) * (1.0 - s)
 
@@ -104,24 +104,24 @@ def accuracy_ceiling(r: ArrayLike, soundness: ArrayLike, completeness: ArrayLike
 
 
 @x64
-def mixture_ceiling(m: VerifierModel) -> jnp.ndarray:
+def mixture_ceiling(verifier: VerifierModel) -> jnp.ndarray:
     """Ceiling of the mixture under unlimited resampling: Σ_i p_i P(correct | accepted, type i).
 
     Each task is resampled until its own first accept, so the benchmark accuracy averages the
     per-type ceilings (types that never accept count 0). Equals lim_{K→∞} U(K) with V_fluke = 0.
     """
-    beta, pc, pf = attempt_probabilities(m)
+    beta, pc, pf = attempt_probabilities(verifier)
     acc = pc + pf
-    return jnp.sum(m.p * jnp.where(acc > 0, pc / jnp.where(acc > 0, acc, 1.0), 0.0))
+    return jnp.sum(verifier.p * jnp.where(acc > 0, pc / jnp.where(acc > 0, acc, 1.0), 0.0))
 
 
 @x64
-def utility_exact(m: VerifierModel, k: ArrayLike, v_fluke: ArrayLike) -> jnp.ndarray:
+def utility_exact(verifier: VerifierModel, k: ArrayLike, v_fluke: ArrayLike) -> jnp.ndarray:
     """U(K) = Σ_i p_i (p_c,i + V_f p_f,i)(1 − β_i^K)/(1 − β_i) (exact expectation; K = 0 gives 0)."""
     k = v.count("k", k)
     vf = v.nonpositive("v_fluke", v_fluke)
-    beta, pc, pf = attempt_probabilities(m)
-    return _utility_exact_core(m.p, beta, pc, pf, k, vf)
+    beta, pc, pf = attempt_probabilities(verifier)
+    return _utility_exact_core(verifier.p, beta, pc, pf, k, vf)
 
 
 @jax.jit
@@ -134,7 +134,7 @@ def _utility_exact_core(p, beta, pc, pf, k, vf):
 
 
 @x64
-def utility_code(m: VerifierModel, k_max: int, v_fluke: ArrayLike) -> jnp.ndarray:
+def utility_code(verifier: VerifierModel, k_max: int, v_fluke: ArrayLike) -> jnp.ndarray:
     """U(K), K = 1..k_max, in the official notebook's form (spec §B.2): cumulative sum over attempts k of
 
     (Σ_i t_i (p_c,i + V_f p_f,i)) · (Σ_i t_i β_i^{k−1}),  t_i ∝ p_i β_i^{k−1}  (posterior after k − 1 rejections).
@@ -143,8 +143,8 @@ def utility_code(m: VerifierModel, k_max: int, v_fluke: ArrayLike) -> jnp.ndarra
     """
     k_max = v.int_arg("k_max", k_max, minimum=1)
     vf = v.nonpositive("v_fluke", v_fluke)
-    beta, pc, pf = attempt_probabilities(m)
-    return _utility_code_core(m.p, beta, pc, pf, vf, k_max)
+    beta, pc, pf = attempt_probabilities(verifier)
+    return _utility_code_core(verifier.p, beta, pc, pf, vf, k_max)
 
 
 @functools.partial(jax.jit, static_argnames="k_max")
@@ -160,17 +160,17 @@ def _utility_code_core(p, beta, pc, pf, vf, k_max: int):
 
 
 @x64
-def utility_limit(m: VerifierModel, v_fluke: ArrayLike) -> jnp.ndarray:
+def utility_limit(verifier: VerifierModel, v_fluke: ArrayLike) -> jnp.ndarray:
     """lim_{K→∞} U(K) = Σ_i p_i (p_c,i + V_f p_f,i)/(1 − β_i) (types with β_i = 1 contribute 0)."""
     vf = v.nonpositive("v_fluke", v_fluke)
-    beta, pc, pf = attempt_probabilities(m)
+    beta, pc, pf = attempt_probabilities(verifier)
     return jnp.sum(
-        m.p * jnp.where(beta < 1, (pc + vf[..., None] * pf) / jnp.where(beta < 1, 1.0 - beta, 1.0), 0.0), axis=-1
+        verifier.p * jnp.where(beta < 1, (pc + vf[..., None] * pf) / jnp.where(beta < 1, 1.0 - beta, 1.0), 0.0), axis=-1
     )
 
 
 @dataclass(frozen=True)
-class OptimalK(Result):
+class OptimalSampleCount(Result):
     """K_opt per V_fluke (shape of ``v_fluke``; 0 = abstain), the utility there ``utility`` (0 when abstaining),
     the curve U(K), K = 1..k_max (``curve``, shape of ``v_fluke`` + (k_max,)) and ``v_fluke`` itself (NumPy).
 
@@ -186,9 +186,9 @@ class OptimalK(Result):
 
 
 @x64
-def optimal_k(
-    m: VerifierModel, v_fluke: ArrayLike, k_max: int = 800, form: str = "exact", tol: float = 0.0
-) -> OptimalK:
+def optimal_sample_count(
+    verifier: VerifierModel, v_fluke: ArrayLike, k_max: int = 800, form: str = "exact", tol: float = 0.0
+) -> OptimalSampleCount:
     """K_opt = the smallest K ≤ k_max with U(K) ≥ max U − tol (tol = 0: the first maximiser, as the official
     notebook's argmax); 0 when max U < 0 (abstain). Broadcasts over V_f.
 
@@ -200,15 +200,15 @@ def optimal_k(
     vf = v.nonpositive("v_fluke", v_fluke)
     tol = float(v.nonnegative("tol", tol))
     if form == "exact":
-        curve = utility_exact(m, jnp.arange(1, k_max + 1, dtype=jnp.float64), vf[..., None])
+        curve = utility_exact(verifier, jnp.arange(1, k_max + 1, dtype=jnp.float64), vf[..., None])
     elif form == "code":
-        curve = utility_code(m, k_max, vf)
+        curve = utility_code(verifier, k_max, vf)
     else:
         raise InputError(f"form must be 'exact' or 'code', got {form!r}")
     best = jnp.max(curve, axis=-1)
     k = jnp.argmax(curve >= best[..., None] - tol, axis=-1).astype(jnp.float64) + 1.0
     abstain = best < 0
-    return OptimalK(
+    return OptimalSampleCount(
         np.asarray(jnp.where(abstain, 0.0, k)),
         np.asarray(jnp.where(abstain, 0.0, best)),
         np.asarray(curve),

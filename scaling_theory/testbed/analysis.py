@@ -123,7 +123,7 @@ def _selection_curves(key, correct_PxN, scores_PxN, inv_temps_T, hard_T, repeats
     return jax.lax.map(one, jax.random.split(key, repeats))  # (R, T, N)
 
 
-def selection_error(
+def empirical_selection_error(
     key: jax.Array, correct: Any, scores: Any, temperatures: Sequence[float], *, repeats: int = 32
 ) -> tuple[np.ndarray, np.ndarray]:
     """``δ(k, T)`` for every k = 1..n and temperature: mean and Monte Carlo standard error, shape ``(T, n)``.
