@@ -19,7 +19,7 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     """Add the ``allocate`` and ``frontier`` commands to the top-level parser."""
-    from scaling_theory.allocation.policies import POLICIES
+    from scaling_theory.allocation.names import POLICIES
 
     p = subparsers.add_parser(
         "allocate",

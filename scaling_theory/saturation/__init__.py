@@ -12,3 +12,48 @@ Modules (one concern each; see docs/saturation.md):
 * ``simulate``      — Monte Carlo of the models (explicit keys, trials sharded over devices);
 * ``report``        — the summaries printed by ``scaling-theory saturation fit``; ``cli`` — the commands.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_SUBMODULES = (
+    "ttspm",
+    "heterogeneous",
+    "estimation",
+    "verifiers",
+    "budget",
+    "selection",
+    "consistency",
+    "simulate",
+    "report",
+)
+# name -> module of this package; everything is imported on first use (PEP 562), so that importing the
+# package (or its ``cli``) stays light: ``scaling-theory --help`` must not import JAX.
+_EXPORTS: dict[str, str] = {
+    "summarise_file": "report",
+    "SaturationPoints": "report",
+    "saturation_points": "report",
+    "VerifierSummary": "report",
+    "verifier_summary": "report",
+    "CoverageBudget": "report",
+    "coverage_budget": "report",
+}
+
+__all__ = [*_SUBMODULES, *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
