@@ -50,6 +50,8 @@ _EXPORTS = {
     "t_prediction_interval": "intervals",
     "vpnls": "vpnls",
     "vpnls_many": "vpnls",
+    "allocation_table": "summaries",
+    "isoflop_budgets": "summaries",
 }
 
 __all__ = list(_EXPORTS)
