@@ -1,6 +1,6 @@
 """The library functions behind the thin CLI commands, against independent computations.
 
-saturation.report: saturation_points, coverage_budget, verifier_summary; passk.summaries: estimate_table,
+saturation.tables: saturation_points, coverage_budget, verifier_summary; passk.summaries: estimate_table,
 fit_table, predict_groups; judge.curves: error_curve; allocation.tables; fitting.summaries.
 """
 

@@ -120,7 +120,7 @@ def _print(rows: list[dict], obj: dict, as_json: bool, header: str | None = None
 
 
 def _point(args: argparse.Namespace) -> int:
-    from scaling_theory.saturation.report import saturation_points
+    from scaling_theory.saturation.tables import saturation_points
 
     res = saturation_points(args.p, args.eps, cost=args.cost, p0=args.p0, threshold=args.threshold)
     rows = res.rows()
@@ -136,7 +136,8 @@ def _point(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from scaling_theory.saturation.report import as_count, summarise_file
+    from scaling_theory.saturation.report import summarise_file
+    from scaling_theory.saturation.tables import as_count
 
     out = summarise_file(args.file, args.eps, args.group_by, args.cost, args.threshold, format=args.format)
     groups = [
@@ -176,7 +177,7 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _verifier(args: argparse.Namespace) -> int:
-    from scaling_theory.saturation.report import verifier_summary
+    from scaling_theory.saturation.tables import verifier_summary
 
     res = verifier_summary(
         args.r,
@@ -200,7 +201,7 @@ def _verifier(args: argparse.Namespace) -> int:
 
 
 def _budget(args: argparse.Namespace) -> int:
-    from scaling_theory.saturation.report import coverage_budget
+    from scaling_theory.saturation.tables import coverage_budget
 
     res = coverage_budget(
         args.target,
