@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scaling_theory import __version__
+from scaling_theory import __version__, compilation_cache
 from scaling_theory.errors import InputError
 
 AREAS = ("passk", "judge", "saturation", "fitting", "testbed", "allocation", "report")
@@ -55,10 +55,19 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="scaling-theory",
+        # no prefix matching at this level: the commands' own options (``judge curve --n``, ``--c``) must never
+        # be read as abbreviations of the global ones (``--num-processes``, ``--no-compile-cache``, ``--coordinator``)
+        allow_abbrev=False,
         description="Scaling laws of inference-time compute: pass@k extrapolation, LLM-as-a-judge theory, "
         "saturation, scaling-curve fitting and a transformer testbed.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--no-compile-cache",
+        action="store_true",
+        help="do not use JAX's persistent compilation cache (default: on, in $XDG_CACHE_HOME/scaling_theory/jax "
+        "or ~/.cache/scaling_theory/jax; also SCALING_THEORY_NO_CACHE=1, or SCALING_THEORY_JAX_CACHE=DIR)",
+    )
     dist = parser.add_argument_group(
         "multi-process runs (jax.distributed; auto-detected under SLURM / Open MPI with several tasks)"
     )
@@ -177,12 +186,24 @@ def _paper(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, compile_cache: bool | None = None) -> int:
+    """Run one command; returns its exit status.
+
+    Args:
+      argv: the arguments (default ``sys.argv[1:]``).
+      compile_cache: switch on JAX's persistent compilation cache (``compilation_cache.enable``)
+        unless ``--no-compile-cache`` is given; default: on for a command-line run (``argv`` None),
+        off when called with explicit arguments (tests, notebooks).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if args.no_compile_cache:
+        os.environ[compilation_cache.DISABLE_ENV] = "1"  # also for the testbed and processes started from here
+    elif compile_cache if compile_cache is not None else argv is None:
+        compilation_cache.enable()
     try:
         _join_processes(args)
         return int(args.func(args) or 0)

@@ -31,6 +31,12 @@ def reference(name: str) -> ModuleType:
     return pytest.importorskip(name)
 
 
+# JAX's persistent compilation cache (scaling_theory.compilation_cache): commands run by the tests in
+# subprocesses, and the testbed, write it into the repository's ignored .jax_cache/, not the user's
+# ~/.cache (SCALING_THEORY_NO_CACHE=1 turns it off). `main([...])` called in-process never enables it.
+os.environ.setdefault("SCALING_THEORY_JAX_CACHE", str(ROOT / ".jax_cache"))
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT

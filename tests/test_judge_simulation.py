@@ -217,10 +217,10 @@ def test_cli_simulate_json_matches_the_library(capsys):
 @pytest.mark.parametrize(
     "extra,needle",
     [
-        (["--t", "-1"], "--t=-1"),
-        (["--k", "0"], "--k=0"),
-        (["--n-test", "1"], "--n-test=1"),
-        (["--trials", "1"], "--trials=1"),
+        (["--t", "-1"], "t=-1"),
+        (["--k", "0"], "k=0"),
+        (["--n-test", "1"], "n_test=1"),
+        (["--trials", "1"], "trials=1"),
         (["--sigma", "0"], "sigma=0.0"),
     ],
 )

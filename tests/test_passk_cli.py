@@ -166,7 +166,7 @@ def test_backtest_json(capsys, tmp_path):
     [
         (["predict", "{csv}", "--budget", "0"], "budget must be a finite number ≥ 1, got 0"),
         (["predict", "{csv}", "--budget", "1000", "--method", "combinatorial"], "exceeds the smallest n"),
-        (["estimate", "{csv}", "--k", "500"], "--k 500"),
+        (["estimate", "{csv}", "--k", "500"], "k=500"),
         (["predict", "{missing}", "--budget", "10"], "no such file"),
         (["backtest", "{csv}", "--observe", "500", "--budget", "10"], "observe must be between"),
         (["predict", "{bad}", "--budget", "10"], "k=7 exceeds n=5"),

@@ -36,6 +36,9 @@ _EXPORTS = {
     "dense_flops": "costs",
     "kinetics_eflops": "costs",
     "pythia_shapes": "costs",
+    "stack_counts": "tables",
+    "plan_records": "tables",
+    "frontier_budgets": "tables",
 }
 
 __all__ = list(_EXPORTS)

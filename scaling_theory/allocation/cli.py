@@ -19,7 +19,7 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     """Add the ``allocate`` and ``frontier`` commands to the top-level parser."""
-    from scaling_theory.allocation.policies import POLICIES
+    from scaling_theory.allocation.names import POLICIES
 
     p = subparsers.add_parser(
         "allocate",
@@ -89,33 +89,11 @@ def register(subparsers: Any) -> None:
     q.set_defaults(func=_frontier)
 
 
-def _stack(df, group_by, cost_column):
-    """(groups, problems, n, k, mask, cost) padded to (G, K)."""
-    import numpy as np
-
-    from scaling_theory.io import numeric_column, split_groups
-
-    if cost_column is not None:
-        numeric_column(df, cost_column, positive=True)  # one clear line for zeros, negatives, NaN
-    parts = split_groups(df, list(group_by))
-    size = max(len(s) for _, s in parts)
-    G = len(parts)
-    n, k, mask = np.ones((G, size)), np.zeros((G, size)), np.zeros((G, size))
-    cost = np.ones((G, size))
-    problems = []
-    for i, (_, sub) in enumerate(parts):  # one row per group
-        L = len(sub)
-        n[i, :L], k[i, :L], mask[i, :L] = sub["n"].to_numpy(float), sub["k"].to_numpy(float), 1.0
-        if cost_column is not None:
-            cost[i, :L] = sub[cost_column].to_numpy(float)
-        problems.append(sub["problem"].tolist())
-    return [g for g, _ in parts], problems, n, k, mask, (cost if cost_column is not None else None)
-
-
 def _allocate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from scaling_theory.allocation.api import allocate
+    from scaling_theory.allocation.tables import plan_records, stack_counts
     from scaling_theory.cli import print_json
     from scaling_theory.errors import InputError
     from scaling_theory.io import read_counts
@@ -125,7 +103,7 @@ def _allocate(args: argparse.Namespace) -> int:
         if not np.isfinite(b) or b < 0:
             raise InputError(f"--budget must be finite and ≥ 0, got {b:g}")
     df = read_counts(args.file, args.group_by)
-    groups, problems, n, k, mask, cost = _stack(df, args.group_by, args.cost_column)
+    groups, problems, n, k, mask, cost = stack_counts(df, args.group_by, args.cost_column)
     plan = allocate(
         n,
         k,
@@ -138,44 +116,7 @@ def _allocate(args: argparse.Namespace) -> int:
         seed=args.seed,
         target_n=args.target,
     )
-    out, rows = [], []
-    for g, grp in enumerate(groups):
-        for j, b in enumerate(plan.budgets):
-            extra = plan.extra[g, j]
-            alloc = [
-                {
-                    "problem": p,
-                    "pilot_n": int(plan.pilot_n[g, i]),
-                    "pilot_k": int(plan.pilot_c[g, i]),
-                    "extra": int(extra[i]) if float(extra[i]).is_integer() else round(float(extra[i]), 3),
-                }
-                for i, p in enumerate(problems[g])
-            ]
-            obj = {
-                "group": grp,
-                "budget": float(b),
-                "policy": plan.policy,
-                "expected_coverage": float(plan.expected_coverage[g, j]),
-                "uniform_expected_coverage": float(plan.uniform_expected_coverage[g, j]),
-                "allocation": alloc,
-            }
-            row = {
-                **grp,
-                "budget": float(b),
-                "policy": plan.policy,
-                "expected": obj["expected_coverage"],
-                "uniform_expected": obj["uniform_expected_coverage"],
-                "problems_given_extra": int(np.sum(extra[: len(problems[g])] > 0)),
-                "max_extra": float(np.max(extra[: len(problems[g])])),
-            }
-            if plan.posterior_sd is not None:
-                obj["posterior_sd"] = float(plan.posterior_sd[g, j])
-                row["posterior_sd"] = obj["posterior_sd"]
-            if plan.realised is not None:
-                obj["realised_coverage"] = {p: float(v[g, j]) for p, v in plan.realised.items()}
-                row.update({f"realised_{p}": float(v[g, j]) for p, v in plan.realised.items()})
-            out.append(obj)
-            rows.append(row)
+    out, rows = plan_records(plan, groups, problems)
     if args.json:
         print_json(out)
     else:
@@ -193,6 +134,7 @@ def _frontier(args: argparse.Namespace) -> int:
 
     from scaling_theory.allocation import costs
     from scaling_theory.allocation.frontier import frontier
+    from scaling_theory.allocation.tables import frontier_budgets, stack_counts
     from scaling_theory.cli import print_json
     from scaling_theory.errors import InputError
     from scaling_theory.io import read_counts
@@ -205,19 +147,14 @@ def _frontier(args: argparse.Namespace) -> int:
             if not np.isfinite(b) or b <= 0:
                 raise InputError(f"--budget must be finite and > 0, got {b:g}")
     df = read_counts(args.file, [args.model_column])
-    groups, _, n, k, mask, cost = _stack(df, [args.model_column], args.cost_column)
+    groups, _, n, k, mask, cost = stack_counts(df, [args.model_column], args.cost_column)
     models = [str(g[args.model_column]) for g in groups]
     if len(models) < 2:
         raise InputError(f"frontier needs at least two models in column '{args.model_column}', found {len(models)}")
     cm = None
     if args.cost_model is not None:
         cm = costs.model_costs(models, args.cost_model, args.prompt_tokens, args.output_tokens)
-        one = np.array([cm[m](1) for m in models])
-        top = np.array([cm[m](n[j][mask[j] > 0].max()) for j, m in enumerate(models)])
-    else:
-        mean_c = (cost * mask).sum(1) / mask.sum(1)
-        one, top = mean_c, mean_c * np.array([n[j][mask[j] > 0].max() for j in range(len(models))])
-    budgets = args.budget or np.geomspace(one.min(), top.max(), 16).tolist()
+    budgets = args.budget or frontier_budgets(n, mask, models, cost=cost, cost_models=cm)
     fr = frontier(
         n, k, mask, models, budgets, cost_per_attempt=cost, cost_models=cm, bootstrap=args.bootstrap, seed=args.seed
     )

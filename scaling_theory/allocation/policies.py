@@ -30,11 +30,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_theory.allocation.gains import GainTable, values
+from scaling_theory.allocation.names import POLICIES as POLICIES  # re-exported: policies.POLICIES
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
 from scaling_theory.results import Result
 
-POLICIES = ("greedy", "uniform", "binned", "lagrangian", "sequential")
 BISECTION_STEPS = 56
 DEFAULT_BINS = 5
 

@@ -12,52 +12,76 @@ losses on log or linear residuals), :mod:`optimize` (batched multi-start L-BFGS)
 block bootstrap, Student-t intervals), :mod:`speedup` (effective speed-up between pinned-asymptote curves).
 """
 
-from scaling_theory.fitting.allocation import compute_optimal
-from scaling_theory.fitting.approach2 import Approach2Result, approach2
-from scaling_theory.fitting.backtest import Backtest, backtest, backtest_many
-from scaling_theory.fitting.fit import FitResult, fit, fit_many
-from scaling_theory.fitting.intervals import (
-    block_bootstrap,
-    residual_bootstrap,
-    t_draws,
-    t_intervals,
-    t_prediction_interval,
-)
-from scaling_theory.fitting.laws import LAWS, Law, chinchilla_grid, custom_law, get_law, pinned_power_law
-from scaling_theory.fitting.objectives import Loss
-from scaling_theory.fitting.optimize import LBFGSOptions, minimize_batched
-from scaling_theory.fitting.speedup import effective_speedup
-from scaling_theory.fitting.uncertainty import Draws, bootstrap, bootstrap_many
-from scaling_theory.fitting.vpnls import vpnls, vpnls_many
+from __future__ import annotations
 
-__all__ = [
-    "LAWS",
-    "Backtest",
-    "Draws",
-    "FitResult",
-    "LBFGSOptions",
-    "Law",
-    "Loss",
-    "backtest",
-    "backtest_many",
-    "bootstrap",
-    "bootstrap_many",
-    "chinchilla_grid",
-    "compute_optimal",
-    "custom_law",
-    "fit",
-    "fit_many",
-    "get_law",
-    "minimize_batched",
-    "Approach2Result",
-    "approach2",
-    "block_bootstrap",
-    "effective_speedup",
-    "pinned_power_law",
-    "residual_bootstrap",
-    "t_draws",
-    "t_intervals",
-    "t_prediction_interval",
-    "vpnls",
-    "vpnls_many",
-]
+import importlib
+import sys
+import types
+from typing import Any
+
+# name -> module of this package; imported on first use (PEP 562) so that the CLI's --help stays light
+_EXPORTS = {
+    "LAWS": "laws",
+    "Backtest": "backtest",
+    "Draws": "uncertainty",
+    "FitResult": "fit",
+    "LBFGSOptions": "optimize",
+    "Law": "laws",
+    "Loss": "objectives",
+    "backtest": "backtest",
+    "backtest_many": "backtest",
+    "bootstrap": "uncertainty",
+    "bootstrap_many": "uncertainty",
+    "chinchilla_grid": "laws",
+    "compute_optimal": "allocation",
+    "custom_law": "laws",
+    "fit": "fit",
+    "fit_many": "fit",
+    "get_law": "laws",
+    "minimize_batched": "optimize",
+    "Approach2Result": "approach2",
+    "approach2": "approach2",
+    "block_bootstrap": "intervals",
+    "effective_speedup": "speedup",
+    "pinned_power_law": "laws",
+    "residual_bootstrap": "intervals",
+    "t_draws": "intervals",
+    "t_intervals": "intervals",
+    "t_prediction_interval": "intervals",
+    "vpnls": "vpnls",
+    "vpnls_many": "vpnls",
+    "allocation_table": "summaries",
+    "isoflop_budgets": "summaries",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scaling_theory.fitting' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"scaling_theory.fitting.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+class _Package(types.ModuleType):
+    """Keeps ``fitting.fit`` (and ``backtest``, ``approach2``, ``vpnls``) the function, not its module.
+
+    Importing a submodule binds it on the package; where an exported function has the submodule's name,
+    that binding is dropped so the name resolves (through ``__getattr__``) to the function, as when
+    this package imported everything eagerly.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

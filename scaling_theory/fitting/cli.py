@@ -107,6 +107,7 @@ def _fit(args: argparse.Namespace) -> int:
     from scaling_theory.fitting.data import load_curve, parse_x_specs
     from scaling_theory.fitting.fit import fit, fit_many, make_loss
     from scaling_theory.fitting.laws import get_law
+    from scaling_theory.fitting.summaries import allocation_table
     from scaling_theory.tables import format_table
 
     law = get_law(args.law)
@@ -169,7 +170,7 @@ def _fit(args: argparse.Namespace) -> int:
                 if interval != "row":
                     rec["interval"] = interval
         if args.compute:
-            rec["allocation"] = _allocation(f.params, d, args.compute, args.level)
+            rec["allocation"] = allocation_table(f.params, d, args.compute, args.level)
         records.append((rec, f, d))
     if args.json:
         out = [r for r, _, _ in records]
@@ -240,31 +241,6 @@ def _intervals(args: argparse.Namespace, interval: str | None, fits: list, info:
     ]
 
 
-def _allocation(params: dict, draws: Any, budgets: list[float], level: float) -> list[dict[str, Any]]:
-    """N*, D*, L*, D*/N* at each budget, with ``level`` intervals of N* and D* from the draws."""
-    import numpy as np
-
-    from scaling_theory.fitting.allocation import compute_optimal
-
-    opt = compute_optimal(params, np.asarray(budgets))
-    rows = []
-    q = [(1 - level) / 2, (1 + level) / 2]
-    band = compute_optimal(draws.params, np.asarray(budgets)[:, None]) if draws is not None else None
-    for j, c in enumerate(budgets):
-        row = {
-            "C": c,
-            "N*": float(opt["N"][j]),
-            "D*": float(opt["D"][j]),
-            "loss*": float(opt["loss"][j]),
-            "D*/N*": float(opt["tokens_per_param"][j]),
-        }
-        if band is not None:
-            row["N* lo"], row["N* hi"] = (float(v) for v in np.quantile(band["N"][j], q))
-            row["D* lo"], row["D* hi"] = (float(v) for v in np.quantile(band["D"][j], q))
-        rows.append(row)
-    return rows
-
-
 def _approach2(args: argparse.Namespace, law: Any, x_columns: dict[str, str]) -> int:
     """``--method approach2``: IsoFLOP parabolas per budget on columns N, D (and --budget)."""
     import numpy as np
@@ -272,6 +248,7 @@ def _approach2(args: argparse.Namespace, law: Any, x_columns: dict[str, str]) ->
     from scaling_theory.cli import print_json
     from scaling_theory.fitting.approach2 import approach2
     from scaling_theory.fitting.data import load_curve
+    from scaling_theory.fitting.summaries import isoflop_budgets
     from scaling_theory.tables import format_table
 
     if law.name != "chinchilla":
@@ -280,11 +257,7 @@ def _approach2(args: argparse.Namespace, law: Any, x_columns: dict[str, str]) ->
         raise InputError("--method approach2 does not take --group-by")
     extra = [args.budget] if args.budget else []
     ((_, x, y, *rest),) = load_curve(args.file, law, x_columns, args.y, space="linear", extra=extra)
-    if args.budget:
-        C = np.asarray(rest[0][args.budget], np.float64)
-    else:
-        c = 6.0 * x["N"] * x["D"]
-        C = np.asarray([float(f"{v:.3g}") for v in c])
+    C = np.asarray(rest[0][args.budget], np.float64) if args.budget else isoflop_budgets(x["N"], x["D"])
     res = approach2(x["N"], C, y)
     rec = {**res.summary(), "budgets": res.budgets.tolist(), "N_opt": res.n_opt.tolist(), "D_opt": res.d_opt.tolist()}
     if args.compute:

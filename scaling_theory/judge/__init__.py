@@ -11,18 +11,47 @@ Scaling" (arXiv 2512.19905). Modules:
 * ``analysis``    optimal temperature / k, best reward, inference-vs-data slopes, task difficulty
 """
 
+from __future__ import annotations
+
+import importlib
 from typing import Any
 
-__all__ = ["BLRJudge", "selection_error", "selection_error_mc"]
+_SUBMODULES = (
+    "selection",
+    "expansion",
+    "deterministic",
+    "inputs",
+    "model",
+    "simulation",
+    "sampling",
+    "analysis",
+    "quadrature",
+    "rng",
+    "curves",
+)
+# name -> module of this package; imported on first use (PEP 562): `scaling-theory --help` must not import JAX
+_EXPORTS: dict[str, str] = {
+    "BLRJudge": "model",
+    "selection_error": "selection",
+    "selection_error_mc": "selection",
+    "ErrorCurve": "curves",
+    "error_curve": "curves",
+    "simulated_error_curve": "curves",
+}
+
+__all__ = [*_SUBMODULES, *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:  # lazy: `scaling-theory --help` must not import JAX
-    if name == "BLRJudge":
-        from scaling_theory.judge.model import BLRJudge
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
-        return BLRJudge
-    if name in ("selection_error", "selection_error_mc"):
-        from scaling_theory.judge import selection
 
-        return getattr(selection, name)
-    raise AttributeError(name)
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -80,37 +80,36 @@ def register(subparsers: Any) -> None:
 
 
 def _curve(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from scaling_theory.cli import print_json
-    from scaling_theory.errors import InputError
-    from scaling_theory.judge.model import BLRJudge
+    from scaling_theory.judge.curves import error_curve
     from scaling_theory.tables import format_table
 
-    if not (args.t >= 0):
-        raise InputError(f"--t={args.t}: must be ≥ 0 (0 = best-of-k, inf = uniform)")
-    if args.method == "hte" and args.t == 0:
-        raise InputError("--t=0: --method hte is an expansion in 1/t and needs t > 0")
-    bad = [k for k in args.k if k < 1]
-    if bad:
-        raise InputError(f"--k={bad[0]}: must be ≥ 1")
-    judge = BLRJudge(args.d, args.n, args.sigma, args.gamma, S=args.S, teacher_scale=args.teacher_scale, c=args.c)
-    T = float(judge.temperature(args.t))
     key = None
     if args.method == "mc":
         import jax
 
         key = jax.random.key(args.seed)
-    delta = judge.error(np.asarray(args.k), T, method=args.method, key=key, samples=args.samples)
-    rows = [
-        {"k": int(k), "delta": float(v), "delta_over_sigma2": float(v) / judge.sigma2} for k, v in zip(args.k, delta)
-    ]
+    curve = error_curve(
+        args.d,
+        args.n,
+        args.sigma,
+        args.gamma,
+        args.t,
+        args.k,
+        S=args.S,
+        teacher_scale=args.teacher_scale,
+        c=args.c,
+        method=args.method,
+        samples=args.samples,
+        key=key,
+    )
+    rows = curve.rows()
     if args.json:
         print_json(rows)
     else:
         print(
             f"BLR judge: d={args.d} n={args.n} σ={args.sigma:g} γ={args.gamma:g} |w_T|²/d={args.teacher_scale:g} "
-            f"c={args.c:g} t=T/(2σ²)={args.t:g} method={args.method} (R={judge.R:.6g})"
+            f"c={args.c:g} t=T/(2σ²)={args.t:g} method={args.method} (R={curve.R:.6g})"
         )
         print(format_table(rows, digits=6))
     return 0
@@ -118,34 +117,27 @@ def _curve(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     import jax
-    import numpy as np
 
     from scaling_theory.cli import print_json
-    from scaling_theory.errors import InputError
-    from scaling_theory.judge.model import BLRJudge
+    from scaling_theory.judge.curves import simulated_error_curve
     from scaling_theory.tables import format_table
 
-    if not (args.t >= 0):
-        raise InputError(f"--t={args.t}: must be ≥ 0 (0 = best-of-k, inf = uniform)")
-    bad = [k for k in args.k if k < 1]
-    if bad:
-        raise InputError(f"--k={bad[0]}: must be ≥ 1")
-    if args.n_test < 2:
-        raise InputError(f"--n-test={args.n_test}: must be ≥ 2")
-    if args.trials < 2:
-        raise InputError(f"--trials={args.trials}: must be ≥ 2")
-    judge = BLRJudge(args.d, args.n, args.sigma, args.gamma, teacher_scale=args.teacher_scale, c=args.c)
-    T = float(judge.temperature(args.t))
-    res = judge.simulate(
-        np.asarray(args.k),
-        T,
+    curve = simulated_error_curve(
         jax.random.key(args.seed),
-        trials=args.trials,
+        args.d,
+        args.n,
+        args.sigma,
+        args.gamma,
+        args.t,
+        args.k,
         n_test=args.n_test,
+        trials=args.trials,
+        teacher_scale=args.teacher_scale,
+        c=args.c,
         posterior=args.posterior,
         estimator=args.estimator,
     )
-    rows = res.as_rows(judge.sigma2)
+    rows = curve.rows()
     if args.json:
         print_json(rows)
     else:

@@ -10,7 +10,9 @@ Public entry points (docs/passk.md), imported lazily so that ``scaling-theory --
   ``method=None`` is :data:`DEFAULT_METHOD` (``predictors``);
 * :func:`backtest` (→ :class:`BacktestResult`) — observe n, predict pass@N, compare (``backtesting``);
 * :func:`least_squares_exponent`, :func:`distributional_exponent` — exponents of −log pass@k (``exponent``);
-* :func:`simulate_counts` — synthetic Beta-binomial counts (``simulate``).
+* :func:`simulate_counts` — synthetic Beta-binomial counts (``simulate``);
+* :func:`read_grouped`, :func:`estimate_table`, :func:`fit_table`, :func:`predict_groups` (→
+  :class:`GroupPredictions`) — per-group tables of a log, what the ``passk`` commands print (``summaries``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ _EXPORTS = {
     "least_squares_exponent": "exponent",
     "distributional_exponent": "exponent",
     "simulate_counts": "simulate",
+    "read_grouped": "summaries",
+    "estimate_table": "summaries",
+    "fit_table": "summaries",
+    "GroupPredictions": "summaries",
+    "predict_groups": "summaries",
 }
 
 __all__ = ["DEFAULT_METHOD", "METHODS", *_EXPORTS]

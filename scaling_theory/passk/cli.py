@@ -94,32 +94,20 @@ def register(subparsers: Any) -> None:
 
 
 def _read(args: argparse.Namespace):
-    from scaling_theory.io import (
-        aggregate_attempts,
-        detect_format,
-        is_attempts_table,
-        read_counts,
-        read_table,
-        validate_attempts,
-    )
-    from scaling_theory.passk.grouping import detect_stopped, stack_groups
+    from scaling_theory.passk.summaries import read_grouped
 
-    fmt = getattr(args, "format", "auto")
-    if hasattr(args, "stopped") and (fmt if fmt != "auto" else detect_format(args.file)) == "attempts":
-        df = read_table(args.file)
-        if is_attempts_table(df):
-            att = validate_attempts(df, args.group_by)
-            if not args.stopped and detect_stopped(att, args.group_by):
-                import sys
+    asked = getattr(args, "stopped", None)
+    data, stopped = read_grouped(args.file, args.group_by, format=getattr(args, "format", "auto"), stopped=asked)
+    if asked is False and stopped:
+        import sys
 
-                print(
-                    "note: every problem of this attempts table ends at its only success; treating it as a log "
-                    "that stops at the first success (--stopped)",
-                    file=sys.stderr,
-                )
-                args.stopped = True
-            return stack_groups(aggregate_attempts(att, args.group_by), args.group_by)
-    return stack_groups(read_counts(args.file, args.group_by, format=fmt, announce=True), args.group_by)
+        print(
+            "note: every problem of this attempts table ends at its only success; treating it as a log "
+            "that stops at the first success (--stopped)",
+            file=sys.stderr,
+        )
+        args.stopped = True
+    return data
 
 
 def _emit(args: argparse.Namespace, obj: Any, rows: list[dict], columns: list[str] | None = None) -> None:
@@ -137,71 +125,17 @@ def _flat(group: dict, row: dict) -> dict:
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    import numpy as np
+    from scaling_theory.passk.summaries import estimate_table
 
-    from scaling_theory.errors import InputError
-    from scaling_theory.passk.estimators import pass_at_k_curve
-
-    data = _read(args)
-    ks = np.asarray(args.k, dtype=np.float64)
-    out = []
-    for i, grp in enumerate(data.groups):
-        live = data.mask[i] > 0
-        n, k = data.n[i][live], data.k[i][live]
-        bad = ks[(ks < 1) | (ks != np.round(ks)) | (ks > n.min())]
-        if bad.size:
-            raise InputError(
-                f"--k {bad[0]:g}: k must be an integer between 1 and the smallest n ({n.min():g})"
-                " for the unbiased estimator"
-            )
-        unbiased = np.asarray(pass_at_k_curve(n, k, ks))
-        plugin = np.asarray(pass_at_k_curve(n, k, ks, estimator="plugin"))
-        for j, kk in enumerate(ks):
-            out.append(
-                {
-                    "group": grp,
-                    "k": int(kk),
-                    "pass_at_k": float(unbiased[j]),
-                    "plugin": float(plugin[j]),
-                    "problems": int(live.sum()),
-                    "n_min": int(n.min()),
-                }
-            )
+    out = estimate_table(_read(args), args.k)
     _emit(args, out, [_flat(r["group"], r) for r in out])
     return 0
 
 
 def _fit(args: argparse.Namespace) -> int:
-    import numpy as np
+    from scaling_theory.passk.summaries import fit_table
 
-    from scaling_theory.passk import mle
-    from scaling_theory.passk.grouping import require_fittable
-
-    data = _read(args)
-    require_fittable(data)
-    res = mle.fit(data.n, data.k, data.mask, zero_inflated=args.zero_inflated)
-    out = []
-    for i, grp in enumerate(data.groups):
-        live = data.mask[i] > 0
-        row = {
-            "group": grp,
-            "alpha": float(res.alpha[i]),
-            "beta": float(res.beta[i]),
-            "se_alpha": float(res.se_alpha[i]),
-            "se_beta": float(res.se_beta[i]),
-        }
-        if args.zero_inflated:
-            row.update(pi=float(res.pi[i]), se_pi=float(res.se_pi[i]))
-        mean_n = float(data.n[i][live].mean())
-        row.update(
-            loglik=float(res.loglik[i]),
-            problems=int(live.sum()),
-            mean_n=int(mean_n) if mean_n.is_integer() else mean_n,
-            asr_at_n=float(np.mean(data.k[i][live] > 0)),
-            converged=bool(res.converged[i]),
-            at_bound=bool(res.at_bound[i]),
-        )
-        out.append(row)
+    out = fit_table(_read(args), zero_inflated=args.zero_inflated)
     _emit(args, out, [_flat(r["group"], r) for r in out])
     return 0
 
@@ -210,73 +144,30 @@ def _predict(args: argparse.Namespace) -> int:
     import sys
 
     import jax
-    import numpy as np
 
-    from scaling_theory.passk.degenerate import bound_prediction, degenerate_flags
+    from scaling_theory.passk.degenerate import degenerate_flags
     from scaling_theory.passk.grouping import describe_group
-    from scaling_theory.passk.predictors import DEFAULT_METHOD, Prediction, check_stopped, predict
+    from scaling_theory.passk.summaries import predict_groups
 
     data = _read(args)
-    method = args.method or DEFAULT_METHOD
-    if args.stopped:
-        check_stopped(data.k, data.mask)
-    flags = degenerate_flags(data.n, data.k, data.mask)
-    key = jax.random.PRNGKey(args.seed)
-    good = np.flatnonzero(flags == "")
-    g, nb = len(data.groups), len(args.budget)
-    asr, lower, upper = np.full((g, nb), np.nan), np.full((g, nb), np.nan), np.full((g, nb), np.nan)
-    alpha, beta = np.full(g, np.nan), np.full(g, np.nan)
-    used = np.full((g, nb), method, dtype=object)
-    rmse = np.full((g, nb), np.nan)
-    for i in np.flatnonzero(flags != "").tolist():
-        what = "no success" if flags[i] == "no_success" else "every attempt a success"
-        print(
-            f"warning: group {describe_group(data.groups[i])}: {what}; reporting the distribution-free "
-            f"{int(100 * LEVEL)}% bound (flag {flags[i]})",
-            file=sys.stderr,
-        )
-    if (flags != "").any():
-        da, dl, du = bound_prediction(data.n, data.k, data.mask, args.budget, LEVEL, args.stopped)
-        bad = flags != ""
-        asr[bad], lower[bad], upper[bad] = da[bad], dl[bad], du[bad]
-        used[bad] = "bound"
-    if good.size:
-        pred = predict(
-            key,
-            data.n[good],
-            data.k[good],
-            args.budget,
-            method,
-            level=LEVEL,
-            mask=data.mask[good],
-            stopped=args.stopped,
-            auto_options={"seed": args.seed} if method == "auto" else None,
-        )
-        asr[good], lower[good], upper[good] = pred.asr, pred.lower, pred.upper
-        if pred.alpha is not None:
-            alpha[good], beta[good] = pred.alpha, pred.beta
-        if method == "auto":
-            used[good] = np.array([[f"auto:{c}" for c in row] for row in pred.extra["chosen"]], dtype=object)
-            rmse[good] = pred.extra["internal_rmse"]
-    out = []
-    for i, grp in enumerate(data.groups):
-        one = Prediction(
-            method=method,
-            budgets=np.asarray(args.budget, np.float64),
-            asr=asr[i],
-            lower=lower[i],
-            upper=upper[i],
-            alpha=None if np.isnan(alpha[i]) else alpha[i],
-            beta=None if np.isnan(beta[i]) else beta[i],
-            level=LEVEL,
-        )
-        for j, row in enumerate(one.rows(grp)):
-            row["method"] = used[i, j]
-            row["flag"] = flags[i]
-            if method == "auto":
-                row["internal_rmse"] = None if np.isnan(rmse[i, j]) else float(rmse[i, j])
-            out.append(row)
-    _emit(args, out, [_flat(r["group"], r) for r in out])
+    for grp, flag in zip(data.groups, degenerate_flags(data.n, data.k, data.mask)):
+        if flag:  # predict_groups reports these groups' distribution-free bound
+            what = "no success" if flag == "no_success" else "every attempt a success"
+            print(
+                f"warning: group {describe_group(grp)}: {what}; reporting the distribution-free "
+                f"{int(100 * LEVEL)}% bound (flag {flag})",
+                file=sys.stderr,
+            )
+    res = predict_groups(
+        jax.random.PRNGKey(args.seed),
+        data,
+        args.budget,
+        args.method,
+        seed=args.seed,
+        stopped=args.stopped,
+        level=LEVEL,
+    )
+    _emit(args, res.rows, [_flat(r["group"], r) for r in res.rows])
     return 0
 
 

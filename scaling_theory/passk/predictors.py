@@ -41,6 +41,7 @@ attempts still has a positive chance of being solved in n fresh ones).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -355,7 +356,7 @@ def predict(
     key: jax.Array,
     n,
     c,
-    budgets: ArrayLike,
+    budgets: ArrayLike | Sequence[float],
     method: str | None = None,
     *,
     level: float = 0.9,

@@ -10,3 +10,34 @@ predictors, ``passk.backtest``, ``saturation.report``, and ``allocation`` when t
 * ``build`` — :func:`write_report`: read the logs, analyse, draw, write atomically (temporary folder + rename);
 * ``cli`` — the command.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_SUBMODULES = ("analysis", "allocation", "figures", "html", "build")
+# name -> module of this package; everything is imported on first use (PEP 562), so that importing the
+# package (or its ``cli``) stays light: ``scaling-theory --help`` must not import JAX.
+_EXPORTS: dict[str, str] = {
+    "analyse": "analysis",
+    "write_report": "build",
+    "read_logs": "build",
+}
+
+__all__ = [*_SUBMODULES, *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

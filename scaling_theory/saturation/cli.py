@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from scaling_theory.errors import InputError
-
 
 def register(subparsers: Any) -> None:
     sat = subparsers.add_parser(
@@ -109,14 +107,6 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-def _num(x: Any) -> Any:
-    """float → int when whole (N*), None for inf/NaN."""
-    f = float(x)
-    if f != f or f in (float("inf"), float("-inf")):
-        return None
-    return int(f) if f.is_integer() and abs(f) < 2**53 else f
-
-
 def _print(rows: list[dict], obj: dict, as_json: bool, header: str | None = None) -> None:
     from scaling_theory.cli import print_json
     from scaling_theory.tables import format_table
@@ -130,25 +120,10 @@ def _print(rows: list[dict], obj: dict, as_json: bool, header: str | None = None
 
 
 def _point(args: argparse.Namespace) -> int:
-    import numpy as np
+    from scaling_theory.saturation.tables import saturation_points
 
-    from scaling_theory.saturation import ttspm
-
-    n = np.asarray(ttspm.saturation_point(args.p, args.eps, cost=args.cost, p0=args.p0, threshold=args.threshold))
-    gain = np.asarray(ttspm.marginal_gain(args.p, n, p0=args.p0))
-    before = np.asarray(ttspm.marginal_gain(args.p, np.maximum(n - 1, 0), p0=args.p0))
-    hit = np.asarray(ttspm.sequential_success(args.p, n, p0=args.p0))
-    rows = [
-        {
-            "p": float(p),
-            "n_star": _num(ni),
-            "gain_at_n_star": float(g),
-            "gain_before": float(bf) if ni > 0 else None,
-            "F_at_n_star": float(h),
-            "headroom": float(1.0 - h),
-        }
-        for p, ni, g, bf, h in zip(args.p, n, gain, before, hit)
-    ]
+    res = saturation_points(args.p, args.eps, cost=args.cost, p0=args.p0, threshold=args.threshold)
+    rows = res.rows()
     obj = {"eps": args.eps, "cost": args.cost, "p0": args.p0, "threshold": args.threshold, "rows": rows}
     rel = "<" if args.threshold == "lt" else "<="
     _print(
@@ -162,10 +137,12 @@ def _point(args: argparse.Namespace) -> int:
 
 def _fit(args: argparse.Namespace) -> int:
     from scaling_theory.saturation.report import summarise_file
+    from scaling_theory.saturation.tables import as_count
 
     out = summarise_file(args.file, args.eps, args.group_by, args.cost, args.threshold, format=args.format)
     groups = [
-        {k: (_num(v) if k.startswith("n_star") and v is not None else v) for k, v in g.items()} for g in out["groups"]
+        {k: (as_count(v) if k.startswith("n_star") and v is not None else v) for k, v in g.items()}
+        for g in out["groups"]
     ]
     obj = {
         "file": args.file,
@@ -200,42 +177,17 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _verifier(args: argparse.Namespace) -> int:
-    import numpy as np
+    from scaling_theory.saturation.tables import verifier_summary
 
-    from scaling_theory.saturation import verifiers as V
-
-    if args.fp_cost < 0:
-        raise InputError(f"fp-cost must be >= 0 (a cost), got {args.fp_cost:g}")
-    m = V.make_model(args.r, args.soundness, args.weights, args.completeness)
-    vf = -float(args.fp_cost)
-    beta, pc, pf = (np.asarray(x) for x in V.attempt_probabilities(m))
-    ceil = np.asarray(V.accuracy_ceiling(m.r, m.s, m.c))
-    types = [
-        {
-            "r": float(r),
-            "weight": float(w),
-            "p_reject": float(b),
-            "p_correct_accept": float(c),
-            "p_false_positive": float(f),
-            "ceiling": float(ce),
-        }
-        for r, w, b, c, f, ce in zip(np.asarray(m.r), np.asarray(m.p), beta, pc, pf, ceil)
-    ]
-    ex = V.optimal_sample_count(m, vf, args.kmax, "exact")
-    co = V.optimal_sample_count(m, vf, args.kmax, "code")
-    summary = {
-        "soundness": float(m.s),
-        "completeness": float(m.c),
-        "v_fluke": vf,
-        "kmax": args.kmax,
-        "ceiling": float(V.mixture_ceiling(m)),
-        "pass_at_1": float(np.sum(np.asarray(m.p) * np.asarray(m.r))),
-        "k_opt": _num(ex.k_opt),
-        "utility_at_k_opt": float(ex.utility),
-        "utility_limit": float(V.utility_limit(m, vf)),
-        "k_opt_code_form": _num(co.k_opt),
-        "utility_at_k_opt_code_form": float(co.utility),
-    }
+    res = verifier_summary(
+        args.r,
+        args.soundness,
+        completeness=args.completeness,
+        weights=args.weights,
+        fp_cost=args.fp_cost,
+        kmax=args.kmax,
+    )
+    types, summary = res.type_rows(), res.summary()
     obj = {**summary, "types": types}
     if args.json:
         _print([], obj, True)
@@ -249,33 +201,15 @@ def _verifier(args: argparse.Namespace) -> int:
 
 
 def _budget(args: argparse.Namespace) -> int:
-    import numpy as np
+    from scaling_theory.saturation.tables import coverage_budget
 
-    from scaling_theory.saturation import budget as B
-
-    if args.p is not None:
-        n = np.atleast_1d(np.asarray(B.samples_for_coverage(args.p, args.target)))
-        rows = [{"p": float(p), "target": args.target, "n": _num(x)} for p, x in zip(args.p, n)]
-        for r, x, p in zip(rows, n, args.p):
-            r["gain_from_doubling"] = float(B.gain_from_doubling(p, x)) if np.isfinite(x) else None
-        source = "p"
-    elif args.beta_params is not None:
-        a, b = args.beta_params
-        x = float(B.beta_samples_for_coverage(a, b, args.target))
-        rows = [
-            {
-                "alpha": a,
-                "beta": b,
-                "target": args.target,
-                "n": _num(x),
-                "gain_from_doubling": float(B.beta_gain_from_doubling(a, b, x)) if np.isfinite(x) else None,
-            }
-        ]
-        source = "beta"
-    else:
-        k, nn = args.counts
-        x = float(B.samples_for_coverage_confident(nn, k, args.target, args.confidence))
-        rows = [{"k": k, "n_observed": nn, "target": args.target, "confidence": args.confidence, "n": _num(x)}]
-        source = "counts"
-    _print(rows, {"source": source, "rows": rows}, args.json)
+    res = coverage_budget(
+        args.target,
+        p=args.p,
+        beta_params=tuple(args.beta_params) if args.beta_params is not None else None,
+        counts=tuple(args.counts) if args.counts is not None else None,
+        confidence=args.confidence,
+    )
+    rows = res.rows()
+    _print(rows, {"source": res.source, "rows": rows}, args.json)
     return 0

@@ -101,21 +101,13 @@ def is_complete(out: Path, cfg: RunConfig, seed: int) -> bool:
 def enable_compilation_cache() -> str | None:
     """Turn on JAX's persistent compilation cache (unless configured already or disabled).
 
-    Folder: ``$SCALING_THEORY_JAX_CACHE`` or ``~/.cache/scaling_theory/jax``; set the variable to
-    ``off`` to disable. Repeated runs (tests, experiments, resumed runs) then skip recompiling the
-    train step and the sampler, which on a 2-core CPU takes longer than the smoke run itself.
+    ``scaling_theory.compilation_cache.enable`` with programs compiled in at least 0.5 s: repeated runs
+    (tests, experiments, resumed runs) then skip recompiling the train step and the sampler, which on
+    a 2-core CPU takes longer than the smoke run itself. Folder and opt-out: see that module.
     """
-    import os
+    from scaling_theory.compilation_cache import enable
 
-    current = getattr(jax.config, "jax_compilation_cache_dir")  # noqa: B009 (not in the config stubs)
-    if current:
-        return current
-    folder = os.environ.get("SCALING_THEORY_JAX_CACHE", str(Path.home() / ".cache" / "scaling_theory" / "jax"))
-    if folder.lower() in ("off", "0", "none", ""):
-        return None
-    jax.config.update("jax_compilation_cache_dir", folder)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    return folder
+    return enable(min_compile_time_secs=0.5)
 
 
 def run_testbed(
