@@ -1,5 +1,5 @@
 """The one result container (scaling_theory.results.Result): its row rule against rows written by hand, and
-the contract that the result types of allocation, saturation, judge and testbed are frozen, NumPy-only
+the contract that the result types of allocation, saturation, judge, testbed, passk and fitting are frozen, NumPy-only
 dataclasses with JSON-able rows (a table over the public functions that return them)."""
 
 from __future__ import annotations
@@ -10,14 +10,18 @@ import importlib
 import json
 import pkgutil
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import jax
 import numpy as np
 import pytest
 
+from scaling_theory import fitting, passk
 from scaling_theory.allocation import api, backtest, frontier, gains, policies, posteriors, sequential
 from scaling_theory.judge import analysis
 from scaling_theory.judge.model import BLRJudge
+from scaling_theory.passk import backtesting, grouping, mixing, mle, predictors
+from scaling_theory.passk import simulate as passk_simulate
 from scaling_theory.results import Result
 from scaling_theory.saturation import budget, consistency, selection, simulate, verifiers
 from scaling_theory.testbed import task
@@ -282,4 +286,253 @@ def test_no_namedtuple_or_mutable_result_types_in_the_converted_areas():
                     offenders.append(f"{mod.__name__}.{name} is a NamedTuple")
                 if issubclass(obj, Result) and not obj.__dataclass_params__.frozen:  # type: ignore[attr-defined]
                     offenders.append(f"{mod.__name__}.{name} is a mutable Result")
+    assert not offenders, offenders
+
+
+# ============================================================================= passk and fitting (appended)
+# Rows written by hand from closed forms, then the same contract table over the passk and fitting results.
+_N4 = 4.0
+_K12 = np.array([1.0, 2.0])  # one group: 1 and 2 successes of 4 attempts
+
+
+def test_prediction_naive_rows_by_hand():
+    """naive = mean_i 1 − (1 − k_i/n)^N (SABER Eq. 15); the bootstrap mean of two problems stays in [min, max]."""
+    p = predictors.predict(jax.random.key(0), _N4, _K12, [1, 3], "naive", bootstrap=50)
+    per = {1: (0.25, 0.5), 3: (1 - 0.75**3, 1 - 0.5**3)}
+    rows = p.rows({"model": "x"})
+    assert [{k: r[k] for k in ("group", "method", "budget", "alpha", "beta")} for r in rows] == [
+        {"group": {"model": "x"}, "method": "naive", "budget": 1, "alpha": None, "beta": None},
+        {"group": {"model": "x"}, "method": "naive", "budget": 3, "alpha": None, "beta": None},
+    ]
+    assert type(rows[0]["budget"]) is int
+    for r in rows:
+        lo, hi = per[r["budget"]]
+        assert r["asr"] == pytest.approx((lo + hi) / 2, rel=1e-14)
+        assert lo - 1e-15 <= r["lower"] and r["upper"] <= hi + 1e-15
+    assert p.to_frame()["asr"].tolist() == [r["asr"] for r in p.rows()]
+
+
+def _uniform_prior_fit() -> mle.BetaBinomialFit:
+    """A Beta(1, 1) 'fit' with no parameter uncertainty (cov_u = 0): eb's interval is the θ-posterior part only."""
+    zero, one = np.array(0.0), np.array(1.0)
+    return mle.BetaBinomialFit(
+        alpha=one,
+        beta=one,
+        pi=zero,
+        se_alpha=zero,
+        se_beta=zero,
+        se_pi=zero,
+        cov_u=np.zeros((2, 2)),
+        loglik=zero,
+        n_problems=np.array(2.0),
+        iterations=np.array(0),
+        converged=np.array(True),
+        at_bound=np.array(False),
+    )
+
+
+def test_prediction_eb_rows_by_hand():
+    """eb under Beta(1, 1): problem i's posterior is Beta(1 + k_i, 1 + n − k_i), so E[(1−θ)^N] = Π_{j<N} (b+j)/(a+b+j)
+    (Laplace's rule at N = 1); the interval is logit(asr) ± z·sd, sd² = (1/K²) Σ Var_i[(1−θ)^N] / (asr(1−asr))²."""
+    p = predictors.predict(jax.random.key(0), _N4, _K12, [1, 2], "eb", fit_result=_uniform_prior_fit())
+
+    def moment(a, b, power):  # E[(1 − θ)^power] under Beta(a, b)
+        return float(np.prod([(b + j) / (a + b + j) for j in range(power)]))
+
+    z = NormalDist().inv_cdf(0.95)
+    expected = []
+    for budget_value, asr in ((1, 5 / 12), (2, 13 / 21)):  # 1 − mean(2/3, 1/2); 1 − mean(10/21, 2/7)
+        post = [(1 + k, 1 + _N4 - k) for k in _K12]
+        assert 1 - np.mean([moment(a, b, budget_value) for a, b in post]) == pytest.approx(asr, rel=1e-15)
+        var = sum(moment(a, b, 2 * budget_value) - moment(a, b, budget_value) ** 2 for a, b in post) / 4
+        sd = np.sqrt(var) / (asr * (1 - asr))
+        logit = np.log(asr / (1 - asr))
+        lo, hi = (1 / (1 + np.exp(-(logit + s * z * sd))) for s in (-1, 1))
+        expected.append({"budget": budget_value, "asr": asr, "lower": lo, "upper": hi})
+    rows = p.rows()
+    assert [r["group"] for r in rows] == [{}, {}] and {r["alpha"] for r in rows} == {1.0} == {r["beta"] for r in rows}
+    for r, e in zip(rows, expected):
+        assert r["budget"] == e["budget"]
+        for col in ("asr", "lower", "upper"):
+            assert r[col] == pytest.approx(e[col], rel=1e-12), col
+
+
+def test_batched_prediction_rows_are_group_major():
+    k = np.array([[1.0, 2.0], [0.0, 4.0]])
+    p = predictors.predict(jax.random.key(0), _N4, k, [1, 3], "naive", bootstrap=20)
+    rows = p.rows()
+    assert [(r["group"], r["budget"]) for r in rows] == [({"group": g}, b) for g in (0, 1) for b in (1, 3)]
+    assert rows[2]["asr"] == pytest.approx(0.5 * (0.0 + 1.0), rel=1e-15)  # group 1: k/n = 0 and 1, N = 1
+    with pytest.raises(ValueError, match="single group"):
+        p.rows({"model": "x"})
+
+
+def test_beta_binomial_fit_rows_one_per_group():
+    res = mle.fit(20.0, np.array([[1.0, 5.0, 0.0, 9.0, 2.0], [3.0, 3.0, 4.0, 0.0, 1.0]]))
+    rows = res.rows()
+    assert [r["group"] for r in rows] == [0, 1]
+    assert [r["alpha"] for r in rows] == res.alpha.tolist() and [r["n_problems"] for r in rows] == [5.0, 5.0]
+    assert "cov_u" not in rows[0] and type(rows[0]["converged"]) is bool
+    one = mle.take(res, 1)
+    assert one.rows() == [{k: v for k, v in rows[1].items() if k != "group"}]  # unbatched: no group column
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.alpha = res.beta  # type: ignore[misc]
+
+
+def test_mixing_fit_rows_by_hand():
+    p = {"weights": np.array([[0.3, 0.7]]), "alpha": np.array([[1.0, 2.0]]), "beta": np.array([[3.0, 4.0]])}
+    theta = np.array([0.0, 0.5, 1.0])
+    f = mixing.MixingFit("beta_mix2", p, np.array([-5.0]), 5, np.ones(1, bool), theta, np.zeros((1, 3)))
+    assert f.rows() == [
+        {
+            "group": 0,
+            "family": "beta_mix2",
+            "loglik": -5.0,
+            "n_params": 5,
+            "converged": True,
+            "degenerate": False,
+            "weights_1": 0.3,
+            "weights_2": 0.7,
+            "alpha_1": 1.0,
+            "alpha_2": 2.0,
+            "beta_1": 3.0,
+            "beta_2": 4.0,
+        }
+    ]
+    frame = f.to_frame()
+    assert frame["converged"].dtype == bool and frame["n_params"].dtype == np.int64 and frame["loglik"].dtype == float
+
+
+def test_stacked_and_synthetic_counts_rows():
+    import pandas as pd
+
+    counts = pd.DataFrame({"model": ["a", "a", "b"], "problem": [0, 1, 0], "n": [4, 4, 5], "k": [1, 0, 5]})
+    st = grouping.stack_groups(counts, ["model"])
+    assert st.rows() == [
+        {"group": 0, "problem": 0, "n": 4.0, "k": 1.0, "mask": 1.0},
+        {"group": 0, "problem": 1, "n": 4.0, "k": 0.0, "mask": 1.0},
+        {"group": 1, "problem": 0, "n": 5.0, "k": 5.0, "mask": 1.0},
+        {"group": 1, "problem": 1, "n": 1.0, "k": 0.0, "mask": 0.0},  # padding
+    ]
+    assert st.groups == [{"model": "a"}, {"model": "b"}] and st.sizes.tolist() == [2, 1]
+    sim = passk_simulate.simulate_counts(0, np.array([1.0, 2.0]), 3.0, 3, 7)
+    rows = sim.rows()
+    assert [(r["group"], r["problem"]) for r in rows] == [(g, i) for g in (0, 1) for i in range(3)]
+    assert all(r["n"] == 7 and r["log1m_theta"] == pytest.approx(np.log1p(-r["theta"]), rel=1e-9) for r in rows)
+
+
+def test_fit_result_rows_of_a_noiseless_power_law():
+    x = np.logspace(0.0, 3.0, 12)
+    res = fitting.fit("power_law", {"x": x}, 3.0 * x**-0.4, loss="mse")
+    (row,) = res.rows()
+    assert list(row) == [
+        "law",
+        "params_a",
+        "params_b",
+        "objective",
+        "n_points",
+        "method",
+        "grid_best",
+        "n_starts",
+        "converged",
+    ]
+    assert row["law"] == "power_law" and row["method"] == "multistart" and row["grid_best"] is None
+    assert row["params_a"] == pytest.approx(3.0, rel=1e-7) and row["params_b"] == pytest.approx(0.4, rel=1e-7)
+    assert row["objective"] < 1e-12 and row["n_points"] == 12 and row["converged"] is True
+    draws = fitting.t_draws(res, 4, seed=0)  # power_law coordinates are (log a, b)
+    assert [r["draw"] for r in draws.rows()] == [0, 1, 2, 3]
+    np.testing.assert_allclose([r["params_a"] for r in draws.rows()], np.exp(draws.theta[:, 0]), rtol=1e-14)
+    assert [r["params_b"] for r in draws.rows()] == draws.theta[:, 1].tolist()
+
+
+def test_approach2_rows_by_hand():
+    """Exact parabolas L = p0_c + 0.3 (log N − log N*_c)² around N*_c = 0.1·C^0.5: the rows are the vertices."""
+    budgets = np.array([1e18, 1e19, 1e20])
+    n_star = 0.1 * budgets**0.5
+    offsets = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])
+    N = (n_star[:, None] * np.exp(offsets)).ravel()
+    C = np.repeat(budgets, offsets.size)
+    L = (np.array([2.0, 2.1, 2.2])[:, None] + 0.3 * offsets**2).ravel()
+    rows = fitting.approach2(N, C, L).rows()
+    assert [r["budget"] for r in rows] == budgets.tolist()
+    for r, c, n, p0 in zip(rows, budgets, n_star, (2.0, 2.1, 2.2)):
+        want = {"n_opt": n, "d_opt": c / (6 * n), "loss_opt": p0, "curvature": 0.3, "a": 0.5, "b": 0.5}
+        want |= {"log_g_n": np.log(0.1), "log_g_d": -np.log(6 * 0.1)}
+        assert list(r) == ["budget", *want]
+        for col, v in want.items():
+            assert r[col] == pytest.approx(v, rel=1e-8, abs=1e-10), col
+
+
+def _passk_cases():
+    n, k = _counts()
+    fit0 = mle.fit(n, k)
+    return [
+        ("passk.fit", lambda: fit0),
+        ("passk.bootstrap_fit", lambda: mle.bootstrap(n[0], k[0], 3, jax.random.key(0))),
+        ("passk.predict(naive)", lambda: passk.predict(jax.random.key(0), n, k, [2, 50], "naive", bootstrap=10)),
+        ("passk.predict(eb)", lambda: passk.predict(jax.random.key(0), n, k, [2, 50], "eb", fit_result=fit0)),
+        ("passk.fit_mixing", lambda: mixing.fit_mixing(n, k, family="beta")),
+        (
+            "passk.predict_mixing",
+            lambda: mixing.predict_mixing(n, k, None, [2.0, 50.0], family="beta", key=jax.random.key(0), replicates=2),
+        ),
+        (
+            "passk.backtest",
+            lambda: backtesting.backtest(
+                jax.random.key(0), n, k, 5, [8], ["naive"], repeats=2, groups=[{"model": "a"}, {"model": "b"}]
+            ),
+        ),
+        (
+            "passk.stack_groups",
+            lambda: grouping.stack_groups(
+                __import__("pandas").DataFrame({"problem": [0, 1], "n": [3, 3], "k": [1, 2]}), []
+            ),
+        ),
+        ("passk.simulate_counts", lambda: passk_simulate.simulate_counts(0, 1.0, 2.0, 4, 5)),
+    ]
+
+
+def _fitting_cases():
+    x = np.logspace(0.0, 3.0, 12)
+    y = 3.0 * x**-0.4 * np.exp(0.01 * np.sin(np.arange(12.0)))
+    res = fitting.fit("power_law", {"x": x}, y, loss="mse")
+    budgets = np.repeat([1e18, 1e19, 1e20], 4)
+    N = 0.1 * budgets**0.5 * np.exp(np.tile([-1.0, -0.3, 0.4, 1.0], 3))
+    L = 2.0 + 0.3 * np.log(N / (0.1 * budgets**0.5)) ** 2
+    return [
+        ("fitting.fit", lambda: res),
+        ("fitting.bootstrap", lambda: fitting.bootstrap(res, 3, n_starts=1)),
+        ("fitting.t_draws", lambda: fitting.t_draws(res, 3)),
+        ("fitting.backtest", lambda: fitting.backtest("power_law", {"x": x}, y, scale="x", threshold=100.0)),
+        ("fitting.approach2", lambda: fitting.approach2(N, budgets, L)),
+    ]
+
+
+CASES_PASSK_FITTING = _passk_cases() + _fitting_cases()
+
+
+@pytest.mark.parametrize("name,make", CASES_PASSK_FITTING, ids=[c[0] for c in CASES_PASSK_FITTING])
+def test_passk_and_fitting_results_are_frozen_numpy_with_tidy_rows(name, make):
+    test_public_results_are_frozen_numpy_with_tidy_rows(name, make)
+
+
+def test_no_namedtuple_or_mutable_result_types_in_passk_and_fitting():
+    """As for the other areas; fitting's optimiser options and traced-state tuples (``LBFGSOptions``, ``Loss``,
+    ``BatchResult``, ``Separable``) are inputs or internal NamedTuples of compiled code, not results."""
+    internal = {"LBFGSOptions", "Loss", "BatchResult", "Separable"}
+    offenders = []
+    for area in ("passk", "fitting"):
+        pkg = importlib.import_module(f"scaling_theory.{area}")
+        for info in pkgutil.iter_modules(pkg.__path__):
+            if info.name.startswith("_") or info.name == "cli":
+                continue
+            mod = importlib.import_module(f"scaling_theory.{area}.{info.name}")
+            for name, obj in vars(mod).items():
+                if name.startswith("_") or not isinstance(obj, type) or obj.__module__ != mod.__name__:
+                    continue
+                if issubclass(obj, tuple) and name not in internal:
+                    offenders.append(f"{mod.__name__}.{name} is a NamedTuple")
+                if dataclasses.is_dataclass(obj) and name.endswith(("Result", "Fit", "Prediction", "Counts", "Draws")):
+                    if not (issubclass(obj, Result) and obj.__dataclass_params__.frozen):  # type: ignore[attr-defined]
+                        offenders.append(f"{mod.__name__}.{name} is not a frozen Result")
     assert not offenders, offenders

@@ -25,15 +25,22 @@ import numpy as np
 
 from scaling_theory.errors import InputError
 from scaling_theory.fitting.allocation import FLOPS_PER_PARAM_TOKEN
+from scaling_theory.results import Result
 from scaling_theory.stats import weighted_loglog_fit
 
 
 @dataclass(frozen=True)
-class Approach2Result:
+class Approach2Result(Result):
     """Per-budget optima and the fitted power laws N*(C) = exp(log_g_n)·C^a, D*(C) = exp(log_g_d)·C^b.
 
     ``curvature`` is p₂ of each budget's parabola (in L per (log N)²); ``skipped`` the budgets left out.
+    Rows: one per kept budget, ``budget, n_opt, d_opt, loss_opt, curvature`` and the power laws' ``a, b,
+    log_g_n, log_g_d``.
     """
+
+    _row_fields = ("budgets", "n_opt", "d_opt", "loss_opt", "curvature", "a", "b", "log_g_n", "log_g_d")
+    _index = ("budgets",)
+    _columns = {"budgets": "budget"}
 
     budgets: np.ndarray
     n_opt: np.ndarray

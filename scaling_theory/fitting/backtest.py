@@ -20,16 +20,28 @@ from scaling_theory.errors import InputError
 from scaling_theory.fitting.fit import FitResult, fit_many
 from scaling_theory.fitting.laws import Law, get_law
 from scaling_theory.fitting.uncertainty import Draws, bootstrap_many
+from scaling_theory.results import Result, to_python
 
 
-@dataclass
-class Backtest:
-    """One data set's back-test: the training fit, the held-out rows scored, and a summary."""
+@dataclass(frozen=True)
+class Backtest(Result):
+    """One data set's back-test: the training fit, the held-out rows scored, and a summary.
+
+    Rows: those of ``table`` (one per held-out row: x, ``y``, ``yhat``, errors, interval with draws).
+    """
 
     fit: FitResult
     draws: Draws | None
     table: pd.DataFrame
     summary: dict[str, Any]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows of ``table`` as dicts of plain Python values.
+
+        Returns:
+          A list of dicts, one per held-out row.
+        """
+        return [{c: to_python(v) for c, v in r.items()} for r in self.table.to_dict("records")]
 
 
 def _split(x: Mapping[str, Any], y: Any, weights: Any, scale: str, threshold: float, where: str):

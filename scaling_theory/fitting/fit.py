@@ -22,18 +22,23 @@ from scaling_theory.fitting.laws import Law, compiled, get_law
 from scaling_theory.fitting.objectives import Loss, objective, runtime
 from scaling_theory.fitting.optimize import CONVERGED, STATUS, LBFGSOptions, minimize_batched
 from scaling_theory.numerics import x64
+from scaling_theory.results import Result
 
 Starts = str | int | np.ndarray
 
 
-@dataclass
-class FitResult:
+@dataclass(frozen=True)
+class FitResult(Result):
     """The best of all starts, plus every start's optimum for diagnostics.
 
     ``params`` are the law's public parameters, ``theta`` its coordinates, ``objective`` the
     minimised objective; ``starts``/``optima`` are S × P (coordinates), ``objectives``, ``status``,
     ``n_iter`` and ``n_eval`` have one entry per start; ``x``, ``y``, ``weights`` are the data.
+    Rows: one, ``law``, ``params_<name>`` per parameter, ``objective``, ``n_points``, ``method``,
+    ``grid_best``, ``n_starts``, ``converged``.
     """
+
+    _row_fields = ("params", "objective", "n_points", "method", "grid_best")
 
     law: Law
     loss: Loss
@@ -55,8 +60,18 @@ class FitResult:
     method: str = "multistart"  # or "vpnls" (starts = refined grid minima)
     grid_best: float | None = None  # vpnls: the best projected objective on the exponent grid
 
+    def rows(self) -> list[dict[str, Any]]:
+        """The one row of the best fit (columns in the class docstring).
+
+        Returns:
+          A list of one dict of plain Python values.
+        """
+        (row,) = super().rows()
+        return [{"law": self.law.name, **row, "n_starts": self.n_starts, "converged": self.converged}]
+
     @property
     def n_starts(self) -> int:
+        """Number of starts."""
         return int(self.starts.shape[0])
 
     @property

@@ -37,17 +37,19 @@ from scaling_theory.fitting.laws import Law
 from scaling_theory.fitting.objectives import objective, runtime
 from scaling_theory.fitting.optimize import CONVERGED, LBFGSOptions, minimize_batched
 from scaling_theory.numerics import check, x64
+from scaling_theory.results import Result
 from scaling_theory.stats import bootstrap_counts
 
 BOOTSTRAP_OPTIONS = LBFGSOptions(ftol=1e-12, gtol=1e-8)
 
 
-@dataclass
-class Draws:
+@dataclass(frozen=True)
+class Draws(Result):
     """Draws of a law's coordinates (R × P) with an observation-noise model for prediction intervals.
 
     Noise: ``residual_pool`` (resampled, bootstrap) or Student-t(``noise_df``)·``noise_scale[r]``
-    (posterior; ``noise_df = inf`` is Gaussian).
+    (posterior; ``noise_df = inf`` is Gaussian). Rows: one per draw, ``draw``, ``params_<name>`` per
+    parameter, ``method``, ``converged``, ``noise_scale`` (None without one).
     """
 
     law: Law
@@ -60,8 +62,30 @@ class Draws:
     noise_df: float | None = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
 
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per draw (columns in the class docstring).
+
+        Returns:
+          A list of dicts of plain Python values.
+        """
+        r = self.n_draws
+        params = {f"params_{k}": np.broadcast_to(v, (r,)).tolist() for k, v in self.params.items()}
+        conv = np.broadcast_to(self.converged, (r,)).tolist()
+        scale = [None] * r if self.noise_scale is None else np.broadcast_to(self.noise_scale, (r,)).tolist()
+        return [
+            {
+                "draw": i,
+                **{k: v[i] for k, v in params.items()},
+                "method": self.method,
+                "converged": conv[i],
+                "noise_scale": scale[i],
+            }
+            for i in range(r)
+        ]
+
     @property
     def n_draws(self) -> int:
+        """Number of draws R."""
         return int(self.theta.shape[0])
 
     @property

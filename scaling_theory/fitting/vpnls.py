@@ -32,6 +32,7 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
@@ -394,11 +395,15 @@ def vpnls_many(
         results = [fit(law, xs, yv, loss=lossspec, weights=w, starts=starts[0], options=options)]
     else:
         results = fit_many(law, scaled, loss=lossspec, starts=starts, options=options, names=names)
-    for r, fj, s, (_, _, w) in zip(results, f, f0, prepared):
-        r.objective *= s
-        r.objectives = r.objectives * s
-        r.gradient = r.gradient * s
-        r.weights = w
-        r.method = "vpnls"
-        r.grid_best = float(np.min(np.where(np.isfinite(fj), fj, np.inf)))
-    return results
+    return [
+        dataclasses.replace(
+            r,
+            objective=r.objective * s,
+            objectives=r.objectives * s,
+            gradient=r.gradient * s,
+            weights=w,
+            method="vpnls",
+            grid_best=float(np.min(np.where(np.isfinite(fj), fj, np.inf))),
+        )
+        for r, fj, s, (_, _, w) in zip(results, f, f0, prepared)
+    ]

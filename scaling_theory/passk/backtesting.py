@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import numpy as np
@@ -29,6 +30,7 @@ from scaling_theory.numerics import check, x64
 from scaling_theory.passk import mle
 from scaling_theory.passk.estimators import _pass_at_k
 from scaling_theory.passk.predictors import DEFAULT_METHOD, METHODS, ZI_METHODS, predict
+from scaling_theory.results import Result, to_python
 from scaling_theory.stats import subsample
 
 DEFAULT_BACKTEST_METHODS = (
@@ -46,8 +48,11 @@ BETA_FIT_METHODS = ("anchored", "plugin", "plugin_leading", "plugin_corrected", 
 
 
 @dataclass(frozen=True)
-class BacktestResult:
-    """Per (group, method, budget) rows and the MAE per method (percentage points)."""
+class BacktestResult(Result):
+    """Per (group, method, budget) rows and the MAE per method (percentage points).
+
+    :meth:`rows` / :meth:`to_frame` are the rows of ``table`` (one per group, method and budget).
+    """
 
     table: pd.DataFrame
     mae: pd.DataFrame
@@ -56,6 +61,14 @@ class BacktestResult:
     observe: int
     budgets: np.ndarray
     repeats: int
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows of ``table`` as dicts of plain Python values (group labels, method, observe, budget, …).
+
+        Returns:
+          A list of dicts, one per (group, method, budget), in the table's order.
+        """
+        return [{c: to_python(v) for c, v in r.items()} for r in self.table.to_dict("records")]
 
 
 def prefix(n, c, observe):

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from scaling_theory.errors import InputError
 from scaling_theory.io import split_groups
+from scaling_theory.results import Result
 
 
-class StackedCounts(NamedTuple):
-    """``n``, ``k``, ``mask`` of shape (G, K_max) (padding: n = 1, k = 0, mask = 0) and the group labels."""
+@dataclass(frozen=True)
+class StackedCounts(Result):
+    """``n``, ``k``, ``mask`` of shape (G, K_max) (padding: n = 1, k = 0, mask = 0) and the group labels.
+
+    Rows: one per (group, problem position), padding included (``mask`` 0).
+    """
+
+    _row_fields = ("n", "k", "mask")
+    _index = ("group", "problem")
 
     groups: list[dict]
     n: np.ndarray
@@ -22,6 +30,7 @@ class StackedCounts(NamedTuple):
 
     @property
     def sizes(self) -> np.ndarray:
+        """Number of real problems per group (G,)."""
         return self.mask.sum(axis=1).astype(int)
 
 

@@ -50,11 +50,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pandas as pd
 from jax.scipy.special import logsumexp
 
 from scaling_theory.beta import log_survival as log_beta_ratio
@@ -62,6 +62,7 @@ from scaling_theory.numerics import check, pad_to_multiple, shard_batch, x64
 from scaling_theory.passk import _mixing_families as fam
 from scaling_theory.passk import mle
 from scaling_theory.passk.beta_binomial import log_binom
+from scaling_theory.results import Result
 from scaling_theory.special import log_gamma_ratio
 
 FAMILIES: tuple[str, ...] = (
@@ -97,7 +98,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class MixingFit:
+class MixingFit(Result):
     """A fitted mixing law per group (NumPy arrays, leading axis G).
 
     Attributes:
@@ -125,11 +126,15 @@ class MixingFit:
     log_weight_GxJ: np.ndarray
     degenerate: np.ndarray | None = field(default=None)
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per group: ``group, family, loglik, n_params, converged, degenerate`` and the scalar parameters
-        (vector parameters of the Beta mixtures and the g-model as ``name_1, name_2, …``; npmle weights omitted)."""
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per group: ``group, family, loglik, n_params, converged, degenerate`` and the scalar parameters
+        (vector parameters of the Beta mixtures and the g-model as ``name_1, name_2, …``; npmle weights omitted).
+
+        Returns:
+          A list of dicts of plain Python values.
+        """
         g = self.loglik.shape[0]
-        cols = {
+        cols: dict[str, Any] = {
             "group": np.arange(g),
             "family": self.family,
             "loglik": self.loglik,
@@ -146,17 +151,26 @@ class MixingFit:
             else:
                 for j in range(v.shape[1]):
                     cols[f"{name}_{j + 1}"] = v[:, j]
-        return pd.DataFrame(cols)
+        lists = {c: np.broadcast_to(np.asarray(v), (g,)).tolist() for c, v in cols.items()}
+        return [{c: lists[c][i] for c in lists} for i in range(g)]
 
 
 @dataclass(frozen=True)
-class MixingPrediction:
-    """Posterior-predictive ASR@N of the observed problems (G, B) with a bootstrap interval, and the fit."""
+class MixingPrediction(Result):
+    """Posterior-predictive ASR@N of the observed problems (G, B) with a bootstrap interval, and the fit.
+
+    Rows: one per (group, budget) with ``asr, lower, upper`` (the fit has its own rows).
+    """
+
+    _row_fields = ("budgets", "asr", "lower", "upper")
+    _index = ("group", "budgets")
+    _columns = {"budgets": "budget"}
 
     asr: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
     fit: MixingFit
+    budgets: np.ndarray
 
 
 # -------------------------------------------------------------------------------------------- helpers
@@ -672,7 +686,7 @@ def predict_mixing(
       **options: passed to :func:`fit_mixing`.
 
     Returns:
-      :class:`MixingPrediction` with ``asr, lower, upper`` (G, B) and the fit on all data.
+      :class:`MixingPrediction` with ``asr, lower, upper`` (G, B), the fit on all data and the budgets (B,).
     """
     _check_family(family)
     check(int(replicates) >= 2, f"replicates must be ≥ 2, got {replicates}")
@@ -700,4 +714,4 @@ def predict_mixing(
     reps = _asr_weighted(boot, nb, kb, mb, b).reshape(r, g, b.size)
     tail = (1.0 - float(level)) / 2.0
     lo, hi = np.quantile(reps, [tail, 1.0 - tail], axis=0)
-    return MixingPrediction(asr, np.minimum(lo, asr), np.maximum(hi, asr), fit)
+    return MixingPrediction(asr, np.minimum(lo, asr), np.maximum(hi, asr), fit, np.asarray(b, np.float64))

@@ -27,8 +27,9 @@ The leading (batch) axis is sharded over all devices (``numerics.shard_batch``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -39,6 +40,7 @@ from scaling_theory import special
 from scaling_theory.beta import log_binom
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, global_mesh, pad_to_multiple, shard_batch, to_host, x64
+from scaling_theory.results import Result
 
 # Box for u = (log α, log β, logit π).
 BOUNDS_LO = np.array([np.log(1e-6), np.log(1e-6), -30.0])
@@ -46,14 +48,30 @@ BOUNDS_HI = np.array([np.log(1e6), np.log(1e8), 30.0])
 SABER_INIT = (0.5, 2.0)
 
 
-class BetaBinomialFit(NamedTuple):
+@dataclass(frozen=True)
+class BetaBinomialFit(Result):
     """MLE of a (zero-inflated) Beta-binomial per group; every field has the batch shape of the input.
 
     ``loglik`` is the full log-likelihood ``Σ log P(k_i | n_i)`` including the binomial coefficients
     (``= Σ scipy.stats.betabinom.logpmf``). ``cov_u`` (batch + (P, P)) is the covariance of
     ``u = (log α, log β[, logit π])`` from the observed information; SEs are inf where the observed
     information is not positive definite. ``pi`` is 0 (and ``se_pi`` 0) for the plain model.
+    Rows: one per group (C order over the batch axes), every field but ``cov_u``.
     """
+
+    _row_fields = (
+        "alpha",
+        "beta",
+        "pi",
+        "se_alpha",
+        "se_beta",
+        "se_pi",
+        "loglik",
+        "n_problems",
+        "iterations",
+        "converged",
+        "at_bound",
+    )
 
     alpha: np.ndarray
     beta: np.ndarray
@@ -68,9 +86,30 @@ class BetaBinomialFit(NamedTuple):
     converged: np.ndarray
     at_bound: np.ndarray
 
+    def rows(self) -> list[dict]:
+        """One dict per group: ``group`` (flat position over the batch axes, absent for an unbatched fit), then
+        the row fields.
+
+        Returns:
+          A list of dicts of plain Python values.
+        """
+        rows = super().rows()
+        return rows if np.ndim(self.alpha) == 0 else [{"group": i, **r} for i, r in enumerate(rows)]
+
     @property
     def zero_inflated(self) -> bool:
+        """True for the zero-inflated model (three parameters)."""
         return self.cov_u.shape[-1] == 3
+
+    def map(self, fn) -> BetaBinomialFit:
+        """A fit with ``fn`` applied to every field (e.g. indexing or reshaping the batch axes).
+
+        Args:
+          fn: maps one NumPy array to another.
+        Returns:
+          A new :class:`BetaBinomialFit`.
+        """
+        return BetaBinomialFit(**{f.name: fn(np.asarray(getattr(self, f.name))) for f in dataclasses.fields(self)})
 
 
 # --------------------------------------------------------------------------------- objective
@@ -403,4 +442,4 @@ def bootstrap(n, c, replicates: int, key, *, zero_inflated: bool = False, max_it
 
 def take(result: BetaBinomialFit, index) -> BetaBinomialFit:
     """Index every field of a batched fit (e.g. ``take(r, 0)`` for the first group)."""
-    return BetaBinomialFit(*(np.asarray(v)[index] for v in result))
+    return result.map(lambda v: v[index])

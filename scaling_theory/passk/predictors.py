@@ -63,6 +63,7 @@ from scaling_theory.passk.methods import (
     TAIL_METHODS,
     ZI_METHODS,
 )
+from scaling_theory.results import Result
 from scaling_theory.special import log_beta_ratio
 from scaling_theory.stats import bootstrap_means, weighted_loglog_fit
 
@@ -79,7 +80,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Prediction:
+class Prediction(Result):
     """Predicted ASR@N per budget: arrays of shape ``batch + (len(budgets),)``; ``level`` is the interval's coverage.
 
     ``alpha``/``beta``/``pi`` (batch shape) are None for methods without a Beta law.
@@ -97,23 +98,37 @@ class Prediction:
     extra: dict = field(default_factory=dict)
 
     def rows(self, group: dict | None = None) -> list[dict[str, Any]]:
-        """One dict per budget (for a single group): the CLI's ``predict --json`` objects."""
-        if np.ndim(self.asr) != 1:
-            raise ValueError("rows() needs a single group (1-D asr)")
+        """One dict per (group, budget): the CLI's ``predict --json`` objects.
+
+        Args:
+          group: the labels of a single group (1-D ``asr``), copied into every row's ``group``; for a batch of
+            groups (``asr`` of shape ``batch + (B,)``) each row's ``group`` is ``{"group": i}``, i the flat
+            position of the group over the batch axes (C order).
+        Returns:
+          A list of dicts ``group, method, budget, asr, lower, upper, alpha, beta`` (group-major).
+        """
+        asr = np.asarray(self.asr)
+        if asr.ndim != 1 and group is not None:
+            raise ValueError("rows(group) needs a single group (1-D asr)")
+        nb = np.shape(self.budgets)[0]
+        flat = [np.reshape(x, (-1, nb)) for x in (asr, self.lower, self.upper)]
+        pars = [None if p is None else np.reshape(p, (-1,)) for p in (self.alpha, self.beta)]
         out = []
-        for j, budget in enumerate(self.budgets):
-            out.append(
-                {
-                    "group": dict(group or {}),
-                    "method": self.method,
-                    "budget": _int_or_float(budget),
-                    "asr": float(self.asr[j]),
-                    "lower": float(self.lower[j]),
-                    "upper": float(self.upper[j]),
-                    "alpha": None if self.alpha is None else float(self.alpha),
-                    "beta": None if self.beta is None else float(self.beta),
-                }
-            )
+        for g in range(flat[0].shape[0]):
+            labels = dict(group or {}) if asr.ndim == 1 else {"group": g}
+            for j, budget in enumerate(self.budgets):
+                out.append(
+                    {
+                        "group": dict(labels),
+                        "method": self.method,
+                        "budget": _int_or_float(budget),
+                        "asr": float(flat[0][g, j]),
+                        "lower": float(flat[1][g, j]),
+                        "upper": float(flat[2][g, j]),
+                        "alpha": None if pars[0] is None else float(pars[0][g]),
+                        "beta": None if pars[1] is None else float(pars[1][g]),
+                    }
+                )
         return out
 
 
@@ -292,6 +307,12 @@ def _anchored_interval(u, se_alpha, n, k, m, budgets, z):
     return pt, jnp.minimum(a1, a2), jnp.maximum(a1, a2)
 
 
+def _flat_fit(res: mle.BetaBinomialFit) -> mle.BetaBinomialFit:
+    """The fit with its batch axes flattened to one group axis."""
+    nb = np.ndim(res.alpha)
+    return res.map(lambda v: v.reshape((-1,) + v.shape[nb:]))
+
+
 def _u_of(res: mle.BetaBinomialFit) -> np.ndarray:
     cols = [np.log(res.alpha), np.log(res.beta)]
     if res.zero_inflated:
@@ -425,9 +446,7 @@ def predict(
         res = fit_result if fit_result is not None else mle.fit(n2, k2, m2, zero_inflated=zi)
         if res.zero_inflated != zi:
             raise InputError(f"method {method!r} needs a {'zero-inflated' if zi else 'plain'} Beta-binomial fit")
-        res = mle.BetaBinomialFit(
-            *(np.asarray(v).reshape((-1,) + np.shape(v)[len(np.shape(res.alpha)) :]) for v in res)
-        )
+        res = _flat_fit(res)
         check(res.alpha.shape[0] == g, f"fit_result has {res.alpha.shape[0]} groups, the counts have {g}")
         u, cov, se = _u_of(res), np.asarray(res.cov_u), np.asarray(res.se_alpha)
         (pn, pk, pm, pu, pc, ps), pb = _pad_groups(n2, k2, m2, u, cov, se), _pad_budgets(bud)
@@ -482,9 +501,7 @@ def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopp
         return asr[:g], lo[:g], hi[:g], {"exponent": rate[:g]}, (None, None)
     if method == "tail_eb":
         res = fit_result if fit_result is not None and not fit_result.zero_inflated else mle.fit(n2, k2, m2)
-        res = mle.BetaBinomialFit(
-            *(np.asarray(v).reshape((-1,) + np.shape(v)[len(np.shape(res.alpha)) :]) for v in res)
-        )
+        res = _flat_fit(res)
         u = jnp.asarray(_u_of(res))
         n_ref = tail.reference_n(n2, k2, m2, stopped)
         gp = pn.shape[0]  # padded shapes: one compiled program for similar sizes

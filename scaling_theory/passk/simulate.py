@@ -12,20 +12,36 @@ the simulations here take to run, and simulation is not on any hot path.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from scaling_theory.numerics import check
+from scaling_theory.results import Result
 
 
-class SyntheticCounts(NamedTuple):
+@dataclass(frozen=True)
+class SyntheticCounts(Result):
     """``theta``, ``log1m_theta`` (log(1−θ_i)) and ``k`` (successes of ``n``), shape batch + (K,)."""
 
     theta: np.ndarray
     log1m_theta: np.ndarray
     k: np.ndarray
     n: int
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per (group, problem): ``group`` (flat position over the batch axes; absent without a batch),
+        ``problem``, then ``theta, log1m_theta, k, n``.
+
+        Returns:
+          A list of dicts of plain Python values.
+        """
+        size = np.shape(self.k)[-1]
+        rows = super().rows()
+        if np.ndim(self.k) == 1:
+            return [{"problem": i, **r} for i, r in enumerate(rows)]
+        return [{"group": i // size, "problem": i % size, **r} for i, r in enumerate(rows)]
 
 
 def simulate_counts(seed, alpha, beta, problems: int, attempts: int, pi=0.0) -> SyntheticCounts:
