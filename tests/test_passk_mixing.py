@@ -443,7 +443,7 @@ def test_predict_mixing_interval_covers_the_population_truth():
     theta = (1 - rng.uniform(size=(8, kk)) ** (1 / 5.0)) ** (1 / 0.3)
     k = rng.binomial(nobs, theta).astype(float)
     n = np.full_like(k, nobs)
-    p = mixing.predict_mixing(n, k, None, [big], family="kumaraswamy", key=jax.random.PRNGKey(0), replicates=100)
+    p = mixing.predict_mixing(jax.random.PRNGKey(0), n, k, None, [big], family="kumaraswamy", replicates=100)
     truth = 1 - np.mean((1 - theta) ** big, axis=1)
     inside = (p.lower[:, 0] <= truth) & (truth <= p.upper[:, 0])
     assert inside.sum() >= 5

@@ -206,7 +206,7 @@ def test_degenerate_data_stop_at_the_box_without_nan():
 
 def test_bootstrap_shape_and_spread():
     sim = simulate_counts(9, 0.5, 5.0, 159, 100)
-    boot = mle.bootstrap(100, sim.k[:], 64, jax.random.PRNGKey(0))
+    boot = mle.bootstrap(jax.random.PRNGKey(0), 100, sim.k[:], 64)
     point = mle.fit(100, sim.k)
     assert boot.alpha.shape == (64,)
     # Bootstrap sd vs observed-information SE: same quantity; 64 replicates give the sd to ~9%.

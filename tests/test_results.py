@@ -468,13 +468,13 @@ def _passk_cases():
     fit0 = mle.fit(n, k)
     return [
         ("passk.fit", lambda: fit0),
-        ("passk.bootstrap_fit", lambda: mle.bootstrap(n[0], k[0], 3, jax.random.key(0))),
+        ("passk.bootstrap_fit", lambda: mle.bootstrap(jax.random.key(0), n[0], k[0], 3)),
         ("passk.predict(naive)", lambda: passk.predict(jax.random.key(0), n, k, [2, 50], "naive", bootstrap=10)),
         ("passk.predict(eb)", lambda: passk.predict(jax.random.key(0), n, k, [2, 50], "eb", fit_result=fit0)),
         ("passk.fit_mixing", lambda: mixing.fit_mixing(n, k, family="beta")),
         (
             "passk.predict_mixing",
-            lambda: mixing.predict_mixing(n, k, None, [2.0, 50.0], family="beta", key=jax.random.key(0), replicates=2),
+            lambda: mixing.predict_mixing(jax.random.key(0), n, k, None, [2.0, 50.0], family="beta", replicates=2),
         ),
         (
             "passk.backtest",

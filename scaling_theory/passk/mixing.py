@@ -668,7 +668,7 @@ def posterior_grid(fit: MixingFit, n, c, mask) -> tuple[np.ndarray, np.ndarray]:
 
 @x64
 def predict_mixing(
-    n, c, mask, budgets, *, family: str, key, replicates: int = 200, level: float = 0.9, **options
+    key: jax.Array, n, c, mask, budgets, *, family: str, replicates: int = 200, level: float = 0.9, **options
 ) -> MixingPrediction:
     """Posterior-predictive ASR@N of the observed problems under ``family``, with a bootstrap interval.
 

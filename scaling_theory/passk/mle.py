@@ -427,7 +427,9 @@ def _best(results: list[dict]) -> dict:
 
 
 @x64
-def bootstrap(n, c, replicates: int, key, *, zero_inflated: bool = False, max_iter: int = 100) -> BetaBinomialFit:
+def bootstrap(
+    key: jax.Array, n, c, replicates: int, *, zero_inflated: bool = False, max_iter: int = 100
+) -> BetaBinomialFit:
     """``replicates`` nonparametric bootstrap fits: problems resampled with replacement, one batched call.
 
     ``n, k`` are one group (shape ``(K,)``); ``key`` a ``jax.random`` key. Fields have shape ``(replicates,)``.

@@ -522,7 +522,7 @@ def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopp
     if family not in mixing.FAMILIES:
         raise InputError(f"mixing family {family!r} is not available (have {', '.join(mixing.FAMILIES)})")
     budgets = np.asarray(b, np.float64)
-    p = mixing.predict_mixing(n2, k2, m2, budgets, family=family, key=key, replicates=replicates, level=level)
+    p = mixing.predict_mixing(key, n2, k2, m2, budgets, family=family, replicates=replicates, level=level)
     asr, lo, hi = (np.asarray(x) for x in (p.asr, p.lower, p.upper))
     if stopped:
         # Continued campaign: a solved problem is solved; an unsolved one (n_i = the cap) survives the N − n_i
