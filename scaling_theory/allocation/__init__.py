@@ -10,8 +10,7 @@ and the coverage-vs-compute frontier with bootstrap intervals (``frontier``). do
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from scaling_theory._lazy import attach
 
 _EXPORTS = {
     "BetaPosterior": "posteriors",
@@ -44,14 +43,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'scaling_theory.allocation' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"scaling_theory.allocation.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = attach(__name__, _EXPORTS, ())

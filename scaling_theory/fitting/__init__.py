@@ -14,10 +14,11 @@ block bootstrap, Student-t intervals), :mod:`speedup` (effective speed-up betwee
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import Any
+
+from scaling_theory._lazy import attach
 
 # name -> module of this package; imported on first use (PEP 562) so that the CLI's --help stays light
 _EXPORTS = {
@@ -57,17 +58,7 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'scaling_theory.fitting' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"scaling_theory.fitting.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = attach(__name__, _EXPORTS, ())
 
 
 class _Package(types.ModuleType):

@@ -13,8 +13,7 @@ Scaling" (arXiv 2512.19905). Modules:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from scaling_theory._lazy import attach
 
 _SUBMODULES = (
     "selection",
@@ -42,16 +41,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = [*_SUBMODULES, *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = attach(__name__, _EXPORTS, _SUBMODULES)

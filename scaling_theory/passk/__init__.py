@@ -17,12 +17,10 @@ Public entry points (docs/passk.md), imported lazily so that ``scaling-theory --
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from scaling_theory._lazy import attach
 from scaling_theory.passk.methods import DEFAULT_METHOD, METHODS
 
-_EXPORTS = {
+_EXPORTS: dict[str, str | tuple[str, str]] = {
     "pass_at_k": "estimators",
     "pass_at_k_curve": "estimators",
     "plugin_pass_at_k": "estimators",
@@ -52,15 +50,4 @@ _EXPORTS = {
 __all__ = ["DEFAULT_METHOD", "METHODS", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
-    target = _EXPORTS.get(name)
-    if target is None:
-        raise AttributeError(f"module 'scaling_theory.passk' has no attribute {name!r}")
-    module_name, attr = target if isinstance(target, tuple) else (target, name)
-    value = getattr(importlib.import_module(f"scaling_theory.passk.{module_name}"), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = attach(__name__, _EXPORTS, ())
