@@ -30,7 +30,7 @@ import pandas as pd
 from scaling_theory.io import data_path, read_counts
 from scaling_theory.passk.backtesting import backtest, truth_pass_at_n
 from scaling_theory.passk.grouping import stack_groups
-from scaling_theory.passk.simulate import simulate_counts
+from scaling_theory.passk.simulate import SABER_TABLE5, simulate_counts
 from scaling_theory.plotting import COLORS, MARKERS, figure, save_data, save_figure
 from scaling_theory.stats import subsample
 from scaling_theory.tables import format_table
@@ -46,20 +46,6 @@ PUBLISHED_WRMSE = {
     "Pythia 6.9B": 7.22,
     "Pythia 12B": 12.05,
 }
-SABER_PAIRS = (
-    (0.16, 0.44),
-    (0.15, 0.50),
-    (1.44, 0.67),
-    (1.01, 0.77),
-    (0.37, 2.14),
-    (0.31, 2.10),
-    (0.81, 14.31),
-    (0.54, 16.16),
-    (0.99, 3.94),
-    (0.72, 4.04),
-    (0.64, 5.55),
-    (0.51, 7.76),
-)
 METHODS = ("auto", "eb", "fit", "tail_hughes", "tail_power", "tail_eb", "anchored")
 PROFILES = {
     "smoke": dict(
@@ -114,10 +100,10 @@ def _checkpoints(limit: int):
 
 
 def _saber(seed: int):
-    a = np.array([p[0] for p in SABER_PAIRS])
-    b = np.array([p[1] for p in SABER_PAIRS])
+    a = np.array([p[3] for p in SABER_TABLE5])
+    b = np.array([p[4] for p in SABER_TABLE5])
     sim = simulate_counts(seed, a, b, 159, 10_000)
-    return [f"a={x}, b={y}" for x, y in SABER_PAIRS], np.full(sim.k.shape, 10_000.0), sim.k, np.ones(sim.k.shape)
+    return [f"a={x}, b={y}" for x, y in zip(a, b)], np.full(sim.k.shape, 10_000.0), sim.k, np.ones(sim.k.shape)
 
 
 def _testbed(out: Path, seed: int):

@@ -21,27 +21,12 @@ import pandas as pd
 from scaling_theory.passk.backtesting import backtest
 from scaling_theory.passk.beta_law import asr_exact
 from scaling_theory.passk.methods import DEFAULT_METHOD
-from scaling_theory.passk.simulate import simulate_counts
+from scaling_theory.passk.simulate import SABER_TABLE5, simulate_counts
 from scaling_theory.plotting import COLORS, MARKERS, figure, label_panels, save_data, save_figure
 from scaling_theory.tables import format_table
 
 NAME = "passk_saber_synthetic"
 
-# SABER Table 5: (attacker, victim, judge, α̂, β̂).
-TABLE5 = (
-    ("ADV-LLM", "GPT-4.1-mini", "HB", 0.16, 0.44),
-    ("ADV-LLM", "GPT-4.1-mini", "LLM", 0.15, 0.50),
-    ("ADV-LLM", "Llama-3.1-8B", "HB", 1.44, 0.67),
-    ("ADV-LLM", "Llama-3.1-8B", "LLM", 1.01, 0.77),
-    ("TextAug", "GPT-4.1-mini", "HB", 0.37, 2.14),
-    ("TextAug", "GPT-4.1-mini", "LLM", 0.31, 2.10),
-    ("TextAug", "Llama-3.1-8B", "HB", 0.81, 14.31),
-    ("TextAug", "Llama-3.1-8B", "LLM", 0.54, 16.16),
-    ("JR1", "GPT-4.1-mini", "HB", 0.99, 3.94),
-    ("JR1", "GPT-4.1-mini", "LLM", 0.72, 4.04),
-    ("JR1", "Llama-3.1-8B", "HB", 0.64, 5.55),
-    ("JR1", "Llama-3.1-8B", "LLM", 0.51, 7.76),
-)
 PROFILES = {
     # pairs, seeds, repeats, logged attempts, predictors, NUTS settings (None: no bayes)
     "smoke": dict(pairs=4, seeds=1, repeats=2, logged=2000, methods=("anchored", "eb"), bayes=None),
@@ -67,7 +52,7 @@ K, OBSERVE, BUDGET = 159, 100, 1000
 
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     cfg = PROFILES[profile]
-    pairs = TABLE5[: cfg["pairs"]]
+    pairs = SABER_TABLE5[: cfg["pairs"]]
     p = len(pairs)
     alpha = np.array([r[3] for r in pairs])
     beta = np.array([r[4] for r in pairs])

@@ -145,24 +145,9 @@ def backtests(quick: bool) -> list[dict]:
     from scaling_theory.passk import DEFAULT_METHOD
     from scaling_theory.passk.backtesting import backtest
     from scaling_theory.passk.grouping import stack_groups
-    from scaling_theory.passk.simulate import simulate_counts
+    from scaling_theory.passk.simulate import SABER_TABLE5, simulate_counts
 
-    pairs = np.array(
-        [
-            (0.16, 0.44),
-            (0.15, 0.50),
-            (1.44, 0.67),
-            (1.01, 0.77),
-            (0.37, 2.14),
-            (0.31, 2.10),
-            (0.81, 14.31),
-            (0.54, 16.16),
-            (0.99, 3.94),
-            (0.72, 4.04),
-            (0.64, 5.55),
-            (0.51, 7.76),
-        ]
-    )
+    pairs = np.array([row[3:] for row in SABER_TABLE5])
     seeds = 2 if quick else 8
     sim = simulate_counts(0, np.tile(pairs[:, 0], seeds), np.tile(pairs[:, 1], seeds), 159, 10_000)
     methods = ["anchored", DEFAULT_METHOD]

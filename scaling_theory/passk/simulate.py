@@ -44,6 +44,23 @@ class SyntheticCounts(Result):
         return [{"group": i // size, "problem": i % size, **r} for i, r in enumerate(rows)]
 
 
+# SABER (Feng et al., arXiv 2601.22636) Table 5: (attacker, victim, judge, α̂, β̂), the synthetic protocol's pairs.
+SABER_TABLE5 = (
+    ("ADV-LLM", "GPT-4.1-mini", "HB", 0.16, 0.44),
+    ("ADV-LLM", "GPT-4.1-mini", "LLM", 0.15, 0.50),
+    ("ADV-LLM", "Llama-3.1-8B", "HB", 1.44, 0.67),
+    ("ADV-LLM", "Llama-3.1-8B", "LLM", 1.01, 0.77),
+    ("TextAug", "GPT-4.1-mini", "HB", 0.37, 2.14),
+    ("TextAug", "GPT-4.1-mini", "LLM", 0.31, 2.10),
+    ("TextAug", "Llama-3.1-8B", "HB", 0.81, 14.31),
+    ("TextAug", "Llama-3.1-8B", "LLM", 0.54, 16.16),
+    ("JR1", "GPT-4.1-mini", "HB", 0.99, 3.94),
+    ("JR1", "GPT-4.1-mini", "LLM", 0.72, 4.04),
+    ("JR1", "Llama-3.1-8B", "HB", 0.64, 5.55),
+    ("JR1", "Llama-3.1-8B", "LLM", 0.51, 7.76),
+)
+
+
 def simulate_counts(seed, alpha, beta, problems: int, attempts: int, pi=0.0) -> SyntheticCounts:
     """Draw K = ``problems`` θ_i per (α, β[, π]) (broadcast batch) and k_i ~ Binomial(``attempts``, θ_i).
 
