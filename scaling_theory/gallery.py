@@ -22,7 +22,9 @@ from scaling_theory.plotting import MAX_PNG_BYTES
 GALLERY = "README.md"
 #: Web-resolution budget of the committed PNGs: :data:`MAX_PNG_BYTES` each, this much in all.
 MAX_TOTAL_PNG_BYTES = 6_000_000
-__all__ = ["MAX_PNG_BYTES", "MAX_TOTAL_PNG_BYTES", "caption", "key_numbers", "render", "write"]
+__all__ = ["MAX_PNG_BYTES", "MAX_TOTAL_PNG_BYTES", "caption", "key_numbers", "render", "render_catalog", "write"]
+#: The experiment catalog, written beside the scripts (``experiments/README.md``).
+CATALOG = "README.md"
 #: How many scalar numbers of a summary the gallery lists.
 KEY_NUMBERS = 8
 
@@ -39,15 +41,18 @@ edit it by hand. Vector PDFs and the plotted numbers (CSV/JSON) are written besi
 def caption(doc: str | None) -> tuple[str, str]:
     """``(what it shows, paper/figure)`` from an experiment script's docstring.
 
-    The docstring's first line names the paper and figure; the first sentence of the following
-    paragraph says what is shown (cut at 300 characters).
+    The docstring's first paragraph (usually one line) names the paper and figure; the first sentence
+    of the following paragraph says what is shown (cut at 300 characters).
     """
     lines = (doc or "").strip().splitlines()
     if not lines:
         return "", ""
-    title = lines[0].strip()
+    head = 1  # the title is the first paragraph (a long one wraps over several lines)
+    while head < len(lines) and lines[head].strip():
+        head += 1
+    title = " ".join(line.strip() for line in lines[:head])
     body: list[str] = []
-    for line in lines[1:]:
+    for line in lines[head:]:
         if not line.strip():
             if body:
                 break
@@ -133,6 +138,73 @@ def render(manifest: dict[str, Any], docs: dict[str, str | None]) -> str:
     return "".join(parts)
 
 
+_CATALOG_HEADER = """# Experiments
+
+One script per figure or table of the papers this project reproduces. This page is written by
+`scaling-theory gallery` (and after every `make reproduce`) from `figures/MANIFEST.json` and the
+scripts' own metadata (docstring, `PAPER_RUNTIME`, `GPU`) — do not edit it by hand. The figures
+themselves are in the [gallery](../figures/README.md).
+
+* **Run one:** `scaling-theory reproduce NAME --profile {smoke,quick,paper} --out DIR` (or
+  `python experiments/NAME.py --profile quick`). `make reproduce` runs every one at the quick profile
+  into `figures/`; `make reproduce-paper` at the paper profile.
+* **Quick run time** is the wall time recorded in the manifest by the last `make reproduce` (two
+  experiments at a time on the machine named below). **Paper run time** is measured where the
+  script says so and otherwise estimated from the quick time and the profiles' sizes on the same
+  2-core CPU; experiments marked GPU are meant for an accelerator at the paper profile
+  (`make gpu-check`).
+
+"""
+
+
+def _outputs(entry: dict[str, Any]) -> str:
+    """``2 PNG, 2 PDF, 3 CSV`` from a manifest entry's files."""
+    counts: dict[str, int] = {}
+    for f in entry.get("files", []):
+        ext = Path(f["path"]).suffix.lstrip(".").upper() or "file"
+        counts[ext] = counts.get(ext, 0) + 1
+    return ", ".join(f"{n} {ext}" for ext, n in sorted(counts.items())) or "—"
+
+
+def _seconds(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "—"
+    return f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def render_catalog(manifest: dict[str, Any], experiments: dict[str, Any]) -> str:
+    """The Markdown of ``experiments/README.md``.
+
+    Args:
+      manifest: ``figures/MANIFEST.json`` (quick-profile run times and output files).
+      experiments: name → :class:`scaling_theory.reproduce.Experiment` (title, ``PAPER_RUNTIME``, ``GPU``).
+
+    Returns:
+      One table row per registered experiment: paper and figure, command, quick and paper run time,
+      GPU mark and outputs.
+    """
+    recorded = manifest.get("experiments", {})
+    env = manifest.get("environment", {})
+    parts = [_CATALOG_HEADER]
+    parts.append(
+        f"Quick times from revision `{manifest.get('git_revision') or 'unknown'}` on {env.get('cpu_count', '?')} "
+        f"CPU core(s) ({env.get('platform', '?')}), Python {env.get('python', '?')}, JAX {env.get('jax', '?')}.\n\n"
+    )
+    parts.append("| experiment | paper and figure | quick | paper profile | GPU | outputs (quick) |\n")
+    parts.append("|---|---|---|---|---|---|\n")
+    for name, exp in experiments.items():
+        entry = recorded.get(name, {})
+        _, title = caption(exp.doc)
+        gpu = "yes" if exp.gpu else ""
+        parts.append(
+            f"| [`{name}`]({exp.path.name}) | {title} | {_seconds(entry.get('seconds'))} | "
+            f"{exp.paper_runtime or 'not estimated'} | {gpu} | {_outputs(entry)} |\n"
+        )
+    quick = sum(float(recorded.get(n, {}).get("seconds") or 0.0) for n in experiments)
+    parts.append(f"\nSum of the quick times: {quick / 60:.1f} min of experiment time.\n")
+    return "".join(parts)
+
+
 def load_manifest(figures: Path) -> dict[str, Any]:
     """``figures/MANIFEST.json`` as a dict (one-line error when missing or unreadable)."""
     path = Path(figures) / "MANIFEST.json"
@@ -152,7 +224,18 @@ def experiment_docs() -> dict[str, str | None]:
 
 
 def write(figures: Path, manifest: dict[str, Any] | None = None) -> Path:
-    """Regenerate ``figures/README.md`` from the manifest; return its path."""
+    """Regenerate ``figures/README.md`` from the manifest; return its path.
+
+    When ``figures`` is the checkout's own ``figures/`` folder, the experiment catalog
+    ``experiments/README.md`` is rewritten too (:func:`render_catalog`).
+    """
+    from scaling_theory import reproduce
+
     figures = Path(figures)
     manifest = manifest if manifest is not None else load_manifest(figures)
-    return write_text_atomic(figures / GALLERY, render(manifest, experiment_docs()))
+    experiments = reproduce.discover()
+    docs = {name: exp.doc for name, exp in experiments.items()}
+    path = write_text_atomic(figures / GALLERY, render(manifest, docs))
+    if figures.resolve() == (reproduce.repo_root() / "figures").resolve():
+        write_text_atomic(reproduce.experiments_dir() / CATALOG, render_catalog(manifest, experiments))
+    return path

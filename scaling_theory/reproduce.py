@@ -50,6 +50,8 @@ class Experiment:
     run: Callable[..., dict]
     title: str  # first line of the script's docstring
     doc: str | None = None  # the whole docstring (the gallery's caption comes from it)
+    paper_runtime: str | None = None  # the script's PAPER_RUNTIME: measured or estimated paper-profile run time
+    gpu: bool = False  # the script's GPU: its paper profile is meant for a GPU
 
 
 def repo_root() -> Path:
@@ -85,7 +87,15 @@ def discover(directory: Path | None = None) -> dict[str, Experiment]:
         if name in found:
             raise RuntimeError(f"duplicate experiment name {name!r}: {found[name].path} and {path}")
         title = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
-        found[name] = Experiment(name, path, run, title, module.__doc__)
+        found[name] = Experiment(
+            name,
+            path,
+            run,
+            title,
+            module.__doc__,
+            paper_runtime=getattr(module, "PAPER_RUNTIME", None),
+            gpu=bool(getattr(module, "GPU", False)),
+        )
     return dict(sorted(found.items()))
 
 

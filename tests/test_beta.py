@@ -155,7 +155,8 @@ def _scipy_loglik(a, b):
     return np.sum(special.betaln(C + a, N_ATT - C + b) - special.betaln(a, b))
 
 
-@pytest.mark.parametrize("use_jit", [False, True])
+# Eager (op-by-op) evaluation of the digamma/trigamma sums takes about a minute: that case runs with the slow tests.
+@pytest.mark.parametrize("use_jit", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_score_and_hessian_match_finite_differences_and_autodiff(use_jit):
     a, b = 0.4, 3.0
     g = _call(B.score, a, b, N_ATT, C, use_jit=use_jit)

@@ -73,6 +73,7 @@ def test_prediction_band_is_the_law_draws_convolved_with_the_residuals(power_fit
     assert_within_se(np.log([band["lo"][0], band["hi"][0]]), exact, q_se, what="prediction-band quantiles")
 
 
+@pytest.mark.slow
 def test_bootstrap_interval_coverage_on_synthetic_data():
     """200 synthetic data sets × 200 replicates in one batched call. The nominal 90 % percentile
     interval for the exponent b covers the truth in 90 % ± 3 SE of the data sets (SE =

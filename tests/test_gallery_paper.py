@@ -93,6 +93,37 @@ def test_gallery_is_up_to_date_with_the_manifest(manifest):
     assert (FIGURES / "README.md").read_text() == expected, "run `scaling-theory gallery` and commit figures/README.md"
 
 
+def test_catalog_is_up_to_date_with_the_manifest(manifest):
+    expected = gallery.render_catalog(manifest, reproduce.discover())
+    committed = (ROOT / "experiments" / "README.md").read_text()
+    assert committed == expected, "run `scaling-theory gallery` and commit experiments/README.md"
+
+
+def test_every_experiment_states_its_paper_profile_runtime():
+    missing = [name for name, exp in reproduce.discover().items() if not (exp.paper_runtime or "").strip()]
+    assert not missing, f"experiments without PAPER_RUNTIME: {missing}"
+
+
+def test_catalog_rows_count_outputs_and_format_times():
+    exp = reproduce.Experiment(
+        "demo_x",
+        Path("/e/demo_x.py"),
+        run=lambda **_: {},
+        title="t",
+        doc="Paper Y, Fig. 3.",
+        paper_runtime="2 h",
+        gpu=True,
+    )
+    files = [{"path": p} for p in ("demo_x/a.png", "demo_x/a.pdf", "demo_x/a.csv", "demo_x/b.csv")]
+    text = gallery.render_catalog({"experiments": {"demo_x": {"seconds": 594.0, "files": files}}}, {"demo_x": exp})
+    assert "| [`demo_x`](demo_x.py) | Paper Y, Fig. 3. | 9.9 min | 2 h | yes | 2 CSV, 1 PDF, 1 PNG |" in text
+    assert "Sum of the quick times: 9.9 min" in text
+    bare = reproduce.Experiment("demo_y", Path("/e/demo_y.py"), run=lambda **_: {}, title="t", doc="Z.")
+    assert "| 45 s | not estimated |  | — |" in gallery.render_catalog(
+        {"experiments": {"demo_y": {"seconds": 45.2}}}, {"demo_y": bare}
+    )
+
+
 def test_png_copies_stay_under_the_budget_even_for_a_dense_figure(tmp_path):
     fig, ax = plotting.figure(1, 1, width=12, height=9)
     rng = np.random.default_rng(0)
@@ -184,6 +215,7 @@ def test_paper_command_without_manifest_is_one_line(tmp_path, capsys):
 # --------------------------------------------------------------------------------- reproducibility
 
 
+@pytest.mark.slow
 def test_two_runs_with_the_same_seed_write_identical_numbers(tmp_path):
     chosen = reproduce.select(reproduce.discover(), ["saturation_ttspm", "judge_phase_k"])
     for run in ("a", "b"):

@@ -159,6 +159,7 @@ def test_simulation_is_reproducible_and_seed_dependent():
     assert np.all(np.diff(a.delta) < 0)  # best-of-k with the teacher reward: the prefix estimates decrease
 
 
+@pytest.mark.slow
 def test_one_and_four_devices_give_the_same_simulation():
     # 100 test inputs are padded to a multiple of (devices × chunk) and split over the devices; each
     # input's randomness depends on its global index only, so only the order of the final sums differs

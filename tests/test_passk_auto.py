@@ -207,6 +207,7 @@ def test_auto_interval_coverage_on_simulated_data(beta_groups):
     assert cover.mean() >= 0.9 - 3 * se, cover
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="issue 10 open: auto picks a tail method here (first assertion holds) but "

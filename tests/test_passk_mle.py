@@ -110,6 +110,7 @@ def test_closed_form_newton_derivatives_match_finite_differences():
         np.testing.assert_allclose(hess, fd_h, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fisher_information_matches_monte_carlo():
     # Expected information (exact sum over k) vs the average observed information of simulated problems.
     alpha, beta, n, draws = 0.4, 4.0, 30, 20000

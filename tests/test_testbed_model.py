@@ -56,6 +56,7 @@ def test_changing_a_later_token_never_changes_earlier_logits(fwd):
         assert np.abs(out[:, t:] - base[:, t:]).max() > 1e-3  # the change is visible from t on
 
 
+@pytest.mark.slow
 def test_changing_a_later_token_without_jit(model):
     x = np.random.default_rng(3).integers(0, MCFG.vocab_size, size=(2, 6))
     y = x.copy()

@@ -100,6 +100,7 @@ print(json.dumps({"leaves": leaves, "loss": [r["eval_loss"] for r in res.log], "
 """
 
 
+@pytest.mark.slow
 def test_one_and_four_devices_train_to_the_same_parameters():
     with ThreadPoolExecutor(2) as pool:  # the two processes run side by side
         one, four = pool.map(lambda n: run_with_devices(_SNIPPET, n=n), (1, 4))
