@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import numpy as np
 
 NAME = "fitting_datablations"
@@ -64,14 +65,15 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         )
     thresholds = [TRAIN_TO * k["tokens_total"] for k in keys]
     names = [f"{k['params']} {k['epochs']} ep {k['data']}" for k in keys]
+    key = jax.random.key(seed)
     results = backtest_many(
+        key,
         "offset_power_law",
         curves,
         scale="x",
         threshold=thresholds,
         n_boot=cfg["boot"],
         level=LEVEL,
-        seed=seed,
         names=names,
         boot_starts=cfg["boot_starts"],
     )
@@ -120,7 +122,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             )
             ext_y = bt.fit.predict({"x": ext_t})
             ax.plot(ext_t / 1e9, ext_y, color=color, lw=1.4, ls="--")
-            pb = bt.draws.predict_interval({"x": ext_t}, level=LEVEL, kind="prediction", seed=seed)
+            pb = bt.draws.prediction_interval(key, {"x": ext_t}, level=LEVEL)
             band(ax, ext_t / 1e9, pb["lo"], pb["hi"], color, alpha=0.18)
             curve_rows += [
                 {"params": size, "epochs": k["epochs"], "tokens": a, "fit": f, "lo": lo, "hi": hi}

@@ -325,7 +325,8 @@ def _coverage(cfg: dict, seed: int) -> list[dict]:
     run_id = np.repeat(np.arange(RUNS), CHECKPOINTS)
     truth = CURVE["E"] + CURVE["a"] * X_NEW ** -CURVE["b"]
     x0 = {"x": np.array([X_NEW])}
-    rng = numpy_rng(jax.random.key(seed))  # = np.random.default_rng(seed)
+    key = jax.random.key(seed)
+    rng = numpy_rng(key)  # = np.random.default_rng(seed)
     tight = LBFGSOptions(ftol=1e-13, gtol=1e-9)
     R, B = cfg["coverage_sets"], cfg["boot"]
     rows = []
@@ -337,21 +338,21 @@ def _coverage(cfg: dict, seed: int) -> list[dict]:
         Y = (CURVE["E"] + CURVE["a"] * xs ** -CURVE["b"]) * np.exp(eps)
         fits = fit_many("offset_power_law", [({"x": xs}, y) for y in Y], loss="mse", options=tight)
         draws = {
-            "row": bootstrap_many(fits, B, seed=seed),
-            "residual": residual_bootstrap_many(fits, B, seed=seed),
-            "block": block_bootstrap_many(fits, [run_id] * R, B, seed=seed),
+            "row": bootstrap_many(key, fits, B),
+            "residual": residual_bootstrap_many(key, fits, B),
+            "block": block_bootstrap_many(key, fits, [run_id] * R, B),
         }
         hits = {k: [] for k in INTERVALS}
         for k, ds in draws.items():
             for d in ds:
-                band = d.predict_interval(x0, LEVEL, kind="curve")
+                band = d.predict_interval(x0, LEVEL)
                 hits[k].append(band["lo"][0] <= truth <= band["hi"][0])
         for j, res in enumerate(fits):
             band = t_prediction_interval(res, x0, LEVEL, kind="curve")
             hits["t"].append(band["lo"][0] <= truth <= band["hi"][0])
             if j < cfg["bayes_sets"]:
-                post = posterior(res, num_warmup=300, num_samples=600, seed=j, likelihood="normal")
-                band = post.predict_interval(x0, LEVEL, kind="curve")
+                post = posterior(jax.random.key(seed + j), res, num_warmup=300, num_samples=600, likelihood="normal")
+                band = post.predict_interval(x0, LEVEL)
                 hits["bayes"].append(band["lo"][0] <= truth <= band["hi"][0])
         for k in INTERVALS:
             h = np.asarray(hits[k], float)

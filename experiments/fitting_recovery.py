@@ -39,10 +39,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     truth = dict(BESIROGLU)
     design = isoflop_design(truth, per_budget=cfg["per_budget"])
     x = {"N": design["N"], "D": design["D"]}
-    losses = simulate_losses(truth, x["N"], x["D"], SIGMA, jax.random.key(seed), n_sets=cfg["datasets"])
+    key = jax.random.key(seed)
+    losses = simulate_losses(truth, x["N"], x["D"], SIGMA, key, n_sets=cfg["datasets"])
     starts = chinchilla_grid()[:: cfg["start_step"]]
     fits = fit_many("chinchilla", [(x, y) for y in losses], starts=starts)
-    draws = bootstrap_many(fits, cfg["boot"], seed=seed + 1, n_starts=cfg["boot_starts"])
+    draws = bootstrap_many(jax.random.key(seed + 1), fits, cfg["boot"], n_starts=cfg["boot_starts"])
 
     names = ["A", "B", "E", "alpha", "beta", "N*"]
     true_n = float(compute_optimal(truth, C_STAR)["N"])
@@ -149,16 +150,16 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         "params": {r["param"]: {k: v for k, v in r.items() if k != "param"} for r in rows},
     }
     if cfg["posterior"]:
-        summary["posterior_vs_bootstrap"] = _posterior_comparison(fits[0], draws[0], seed)
+        summary["posterior_vs_bootstrap"] = _posterior_comparison(key, fits[0], draws[0])
     return summary
 
 
-def _posterior_comparison(result, draws, seed: int) -> dict:
+def _posterior_comparison(key: jax.Array, result, draws) -> dict:
     """95 % intervals of data set 0 from the bootstrap and from the NumPyro posterior (Student-t, ν = 4)."""
     from scaling_theory.fitting.bayes import posterior
     from scaling_theory.tables import format_table
 
-    post = posterior(result, num_warmup=400, num_samples=800, seed=seed)
+    post = posterior(key, result, num_warmup=400, num_samples=800)
     b, p = draws.intervals(0.95), post.intervals(0.95)
     rows = [
         {

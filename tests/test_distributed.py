@@ -20,6 +20,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -213,7 +214,7 @@ def test_bootstrap_replicates_are_split_between_the_processes(tmp_path):
         rng = np.random.default_rng(1)
         x = np.logspace(0, 4, 30)
         y = 3.0 * x**-0.4 * np.exp(0.05 * rng.standard_normal(x.size))
-        d = bootstrap(fit("power_law", {"x": x}, y, loss="mse"), 20, seed=3)
+        d = bootstrap(jax.random.key(3), fit("power_law", {"x": x}, y, loss="mse"), 20)
         print(json.dumps({"theta": d.theta.tolist(), "converged": d.converged.tolist()}))
         """
     )
@@ -234,7 +235,7 @@ def test_bootstrap_replicates_are_split_between_the_processes(tmp_path):
     rng = np.random.default_rng(1)
     x = np.logspace(0, 4, 30)
     y = 3.0 * x**-0.4 * np.exp(0.05 * rng.standard_normal(x.size))
-    one = bootstrap(fit("power_law", {"x": x}, y, loss="mse"), 20, seed=3)  # this process: 1 device
+    one = bootstrap(jax.random.key(3), fit("power_law", {"x": x}, y, loss="mse"), 20)  # this process: 1 device
     assert one.converged.all()
     for _, out, _ in res:
         two = json.loads(out.strip().splitlines()[-1])

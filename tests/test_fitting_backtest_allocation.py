@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 import scipy.optimize
@@ -79,7 +80,7 @@ BROKEN = np.where(X <= 300, EXACT, 3.0 * 300**-0.4 * (X / 300) ** -0.5)  # the e
 
 def test_backtest_exact_law_extrapolates_exactly_and_a_break_gives_its_known_error():
     exact, broken = backtest_many(
-        "power_law", [({"x": X}, EXACT), ({"x": X}, BROKEN)], scale="x", threshold=300.0, loss="mse"
+        jax.random.key(0), "power_law", [({"x": X}, EXACT), ({"x": X}, BROKEN)], scale="x", threshold=300.0, loss="mse"
     )
     held = X[X > 300]
     assert exact.summary["n_train"] == int(np.sum(X <= 300)) and exact.summary["n_test"] == held.size
@@ -95,7 +96,15 @@ def test_backtest_many_with_bootstrap_reports_coverage():
     sets = [({"x": X}, EXACT * np.exp(0.05 * rng.standard_normal(X.size))) for _ in range(2)]
     # 2 data sets × 8 replicates × 1 start: the shapes of the fits themselves (2 × 8 grid starts)
     out = backtest_many(
-        "power_law", sets, scale="x", threshold=[300.0, 1000.0], n_boot=8, boot_starts=1, level=0.9, loss="mse"
+        jax.random.key(0),
+        "power_law",
+        sets,
+        scale="x",
+        threshold=[300.0, 1000.0],
+        n_boot=8,
+        boot_starts=1,
+        level=0.9,
+        loss="mse",
     )
     assert [b.summary["threshold"] for b in out] == [300.0, 1000.0]
     for b in out:
@@ -106,7 +115,7 @@ def test_backtest_many_with_bootstrap_reports_coverage():
     # the fitted law's uncertainty grows with the distance of log x from the training data: the
     # curve band at x = 10⁴ is about (9.2 − 2.9)/(5.7 − 2.9) ≈ 2.2 times as wide as just above 300
     held = out[0].table["x"].to_numpy()
-    curve = out[0].draws.predict_interval({"x": held[[0, -1]]}, level=0.9, kind="curve")
+    curve = out[0].draws.predict_interval({"x": held[[0, -1]]}, level=0.9)
     width = np.log(curve["hi"] / curve["lo"])
     assert width[1] > 1.5 * width[0]
 
@@ -114,8 +123,8 @@ def test_backtest_many_with_bootstrap_reports_coverage():
 def test_backtest_bad_input():
     y = 3.0 * X**-0.4
     with pytest.raises(InputError, match="scale 'N' is not an x variable"):
-        backtest("power_law", {"x": X}, y, scale="N", threshold=10.0)
+        backtest(jax.random.key(0), "power_law", {"x": X}, y, scale="N", threshold=10.0)
     with pytest.raises(InputError, match="no rows above the threshold x = 1e\\+06"):
-        backtest("power_law", {"x": X}, y, scale="x", threshold=1e6)
+        backtest(jax.random.key(0), "power_law", {"x": X}, y, scale="x", threshold=1e6)
     with pytest.raises(InputError, match="needs at least 3 points; got 1"):
-        backtest("power_law", {"x": X}, y, scale="x", threshold=1.0)
+        backtest(jax.random.key(0), "power_law", {"x": X}, y, scale="x", threshold=1.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -78,7 +79,7 @@ def test_bootstrap_intervals_in_json(curve, capsys):
     assert code == 0
     got = json.loads(out)
     assert list(got) == ["law", "params", "intervals", "loss", "n_points", "n_starts"]
-    ref = bootstrap(fit("power_law", {"x": X}, y, loss="mse"), 40, seed=3).intervals(0.9)
+    ref = bootstrap(jax.random.key(3), fit("power_law", {"x": X}, y, loss="mse"), 40).intervals(0.9)
     for k in ("a", "b"):
         lo, hi = got["intervals"][k]
         assert lo < got["params"][k] < hi
@@ -268,7 +269,9 @@ def test_t_and_block_intervals_in_json(curve, isoflop, capsys):
         capsys, path, *CHIN, "--method", "vpnls", "--interval", "block", "--runs", "run", "--bootstrap", "20", "--json"
     )
     got = json.loads(out)
-    ref = block_bootstrap(vpnls("chinchilla", {"N": d["N"], "D": d["D"]}, d["loss"]), d["run"], 20).intervals(0.95)
+    ref = block_bootstrap(
+        jax.random.key(0), vpnls("chinchilla", {"N": d["N"], "D": d["D"]}, d["loss"]), d["run"], 20
+    ).intervals(0.95)
     assert got["interval"] == "block" and got["intervals"]["alpha"] == pytest.approx(ref["alpha"], rel=1e-6)
 
 

@@ -3,6 +3,7 @@ bootstrap as a special case, and coverage by simulation with binomial standard e
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 from scipy import stats
@@ -63,7 +64,7 @@ def test_t_prediction_interval_is_the_textbook_formula(ols):
 def test_t_draws_percentiles_match_t_intervals(ols):
     res, _ = ols
     n = 40_000
-    d = t_draws(res, n, seed=1)
+    d = t_draws(jax.random.key(1), res, n)
     exact = t_intervals(res, 0.9)
     se = np.sqrt(np.diag(__import__("scaling_theory.fitting.intervals", fromlist=["x"]).linearisation(res)["cov"]))
     # SE of an empirical 5 % quantile: sqrt(p(1 − p)/n) / density at the quantile (t with n − p df)
@@ -79,7 +80,7 @@ def test_residual_bootstrap_sd_is_the_regression_standard_error(ols):
     linregress standard error (Davison & Hinkley 1997, §6.2.3)."""
     res, y = ols
     B = 400
-    d = residual_bootstrap(res, B, seed=0)
+    d = residual_bootstrap(jax.random.key(0), res, B)
     lr = stats.linregress(np.log(X), np.log(y))
     sd = np.std(d.params["b"], ddof=1)
     assert d.converged.mean() >= 0.99  # tight tolerances: a rare replicate ends on a line-search failure
@@ -88,19 +89,19 @@ def test_residual_bootstrap_sd_is_the_regression_standard_error(ols):
 
 def test_block_bootstrap_with_one_row_per_run_is_the_row_bootstrap(ols):
     res, _ = ols
-    a = block_bootstrap(res, np.arange(X.size), 30, seed=4)
-    b = bootstrap(res, 30, seed=4)
+    a = block_bootstrap(jax.random.key(4), res, np.arange(X.size), 30)
+    b = bootstrap(jax.random.key(4), res, 30)
     np.testing.assert_allclose(a.theta, b.theta, rtol=1e-9, atol=1e-12)
 
 
 def test_block_bootstrap_input_errors(ols):
     res, _ = ols
     with pytest.raises(InputError, match="group labels"):
-        block_bootstrap(res, np.arange(5), 10)
+        block_bootstrap(jax.random.key(0), res, np.arange(5), 10)
     with pytest.raises(InputError, match="at least 2 groups"):
-        block_bootstrap(res, np.zeros(X.size), 10)
+        block_bootstrap(jax.random.key(0), res, np.zeros(X.size), 10)
     with pytest.raises(InputError, match="replicates"):
-        residual_bootstrap(res, 1)
+        residual_bootstrap(jax.random.key(0), res, 1)
 
 
 def _binomial_ok(hits: np.ndarray, level: float, k: float = 3.0) -> tuple[float, float]:
@@ -133,8 +134,11 @@ def test_residual_and_row_bootstrap_coverage_of_a_prediction():
     for seed in range(R):
         res = fit("power_law", {"x": X}, power_law_data(1000 + seed), loss="mse")
         y_new = 3.0 * 1e5**-0.4 * np.exp(SIGMA * rng.standard_normal())
-        for name, d in (("residual", residual_bootstrap(res, B, seed=seed)), ("row", bootstrap(res, B, seed=seed))):
-            band = d.predict_interval(x0, level, kind="prediction", seed=seed)
+        for name, d in (
+            ("residual", residual_bootstrap(jax.random.key(seed), res, B)),
+            ("row", bootstrap(jax.random.key(seed), res, B)),
+        ):
+            band = d.prediction_interval(jax.random.key(seed), x0, level)
             hits[name].append(band["lo"][0] <= y_new <= band["hi"][0])
     for name, h in hits.items():
         cov, tol = _binomial_ok(np.array(h), level)

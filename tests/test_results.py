@@ -439,7 +439,7 @@ def test_fit_result_rows_of_a_noiseless_power_law():
     assert row["law"] == "power_law" and row["method"] == "multistart" and row["grid_best"] is None
     assert row["params_a"] == pytest.approx(3.0, rel=1e-7) and row["params_b"] == pytest.approx(0.4, rel=1e-7)
     assert row["objective"] < 1e-12 and row["n_points"] == 12 and row["converged"] is True
-    draws = fitting.t_draws(res, 4, seed=0)  # power_law coordinates are (log a, b)
+    draws = fitting.t_draws(jax.random.key(0), res, 4)  # power_law coordinates are (log a, b)
     assert [r["draw"] for r in draws.rows()] == [0, 1, 2, 3]
     np.testing.assert_allclose([r["params_a"] for r in draws.rows()], np.exp(draws.theta[:, 0]), rtol=1e-14)
     assert [r["params_b"] for r in draws.rows()] == draws.theta[:, 1].tolist()
@@ -501,9 +501,12 @@ def _fitting_cases():
     L = 2.0 + 0.3 * np.log(N / (0.1 * budgets**0.5)) ** 2
     return [
         ("fitting.fit", lambda: res),
-        ("fitting.bootstrap", lambda: fitting.bootstrap(res, 3, n_starts=1)),
-        ("fitting.t_draws", lambda: fitting.t_draws(res, 3)),
-        ("fitting.backtest", lambda: fitting.backtest("power_law", {"x": x}, y, scale="x", threshold=100.0)),
+        ("fitting.bootstrap", lambda: fitting.bootstrap(jax.random.key(0), res, 3, n_starts=1)),
+        ("fitting.t_draws", lambda: fitting.t_draws(jax.random.key(0), res, 3)),
+        (
+            "fitting.backtest",
+            lambda: fitting.backtest(jax.random.key(0), "power_law", {"x": x}, y, scale="x", threshold=100.0),
+        ),
         ("fitting.approach2", lambda: fitting.approach2(N, budgets, L)),
     ]
 

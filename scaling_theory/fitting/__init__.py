@@ -2,7 +2,7 @@
 
 >>> from scaling_theory.fitting import fit, bootstrap
 >>> res = fit("chinchilla", {"N": N, "D": D}, loss)     # Hoffmann et al.'s recipe, 4,500 starts
->>> draws = bootstrap(res, 200); draws.intervals(0.95)
+>>> draws = bootstrap(jax.random.key(0), res, 200); draws.intervals(0.95)
 
 Modules: :mod:`laws` (named and user-defined laws), :mod:`objectives` (Huber / squared / absolute
 losses on log or linear residuals), :mod:`optimize` (batched multi-start L-BFGS), :mod:`fit`,

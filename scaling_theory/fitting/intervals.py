@@ -104,15 +104,15 @@ def _refit_many(
 
 
 def residual_bootstrap_many(
+    key: jax.Array,
     results: list[FitResult],
     n_boot: int = 200,
     *,
-    seed: int = 0,
     n_starts: int = 4,
     options: LBFGSOptions = BOOTSTRAP_OPTIONS,
 ) -> list[Draws]:
     """:func:`residual_bootstrap` of several fits (one law and loss) in one batched call; fit j
-    draws from ``np.random.default_rng([seed, j])``."""
+    draws its residuals from ``stats.numpy_rng(key, j)``."""
     _check_boot(n_boot)
     if not results:
         raise InputError("bootstrap: no fits given")
@@ -121,7 +121,7 @@ def residual_bootstrap_many(
         used = r.weights > 0
         pool = scaled_residuals(r)
         eps = np.zeros((n_boot, r.y.size))
-        eps[:, used] = numpy_rng(jax.random.key(seed), j).choice(pool, size=(n_boot, int(used.sum())))
+        eps[:, used] = numpy_rng(key, j).choice(pool, size=(n_boot, int(used.sum())))
         yhat = r.predict(r.x)
         y_b = yhat * np.exp(eps) if r.loss.space == "log" else yhat + eps
         y_bs.append(np.where(used, y_b, r.y))
@@ -134,26 +134,32 @@ def residual_bootstrap_many(
 
 
 def residual_bootstrap(
-    result: FitResult, n_boot: int = 200, *, seed: int = 0, n_starts: int = 4, options: LBFGSOptions = BOOTSTRAP_OPTIONS
+    key: jax.Array,
+    result: FitResult,
+    n_boot: int = 200,
+    *,
+    n_starts: int = 4,
+    options: LBFGSOptions = BOOTSTRAP_OPTIONS,
 ) -> Draws:
     """Residual-bootstrap draws (``n_boot`` replicates) of a fit; see the module docstring.
 
     Args:
+      key: PRNG key; the residuals are resampled on the host by ``stats.numpy_rng(key, 0)``.
       result: the fit (its residual space decides multiplicative or additive resampling).
-      n_boot: replicates; seed: host RNG seed (``np.random.default_rng([seed, 0])``).
+      n_boot: replicates.
       n_starts: each replicate starts from the fit's best and next-best distinct optima.
     Returns:
       :class:`Draws` with ``method = "residual"``; prediction noise is drawn from the same residuals.
     """
-    return residual_bootstrap_many([result], n_boot, seed=seed, n_starts=n_starts, options=options)[0]
+    return residual_bootstrap_many(key, [result], n_boot, n_starts=n_starts, options=options)[0]
 
 
 def block_bootstrap_many(
+    key: jax.Array,
     results: list[FitResult],
     groups: list,
     n_boot: int = 200,
     *,
-    seed: int = 0,
     n_starts: int = 4,
     options: LBFGSOptions = BOOTSTRAP_OPTIONS,
 ) -> list[Draws]:
@@ -171,7 +177,7 @@ def block_bootstrap_many(
             raise InputError("block bootstrap: need at least 2 groups (runs) to resample")
         labels.append((keys.size, inv))
     # the row bootstrap's stream (stats.bootstrap_counts): with one row per group, the row bootstrap's draws
-    all_counts = bootstrap_counts(jax.random.key(seed), [size for size, _ in labels], n_boot)
+    all_counts = bootstrap_counts(key, [size for size, _ in labels], n_boot)
     w_bs = [
         all_counts[j, :, :size][:, inv] * r.weights[None, :] for j, (r, (size, inv)) in enumerate(zip(results, labels))
     ]
@@ -183,24 +189,25 @@ def block_bootstrap_many(
 
 
 def block_bootstrap(
+    key: jax.Array,
     result: FitResult,
     groups: Any,
     n_boot: int = 200,
     *,
-    seed: int = 0,
     n_starts: int = 4,
     options: LBFGSOptions = BOOTSTRAP_OPTIONS,
 ) -> Draws:
     """Block-bootstrap draws: whole groups (runs) resampled with replacement, row weights = counts.
 
     Args:
+      key: PRNG key; the group counts come from ``stats.bootstrap_counts(key, ...)``.
       result: the fit.
       groups: one label per row of the fit's data (e.g. the run of each checkpoint); ≥ 2 groups.
-      n_boot, seed, n_starts, options: as for :func:`residual_bootstrap`.
+      n_boot, n_starts, options: as for :func:`residual_bootstrap`.
     Returns:
       :class:`Draws` with ``method = "block"``.
     """
-    return block_bootstrap_many([result], [groups], n_boot, seed=seed, n_starts=n_starts, options=options)[0]
+    return block_bootstrap_many(key, [result], [groups], n_boot, n_starts=n_starts, options=options)[0]
 
 
 # ------------------------------------------------------------------------- Student-t intervals
@@ -263,12 +270,13 @@ def t_prediction_interval(
 
 
 @x64
-def t_draws(result: FitResult, n_draws: int = 2000, *, seed: int = 0) -> Draws:
+def t_draws(key: jax.Array, result: FitResult, n_draws: int = 2000) -> Draws:
     """Draws from the linearised Student-t distribution of θ̂ (multivariate t, n − p degrees of
     freedom, scale matrix Cov θ̂) with Student-t noise of scale s: the t intervals as :class:`Draws`
-    (``method = "t"``; percentile intervals of a coordinate equal :func:`t_intervals`)."""
+    (``method = "t"``; percentile intervals of a coordinate equal :func:`t_intervals`), drawn on the
+    host by ``stats.numpy_rng(key)``."""
     lin = linearisation(result)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(key)
     P = result.law.n_params
     chol = np.linalg.cholesky(lin["cov"] + 1e-300 * np.eye(P)) if np.all(np.linalg.eigvalsh(lin["cov"]) > 0) else None
     if chol is None:
