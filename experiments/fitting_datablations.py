@@ -123,10 +123,10 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             ext_y = bt.fit.predict({"x": ext_t})
             ax.plot(ext_t / 1e9, ext_y, color=color, lw=1.4, ls="--")
             pb = bt.draws.prediction_interval(key, {"x": ext_t}, level=LEVEL)
-            band(ax, ext_t / 1e9, pb["lo"], pb["hi"], color, alpha=0.18)
+            band(ax, ext_t / 1e9, pb.lo, pb.hi, color, alpha=0.18)
             curve_rows += [
                 {"params": size, "epochs": k["epochs"], "tokens": a, "fit": f, "lo": lo, "hi": hi}
-                for a, f, lo, hi in zip(ext_t, ext_y, pb["lo"], pb["hi"])
+                for a, f, lo, hi in zip(ext_t, ext_y, pb.lo, pb.hi)
             ]
         if shown:
             ax.axvline(thresholds[shown[0]] / 1e9, color="0.4", lw=0.8, ls=":")

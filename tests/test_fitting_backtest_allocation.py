@@ -116,7 +116,7 @@ def test_backtest_many_with_bootstrap_reports_coverage():
     # curve band at x = 10⁴ is about (9.2 − 2.9)/(5.7 − 2.9) ≈ 2.2 times as wide as just above 300
     held = out[0].table["x"].to_numpy()
     curve = out[0].draws.predict_interval({"x": held[[0, -1]]}, level=0.9)
-    width = np.log(curve["hi"] / curve["lo"])
+    width = np.log(curve.hi / curve.lo)
     assert width[1] > 1.5 * width[0]
 
 

@@ -54,11 +54,11 @@ def test_t_prediction_interval_is_the_textbook_formula(ols):
     q = stats.t.ppf(0.975, X.size - 2)
     half = q * s * np.sqrt(1 + 1 / X.size + (u0 - u.mean()) ** 2 / np.sum((u - u.mean()) ** 2))
     got = t_prediction_interval(res, {"x": np.exp(u0)}, 0.95)
-    np.testing.assert_allclose(np.log(got["lo"]), icpt + slope * u0 - half, rtol=1e-9)
-    np.testing.assert_allclose(np.log(got["hi"]), icpt + slope * u0 + half, rtol=1e-9)
+    np.testing.assert_allclose(np.log(got.lo), icpt + slope * u0 - half, rtol=1e-9)
+    np.testing.assert_allclose(np.log(got.hi), icpt + slope * u0 + half, rtol=1e-9)
     curve = t_prediction_interval(res, {"x": np.exp(u0)}, 0.95, kind="curve")
     half_c = q * s * np.sqrt(1 / X.size + (u0 - u.mean()) ** 2 / np.sum((u - u.mean()) ** 2))
-    np.testing.assert_allclose(np.log(curve["hi"]), icpt + slope * u0 + half_c, rtol=1e-9)
+    np.testing.assert_allclose(np.log(curve.hi), icpt + slope * u0 + half_c, rtol=1e-9)
 
 
 def test_t_draws_percentiles_match_t_intervals(ols):
@@ -139,7 +139,7 @@ def test_residual_and_row_bootstrap_coverage_of_a_prediction():
             ("row", bootstrap(jax.random.key(seed), res, B)),
         ):
             band = d.prediction_interval(jax.random.key(seed), x0, level)
-            hits[name].append(band["lo"][0] <= y_new <= band["hi"][0])
+            hits[name].append(band.lo[0] <= y_new <= band.hi[0])
     for name, h in hits.items():
         cov, tol = _binomial_ok(np.array(h), level)
         assert abs(cov - level) < tol, (name, cov, tol)

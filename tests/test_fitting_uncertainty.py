@@ -62,7 +62,7 @@ def test_prediction_band_is_the_law_draws_convolved_with_the_residuals(power_fit
     x0 = np.array([3e4])
     band = draws40.prediction_interval(jax.random.key(5), {"x": x0}, level=0.9, noise_draws=500)
     curve = draws40.predict_interval({"x": x0}, level=0.9)
-    assert band["lo"][0] < curve["lo"][0] < curve["median"][0] < curve["hi"][0] < band["hi"][0]
+    assert band.lo[0] < curve.lo[0] < curve.median[0] < curve.hi[0] < band.hi[0]
     log_law = draws40.theta[:, 0] - draws40.theta[:, 1] * np.log(x0[0])
     pool = power_fit.residuals() * np.sqrt(30 / 28)
     exact = np.quantile((log_law[:, None] + pool[None, :]).ravel(), [0.05, 0.95])
@@ -70,7 +70,7 @@ def test_prediction_band_is_the_law_draws_convolved_with_the_residuals(power_fit
     p, h = np.array([0.05, 0.95]), 0.02
     dens = 2 * h / (np.quantile(pooled, p + h) - np.quantile(pooled, p - h))
     q_se = np.sqrt(p * (1 - p) / (40 * 500)) / dens
-    assert_within_se(np.log([band["lo"][0], band["hi"][0]]), exact, q_se, what="prediction-band quantiles")
+    assert_within_se(np.log([band.lo[0], band.hi[0]]), exact, q_se, what="prediction-band quantiles")
 
 
 def test_bootstrap_interval_coverage_on_synthetic_data():
@@ -94,7 +94,7 @@ def test_bootstrap_interval_coverage_on_synthetic_data():
     x0 = {"x": np.array([3e4])}
     y_new = 3.0 * 3e4**-0.4 * np.exp(SIGMA * rng.standard_normal(R))
     bands = [d.prediction_interval(jax.random.key(r), x0, level=0.9) for r, d in enumerate(draws)]
-    inside = np.mean([b["lo"][0] <= y <= b["hi"][0] for b, y in zip(bands, y_new)])
+    inside = np.mean([b.lo[0] <= y <= b.hi[0] for b, y in zip(bands, y_new)])
     assert abs(inside - 0.9) < tol
 
 
@@ -130,3 +130,19 @@ def test_bad_uncertainty_requests(power_fit, draws40):
         posterior(jax.random.key(0), power_fit, likelihood="cauchy")
     with pytest.raises(InputError, match="num_samples must be a positive integer"):
         posterior(jax.random.key(0), power_fit, num_samples=0)
+
+
+def test_curve_band_is_the_percentiles_of_the_law_over_the_draws_and_has_tidy_rows(draws40):
+    """The curve band at x is the equal-tailed percentile band of a·x^(−b) over the draws, computed here
+    from the coordinates (log a, b) by hand; one row per point."""
+    x = np.array([10.0, 3e4])
+    band = draws40.predict_interval({"x": x}, level=0.8)
+    by_hand = np.exp(draws40.theta[:, :1] - draws40.theta[:, 1:] * np.log(x)[None, :])  # R × 2
+    lo, med, hi = np.quantile(by_hand, [0.1, 0.5, 0.9], axis=0)
+    np.testing.assert_allclose(band.lo, lo, rtol=1e-12)
+    np.testing.assert_allclose(band.median, med, rtol=1e-12)
+    np.testing.assert_allclose(band.hi, hi, rtol=1e-12)
+    frame = band.to_frame()
+    assert list(frame.columns) == ["point", "median", "lo", "hi", "level", "kind"]
+    assert frame["point"].tolist() == [0, 1] and set(frame["kind"]) == {"curve"} and set(frame["level"]) == {0.8}
+    np.testing.assert_allclose(frame["hi"], hi, rtol=1e-12)

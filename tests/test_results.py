@@ -508,6 +508,11 @@ def _fitting_cases():
             lambda: fitting.backtest(jax.random.key(0), "power_law", {"x": x}, y, scale="x", threshold=100.0),
         ),
         ("fitting.approach2", lambda: fitting.approach2(N, budgets, L)),
+        ("fitting.t_prediction_interval", lambda: fitting.t_prediction_interval(res, {"x": x[:3]}, 0.9)),
+        (
+            "fitting.Draws.predict_interval",
+            lambda: fitting.t_draws(jax.random.key(0), res, 5).predict_interval({"x": x[:3]}),
+        ),
     ]
 
 

@@ -24,6 +24,7 @@ from scaling_theory._lazy import attach
 _EXPORTS = {
     "LAWS": "laws",
     "Backtest": "backtest",
+    "Band": "uncertainty",
     "Draws": "uncertainty",
     "FitResult": "fit",
     "LBFGSOptions": "optimize",

@@ -105,8 +105,8 @@ def backtest_many(
         }
         if d is not None:
             band = d.prediction_interval(key, xh, level=level)
-            table["lo"], table["hi"] = band["lo"], band["hi"]
-            table["covered"] = (yh >= band["lo"]) & (yh <= band["hi"])
+            table["lo"], table["hi"] = band.lo, band.hi
+            table["covered"] = (yh >= band.lo) & (yh <= band.hi)
             summary["level"] = level
             summary["coverage"] = float(table["covered"].mean())
         out.append(Backtest(fit=f, draws=d, table=table, summary=summary))

@@ -35,7 +35,7 @@ from scaling_theory.errors import InputError
 from scaling_theory.fitting.fit import FitResult, bucket, pad_rows, params_of
 from scaling_theory.fitting.objectives import objective, residuals, runtime
 from scaling_theory.fitting.optimize import CONVERGED, LBFGSOptions, minimize_batched
-from scaling_theory.fitting.uncertainty import BOOTSTRAP_OPTIONS, Draws, distinct_optima
+from scaling_theory.fitting.uncertainty import BOOTSTRAP_OPTIONS, Band, Draws, distinct_optima
 from scaling_theory.numerics import check, x64
 from scaling_theory.stats import bootstrap_counts, numpy_rng
 
@@ -245,7 +245,7 @@ def t_intervals(result: FitResult, level: float = 0.95) -> dict[str, list[float]
 @x64
 def t_prediction_interval(
     result: FitResult, x: Mapping[str, Any], level: float = 0.95, kind: str = "prediction"
-) -> dict[str, np.ndarray]:
+) -> Band:
     """Student-t band of a new observation (``prediction``) or of the curve (``curve``) at raw x.
 
     ẑ₀ ± t_{n−p} s sqrt(δ + g₀ᵀ(JᵀWJ)⁻¹g₀), δ = 1 for a new observation, 0 for the curve; z is
@@ -266,7 +266,7 @@ def t_prediction_interval(
     q = stats.t.ppf((1 + level) / 2, lin["dof"])
     lo, hi = z0 - q * np.sqrt(var), z0 + q * np.sqrt(var)
     f = np.exp if log_space else (lambda v: v)
-    return {"median": f(z0), "lo": f(lo), "hi": f(hi)}
+    return Band(median=f(z0), lo=f(lo), hi=f(hi), level=float(level), kind=kind)
 
 
 @x64

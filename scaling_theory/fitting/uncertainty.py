@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -41,6 +41,24 @@ from scaling_theory.results import Result
 from scaling_theory.stats import bootstrap_counts, numpy_rng
 
 BOOTSTRAP_OPTIONS = LBFGSOptions(ftol=1e-12, gtol=1e-8)
+
+
+@dataclass(frozen=True)
+class Band(Result):
+    """Median and equal-tailed ``level`` band at m points: of the fitted curve (``kind="curve"``) or of
+    a new observation (``kind="prediction"``), in the units of y.
+
+    Rows: one per point: ``point`` (0-based position among the x given), ``median``, ``lo``, ``hi``,
+    ``level``, ``kind``.
+    """
+
+    median: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    level: float
+    kind: str
+
+    _index: ClassVar[tuple[str, ...]] = ("point",)
 
 
 @dataclass(frozen=True)
@@ -105,16 +123,16 @@ class Draws(Result):
         return np.asarray(_predict_all(self.law)(jnp.asarray(self.theta), self.law.prepare_x(x)))
 
     @x64
-    def predict_interval(self, x: Mapping[str, Any], level: float = 0.95) -> dict[str, np.ndarray]:
+    def predict_interval(self, x: Mapping[str, Any], level: float = 0.95) -> Band:
         """Median and equal-tailed ``level`` band of ŷ over the draws at raw ``x`` (the uncertainty
         of the fitted curve; :meth:`prediction_interval` adds observation noise)."""
         _check_level(level)
-        return _band(self.predict(x), level)
+        return _band(self.predict(x), level, "curve")
 
     @x64
     def prediction_interval(
         self, key: jax.Array, x: Mapping[str, Any], level: float = 0.95, noise_draws: int = 20
-    ) -> dict[str, np.ndarray]:
+    ) -> Band:
         """Median and equal-tailed ``level`` band of a new observation at raw ``x``: every draw's ŷ
         combined with ``noise_draws`` noise draws from the noise model (on the host, ``stats.numpy_rng(key)``)."""
         _check_level(level)
@@ -122,7 +140,7 @@ class Draws(Result):
             raise InputError(f"noise_draws must be an integer >= 1, got {noise_draws!r}")
         yhat = np.repeat(self.predict(x), noise_draws, axis=0)
         eps = self._noise(numpy_rng(key), yhat.shape, noise_draws)
-        return _band(yhat * np.exp(eps) if self.space == "log" else yhat + eps, level)
+        return _band(yhat * np.exp(eps) if self.space == "log" else yhat + eps, level, "prediction")
 
     def _noise(self, rng: np.random.Generator, shape: tuple[int, ...], repeats: int) -> np.ndarray:
         if self.residual_pool is not None:
@@ -149,9 +167,10 @@ def _predict_all(law: Law):
     return jax.jit(jax.vmap(law.yhat, in_axes=(0, None)))
 
 
-def _band(yhat: np.ndarray, level: float) -> dict[str, np.ndarray]:
+def _band(yhat: np.ndarray, level: float, kind: str) -> Band:
+    """Percentile band over the draws (axis 0)."""
     lo, med, hi = np.quantile(yhat, [(1 - level) / 2, 0.5, (1 + level) / 2], axis=0)
-    return {"median": med, "lo": lo, "hi": hi}
+    return Band(median=med, lo=lo, hi=hi, level=float(level), kind=kind)
 
 
 def _check_level(level: float) -> None:
