@@ -172,7 +172,7 @@ def _noise_free_bias(cfg: dict) -> list[dict]:
 
     rows = []
     for name, truth in (("Hoffmann", HOFFMANN), ("Besiroglu", BESIROGLU)):
-        n_true = float(compute_optimal(truth, C_STAR)["N"])
+        n_true = float(compute_optimal(truth, C_STAR).N)
         for spread in cfg["spreads"]:
             d = isoflop_design(truth, per_budget=cfg["per_budget"], spread=spread)
             y = CHINCHILLA.predict(truth, d)
@@ -182,10 +182,10 @@ def _noise_free_bias(cfg: dict) -> list[dict]:
                 {
                     "truth": name,
                     "spread": spread,
-                    "a_true": float(compute_optimal(truth, C_STAR)["a"]),
+                    "a_true": float(compute_optimal(truth, C_STAR).a),
                     "approach2_a": a2.a,
                     "approach2_error": float(a2.n_star(C_STAR)) / n_true - 1,
-                    "vpnls_error": float(compute_optimal(vp.params, C_STAR)["N"]) / n_true - 1,
+                    "vpnls_error": float(compute_optimal(vp.params, C_STAR).N) / n_true - 1,
                 }
             )
     return rows
@@ -202,7 +202,7 @@ def _noisy_studies(cfg: dict, seed: int) -> tuple[list[dict], dict]:
     x = {"N": d["N"], "D": d["D"]}
     R = cfg["datasets"]
     Y = simulate_losses(BESIROGLU, d["N"], d["D"], SIGMA, jax.random.key(seed), n_sets=R)
-    n_true = float(compute_optimal(BESIROGLU, C_STAR)["N"])
+    n_true = float(compute_optimal(BESIROGLU, C_STAR).N)
     est, seconds = {}, {}
     t0 = time.perf_counter()
     a2 = [approach2(d["N"], d["C"], y) for y in Y]
@@ -220,7 +220,7 @@ def _noisy_studies(cfg: dict, seed: int) -> tuple[list[dict], dict]:
         t0 = time.perf_counter()
         fits = call(full[name])
         seconds[name] = (time.perf_counter() - t0) / R
-        est[name] = np.array([float(compute_optimal(f.params, C_STAR)["N"]) for f in fits])
+        est[name] = np.array([float(compute_optimal(f.params, C_STAR).N) for f in fits])
         if name == "vpnls":
             objs = np.array([f.objective for f in fits])
         else:

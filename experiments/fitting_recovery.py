@@ -48,14 +48,14 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     draws = bootstrap_many(jax.random.key(seed + 1), fits, cfg["boot"], n_starts=cfg["boot_starts"])
 
     names = ["A", "B", "E", "alpha", "beta", "N*"]
-    true_n = float(compute_optimal(truth, C_STAR)["N"])
+    true_n = float(compute_optimal(truth, C_STAR).N)
     true_vals = {**truth, "N*": true_n}
     est = {k: np.array([f.params[k] for f in fits]) for k in truth}
-    est["N*"] = np.array([float(compute_optimal(f.params, C_STAR)["N"]) for f in fits])
+    est["N*"] = np.array([float(compute_optimal(f.params, C_STAR).N) for f in fits])
     covered = {lev: {k: [] for k in names} for lev in LEVELS}
     for d in draws:
         p = d.params
-        p["N*"] = compute_optimal(p, C_STAR)["N"]
+        p["N*"] = compute_optimal(p, C_STAR).N
         for lev in LEVELS:
             q = [(1 - lev) / 2, (1 + lev) / 2]
             for k in names:
@@ -119,8 +119,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     ax = axes[2]
     budgets = np.logspace(19, 25, 25)
-    n_true = compute_optimal(truth, budgets)["N"]
-    ratio = np.array([compute_optimal(f.params, budgets)["N"] for f in fits]) / n_true
+    n_true = compute_optimal(truth, budgets).N
+    ratio = np.array([compute_optimal(f.params, budgets).N for f in fits]) / n_true
     lo, med, hi = np.quantile(ratio, [0.05, 0.5, 0.95], axis=0)
     band(ax, budgets, lo, hi, COLORS[0], label="5–95 % of data sets")
     ax.plot(budgets, med, color=COLORS[0], label="median")

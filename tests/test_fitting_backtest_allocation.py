@@ -28,29 +28,34 @@ def test_allocation_minimises_the_loss_on_the_compute_frontier(C):
     ref = scipy.optimize.minimize_scalar(
         loss_at, bounds=(np.log(1e3), np.log(1e16)), method="bounded", options={"xatol": 1e-10}
     )
-    assert opt["N"] == pytest.approx(np.exp(ref.x), rel=1e-6)
-    assert opt["loss"] == pytest.approx(ref.fun, rel=1e-12)
-    assert 6 * opt["N"] * opt["D"] == pytest.approx(C, rel=1e-12)
+    assert opt.N == pytest.approx(np.exp(ref.x), rel=1e-6)
+    assert opt.loss == pytest.approx(ref.fun, rel=1e-12)
+    assert 6 * opt.N * opt.D == pytest.approx(C, rel=1e-12)
 
 
 def test_allocation_exponents_match_the_chinchilla_paper():
     # Hoffmann et al. 2022, Table 2, Approach 3: N_opt ∝ C^0.46, D_opt ∝ C^0.54. With their rounded
     # parameters a = β/(α+β) = 0.4516 (the table rounds the unrounded fit), hence the 0.01 tolerance.
     opt = compute_optimal(HOFFMANN, np.array([1e20, 1e24]))
-    a = np.log(opt["N"][1] / opt["N"][0]) / np.log(1e4)
-    b = np.log(opt["D"][1] / opt["D"][0]) / np.log(1e4)
+    a = np.log(opt.N[1] / opt.N[0]) / np.log(1e4)
+    b = np.log(opt.D[1] / opt.D[0]) / np.log(1e4)
     assert a == pytest.approx(0.46, abs=0.01) and b == pytest.approx(0.54, abs=0.01)
     assert a + b == pytest.approx(1.0, abs=1e-12)
-    assert float(opt["a"]) == pytest.approx(0.28 / 0.62, rel=1e-12)
+    assert float(opt.a) == pytest.approx(0.28 / 0.62, rel=1e-12)
 
 
 def test_allocation_broadcasts_over_parameter_draws():
     draws = {k: np.full(7, v) for k, v in HOFFMANN.items()}
     draws["alpha"] = np.linspace(0.3, 0.4, 7)
     out = compute_optimal({k: v[:, None] for k, v in draws.items()}, np.array([1e21, 1e23]))
-    assert out["N"].shape == (7, 2)
+    assert out.N.shape == (7, 2)
     single = compute_optimal({k: v[3] for k, v in draws.items()}, np.array([1e21, 1e23]))
-    np.testing.assert_allclose(out["N"][3], single["N"], rtol=1e-14)
+    np.testing.assert_allclose(out.N[3], single.N, rtol=1e-14)
+    frame = out.to_frame()  # one row per (draw, budget), draw-major
+    assert list(frame.columns) == ["compute", "N", "D", "loss", "tokens_per_param", "a", "b"] and len(frame) == 14
+    assert frame["compute"].tolist() == [1e21, 1e23] * 7
+    np.testing.assert_allclose(frame["N"].to_numpy().reshape(7, 2)[3], single.N, rtol=1e-14)
+    np.testing.assert_allclose(frame["a"].to_numpy()[::2], draws["beta"] / (draws["alpha"] + draws["beta"]), rtol=1e-14)
 
 
 @settings(max_examples=25, deadline=None)
@@ -58,8 +63,8 @@ def test_allocation_broadcasts_over_parameter_draws():
 def test_more_compute_means_bigger_models_more_tokens_lower_loss(c, factor, alpha, beta):
     p = dict(HOFFMANN, alpha=alpha, beta=beta)
     out = compute_optimal(p, np.array([c, c * factor]))
-    assert out["N"][1] > out["N"][0] and out["D"][1] > out["D"][0]
-    assert out["loss"][1] < out["loss"][0]
+    assert out.N[1] > out.N[0] and out.D[1] > out.D[0]
+    assert out.loss[1] < out.loss[0]
 
 
 def test_allocation_bad_input():

@@ -508,6 +508,12 @@ def _fitting_cases():
             lambda: fitting.backtest(jax.random.key(0), "power_law", {"x": x}, y, scale="x", threshold=100.0),
         ),
         ("fitting.approach2", lambda: fitting.approach2(N, budgets, L)),
+        (
+            "fitting.compute_optimal",
+            lambda: fitting.compute_optimal(
+                {"A": 406.4, "B": 410.7, "E": 1.69, "alpha": 0.34, "beta": 0.28}, np.array([1e20, 1e22])
+            ),
+        ),
         ("fitting.t_prediction_interval", lambda: fitting.t_prediction_interval(res, {"x": x[:3]}, 0.9)),
         (
             "fitting.Draws.predict_interval",

@@ -35,6 +35,7 @@ _EXPORTS = {
     "bootstrap": "uncertainty",
     "bootstrap_many": "uncertainty",
     "chinchilla_grid": "laws",
+    "ComputeOptimal": "allocation",
     "compute_optimal": "allocation",
     "custom_law": "laws",
     "fit": "fit",
