@@ -167,10 +167,10 @@ def _posterior_comparison(key: jax.Array, result, draws) -> dict:
         {
             "param": k,
             "fit": result.params[k],
-            "boot_lo": b[k][0],
-            "boot_hi": b[k][1],
-            "post_lo": p[k][0],
-            "post_hi": p[k][1],
+            "boot_lo": b.bounds(k)[0],
+            "boot_hi": b.bounds(k)[1],
+            "post_lo": p.bounds(k)[0],
+            "post_hi": p.bounds(k)[1],
         }
         for k in result.params
     ]

@@ -39,10 +39,16 @@ def test_t_intervals_equal_linear_regression(ols):
     lr = stats.linregress(np.log(X), np.log(y))
     q = stats.t.ppf(0.95, X.size - 2)
     got = t_intervals(res, 0.9)
-    assert got["b"] == pytest.approx([-lr.slope - q * lr.stderr, -lr.slope + q * lr.stderr], rel=1e-9)
-    assert got["a"] == pytest.approx(
+    assert list(got.bounds("b")) == pytest.approx([-lr.slope - q * lr.stderr, -lr.slope + q * lr.stderr], rel=1e-9)
+    assert list(got.bounds("a")) == pytest.approx(
         list(np.exp([lr.intercept - q * lr.intercept_stderr, lr.intercept + q * lr.intercept_stderr])), rel=1e-9
     )
+    frame = got.to_frame()  # one row per parameter
+    assert list(frame.columns) == ["param", "lo", "hi", "level", "method"] and frame["param"].tolist() == ["a", "b"]
+    assert frame["hi"].iloc[1] == pytest.approx(-lr.slope + q * lr.stderr, rel=1e-9) and set(frame["method"]) == {"t"}
+    assert got.as_dict()["b"] == list(got.bounds("b"))
+    with pytest.raises(InputError, match="no parameter 'c'"):
+        got.bounds("c")
 
 
 def test_t_prediction_interval_is_the_textbook_formula(ols):
@@ -71,7 +77,7 @@ def test_t_draws_percentiles_match_t_intervals(ols):
     dof = X.size - 2
     q_se = np.sqrt(0.05 * 0.95 / n) / stats.t.pdf(stats.t.ppf(0.95, dof), dof)
     got_b = d.params["b"]
-    for p, ref in zip((0.05, 0.95), exact["b"]):
+    for p, ref in zip((0.05, 0.95), exact.bounds("b")):
         assert np.quantile(got_b, p) == pytest.approx(ref, abs=4 * q_se * se[1])
 
 
@@ -117,7 +123,7 @@ def test_t_interval_coverage_on_linear_regression():
     hits = []
     for seed in range(R):
         res = fit("power_law", {"x": X}, power_law_data(100 + seed), loss="mse", starts=np.array([[np.log(3.0), 0.4]]))
-        lo, hi = t_intervals(res, level)["b"]
+        lo, hi = t_intervals(res, level).bounds("b")
         hits.append(lo <= 0.4 <= hi)
     cov, tol = _binomial_ok(np.array(hits), level)
     assert abs(cov - level) < tol, (cov, tol)

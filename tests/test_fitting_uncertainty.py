@@ -84,7 +84,7 @@ def test_bootstrap_interval_coverage_on_synthetic_data():
     )
     draws = bootstrap_many(jax.random.key(0), fits, 200, n_starts=1)
     tol = 3 * np.sqrt(0.9 * 0.1 / R)
-    lo_hi = np.array([d.intervals(0.9)["b"] for d in draws])
+    lo_hi = np.array([d.intervals(0.9).bounds("b") for d in draws])
     covered = (lo_hi[:, 0] <= 0.4) & (0.4 <= lo_hi[:, 1])
     assert abs(covered.mean() - 0.9) < tol
     # the bootstrap spread matches the OLS standard error σ sqrt([(AᵀA)⁻¹]_bb) on average (10 %)

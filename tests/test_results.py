@@ -514,6 +514,8 @@ def _fitting_cases():
                 {"A": 406.4, "B": 410.7, "E": 1.69, "alpha": 0.34, "beta": 0.28}, np.array([1e20, 1e22])
             ),
         ),
+        ("fitting.t_intervals", lambda: fitting.t_intervals(res, 0.9)),
+        ("fitting.Draws.intervals", lambda: fitting.t_draws(jax.random.key(0), res, 5).intervals(0.9)),
         ("fitting.t_prediction_interval", lambda: fitting.t_prediction_interval(res, {"x": x[:3]}, 0.9)),
         (
             "fitting.Draws.predict_interval",

@@ -25,6 +25,7 @@ _EXPORTS = {
     "LAWS": "laws",
     "Backtest": "backtest",
     "Band": "uncertainty",
+    "ParameterIntervals": "uncertainty",
     "Draws": "uncertainty",
     "FitResult": "fit",
     "LBFGSOptions": "optimize",

@@ -169,7 +169,7 @@ def _fit(args: argparse.Namespace) -> int:
         for field, value in f.summary().items():  # law, params, [intervals,] loss, n_points, n_starts
             rec[field] = value
             if field == "params" and d is not None:
-                rec["intervals"] = d.intervals(args.level)
+                rec["intervals"] = d.intervals(args.level).as_dict()
                 if interval != "row":
                     rec["interval"] = interval
         if args.compute:

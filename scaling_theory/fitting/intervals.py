@@ -35,7 +35,7 @@ from scaling_theory.errors import InputError
 from scaling_theory.fitting.fit import FitResult, bucket, pad_rows, params_of
 from scaling_theory.fitting.objectives import objective, residuals, runtime
 from scaling_theory.fitting.optimize import CONVERGED, LBFGSOptions, minimize_batched
-from scaling_theory.fitting.uncertainty import BOOTSTRAP_OPTIONS, Band, Draws, distinct_optima
+from scaling_theory.fitting.uncertainty import BOOTSTRAP_OPTIONS, Band, Draws, ParameterIntervals, distinct_optima
 from scaling_theory.numerics import check, x64
 from scaling_theory.stats import bootstrap_counts, numpy_rng
 
@@ -231,7 +231,7 @@ def linearisation(result: FitResult) -> dict[str, Any]:
     return {"J": J, "s2": s2, "cov_unit": cov_unit, "cov": s2 * cov_unit, "dof": dof}
 
 
-def t_intervals(result: FitResult, level: float = 0.95) -> dict[str, list[float]]:
+def t_intervals(result: FitResult, level: float = 0.95) -> ParameterIntervals:
     """Student-t ``level`` intervals of each parameter (θ̂_j ± t_{n−p} se_j in coordinates, mapped)."""
     check(0 < level < 1, f"level must be in (0, 1), got {level}")
     lin = linearisation(result)
@@ -239,7 +239,9 @@ def t_intervals(result: FitResult, level: float = 0.95) -> dict[str, list[float]
     q = stats.t.ppf((1 + level) / 2, lin["dof"])
     lo = params_of(result.law, result.theta - q * se)
     hi = params_of(result.law, result.theta + q * se)
-    return {k: sorted([float(lo[k]), float(hi[k])]) for k in result.law.params}
+    names = list(result.law.params)
+    ends = np.sort(np.array([[float(lo[k]), float(hi[k])] for k in names]), axis=1)
+    return ParameterIntervals(param=np.array(names), lo=ends[:, 0], hi=ends[:, 1], level=float(level), method="t")
 
 
 @x64

@@ -44,6 +44,35 @@ BOOTSTRAP_OPTIONS = LBFGSOptions(ftol=1e-12, gtol=1e-8)
 
 
 @dataclass(frozen=True)
+class ParameterIntervals(Result):
+    """Equal-tailed ``level`` intervals [lo, hi] of a law's public parameters, by ``method`` (a kind
+    of draws, or ``"t"`` for the closed-form Student-t intervals).
+
+    Rows: one per parameter: ``param``, ``lo``, ``hi``, ``level``, ``method``.
+    """
+
+    param: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    level: float
+    method: str
+
+    _index: ClassVar[tuple[str, ...]] = ("param",)
+
+    def bounds(self, name: str) -> tuple[float, float]:
+        """(lo, hi) of parameter ``name``."""
+        names = [str(p) for p in self.param]
+        if name not in names:
+            raise InputError(f"no parameter {name!r}; the law's parameters are {', '.join(names)}")
+        i = names.index(name)
+        return float(self.lo[i]), float(self.hi[i])
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """``{param: [lo, hi]}`` (plain floats, for JSON)."""
+        return {str(p): [float(a), float(b)] for p, a, b in zip(self.param, self.lo, self.hi)}
+
+
+@dataclass(frozen=True)
 class Band(Result):
     """Median and equal-tailed ``level`` band at m points: of the fitted curve (``kind="curve"``) or of
     a new observation (``kind="prediction"``), in the units of y.
@@ -111,11 +140,12 @@ class Draws(Result):
         """Public parameters of every draw."""
         return params_of(self.law, self.theta)
 
-    def intervals(self, level: float = 0.95) -> dict[str, list[float]]:
-        """Equal-tailed ``level`` interval of each parameter: [q_(1−level)/2, q_(1+level)/2]."""
+    def intervals(self, level: float = 0.95) -> ParameterIntervals:
+        """Equal-tailed ``level`` interval of each parameter over the draws: [q_(1−level)/2, q_(1+level)/2]."""
         _check_level(level)
-        q = [(1 - level) / 2, (1 + level) / 2]
-        return {k: [float(v) for v in np.quantile(p, q)] for k, p in self.params.items()}
+        names = list(self.params)
+        q = np.array([np.quantile(self.params[k], [(1 - level) / 2, (1 + level) / 2]) for k in names])
+        return ParameterIntervals(param=np.array(names), lo=q[:, 0], hi=q[:, 1], level=float(level), method=self.method)
 
     @x64
     def predict(self, x: Mapping[str, Any]) -> np.ndarray:
@@ -155,7 +185,7 @@ class Draws(Result):
             "method": self.method,
             "n_draws": self.n_draws,
             "level": level,
-            "intervals": self.intervals(level),
+            "intervals": self.intervals(level).as_dict(),
             "fraction_converged": float(np.mean(self.converged)),
             **self.diagnostics,
         }
