@@ -140,6 +140,9 @@ def test_minimize_batched_on_a_convex_quadratic_and_per_start_data():
     out = minimize_batched(fun, np.zeros((3, 2)), {"H": H}, {"c": centres}, options=LBFGSOptions(gtol=1e-12, ftol=0.0))
     np.testing.assert_allclose(out.x, centres, atol=1e-10)
     assert np.all(np.isin(out.status, CONVERGED)) and np.all(out.f < 1e-10)
+    frame = out.to_frame()  # one row per start
+    assert frame["start"].tolist() == [0, 1, 2] and frame["converged"].all()
+    np.testing.assert_allclose(frame[["x_0", "x_1"]].to_numpy(), centres, atol=1e-10)
 
 
 # -------------------------------------------------------------------- summed vs mean Huber loss

@@ -12,6 +12,7 @@ from scaling_theory.errors import InputError
 from scaling_theory.fitting import bootstrap, fit
 from scaling_theory.fitting.intervals import (
     block_bootstrap,
+    linearisation,
     residual_bootstrap,
     t_draws,
     t_intervals,
@@ -49,6 +50,10 @@ def test_t_intervals_equal_linear_regression(ols):
     assert got.as_dict()["b"] == list(got.bounds("b"))
     with pytest.raises(InputError, match="no parameter 'c'"):
         got.bounds("c")
+    # the coordinates are (log a, b): their standard errors are OLS's intercept and slope SEs
+    lin = linearisation(res).to_frame()
+    assert lin["se"].tolist() == pytest.approx([lr.intercept_stderr, lr.stderr], rel=1e-9)
+    assert lin["dof"].tolist() == [X.size - 2] * 2
 
 
 def test_t_prediction_interval_is_the_textbook_formula(ols):
@@ -72,7 +77,7 @@ def test_t_draws_percentiles_match_t_intervals(ols):
     n = 40_000
     d = t_draws(jax.random.key(1), res, n)
     exact = t_intervals(res, 0.9)
-    se = np.sqrt(np.diag(__import__("scaling_theory.fitting.intervals", fromlist=["x"]).linearisation(res)["cov"]))
+    se = np.sqrt(np.diag(linearisation(res).cov))
     # SE of an empirical 5 % quantile: sqrt(p(1 − p)/n) / density at the quantile (t with n − p df)
     dof = X.size - 2
     q_se = np.sqrt(0.05 * 0.95 / n) / stats.t.pdf(stats.t.ppf(0.95, dof), dof)

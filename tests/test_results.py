@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from scaling_theory import fitting, passk
 from scaling_theory.allocation import api, backtest, frontier, gains, policies, posteriors, sequential
+from scaling_theory.fitting.intervals import linearisation
 from scaling_theory.judge import analysis
 from scaling_theory.judge.model import BLRJudge
 from scaling_theory.passk import backtesting, grouping, mixing, mle, predictors
@@ -492,6 +494,10 @@ def _passk_cases():
     ]
 
 
+def _square(x, shared, batched):
+    return jnp.sum((x - batched["c"]) ** 2)
+
+
 def _fitting_cases():
     x = np.logspace(0.0, 3.0, 12)
     y = 3.0 * x**-0.4 * np.exp(0.01 * np.sin(np.arange(12.0)))
@@ -515,6 +521,11 @@ def _fitting_cases():
             ),
         ),
         ("fitting.t_intervals", lambda: fitting.t_intervals(res, 0.9)),
+        ("fitting.intervals.linearisation", lambda: linearisation(res)),
+        (
+            "fitting.minimize_batched",
+            lambda: fitting.minimize_batched(_square, np.zeros((2, 1)), None, {"c": np.array([[1.0], [2.0]])}),
+        ),
         ("fitting.Draws.intervals", lambda: fitting.t_draws(jax.random.key(0), res, 5).intervals(0.9)),
         ("fitting.t_prediction_interval", lambda: fitting.t_prediction_interval(res, {"x": x[:3]}, 0.9)),
         (
@@ -534,8 +545,8 @@ def test_passk_and_fitting_results_are_frozen_numpy_with_tidy_rows(name, make):
 
 def test_no_namedtuple_or_mutable_result_types_in_passk_and_fitting():
     """As for the other areas; fitting's optimiser options and traced-state tuples (``LBFGSOptions``, ``Loss``,
-    ``BatchResult``, ``Separable``) are inputs or internal NamedTuples of compiled code, not results."""
-    internal = {"LBFGSOptions", "Loss", "BatchResult", "Separable"}
+    ``Separable``) are inputs or internal NamedTuples of compiled code, not results."""
+    internal = {"LBFGSOptions", "Loss", "Separable"}
     offenders = []
     for area in ("passk", "fitting"):
         pkg = importlib.import_module(f"scaling_theory.{area}")

@@ -24,6 +24,7 @@ form by :func:`t_intervals` and :func:`t_prediction_interval`), so ``intervals``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -37,6 +38,7 @@ from scaling_theory.fitting.objectives import objective, residuals, runtime
 from scaling_theory.fitting.optimize import CONVERGED, LBFGSOptions, minimize_batched
 from scaling_theory.fitting.uncertainty import BOOTSTRAP_OPTIONS, Band, Draws, ParameterIntervals, distinct_optima
 from scaling_theory.numerics import check, x64
+from scaling_theory.results import Result
 from scaling_theory.stats import bootstrap_counts, numpy_rng
 
 INTERVALS = ("row", "residual", "block", "t", "bayes")
@@ -213,8 +215,29 @@ def block_bootstrap(
 # ------------------------------------------------------------------------- Student-t intervals
 
 
+@dataclass(frozen=True)
+class Linearisation(Result):
+    """A fit linearised at θ̂: residual Jacobian ``J`` = ∂r/∂θ (used rows × P coordinates), residual
+    variance ``s2`` = Σ w r² / (n − p), ``cov_unit`` = (JᵀWJ)⁻¹, ``cov`` = s² (JᵀWJ)⁻¹ (of the
+    coordinates) and ``dof`` = n − p.
+
+    Rows: one per coordinate: ``coordinate`` (0-based), ``se`` = sqrt(cov_jj), ``s2``, ``dof``.
+    """
+
+    J: np.ndarray
+    s2: float
+    cov_unit: np.ndarray
+    cov: np.ndarray
+    dof: int
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per coordinate (columns in the class docstring)."""
+        se = np.sqrt(np.maximum(np.diag(self.cov), 0.0))
+        return [{"coordinate": j, "se": float(v), "s2": float(self.s2), "dof": int(self.dof)} for j, v in enumerate(se)]
+
+
 @x64
-def linearisation(result: FitResult) -> dict[str, Any]:
+def linearisation(result: FitResult) -> Linearisation:
     """J = ∂r/∂θ at the fit (used rows), s², (JᵀWJ)⁻¹ and the degrees of freedom n − p."""
     law = result.law
     used = result.weights > 0
@@ -228,15 +251,15 @@ def linearisation(result: FitResult) -> dict[str, Any]:
     s2 = float(np.sum(w * r * r) / dof)
     info = J.T @ (w[:, None] * J)
     cov_unit = np.linalg.pinv(info)
-    return {"J": J, "s2": s2, "cov_unit": cov_unit, "cov": s2 * cov_unit, "dof": dof}
+    return Linearisation(J=J, s2=s2, cov_unit=cov_unit, cov=s2 * cov_unit, dof=dof)
 
 
 def t_intervals(result: FitResult, level: float = 0.95) -> ParameterIntervals:
     """Student-t ``level`` intervals of each parameter (θ̂_j ± t_{n−p} se_j in coordinates, mapped)."""
     check(0 < level < 1, f"level must be in (0, 1), got {level}")
     lin = linearisation(result)
-    se = np.sqrt(np.maximum(np.diag(lin["cov"]), 0.0))
-    q = stats.t.ppf((1 + level) / 2, lin["dof"])
+    se = np.sqrt(np.maximum(np.diag(lin.cov), 0.0))
+    q = stats.t.ppf((1 + level) / 2, lin.dof)
     lo = params_of(result.law, result.theta - q * se)
     hi = params_of(result.law, result.theta + q * se)
     names = list(result.law.params)
@@ -264,8 +287,8 @@ def t_prediction_interval(
     theta = jnp.asarray(result.theta)
     z0 = np.asarray(zfun(theta))
     g0 = np.asarray(jax.jacfwd(zfun)(theta))
-    var = lin["s2"] * ((1.0 if kind == "prediction" else 0.0) + np.einsum("mi,ij,mj->m", g0, lin["cov_unit"], g0))
-    q = stats.t.ppf((1 + level) / 2, lin["dof"])
+    var = lin.s2 * ((1.0 if kind == "prediction" else 0.0) + np.einsum("mi,ij,mj->m", g0, lin.cov_unit, g0))
+    q = stats.t.ppf((1 + level) / 2, lin.dof)
     lo, hi = z0 - q * np.sqrt(var), z0 + q * np.sqrt(var)
     f = np.exp if log_space else (lambda v: v)
     return Band(median=f(z0), lo=f(lo), hi=f(hi), level=float(level), kind=kind)
@@ -280,12 +303,12 @@ def t_draws(key: jax.Array, result: FitResult, n_draws: int = 2000) -> Draws:
     lin = linearisation(result)
     rng = numpy_rng(key)
     P = result.law.n_params
-    chol = np.linalg.cholesky(lin["cov"] + 1e-300 * np.eye(P)) if np.all(np.linalg.eigvalsh(lin["cov"]) > 0) else None
+    chol = np.linalg.cholesky(lin.cov + 1e-300 * np.eye(P)) if np.all(np.linalg.eigvalsh(lin.cov) > 0) else None
     if chol is None:
-        vals, vecs = np.linalg.eigh(lin["cov"])
+        vals, vecs = np.linalg.eigh(lin.cov)
         chol = vecs * np.sqrt(np.maximum(vals, 0.0))
     z = rng.standard_normal((n_draws, P))
-    scale = np.sqrt(lin["dof"] / rng.chisquare(lin["dof"], size=(n_draws, 1)))
+    scale = np.sqrt(lin.dof / rng.chisquare(lin.dof, size=(n_draws, 1)))
     theta = result.theta[None, :] + (z @ chol.T) * scale
     return Draws(
         law=result.law,
@@ -293,6 +316,6 @@ def t_draws(key: jax.Array, result: FitResult, n_draws: int = 2000) -> Draws:
         theta=theta,
         method="t",
         converged=np.ones(n_draws, bool),
-        noise_scale=np.full(n_draws, np.sqrt(lin["s2"])),
-        noise_df=float(lin["dof"]),
+        noise_scale=np.full(n_draws, np.sqrt(lin.s2)),
+        noise_df=float(lin.dof),
     )

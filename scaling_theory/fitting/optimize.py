@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import jax
@@ -39,6 +40,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from scaling_theory.numerics import BATCH_AXIS, global_mesh, pad_to_multiple, shard_batch, to_host, x64
+from scaling_theory.results import Result
 
 EMPTY, INIT, RUNNING, GTOL, FTOL, MAXITER, LINESEARCH, NONFINITE = -2, -1, 0, 1, 2, 3, 4, 5
 STATUS = {
@@ -66,15 +68,49 @@ class LBFGSOptions(NamedTuple):
     slots: int | None = None  # W per device; default: 512 on CPU, 8192 on accelerators
 
 
-class BatchResult(NamedTuple):
-    """Per start: final point ``x`` (S × P), objective ``f``, gradient ``g``, counts and status."""
+class _Out(NamedTuple):
+    """The compiled loop's per-start outputs (a pytree; :class:`BatchResult` holds them as NumPy)."""
 
     x: Any
     f: Any
     g: Any
-    n_iter: Any  # accepted steps
-    n_eval: Any  # objective + gradient evaluations, the start included
+    n_iter: Any
+    n_eval: Any
     status: Any
+
+
+@dataclass(frozen=True)
+class BatchResult(Result):
+    """Per start: final point ``x`` (S × P), objective ``f``, gradient ``g`` (S × P), accepted steps
+    ``n_iter``, objective + gradient evaluations ``n_eval`` (the start included) and ``status`` (a key
+    of :data:`STATUS`).
+
+    Rows: one per start: ``start``, ``f``, ``n_iter``, ``n_eval``, ``status``, ``converged``,
+    ``x_0`` … ``x_{P−1}``.
+    """
+
+    x: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    n_iter: np.ndarray
+    n_eval: np.ndarray
+    status: np.ndarray
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per start (columns in the class docstring), plain Python values."""
+        conv = np.isin(self.status, CONVERGED)
+        return [
+            {
+                "start": i,
+                "f": float(self.f[i]),
+                "n_iter": int(self.n_iter[i]),
+                "n_eval": int(self.n_eval[i]),
+                "status": int(self.status[i]),
+                "converged": bool(conv[i]),
+                **{f"x_{j}": float(v) for j, v in enumerate(self.x[i])},
+            }
+            for i in range(self.f.shape[0])
+        ]
 
 
 class _Slots(NamedTuple):
@@ -167,7 +203,7 @@ class _Tolerances(NamedTuple):
 @functools.partial(jax.jit, static_argnames=("fun", "memory", "n_slots", "mesh"))
 def _run(
     x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: int, n_slots: int, mesh: Mesh | None
-) -> BatchResult:
+) -> _Out:
     """The slot loop over all starts (``mesh=None``), or over each device's contiguous block of starts
     (``shard_map`` over ``mesh``: every device runs its own loop on its S / D starts with ``n_slots``
     slots, no communication between devices; the results stay sharded)."""
@@ -179,12 +215,12 @@ def _run(
         local,
         mesh=mesh,
         in_specs=(batch, PartitionSpec(), batch, PartitionSpec()),
-        out_specs=BatchResult(*([batch] * len(BatchResult._fields))),
+        out_specs=_Out(*([batch] * len(_Out._fields))),
         check_vma=False,
     )(x0, shared, batched, options)
 
 
-def _loop(x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: int, n_slots: int) -> BatchResult:
+def _loop(x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: int, n_slots: int) -> _Out:
     S, P = x0.shape
     W, M = n_slots, memory
     dtype = x0.dtype
@@ -374,7 +410,7 @@ def _loop(x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: i
 
     final = jax.lax.while_loop(cond, body, state)
     out = final.out if refills else _pack(final.slots)
-    return BatchResult(
+    return _Out(
         out[:, :P],
         out[:, P],
         out[:, P + 1 : 2 * P + 1],
