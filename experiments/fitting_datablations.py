@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import numpy as np
 
 NAME = "fitting_datablations"
@@ -64,14 +65,15 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         )
     thresholds = [TRAIN_TO * k["tokens_total"] for k in keys]
     names = [f"{k['params']} {k['epochs']} ep {k['data']}" for k in keys]
+    key = jax.random.key(seed)
     results = backtest_many(
+        key,
         "offset_power_law",
         curves,
         scale="x",
         threshold=thresholds,
         n_boot=cfg["boot"],
         level=LEVEL,
-        seed=seed,
         names=names,
         boot_starts=cfg["boot_starts"],
     )
@@ -120,11 +122,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             )
             ext_y = bt.fit.predict({"x": ext_t})
             ax.plot(ext_t / 1e9, ext_y, color=color, lw=1.4, ls="--")
-            pb = bt.draws.predict_interval({"x": ext_t}, level=LEVEL, kind="prediction", seed=seed)
-            band(ax, ext_t / 1e9, pb["lo"], pb["hi"], color, alpha=0.18)
+            pb = bt.draws.prediction_interval(key, {"x": ext_t}, level=LEVEL)
+            band(ax, ext_t / 1e9, pb.lo, pb.hi, color, alpha=0.18)
             curve_rows += [
                 {"params": size, "epochs": k["epochs"], "tokens": a, "fit": f, "lo": lo, "hi": hi}
-                for a, f, lo, hi in zip(ext_t, ext_y, pb["lo"], pb["hi"])
+                for a, f, lo, hi in zip(ext_t, ext_y, pb.lo, pb.hi)
             ]
         if shown:
             ax.axvline(thresholds[shown[0]] / 1e9, color="0.4", lw=0.8, ls=":")

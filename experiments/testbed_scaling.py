@@ -94,10 +94,12 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     fit_summary, note = None, None
     try:
+        import jax
+
         from scaling_theory import fitting
 
         # Hoffmann et al.'s 4,500-start grid (smoke: 64 random starts, to stay within seconds)
-        res = fitting.fit("chinchilla", {"N": N, "D": D}, L, starts=st.get("starts", "grid"), seed=seed)
+        res = fitting.fit("chinchilla", {"N": N, "D": D}, L, starts=st.get("starts", "grid"), key=jax.random.key(seed))
         rms = float(np.sqrt(np.mean(res.residuals() ** 2)))  # log-space residuals of the best fit
         fit_summary = {**res.params, "objective": res.objective, "converged": res.converged, "rms_log_residual": rms}
         print("Chinchilla fit:", {k: float(f"{v:.4g}") for k, v in res.params.items()}, f"RMS log residual {rms:.3f}")

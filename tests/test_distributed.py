@@ -3,9 +3,11 @@ give the same numbers as 1 process, only process 0 prints, only process 0 writes
 
 Each command runs as real processes of ``python -m scaling_theory.cli --coordinator 127.0.0.1:PORT
 --num-processes 2 --process-id I ...`` (a free port per run). The judge simulation splits its test
-inputs across the 4 devices of both processes (cross-process ``psum``); the fitting and pass@k areas
-compute their batches on each process's own devices (``numerics.batch_mesh`` is process-local), so
-for them the check is that the multi-process run reproduces the 1-process numbers and prints once.
+inputs across the 4 devices of both processes (cross-process ``psum``); the fitting optimiser
+(bootstrap and multi-start fits) splits its starts into one contiguous block per device of both
+processes; the pass@k back-test computes its batches on each process's own devices. For every command
+the check is that the multi-process run reproduces the 1-process numbers and prints once; for the
+bootstrap, also that each process computes only its own half of the replicates.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -182,6 +185,62 @@ def test_two_processes_times_two_devices_match_one_process(tables):
         # same draws (counters of global indices); only the order of the floating-point sums over
         # devices differs, so agreement is to rounding: 1e-12 relative (stderr: Chan's merge, also rounding)
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=0.0, err_msg=name)
+
+
+def test_bootstrap_replicates_are_split_between_the_processes(tmp_path):
+    """2 processes × 2 devices, 20 replicates × 4 starts = 80 starts, 20 per device: process 0 owns
+    replicates 0–9, process 1 replicates 10–19. Each process is given NaN bootstrap counts for the
+    other process's replicates, so a replicate computed by the wrong process (or by both, as when every
+    process ran the whole batch) does not converge and returns its start. The gathered draws must be
+    the 1-process draws with clean counts, on both processes."""
+    from scaling_theory.fitting import bootstrap, fit
+
+    code = textwrap.dedent(
+        """
+        import json, sys
+        from scaling_theory import distributed
+        distributed.initialize(sys.argv[1], 2, int(sys.argv[2]))
+        import jax, numpy as np
+        from scaling_theory.fitting import bootstrap, fit, uncertainty
+        clean = uncertainty.bootstrap_counts
+        other = slice(10, 20) if jax.process_index() == 0 else slice(0, 10)
+
+        def poisoned(*args, **kwargs):
+            counts = np.array(clean(*args, **kwargs))
+            counts[:, other] = np.nan  # the replicates of the other process's devices
+            return counts
+
+        uncertainty.bootstrap_counts = poisoned
+        rng = np.random.default_rng(1)
+        x = np.logspace(0, 4, 30)
+        y = 3.0 * x**-0.4 * np.exp(0.05 * rng.standard_normal(x.size))
+        d = bootstrap(jax.random.key(3), fit("power_law", {"x": x}, y, loss="mse"), 20)
+        print(json.dumps({"theta": d.theta.tolist(), "converged": d.converged.tolist()}))
+        """
+    )
+    port = _free_port()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, f"127.0.0.1:{port}", str(i)],
+            cwd=ROOT,
+            env=_env(2),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    res = _collect(procs, timeout=600)
+    assert all(r[0] == 0 for r in res), [r[2][-1500:] for r in res]
+    rng = np.random.default_rng(1)
+    x = np.logspace(0, 4, 30)
+    y = 3.0 * x**-0.4 * np.exp(0.05 * rng.standard_normal(x.size))
+    one = bootstrap(jax.random.key(3), fit("power_law", {"x": x}, y, loss="mse"), 20)  # this process: 1 device
+    assert one.converged.all()
+    for _, out, _ in res:
+        two = json.loads(out.strip().splitlines()[-1])
+        assert all(two["converged"])
+        np.testing.assert_allclose(two["theta"], one.theta, rtol=1e-12, atol=0.0)
 
 
 def test_only_process_zero_writes_and_errors_print_once(tmp_path):

@@ -140,6 +140,9 @@ def test_minimize_batched_on_a_convex_quadratic_and_per_start_data():
     out = minimize_batched(fun, np.zeros((3, 2)), {"H": H}, {"c": centres}, options=LBFGSOptions(gtol=1e-12, ftol=0.0))
     np.testing.assert_allclose(out.x, centres, atol=1e-10)
     assert np.all(np.isin(out.status, CONVERGED)) and np.all(out.f < 1e-10)
+    frame = out.to_frame()  # one row per start
+    assert frame["start"].tolist() == [0, 1, 2] and frame["converged"].all()
+    np.testing.assert_allclose(frame[["x_0", "x_1"]].to_numpy(), centres, atol=1e-10)
 
 
 # -------------------------------------------------------------------- summed vs mean Huber loss
@@ -179,8 +182,8 @@ def test_recovers_chinchilla_parameters_from_exact_data():
 
 def test_grid_is_the_default_for_chinchilla():
     x = {"N": np.array([1e8, 1e9, 1e10]), "D": np.array([1e9, 1e10, 1e11])}
-    np.testing.assert_array_equal(resolve_starts(CHINCHILLA, x, np.ones(3), "grid", 0), chinchilla_grid())
-    rnd = resolve_starts(CHINCHILLA, x, np.ones(3), 100, 0)
+    np.testing.assert_array_equal(resolve_starts(CHINCHILLA, x, np.ones(3), "grid"), chinchilla_grid())
+    rnd = resolve_starts(CHINCHILLA, x, np.ones(3), 100, jax.random.key(0))
     assert rnd.shape == (100, 5) and np.all((rnd >= chinchilla_grid().min(0)) & (rnd <= chinchilla_grid().max(0)))
 
 
@@ -215,13 +218,15 @@ def test_fit_many_equals_separate_fits():
 
 def test_random_starts_and_max_evals_status():
     y = noisy_power_law(4) + 1.0
-    res = fit("offset_power_law", {"x": X}, y, starts=30, seed=3)
+    res = fit("offset_power_law", {"x": X}, y, starts=30, key=jax.random.key(3))
     assert res.n_starts == 30 and res.converged
     grid = fit("offset_power_law", {"x": X}, y)
     assert res.objective == pytest.approx(grid.objective, rel=1e-6)
-    capped = fit("offset_power_law", {"x": X}, y, starts=30, seed=3, options=LBFGSOptions(max_evals=3))
+    capped = fit("offset_power_law", {"x": X}, y, starts=30, key=jax.random.key(3), options=LBFGSOptions(max_evals=3))
     assert capped.diagnostics()["status_counts"].get("maximum number of evaluations reached", 0) > 0
     assert np.all(capped.n_eval <= 3)
+    with pytest.raises(InputError, match=r"starts=30 random starts need a key"):
+        fit("offset_power_law", {"x": X}, y, starts=30)
 
 
 def test_one_and_four_devices_agree():

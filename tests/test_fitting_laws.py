@@ -102,10 +102,10 @@ def test_random_starts_lie_in_the_bounds_and_depend_on_the_seed():
     law = get_law("offset_power_law")
     y = FORMULAS["offset_power_law"](TRUE["offset_power_law"], {"x": X})
     lo, hi = law.bounds({"x": X}, y)
-    s0 = law.random_starts({"x": X}, y, 64, seed=0)
+    s0 = law.random_starts(jax.random.key(0), {"x": X}, y, 64)
     assert s0.shape == (64, 3) and np.all((s0 >= lo) & (s0 <= hi))
-    assert not np.allclose(s0, law.random_starts({"x": X}, y, 64, seed=1))
-    np.testing.assert_array_equal(s0, law.random_starts({"x": X}, y, 64, seed=0))
+    assert not np.allclose(s0, law.random_starts(jax.random.key(1), {"x": X}, y, 64))
+    np.testing.assert_array_equal(s0, law.random_starts(jax.random.key(0), {"x": X}, y, 64))
 
 
 @settings(max_examples=20, deadline=None)

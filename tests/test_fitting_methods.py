@@ -185,8 +185,8 @@ def test_approach2_exact_on_a_symmetric_surface():
     d = isoflop_design(sym, spread=8.0)
     r = approach2(d["N"], d["C"], CHINCHILLA.predict(sym, d))
     assert r.a == pytest.approx(0.5, abs=1e-10) and r.b == pytest.approx(0.5, abs=1e-10)
-    np.testing.assert_allclose(r.n_opt, compute_optimal(sym, r.budgets)["N"], rtol=1e-9)
-    assert float(r.n_star(1e24)) == pytest.approx(float(compute_optimal(sym, 1e24)["N"]), rel=1e-8)
+    np.testing.assert_allclose(r.n_opt, compute_optimal(sym, r.budgets).N, rtol=1e-9)
+    assert float(r.n_star(1e24)) == pytest.approx(float(compute_optimal(sym, 1e24).N), rel=1e-8)
 
 
 def test_approach2_vertices_match_polyfit():
@@ -204,7 +204,7 @@ def test_approach2_vertices_match_polyfit():
 def test_approach2_is_biased_without_noise_and_the_bias_vanishes_with_narrow_sampling():
     """Hoffmann et al.'s law (α ≠ β): the parabola's vertex is off the true N* even on exact
     losses; the error is a smooth function of the sampled width, O(log(spread)²) as it shrinks."""
-    truth = float(compute_optimal(HOFFMANN, 1e24)["N"])
+    truth = float(compute_optimal(HOFFMANN, 1e24).N)
     bias = {}
     for spread in (1.25, 2.0, 8.0):
         d = isoflop_design(HOFFMANN, spread=spread)

@@ -28,7 +28,7 @@ def power_fit():
 
 @pytest.fixture(scope="module")
 def draws40(power_fit):
-    return bootstrap(power_fit, 40, seed=7)
+    return bootstrap(jax.random.key(7), power_fit, 40)
 
 
 def test_bootstrap_replicates_are_weighted_least_squares_refits(power_fit, draws40):
@@ -49,8 +49,8 @@ def test_bootstrap_replicates_are_weighted_least_squares_refits(power_fit, draws
 
 
 def test_bootstrap_is_reproducible_and_seeded(power_fit, draws40):
-    np.testing.assert_array_equal(bootstrap(power_fit, 40, seed=7).theta, draws40.theta)
-    assert not np.allclose(bootstrap(power_fit, 40, seed=8).theta, draws40.theta)
+    np.testing.assert_array_equal(bootstrap(jax.random.key(7), power_fit, 40).theta, draws40.theta)
+    assert not np.allclose(bootstrap(jax.random.key(8), power_fit, 40).theta, draws40.theta)
 
 
 def test_prediction_band_is_the_law_draws_convolved_with_the_residuals(power_fit, draws40):
@@ -60,9 +60,9 @@ def test_prediction_band_is_the_law_draws_convolved_with_the_residuals(power_fit
     density f read off the exact convolution (the law part is fixed, so the draws are stratified and
     this iid SE is conservative)."""
     x0 = np.array([3e4])
-    band = draws40.predict_interval({"x": x0}, level=0.9, kind="prediction", seed=5, noise_draws=500)
-    curve = draws40.predict_interval({"x": x0}, level=0.9, kind="curve")
-    assert band["lo"][0] < curve["lo"][0] < curve["median"][0] < curve["hi"][0] < band["hi"][0]
+    band = draws40.prediction_interval(jax.random.key(5), {"x": x0}, level=0.9, noise_draws=500)
+    curve = draws40.predict_interval({"x": x0}, level=0.9)
+    assert band.lo[0] < curve.lo[0] < curve.median[0] < curve.hi[0] < band.hi[0]
     log_law = draws40.theta[:, 0] - draws40.theta[:, 1] * np.log(x0[0])
     pool = power_fit.residuals() * np.sqrt(30 / 28)
     exact = np.quantile((log_law[:, None] + pool[None, :]).ravel(), [0.05, 0.95])
@@ -70,7 +70,7 @@ def test_prediction_band_is_the_law_draws_convolved_with_the_residuals(power_fit
     p, h = np.array([0.05, 0.95]), 0.02
     dens = 2 * h / (np.quantile(pooled, p + h) - np.quantile(pooled, p - h))
     q_se = np.sqrt(p * (1 - p) / (40 * 500)) / dens
-    assert_within_se(np.log([band["lo"][0], band["hi"][0]]), exact, q_se, what="prediction-band quantiles")
+    assert_within_se(np.log([band.lo[0], band.hi[0]]), exact, q_se, what="prediction-band quantiles")
 
 
 @pytest.mark.slow
@@ -83,9 +83,9 @@ def test_bootstrap_interval_coverage_on_synthetic_data():
     fits = fit_many(
         "power_law", [({"x": X}, noisy(100 + r)) for r in range(R)], loss="mse", starts=np.array([[1.0, 0.4]])
     )
-    draws = bootstrap_many(fits, 200, seed=0, n_starts=1)
+    draws = bootstrap_many(jax.random.key(0), fits, 200, n_starts=1)
     tol = 3 * np.sqrt(0.9 * 0.1 / R)
-    lo_hi = np.array([d.intervals(0.9)["b"] for d in draws])
+    lo_hi = np.array([d.intervals(0.9).bounds("b") for d in draws])
     covered = (lo_hi[:, 0] <= 0.4) & (0.4 <= lo_hi[:, 1])
     assert abs(covered.mean() - 0.9) < tol
     # the bootstrap spread matches the OLS standard error σ sqrt([(AᵀA)⁻¹]_bb) on average (10 %)
@@ -94,8 +94,8 @@ def test_bootstrap_interval_coverage_on_synthetic_data():
     rng = np.random.default_rng(12)
     x0 = {"x": np.array([3e4])}
     y_new = 3.0 * 3e4**-0.4 * np.exp(SIGMA * rng.standard_normal(R))
-    bands = [d.predict_interval(x0, level=0.9, kind="prediction", seed=r) for r, d in enumerate(draws)]
-    inside = np.mean([b["lo"][0] <= y <= b["hi"][0] for b, y in zip(bands, y_new)])
+    bands = [d.prediction_interval(jax.random.key(r), x0, level=0.9) for r, d in enumerate(draws)]
+    inside = np.mean([b.lo[0] <= y <= b.hi[0] for b, y in zip(bands, y_new)])
     assert abs(inside - 0.9) < tol
 
 
@@ -105,7 +105,7 @@ def test_posterior_matches_the_gaussian_closed_form(power_fit):
     Monte Carlo tolerance: 4 × posterior sd / sqrt(n_eff) for the means, 4/sqrt(2 n_eff) for the sds."""
     from scaling_theory.fitting.bayes import posterior
 
-    draws = posterior(power_fit, likelihood="normal", sigma=SIGMA, num_warmup=300, num_samples=1500, seed=0)
+    draws = posterior(jax.random.key(0), power_fit, likelihood="normal", sigma=SIGMA, num_warmup=300, num_samples=1500)
     coef = np.linalg.lstsq(A, np.log(power_fit.y), rcond=None)[0]
     sd = SIGMA * np.sqrt(np.diag(np.linalg.inv(A.T @ A)))
     n_eff = min(draws.diagnostics["n_eff"].values())
@@ -117,15 +117,33 @@ def test_posterior_matches_the_gaussian_closed_form(power_fit):
 
 def test_bad_uncertainty_requests(power_fit, draws40):
     with pytest.raises(InputError, match="replicates must be an integer >= 2"):
-        bootstrap(power_fit, 1)
+        bootstrap(jax.random.key(0), power_fit, 1)
     draws = draws40
     with pytest.raises(InputError, match=r"level must be in \(0, 1\)"):
         draws.intervals(1.5)
-    with pytest.raises(InputError, match="kind must be 'curve' or 'prediction'"):
-        draws.predict_interval({"x": X}, kind="band")
+    with pytest.raises(InputError, match="noise_draws must be an integer >= 1"):
+        draws.prediction_interval(jax.random.key(0), {"x": X}, noise_draws=0)
+    with pytest.raises(InputError, match=r"level must be in \(0, 1\)"):
+        draws.prediction_interval(jax.random.key(0), {"x": X}, level=1.0)
     from scaling_theory.fitting.bayes import posterior
 
     with pytest.raises(InputError, match="likelihood must be one of"):
-        posterior(power_fit, likelihood="cauchy")
+        posterior(jax.random.key(0), power_fit, likelihood="cauchy")
     with pytest.raises(InputError, match="num_samples must be a positive integer"):
-        posterior(power_fit, num_samples=0)
+        posterior(jax.random.key(0), power_fit, num_samples=0)
+
+
+def test_curve_band_is_the_percentiles_of_the_law_over_the_draws_and_has_tidy_rows(draws40):
+    """The curve band at x is the equal-tailed percentile band of a·x^(−b) over the draws, computed here
+    from the coordinates (log a, b) by hand; one row per point."""
+    x = np.array([10.0, 3e4])
+    band = draws40.predict_interval({"x": x}, level=0.8)
+    by_hand = np.exp(draws40.theta[:, :1] - draws40.theta[:, 1:] * np.log(x)[None, :])  # R × 2
+    lo, med, hi = np.quantile(by_hand, [0.1, 0.5, 0.9], axis=0)
+    np.testing.assert_allclose(band.lo, lo, rtol=1e-12)
+    np.testing.assert_allclose(band.median, med, rtol=1e-12)
+    np.testing.assert_allclose(band.hi, hi, rtol=1e-12)
+    frame = band.to_frame()
+    assert list(frame.columns) == ["point", "median", "lo", "hi", "level", "kind"]
+    assert frame["point"].tolist() == [0, 1] and set(frame["kind"]) == {"curve"} and set(frame["level"]) == {0.8}
+    np.testing.assert_allclose(frame["hi"], hi, rtol=1e-12)

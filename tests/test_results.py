@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from scaling_theory import fitting, passk
 from scaling_theory.allocation import api, backtest, frontier, gains, policies, posteriors, sequential
+from scaling_theory.fitting.intervals import linearisation
 from scaling_theory.judge import analysis
 from scaling_theory.judge.model import BLRJudge
 from scaling_theory.passk import backtesting, grouping, mixing, mle, predictors
@@ -439,7 +441,7 @@ def test_fit_result_rows_of_a_noiseless_power_law():
     assert row["law"] == "power_law" and row["method"] == "multistart" and row["grid_best"] is None
     assert row["params_a"] == pytest.approx(3.0, rel=1e-7) and row["params_b"] == pytest.approx(0.4, rel=1e-7)
     assert row["objective"] < 1e-12 and row["n_points"] == 12 and row["converged"] is True
-    draws = fitting.t_draws(res, 4, seed=0)  # power_law coordinates are (log a, b)
+    draws = fitting.t_draws(jax.random.key(0), res, 4)  # power_law coordinates are (log a, b)
     assert [r["draw"] for r in draws.rows()] == [0, 1, 2, 3]
     np.testing.assert_allclose([r["params_a"] for r in draws.rows()], np.exp(draws.theta[:, 0]), rtol=1e-14)
     assert [r["params_b"] for r in draws.rows()] == draws.theta[:, 1].tolist()
@@ -492,6 +494,10 @@ def _passk_cases():
     ]
 
 
+def _square(x, shared, batched):
+    return jnp.sum((x - batched["c"]) ** 2)
+
+
 def _fitting_cases():
     x = np.logspace(0.0, 3.0, 12)
     y = 3.0 * x**-0.4 * np.exp(0.01 * np.sin(np.arange(12.0)))
@@ -501,10 +507,31 @@ def _fitting_cases():
     L = 2.0 + 0.3 * np.log(N / (0.1 * budgets**0.5)) ** 2
     return [
         ("fitting.fit", lambda: res),
-        ("fitting.bootstrap", lambda: fitting.bootstrap(res, 3, n_starts=1)),
-        ("fitting.t_draws", lambda: fitting.t_draws(res, 3)),
-        ("fitting.backtest", lambda: fitting.backtest("power_law", {"x": x}, y, scale="x", threshold=100.0)),
+        ("fitting.bootstrap", lambda: fitting.bootstrap(jax.random.key(0), res, 3, n_starts=1)),
+        ("fitting.t_draws", lambda: fitting.t_draws(jax.random.key(0), res, 3)),
+        (
+            "fitting.backtest",
+            lambda: fitting.backtest(jax.random.key(0), "power_law", {"x": x}, y, scale="x", threshold=100.0),
+        ),
         ("fitting.approach2", lambda: fitting.approach2(N, budgets, L)),
+        (
+            "fitting.compute_optimal",
+            lambda: fitting.compute_optimal(
+                {"A": 406.4, "B": 410.7, "E": 1.69, "alpha": 0.34, "beta": 0.28}, np.array([1e20, 1e22])
+            ),
+        ),
+        ("fitting.t_intervals", lambda: fitting.t_intervals(res, 0.9)),
+        ("fitting.intervals.linearisation", lambda: linearisation(res)),
+        (
+            "fitting.minimize_batched",
+            lambda: fitting.minimize_batched(_square, np.zeros((2, 1)), None, {"c": np.array([[1.0], [2.0]])}),
+        ),
+        ("fitting.Draws.intervals", lambda: fitting.t_draws(jax.random.key(0), res, 5).intervals(0.9)),
+        ("fitting.t_prediction_interval", lambda: fitting.t_prediction_interval(res, {"x": x[:3]}, 0.9)),
+        (
+            "fitting.Draws.predict_interval",
+            lambda: fitting.t_draws(jax.random.key(0), res, 5).predict_interval({"x": x[:3]}),
+        ),
     ]
 
 
@@ -518,8 +545,8 @@ def test_passk_and_fitting_results_are_frozen_numpy_with_tidy_rows(name, make):
 
 def test_no_namedtuple_or_mutable_result_types_in_passk_and_fitting():
     """As for the other areas; fitting's optimiser options and traced-state tuples (``LBFGSOptions``, ``Loss``,
-    ``BatchResult``, ``Separable``) are inputs or internal NamedTuples of compiled code, not results."""
-    internal = {"LBFGSOptions", "Loss", "BatchResult", "Separable"}
+    ``Separable``) are inputs or internal NamedTuples of compiled code, not results."""
+    internal = {"LBFGSOptions", "Loss", "Separable"}
     offenders = []
     for area in ("passk", "fitting"):
         pkg = importlib.import_module(f"scaling_theory.{area}")

@@ -196,11 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         "best fit (scipy | multi-start | vpnls): "
         + ", ".join(f"{n}={a:.5g}|{b:.5g}|{c:.5g}" for n, a, b, c in zip(names, ref["x"], mine["x"], vp["x"]))
     )
-    true_n = float(compute_optimal(BESIROGLU, 1e24)["N"])
+    true_n = float(compute_optimal(BESIROGLU, 1e24).N)
     fit_n = float(
         compute_optimal(
             {k: v for k, v in zip(("A", "B", "E", "alpha", "beta"), np.r_[np.exp(vp["x"][:3]), vp["x"][3:]])}, 1e24
-        )["N"]
+        ).N
     )
     print(f"N*(1e24): truth {true_n:.4g}, vpnls {fit_n:.4g}, approach 2 {a2['n_star']:.4g} (exponent a {a2['a']:.4f})")
     rels = {

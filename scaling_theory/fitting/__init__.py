@@ -2,7 +2,7 @@
 
 >>> from scaling_theory.fitting import fit, bootstrap
 >>> res = fit("chinchilla", {"N": N, "D": D}, loss)     # Hoffmann et al.'s recipe, 4,500 starts
->>> draws = bootstrap(res, 200); draws.intervals(0.95)
+>>> draws = bootstrap(jax.random.key(0), res, 200); draws.intervals(0.95)
 
 Modules: :mod:`laws` (named and user-defined laws), :mod:`objectives` (Huber / squared / absolute
 losses on log or linear residuals), :mod:`optimize` (batched multi-start L-BFGS), :mod:`fit`,
@@ -24,6 +24,8 @@ from scaling_theory._lazy import attach
 _EXPORTS = {
     "LAWS": "laws",
     "Backtest": "backtest",
+    "Band": "uncertainty",
+    "ParameterIntervals": "uncertainty",
     "Draws": "uncertainty",
     "FitResult": "fit",
     "LBFGSOptions": "optimize",
@@ -34,6 +36,7 @@ _EXPORTS = {
     "bootstrap": "uncertainty",
     "bootstrap_many": "uncertainty",
     "chinchilla_grid": "laws",
+    "ComputeOptimal": "allocation",
     "compute_optimal": "allocation",
     "custom_law": "laws",
     "fit": "fit",

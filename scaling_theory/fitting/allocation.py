@@ -11,20 +11,40 @@ vectorised over budgets and over parameter draws (e.g. bootstrap), for intervals
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
 from scaling_theory.numerics import check, x64
+from scaling_theory.results import Result
 
 FLOPS_PER_PARAM_TOKEN = 6.0
+
+
+@dataclass(frozen=True)
+class ComputeOptimal(Result):
+    """Compute-optimal allocation at budgets ``compute`` (FLOPs): ``N`` (parameters), ``D`` (tokens),
+    ``loss`` L(N*, D*), ``tokens_per_param`` D*/N*, and the exponents ``a = β/(α+β)``, ``b = α/(α+β)``
+    of N* ∝ C^a, D* ∝ C^b. Arrays broadcast the parameters' shape (e.g. draws) against the budgets'.
+
+    Rows: one per element of the broadcast shape, columns ``compute, N, D, loss, tokens_per_param, a, b``.
+    """
+
+    compute: np.ndarray
+    N: np.ndarray
+    D: np.ndarray
+    loss: np.ndarray
+    tokens_per_param: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
 
 
 @x64
 def compute_optimal(
     params: Mapping[str, Any], compute: Any, flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN
-) -> dict[str, np.ndarray]:
+) -> ComputeOptimal:
     """N*, D*, the loss L(N*, D*) and tokens per parameter D*/N* for budgets ``compute`` (FLOPs).
 
     ``params`` holds A, B, E, alpha, beta (floats, or arrays of draws broadcasting against
@@ -42,11 +62,12 @@ def compute_optimal(
     log_n = log_g + beta / s * log_c
     log_d = -log_g + alpha / s * log_c
     loss = E + jnp.exp(jnp.log(A) - alpha * log_n) + jnp.exp(jnp.log(B) - beta * log_d)
-    return {
-        "N": np.asarray(jnp.exp(log_n)),
-        "D": np.asarray(jnp.exp(log_d)),
-        "loss": np.asarray(loss),
-        "tokens_per_param": np.asarray(jnp.exp(log_d - log_n)),
-        "a": np.asarray(beta / s),
-        "b": np.asarray(alpha / s),
-    }
+    return ComputeOptimal(
+        compute=np.asarray(C),
+        N=np.asarray(jnp.exp(log_n)),
+        D=np.asarray(jnp.exp(log_d)),
+        loss=np.asarray(loss),
+        tokens_per_param=np.asarray(jnp.exp(log_d - log_n)),
+        a=np.asarray(beta / s),
+        b=np.asarray(alpha / s),
+    )

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import jax
 import numpy as np
 import pandas as pd
 
@@ -59,6 +60,7 @@ def _split(x: Mapping[str, Any], y: Any, weights: Any, scale: str, threshold: fl
 
 
 def backtest_many(
+    key: jax.Array,
     law: str | Law,
     datasets: Sequence[tuple[Mapping[str, Any], Any] | tuple[Mapping[str, Any], Any, Any]],
     *,
@@ -66,13 +68,14 @@ def backtest_many(
     threshold: float | Sequence[float],
     n_boot: int = 0,
     level: float = 0.9,
-    seed: int = 0,
     names: Sequence[str] | None = None,
     boot_starts: int = 4,
     **fit_kwargs: Any,
 ) -> list[Backtest]:
     """Back-test every data set (threshold: one value, or one per data set); ``boot_starts`` starts
-    per bootstrap replicate (see :func:`~scaling_theory.fitting.uncertainty.bootstrap_many`)."""
+    per bootstrap replicate (see :func:`~scaling_theory.fitting.uncertainty.bootstrap_many`). ``key``
+    draws the bootstrap row counts, the observation noise of the prediction bands and random starts
+    (``starts=N``)."""
     law = get_law(law)
     thresholds = np.broadcast_to(np.asarray(threshold, float), (len(datasets),))
     train, held = [], []
@@ -82,8 +85,8 @@ def backtest_many(
         tr, ho = _split(x, y, rest[0] if rest else None, scale, float(thresholds[j]), where)
         train.append(tr)
         held.append(ho)
-    fits = fit_many(law, train, names=names, seed=seed, **fit_kwargs)
-    draws = bootstrap_many(fits, n_boot, seed=seed, n_starts=boot_starts) if n_boot else [None] * len(fits)
+    fits = fit_many(law, train, names=names, key=key, **fit_kwargs)
+    draws = bootstrap_many(key, fits, n_boot, n_starts=boot_starts) if n_boot else [None] * len(fits)
     out = []
     for f, d, (xh, yh), thr in zip(fits, draws, held, thresholds):
         yhat = f.predict(xh)
@@ -101,9 +104,9 @@ def backtest_many(
             "last_rel_error": float(table["rel_error"].iloc[int(np.argmax(xh[scale]))]),
         }
         if d is not None:
-            band = d.predict_interval(xh, level=level, kind="prediction", seed=seed)
-            table["lo"], table["hi"] = band["lo"], band["hi"]
-            table["covered"] = (yh >= band["lo"]) & (yh <= band["hi"])
+            band = d.prediction_interval(key, xh, level=level)
+            table["lo"], table["hi"] = band.lo, band.hi
+            table["covered"] = (yh >= band.lo) & (yh <= band.hi)
             summary["level"] = level
             summary["coverage"] = float(table["covered"].mean())
         out.append(Backtest(fit=f, draws=d, table=table, summary=summary))
@@ -111,6 +114,7 @@ def backtest_many(
 
 
 def backtest(
+    key: jax.Array,
     law: str | Law,
     x: Mapping[str, Any],
     y: Any,
@@ -120,11 +124,10 @@ def backtest(
     weights: Any = None,
     n_boot: int = 0,
     level: float = 0.9,
-    seed: int = 0,
     **fit_kwargs: Any,
 ) -> Backtest:
     """Fit on ``x[scale] ≤ threshold``, predict and score the rows above it (see the module docstring)."""
     data = (x, y) if weights is None else (x, y, weights)
-    return backtest_many(
-        law, [data], scale=scale, threshold=threshold, n_boot=n_boot, level=level, seed=seed, **fit_kwargs
-    )[0]
+    return backtest_many(key, law, [data], scale=scale, threshold=threshold, n_boot=n_boot, level=level, **fit_kwargs)[
+        0
+    ]

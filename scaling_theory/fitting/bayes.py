@@ -41,18 +41,19 @@ def prior_box(result: FitResult) -> tuple[np.ndarray, np.ndarray]:
 
 @x64
 def posterior(
+    key: jax.Array,
     result: FitResult,
     *,
     num_warmup: int = 500,
     num_samples: int = 1000,
     num_chains: int = 1,
-    seed: int = 0,
     likelihood: str = "student_t",
     df: float = 4.0,
     sigma: float | None = None,
     box: tuple[Any, Any] | None = None,
 ) -> Draws:
-    """Posterior draws (``num_chains × num_samples``) of the law's coordinates given the fit's data.
+    """Posterior draws (``num_chains × num_samples``) of the law's coordinates given the fit's data,
+    NUTS run from ``key``.
 
     Returns :class:`~scaling_theory.fitting.uncertainty.Draws` with ``method="posterior"``; its
     ``diagnostics`` hold the number of divergent transitions and, per coordinate, the effective
@@ -107,7 +108,7 @@ def posterior(
         chain_method="vectorized" if num_chains > 1 else "sequential",
         progress_bar=False,
     )
-    mcmc.run(jax.random.key(seed), extra_fields=("diverging",))
+    mcmc.run(key, extra_fields=("diverging",))
     samples = mcmc.get_samples()
     theta = np.asarray(samples["theta"])
     sig = np.asarray(samples["sigma"]) if sigma is None else np.full(theta.shape[0], sigma)

@@ -103,6 +103,8 @@ def _parse_starts(value: str) -> str | int:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    import jax
+
     from scaling_theory.cli import print_json
     from scaling_theory.fitting.data import load_curve, parse_x_specs
     from scaling_theory.fitting.fit import fit, fit_many, make_loss
@@ -115,6 +117,7 @@ def _fit(args: argparse.Namespace) -> int:
         raise InputError(f"--penalty must be positive, got {args.penalty}")
     loss = make_loss(args.loss, args.delta, args.space, penalty=args.penalty)
     starts = _parse_starts(args.starts)
+    key = jax.random.key(args.seed)  # the one key of this command
     if args.bootstrap and args.bootstrap < 2:
         raise InputError(f"--bootstrap must be at least 2 replicates, got {args.bootstrap}")
     if not 0 < args.level < 1:
@@ -151,22 +154,22 @@ def _fit(args: argparse.Namespace) -> int:
                 loss=loss,
                 weights=info[0]["w"],
                 starts=starts,
-                seed=args.seed,
+                key=key,
                 name=names[0],
             )
         ]
     else:
-        fits = fit_many(law, data, loss=loss, starts=starts, seed=args.seed, names=names)
-    draws = _intervals(args, interval, fits, info)
+        fits = fit_many(law, data, loss=loss, starts=starts, key=key, names=names)
+    draws = _intervals(key, args, interval, fits, info)
     records = []
     for (group, *_), f, d in zip(groups, fits, draws):
         rec: dict[str, Any] = {"group": group} if args.group_by else {}
         if args.method != "multistart":
             rec["method"] = args.method
-        for key, value in f.summary().items():  # law, params, [intervals,] loss, n_points, n_starts
-            rec[key] = value
-            if key == "params" and d is not None:
-                rec["intervals"] = d.intervals(args.level)
+        for field, value in f.summary().items():  # law, params, [intervals,] loss, n_points, n_starts
+            rec[field] = value
+            if field == "params" and d is not None:
+                rec["intervals"] = d.intervals(args.level).as_dict()
                 if interval != "row":
                     rec["interval"] = interval
         if args.compute:
@@ -208,7 +211,7 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _intervals(args: argparse.Namespace, interval: str | None, fits: list, info: list) -> list:
+def _intervals(key: Any, args: argparse.Namespace, interval: str | None, fits: list, info: list) -> list:
     """Draws for each fit by the chosen interval method (None without one)."""
     if interval is None:
         return [None] * len(fits)
@@ -216,24 +219,24 @@ def _intervals(args: argparse.Namespace, interval: str | None, fits: list, info:
     if interval == "row":
         from scaling_theory.fitting.uncertainty import bootstrap_many
 
-        return bootstrap_many(fits, B, seed=args.seed)
+        return bootstrap_many(key, fits, B)
     from scaling_theory.fitting import intervals as iv
 
     if interval == "residual":
-        return [iv.residual_bootstrap(f, B, seed=args.seed) for f in fits]
+        return [iv.residual_bootstrap(key, f, B) for f in fits]
     if interval == "block":
-        return [iv.block_bootstrap(f, i[args.runs], B, seed=args.seed) for f, i in zip(fits, info)]
+        return [iv.block_bootstrap(key, f, i[args.runs], B) for f, i in zip(fits, info)]
     if interval == "t":
-        return [iv.t_draws(f, 4000, seed=args.seed) for f in fits]
+        return [iv.t_draws(key, f, 4000) for f in fits]
     from scaling_theory.fitting.bayes import posterior
 
     return [
         posterior(
+            key,
             f,
             num_warmup=args.warmup,
             num_samples=args.samples,
             num_chains=args.chains,
-            seed=args.seed,
             likelihood=args.likelihood,
             df=args.df,
         )

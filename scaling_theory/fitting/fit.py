@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -210,8 +211,11 @@ def make_loss(
     return Loss(loss, delta, space, reduction, penalty).validated()
 
 
-def resolve_starts(law: Law, x: Mapping[str, np.ndarray], y: np.ndarray, starts: Starts, seed: int) -> np.ndarray:
-    """``"grid"`` → the law's default grid; an int N → N random starts in its bounds; else S × P."""
+def resolve_starts(
+    law: Law, x: Mapping[str, np.ndarray], y: np.ndarray, starts: Starts, key: jax.Array | None = None
+) -> np.ndarray:
+    """``"grid"`` → the law's default grid; an int N → N random starts in its bounds, drawn from
+    ``key`` (required then); else S × P."""
     if isinstance(starts, str):
         if starts != "grid":
             raise InputError(f"starts must be 'grid', a positive integer or an array, got {starts!r}")
@@ -219,7 +223,9 @@ def resolve_starts(law: Law, x: Mapping[str, np.ndarray], y: np.ndarray, starts:
     elif isinstance(starts, (int, np.integer)) and not isinstance(starts, bool):
         if starts < 1:
             raise InputError(f"starts must be a positive integer, got {starts}")
-        s = law.random_starts(x, y, int(starts), seed)
+        if key is None:
+            raise InputError(f"starts={starts} random starts need a key (key=jax.random.key(seed))")
+        s = law.random_starts(key, x, y, int(starts))
     else:
         s = np.asarray(starts, np.float64)
         if s.ndim == 1:
@@ -278,7 +284,7 @@ def fit(
     reduction: str = "sum",
     weights: Any = None,
     starts: Starts = "grid",
-    seed: int = 0,
+    key: jax.Array | None = None,
     options: LBFGSOptions = LBFGSOptions(),
     name: str = "",
     penalty: float = 10.0,
@@ -286,11 +292,12 @@ def fit(
     """Best fit of ``law`` to (x, y) over all starts: argmin_θ Σ_i w_i ρ(r_i(θ)) (see :mod:`objectives`).
 
     ``name`` (e.g. the file) prefixes input errors; ``penalty`` weighs over-estimates of the
-    ``asymmetric`` loss."""
+    ``asymmetric`` loss. The fit is deterministic but for ``starts=N`` random starts, which are drawn
+    from ``key`` (required then)."""
     law = get_law(law)
     lossspec = make_loss(loss, delta, space, reduction, penalty)
     xs, y, w = validate(law, x, y, weights, lossspec, name)
-    s = resolve_starts(law, xs, y, starts, seed)
+    s = resolve_starts(law, xs, y, starts, key)
     xp, yp, wp = pad_rows(xs, y, w, bucket(y.size))
     shared = {"x": law.prepare_x(xp), "y": jnp.asarray(yp), "w": jnp.asarray(wp), **runtime(lossspec)}
     out = minimize_batched(objective(law, lossspec), s, shared, None, options=options)
@@ -307,7 +314,7 @@ def fit_many(
     space: str = "log",
     reduction: str = "sum",
     starts: Starts | Sequence[Starts] = "grid",
-    seed: int = 0,
+    key: jax.Array | None = None,
     options: LBFGSOptions = LBFGSOptions(),
     names: Sequence[str] | None = None,
     penalty: float = 10.0,
@@ -316,7 +323,8 @@ def fit_many(
 
     Data sets are padded to a common length with zero-weight rows, so every (data set, start) pair
     is one row of the batch. ``names`` label data sets in error messages. ``starts`` may also be a
-    list with one entry (an S × P array, ``"grid"`` or N) per data set.
+    list with one entry (an S × P array, ``"grid"`` or N) per data set; random starts are drawn from
+    ``key`` (the same draws for every data set with the same N).
     """
     law = get_law(law)
     lossspec = make_loss(loss, delta, space, reduction, penalty)
@@ -329,7 +337,7 @@ def fit_many(
         xs, yv, w = validate(law, x, y, rest[0] if rest else None, lossspec, where)
         prepared.append((xs, yv, w))
         own: Any = starts[j] if isinstance(starts, (list, tuple)) else starts  # per-data-set starts
-        all_starts.append(resolve_starts(law, xs, yv, own, seed))
+        all_starts.append(resolve_starts(law, xs, yv, own, key))
     n_max = bucket(max(p[1].size for p in prepared))
     rows_x: dict[str, list] = {n: [] for n in law.xs}
     rows_y, rows_w, bounds = [], [], []

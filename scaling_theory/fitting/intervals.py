@@ -24,6 +24,7 @@ form by :func:`t_intervals` and :func:`t_prediction_interval`), so ``intervals``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -35,8 +36,9 @@ from scaling_theory.errors import InputError
 from scaling_theory.fitting.fit import FitResult, bucket, pad_rows, params_of
 from scaling_theory.fitting.objectives import objective, residuals, runtime
 from scaling_theory.fitting.optimize import CONVERGED, LBFGSOptions, minimize_batched
-from scaling_theory.fitting.uncertainty import BOOTSTRAP_OPTIONS, Draws, distinct_optima
+from scaling_theory.fitting.uncertainty import BOOTSTRAP_OPTIONS, Band, Draws, ParameterIntervals, distinct_optima
 from scaling_theory.numerics import check, x64
+from scaling_theory.results import Result
 from scaling_theory.stats import bootstrap_counts, numpy_rng
 
 INTERVALS = ("row", "residual", "block", "t", "bayes")
@@ -104,15 +106,15 @@ def _refit_many(
 
 
 def residual_bootstrap_many(
+    key: jax.Array,
     results: list[FitResult],
     n_boot: int = 200,
     *,
-    seed: int = 0,
     n_starts: int = 4,
     options: LBFGSOptions = BOOTSTRAP_OPTIONS,
 ) -> list[Draws]:
     """:func:`residual_bootstrap` of several fits (one law and loss) in one batched call; fit j
-    draws from ``np.random.default_rng([seed, j])``."""
+    draws its residuals from ``stats.numpy_rng(key, j)``."""
     _check_boot(n_boot)
     if not results:
         raise InputError("bootstrap: no fits given")
@@ -121,7 +123,7 @@ def residual_bootstrap_many(
         used = r.weights > 0
         pool = scaled_residuals(r)
         eps = np.zeros((n_boot, r.y.size))
-        eps[:, used] = numpy_rng(jax.random.key(seed), j).choice(pool, size=(n_boot, int(used.sum())))
+        eps[:, used] = numpy_rng(key, j).choice(pool, size=(n_boot, int(used.sum())))
         yhat = r.predict(r.x)
         y_b = yhat * np.exp(eps) if r.loss.space == "log" else yhat + eps
         y_bs.append(np.where(used, y_b, r.y))
@@ -134,26 +136,32 @@ def residual_bootstrap_many(
 
 
 def residual_bootstrap(
-    result: FitResult, n_boot: int = 200, *, seed: int = 0, n_starts: int = 4, options: LBFGSOptions = BOOTSTRAP_OPTIONS
+    key: jax.Array,
+    result: FitResult,
+    n_boot: int = 200,
+    *,
+    n_starts: int = 4,
+    options: LBFGSOptions = BOOTSTRAP_OPTIONS,
 ) -> Draws:
     """Residual-bootstrap draws (``n_boot`` replicates) of a fit; see the module docstring.
 
     Args:
+      key: PRNG key; the residuals are resampled on the host by ``stats.numpy_rng(key, 0)``.
       result: the fit (its residual space decides multiplicative or additive resampling).
-      n_boot: replicates; seed: host RNG seed (``np.random.default_rng([seed, 0])``).
+      n_boot: replicates.
       n_starts: each replicate starts from the fit's best and next-best distinct optima.
     Returns:
       :class:`Draws` with ``method = "residual"``; prediction noise is drawn from the same residuals.
     """
-    return residual_bootstrap_many([result], n_boot, seed=seed, n_starts=n_starts, options=options)[0]
+    return residual_bootstrap_many(key, [result], n_boot, n_starts=n_starts, options=options)[0]
 
 
 def block_bootstrap_many(
+    key: jax.Array,
     results: list[FitResult],
     groups: list,
     n_boot: int = 200,
     *,
-    seed: int = 0,
     n_starts: int = 4,
     options: LBFGSOptions = BOOTSTRAP_OPTIONS,
 ) -> list[Draws]:
@@ -171,7 +179,7 @@ def block_bootstrap_many(
             raise InputError("block bootstrap: need at least 2 groups (runs) to resample")
         labels.append((keys.size, inv))
     # the row bootstrap's stream (stats.bootstrap_counts): with one row per group, the row bootstrap's draws
-    all_counts = bootstrap_counts(jax.random.key(seed), [size for size, _ in labels], n_boot)
+    all_counts = bootstrap_counts(key, [size for size, _ in labels], n_boot)
     w_bs = [
         all_counts[j, :, :size][:, inv] * r.weights[None, :] for j, (r, (size, inv)) in enumerate(zip(results, labels))
     ]
@@ -183,31 +191,53 @@ def block_bootstrap_many(
 
 
 def block_bootstrap(
+    key: jax.Array,
     result: FitResult,
     groups: Any,
     n_boot: int = 200,
     *,
-    seed: int = 0,
     n_starts: int = 4,
     options: LBFGSOptions = BOOTSTRAP_OPTIONS,
 ) -> Draws:
     """Block-bootstrap draws: whole groups (runs) resampled with replacement, row weights = counts.
 
     Args:
+      key: PRNG key; the group counts come from ``stats.bootstrap_counts(key, ...)``.
       result: the fit.
       groups: one label per row of the fit's data (e.g. the run of each checkpoint); ≥ 2 groups.
-      n_boot, seed, n_starts, options: as for :func:`residual_bootstrap`.
+      n_boot, n_starts, options: as for :func:`residual_bootstrap`.
     Returns:
       :class:`Draws` with ``method = "block"``.
     """
-    return block_bootstrap_many([result], [groups], n_boot, seed=seed, n_starts=n_starts, options=options)[0]
+    return block_bootstrap_many(key, [result], [groups], n_boot, n_starts=n_starts, options=options)[0]
 
 
 # ------------------------------------------------------------------------- Student-t intervals
 
 
+@dataclass(frozen=True)
+class Linearisation(Result):
+    """A fit linearised at θ̂: residual Jacobian ``J`` = ∂r/∂θ (used rows × P coordinates), residual
+    variance ``s2`` = Σ w r² / (n − p), ``cov_unit`` = (JᵀWJ)⁻¹, ``cov`` = s² (JᵀWJ)⁻¹ (of the
+    coordinates) and ``dof`` = n − p.
+
+    Rows: one per coordinate: ``coordinate`` (0-based), ``se`` = sqrt(cov_jj), ``s2``, ``dof``.
+    """
+
+    J: np.ndarray
+    s2: float
+    cov_unit: np.ndarray
+    cov: np.ndarray
+    dof: int
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per coordinate (columns in the class docstring)."""
+        se = np.sqrt(np.maximum(np.diag(self.cov), 0.0))
+        return [{"coordinate": j, "se": float(v), "s2": float(self.s2), "dof": int(self.dof)} for j, v in enumerate(se)]
+
+
 @x64
-def linearisation(result: FitResult) -> dict[str, Any]:
+def linearisation(result: FitResult) -> Linearisation:
     """J = ∂r/∂θ at the fit (used rows), s², (JᵀWJ)⁻¹ and the degrees of freedom n − p."""
     law = result.law
     used = result.weights > 0
@@ -221,24 +251,26 @@ def linearisation(result: FitResult) -> dict[str, Any]:
     s2 = float(np.sum(w * r * r) / dof)
     info = J.T @ (w[:, None] * J)
     cov_unit = np.linalg.pinv(info)
-    return {"J": J, "s2": s2, "cov_unit": cov_unit, "cov": s2 * cov_unit, "dof": dof}
+    return Linearisation(J=J, s2=s2, cov_unit=cov_unit, cov=s2 * cov_unit, dof=dof)
 
 
-def t_intervals(result: FitResult, level: float = 0.95) -> dict[str, list[float]]:
+def t_intervals(result: FitResult, level: float = 0.95) -> ParameterIntervals:
     """Student-t ``level`` intervals of each parameter (θ̂_j ± t_{n−p} se_j in coordinates, mapped)."""
     check(0 < level < 1, f"level must be in (0, 1), got {level}")
     lin = linearisation(result)
-    se = np.sqrt(np.maximum(np.diag(lin["cov"]), 0.0))
-    q = stats.t.ppf((1 + level) / 2, lin["dof"])
+    se = np.sqrt(np.maximum(np.diag(lin.cov), 0.0))
+    q = stats.t.ppf((1 + level) / 2, lin.dof)
     lo = params_of(result.law, result.theta - q * se)
     hi = params_of(result.law, result.theta + q * se)
-    return {k: sorted([float(lo[k]), float(hi[k])]) for k in result.law.params}
+    names = list(result.law.params)
+    ends = np.sort(np.array([[float(lo[k]), float(hi[k])] for k in names]), axis=1)
+    return ParameterIntervals(param=np.array(names), lo=ends[:, 0], hi=ends[:, 1], level=float(level), method="t")
 
 
 @x64
 def t_prediction_interval(
     result: FitResult, x: Mapping[str, Any], level: float = 0.95, kind: str = "prediction"
-) -> dict[str, np.ndarray]:
+) -> Band:
     """Student-t band of a new observation (``prediction``) or of the curve (``curve``) at raw x.
 
     ẑ₀ ± t_{n−p} s sqrt(δ + g₀ᵀ(JᵀWJ)⁻¹g₀), δ = 1 for a new observation, 0 for the curve; z is
@@ -255,27 +287,28 @@ def t_prediction_interval(
     theta = jnp.asarray(result.theta)
     z0 = np.asarray(zfun(theta))
     g0 = np.asarray(jax.jacfwd(zfun)(theta))
-    var = lin["s2"] * ((1.0 if kind == "prediction" else 0.0) + np.einsum("mi,ij,mj->m", g0, lin["cov_unit"], g0))
-    q = stats.t.ppf((1 + level) / 2, lin["dof"])
+    var = lin.s2 * ((1.0 if kind == "prediction" else 0.0) + np.einsum("mi,ij,mj->m", g0, lin.cov_unit, g0))
+    q = stats.t.ppf((1 + level) / 2, lin.dof)
     lo, hi = z0 - q * np.sqrt(var), z0 + q * np.sqrt(var)
     f = np.exp if log_space else (lambda v: v)
-    return {"median": f(z0), "lo": f(lo), "hi": f(hi)}
+    return Band(median=f(z0), lo=f(lo), hi=f(hi), level=float(level), kind=kind)
 
 
 @x64
-def t_draws(result: FitResult, n_draws: int = 2000, *, seed: int = 0) -> Draws:
+def t_draws(key: jax.Array, result: FitResult, n_draws: int = 2000) -> Draws:
     """Draws from the linearised Student-t distribution of θ̂ (multivariate t, n − p degrees of
     freedom, scale matrix Cov θ̂) with Student-t noise of scale s: the t intervals as :class:`Draws`
-    (``method = "t"``; percentile intervals of a coordinate equal :func:`t_intervals`)."""
+    (``method = "t"``; percentile intervals of a coordinate equal :func:`t_intervals`), drawn on the
+    host by ``stats.numpy_rng(key)``."""
     lin = linearisation(result)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(key)
     P = result.law.n_params
-    chol = np.linalg.cholesky(lin["cov"] + 1e-300 * np.eye(P)) if np.all(np.linalg.eigvalsh(lin["cov"]) > 0) else None
+    chol = np.linalg.cholesky(lin.cov + 1e-300 * np.eye(P)) if np.all(np.linalg.eigvalsh(lin.cov) > 0) else None
     if chol is None:
-        vals, vecs = np.linalg.eigh(lin["cov"])
+        vals, vecs = np.linalg.eigh(lin.cov)
         chol = vecs * np.sqrt(np.maximum(vals, 0.0))
     z = rng.standard_normal((n_draws, P))
-    scale = np.sqrt(lin["dof"] / rng.chisquare(lin["dof"], size=(n_draws, 1)))
+    scale = np.sqrt(lin.dof / rng.chisquare(lin.dof, size=(n_draws, 1)))
     theta = result.theta[None, :] + (z @ chol.T) * scale
     return Draws(
         law=result.law,
@@ -283,6 +316,6 @@ def t_draws(result: FitResult, n_draws: int = 2000, *, seed: int = 0) -> Draws:
         theta=theta,
         method="t",
         converged=np.ones(n_draws, bool),
-        noise_scale=np.full(n_draws, np.sqrt(lin["s2"])),
-        noise_df=float(lin["dof"]),
+        noise_scale=np.full(n_draws, np.sqrt(lin.s2)),
+        noise_df=float(lin.dof),
     )

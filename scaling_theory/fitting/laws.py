@@ -117,11 +117,11 @@ class Law:
         lo, hi = self.bounds_fn(x, y)
         return np.asarray(lo, np.float64), np.asarray(hi, np.float64)
 
-    def random_starts(self, x: Mapping[str, np.ndarray], y: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-        """``n`` starts uniform in the law's bounds box (coordinates), from ``jax.random.key(seed)``."""
+    def random_starts(self, key: jax.Array, x: Mapping[str, np.ndarray], y: np.ndarray, n: int) -> np.ndarray:
+        """``n`` starts uniform in the law's bounds box (coordinates), drawn from ``key``."""
         lo, hi = self.bounds(x, y)
         with jax.enable_x64(True):
-            u = jax.random.uniform(jax.random.key(seed), (n, self.n_params), jnp.float64)
+            u = jax.random.uniform(key, (n, self.n_params), jnp.float64)
         return lo + np.asarray(u) * (hi - lo)
 
 

@@ -22,21 +22,25 @@ S · max_s evaluations_s: the loop does not idle while a few slow starts finish.
 These tolerances are absolute in the scale of f (as in SciPy): a *mean* of Huber terms makes f and
 g tiny and the optimiser stops at once — the reason :mod:`fit` **sums** the per-point losses.
 
-On several devices the slots are sharded over a 1-D mesh (``numerics.batch_mesh``).
+On several devices, and across the processes of a ``jax.distributed`` run, the starts are split into
+contiguous blocks over ``numerics.global_mesh`` and each device runs its own loop on its block
+(``shard_map``; no communication until the results are gathered).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import NamedSharding, PartitionSpec
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from scaling_theory.numerics import BATCH_AXIS, batch_mesh, pad_to_multiple, x64
+from scaling_theory.numerics import BATCH_AXIS, global_mesh, pad_to_multiple, shard_batch, to_host, x64
+from scaling_theory.results import Result
 
 EMPTY, INIT, RUNNING, GTOL, FTOL, MAXITER, LINESEARCH, NONFINITE = -2, -1, 0, 1, 2, 3, 4, 5
 STATUS = {
@@ -61,18 +65,52 @@ class LBFGSOptions(NamedTuple):
     max_expand: int = 10
     min_step: float = 1e-14
     max_backtracks: int = 40
-    slots: int | None = None  # W; default: 512 on CPU, 8192 on accelerators
+    slots: int | None = None  # W per device; default: 512 on CPU, 8192 on accelerators
 
 
-class BatchResult(NamedTuple):
-    """Per start: final point ``x`` (S × P), objective ``f``, gradient ``g``, counts and status."""
+class _Out(NamedTuple):
+    """The compiled loop's per-start outputs (a pytree; :class:`BatchResult` holds them as NumPy)."""
 
     x: Any
     f: Any
     g: Any
-    n_iter: Any  # accepted steps
-    n_eval: Any  # objective + gradient evaluations, the start included
+    n_iter: Any
+    n_eval: Any
     status: Any
+
+
+@dataclass(frozen=True)
+class BatchResult(Result):
+    """Per start: final point ``x`` (S × P), objective ``f``, gradient ``g`` (S × P), accepted steps
+    ``n_iter``, objective + gradient evaluations ``n_eval`` (the start included) and ``status`` (a key
+    of :data:`STATUS`).
+
+    Rows: one per start: ``start``, ``f``, ``n_iter``, ``n_eval``, ``status``, ``converged``,
+    ``x_0`` … ``x_{P−1}``.
+    """
+
+    x: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    n_iter: np.ndarray
+    n_eval: np.ndarray
+    status: np.ndarray
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per start (columns in the class docstring), plain Python values."""
+        conv = np.isin(self.status, CONVERGED)
+        return [
+            {
+                "start": i,
+                "f": float(self.f[i]),
+                "n_iter": int(self.n_iter[i]),
+                "n_eval": int(self.n_eval[i]),
+                "status": int(self.status[i]),
+                "converged": bool(conv[i]),
+                **{f"x_{j}": float(v) for j, v in enumerate(self.x[i])},
+            }
+            for i in range(self.f.shape[0])
+        ]
 
 
 class _Slots(NamedTuple):
@@ -144,24 +182,6 @@ def _sel_mem(mask, a, b):
     return jnp.where(mask.reshape((1,) + mask.shape + (1,) * (jnp.ndim(a) - 2)), a, b)
 
 
-def _constrain(slots: _Slots, n_dev: int) -> _Slots:
-    """Shard the slot axis over the devices (memory arrays carry it second)."""
-    if n_dev <= 1:
-        return slots
-    mesh = batch_mesh()
-
-    def spec(a, axis):
-        parts: list[str | None] = [None] * jnp.ndim(a)
-        parts[axis] = BATCH_AXIS
-        return jax.lax.with_sharding_constraint(a, NamedSharding(mesh, PartitionSpec(*parts)))
-
-    fields = {
-        k: jax.tree_util.tree_map(lambda a, ax=(1 if k in ("s_mem", "y_mem", "rho") else 0): spec(a, ax), v)
-        for k, v in slots._asdict().items()
-    }
-    return _Slots(**fields)
-
-
 class _Tolerances(NamedTuple):
     """The numeric options, passed as traced values so that changing them does not recompile."""
 
@@ -180,10 +200,27 @@ class _Tolerances(NamedTuple):
         return cls(**{k: jnp.asarray(getattr(o, k), jnp.int32 if k in ints else jnp.float64) for k in cls._fields})
 
 
-@functools.partial(jax.jit, static_argnames=("fun", "memory", "n_slots", "n_dev"))
+@functools.partial(jax.jit, static_argnames=("fun", "memory", "n_slots", "mesh"))
 def _run(
-    x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: int, n_slots: int, n_dev: int
-) -> BatchResult:
+    x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: int, n_slots: int, mesh: Mesh | None
+) -> _Out:
+    """The slot loop over all starts (``mesh=None``), or over each device's contiguous block of starts
+    (``shard_map`` over ``mesh``: every device runs its own loop on its S / D starts with ``n_slots``
+    slots, no communication between devices; the results stay sharded)."""
+    if mesh is None:
+        return _loop(x0, shared, batched, options, fun=fun, memory=memory, n_slots=n_slots)
+    local = functools.partial(_loop, fun=fun, memory=memory, n_slots=n_slots)
+    batch = PartitionSpec(BATCH_AXIS)
+    return jax.shard_map(
+        local,
+        mesh=mesh,
+        in_specs=(batch, PartitionSpec(), batch, PartitionSpec()),
+        out_specs=_Out(*([batch] * len(_Out._fields))),
+        check_vma=False,
+    )(x0, shared, batched, options)
+
+
+def _loop(x0, shared, batched, options: _Tolerances, *, fun: Callable, memory: int, n_slots: int) -> _Out:
     S, P = x0.shape
     W, M = n_slots, memory
     dtype = x0.dtype
@@ -264,7 +301,7 @@ def _run(
             axis=1,
         )
 
-    state = _Loop(_constrain(slots, n_dev), out, jnp.asarray(W, jnp.int32), jnp.zeros((), jnp.int32))
+    state = _Loop(slots, out, jnp.asarray(W, jnp.int32), jnp.zeros((), jnp.int32))
     max_steps = options.max_evals * (-(-S // W) + 1)
 
     def cond(lp: _Loop):
@@ -350,7 +387,7 @@ def _run(
             status=status.astype(jnp.int32),
         )
         if not refills:  # every start has its own slot: the slots are the result
-            return _Loop(_constrain(slots, n_dev), lp.out, lp.next_start, lp.step + 1)
+            return _Loop(slots, lp.out, lp.next_start, lp.step + 1)
         # ---------------------------------------------------------------- finished: write out, refill
         done = (slots.status > RUNNING) & (st.status <= RUNNING) & (st.status >= INIT)
         where_out = jnp.where(done, slots.idx, S)  # S is out of range: dropped
@@ -369,11 +406,11 @@ def _run(
             n_eval=jnp.where(refill, 0, slots.n_eval),
             aux=jax.tree_util.tree_map(lambda new, old: _sel(refill, new, old), take(batched, new_idx), slots.aux),
         )
-        return _Loop(_constrain(slots, n_dev), out, (lp.next_start + n_new).astype(jnp.int32), lp.step + 1)
+        return _Loop(slots, out, (lp.next_start + n_new).astype(jnp.int32), lp.step + 1)
 
     final = jax.lax.while_loop(cond, body, state)
     out = final.out if refills else _pack(final.slots)
-    return BatchResult(
+    return _Out(
         out[:, :P],
         out[:, P],
         out[:, P + 1 : 2 * P + 1],
@@ -384,6 +421,7 @@ def _run(
 
 
 def default_slots() -> int:
+    """Slots per device: 512 on CPU, 8192 on accelerators."""
     return 512 if jax.default_backend() == "cpu" else 8192
 
 
@@ -402,24 +440,47 @@ def minimize_batched(
     leaves have a leading axis of size S (one value per start, e.g. each bootstrap replicate's row
     weights). Runs in float64. ``fun`` must be hashable and stable across calls (a module-level
     function or a cached one) so that the compiled loop is reused. Returns NumPy arrays.
+
+    On D > 1 devices (``numerics.global_mesh``: every device of every process of a
+    ``jax.distributed`` run) the starts, padded to a multiple of D with copies of the last, are split
+    into D contiguous blocks; each device runs the slot loop on its own block and each process
+    supplies only its devices' blocks. The results are gathered to every process
+    (``numerics.to_host``). Every start's iterations are the same as on one device.
     """
-    x0 = jnp.asarray(x0, jnp.float64)
+    x0 = np.asarray(x0, np.float64)
     if x0.ndim != 2 or x0.shape[0] == 0:
         raise ValueError(f"x0 must be S x P with S >= 1, got shape {x0.shape}")
     S = x0.shape[0]
     shared = jax.tree_util.tree_map(_as_float64, shared)
     batched = jax.tree_util.tree_map(_as_float64, batched)
+    tol = _Tolerances.of(options)
+    slots = options.slots or default_slots()
     n_dev = jax.device_count()
-    W = min(S, options.slots or default_slots())
-    W = pad_to_multiple(W, n_dev)
-    if W > S:  # fewer starts than slots on several devices: pad with copies of the last start
-        pad = W - S
-        x0 = jnp.concatenate([x0, jnp.repeat(x0[-1:], pad, axis=0)])
-        batched = jax.tree_util.tree_map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]), batched)
-    out = _run(x0, shared, batched, _Tolerances.of(options), fun=fun, memory=options.memory, n_slots=W, n_dev=n_dev)
-    return BatchResult(*(np.asarray(v)[:S] for v in out))
+    if n_dev == 1:
+        out = _run(x0, shared, batched, tol, fun=fun, memory=options.memory, n_slots=min(S, slots), mesh=None)
+        return BatchResult(*(np.asarray(v) for v in out))
+    pad = pad_to_multiple(S, n_dev) - S  # fewer starts than a multiple of D: pad with copies of the last
+    x0, batched = jax.tree_util.tree_map(lambda a: np.concatenate([a, np.repeat(a[-1:], pad, axis=0)]), (x0, batched))
+    mesh = global_mesh()
+    x0, batched = shard_batch((x0, batched), mesh)
+    shared, tol = _replicate((shared, tol), mesh)
+    per_device = x0.shape[0] // n_dev
+    out = _run(x0, shared, batched, tol, fun=fun, memory=options.memory, n_slots=min(per_device, slots), mesh=mesh)
+    return BatchResult(*(np.asarray(v)[:S] for v in to_host(out)))
 
 
-def _as_float64(a: Any) -> Any:
-    a = jnp.asarray(a)
-    return a.astype(jnp.float64) if jnp.issubdtype(a.dtype, jnp.floating) else a
+def _replicate(tree: Any, mesh: Mesh) -> Any:
+    """Every leaf of ``tree`` as a global array replicated on every device of ``mesh`` (each process
+    supplies its own devices' copies)."""
+    sharding = NamedSharding(mesh, PartitionSpec())
+
+    def place(a: Any) -> jax.Array:
+        host = np.asarray(a)
+        return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+    return jax.tree_util.tree_map(place, tree)
+
+
+def _as_float64(a: Any) -> np.ndarray:
+    a = np.asarray(a)
+    return a.astype(np.float64) if np.issubdtype(a.dtype, np.floating) else a

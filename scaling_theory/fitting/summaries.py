@@ -39,14 +39,14 @@ def allocation_table(
     for j, c in enumerate(budgets):
         row = {
             "C": c,
-            "N*": float(opt["N"][j]),
-            "D*": float(opt["D"][j]),
-            "loss*": float(opt["loss"][j]),
-            "D*/N*": float(opt["tokens_per_param"][j]),
+            "N*": float(opt.N[j]),
+            "D*": float(opt.D[j]),
+            "loss*": float(opt.loss[j]),
+            "D*/N*": float(opt.tokens_per_param[j]),
         }
         if band is not None:
-            row["N* lo"], row["N* hi"] = (float(v) for v in np.quantile(band["N"][j], q))
-            row["D* lo"], row["D* hi"] = (float(v) for v in np.quantile(band["D"][j], q))
+            row["N* lo"], row["N* hi"] = (float(v) for v in np.quantile(band.N[j], q))
+            row["D* lo"], row["D* hi"] = (float(v) for v in np.quantile(band.D[j], q))
         rows.append(row)
     return rows
 

@@ -36,7 +36,7 @@ def isoflop_design(
     check(per_budget >= 1, f"per_budget must be >= 1, got {per_budget}")
     check(spread >= 1, f"spread must be >= 1, got {spread}")
     C = np.repeat(np.asarray(budgets, np.float64), per_budget)
-    n_opt = compute_optimal(params, np.asarray(budgets, np.float64))["N"]
+    n_opt = compute_optimal(params, np.asarray(budgets, np.float64)).N
     u = np.linspace(-1.0, 1.0, per_budget) if per_budget > 1 else np.zeros(1)
     N = (n_opt[:, None] * spread ** u[None, :]).reshape(-1)
     return {"N": N, "D": C / (FLOPS_PER_PARAM_TOKEN * N), "C": C}

@@ -2,7 +2,7 @@
 
 **Bootstrap** (Efron & Tibshirani 1993, ch. 6 and 13): replicate b re-weights the rows by
 multinomial counts ``c_b ~ Multinomial(n, 1/n)`` (resampling rows with replacement; drawn on the
-host from ``seed``) and refits,
+host from the key, ``stats.bootstrap_counts``) and refits,
 ``θ_b = argmin Σ_i c_bi w_i ρ(r_i(θ))``. All B replicates × K starts are one batched call of the
 multi-start optimiser; each replicate starts from the full-data optimum and the K − 1 next-best
 distinct optima of the original multi-start fit (the best repeated if there are fewer), and keeps
@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -38,9 +38,56 @@ from scaling_theory.fitting.objectives import objective, runtime
 from scaling_theory.fitting.optimize import CONVERGED, LBFGSOptions, minimize_batched
 from scaling_theory.numerics import check, x64
 from scaling_theory.results import Result
-from scaling_theory.stats import bootstrap_counts
+from scaling_theory.stats import bootstrap_counts, numpy_rng
 
 BOOTSTRAP_OPTIONS = LBFGSOptions(ftol=1e-12, gtol=1e-8)
+
+
+@dataclass(frozen=True)
+class ParameterIntervals(Result):
+    """Equal-tailed ``level`` intervals [lo, hi] of a law's public parameters, by ``method`` (a kind
+    of draws, or ``"t"`` for the closed-form Student-t intervals).
+
+    Rows: one per parameter: ``param``, ``lo``, ``hi``, ``level``, ``method``.
+    """
+
+    param: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    level: float
+    method: str
+
+    _index: ClassVar[tuple[str, ...]] = ("param",)
+
+    def bounds(self, name: str) -> tuple[float, float]:
+        """(lo, hi) of parameter ``name``."""
+        names = [str(p) for p in self.param]
+        if name not in names:
+            raise InputError(f"no parameter {name!r}; the law's parameters are {', '.join(names)}")
+        i = names.index(name)
+        return float(self.lo[i]), float(self.hi[i])
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """``{param: [lo, hi]}`` (plain floats, for JSON)."""
+        return {str(p): [float(a), float(b)] for p, a, b in zip(self.param, self.lo, self.hi)}
+
+
+@dataclass(frozen=True)
+class Band(Result):
+    """Median and equal-tailed ``level`` band at m points: of the fitted curve (``kind="curve"``) or of
+    a new observation (``kind="prediction"``), in the units of y.
+
+    Rows: one per point: ``point`` (0-based position among the x given), ``median``, ``lo``, ``hi``,
+    ``level``, ``kind``.
+    """
+
+    median: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    level: float
+    kind: str
+
+    _index: ClassVar[tuple[str, ...]] = ("point",)
 
 
 @dataclass(frozen=True)
@@ -93,11 +140,12 @@ class Draws(Result):
         """Public parameters of every draw."""
         return params_of(self.law, self.theta)
 
-    def intervals(self, level: float = 0.95) -> dict[str, list[float]]:
-        """Equal-tailed ``level`` interval of each parameter: [q_(1−level)/2, q_(1+level)/2]."""
+    def intervals(self, level: float = 0.95) -> ParameterIntervals:
+        """Equal-tailed ``level`` interval of each parameter over the draws: [q_(1−level)/2, q_(1+level)/2]."""
         _check_level(level)
-        q = [(1 - level) / 2, (1 + level) / 2]
-        return {k: [float(v) for v in np.quantile(p, q)] for k, p in self.params.items()}
+        names = list(self.params)
+        q = np.array([np.quantile(self.params[k], [(1 - level) / 2, (1 + level) / 2]) for k in names])
+        return ParameterIntervals(param=np.array(names), lo=q[:, 0], hi=q[:, 1], level=float(level), method=self.method)
 
     @x64
     def predict(self, x: Mapping[str, Any]) -> np.ndarray:
@@ -105,23 +153,24 @@ class Draws(Result):
         return np.asarray(_predict_all(self.law)(jnp.asarray(self.theta), self.law.prepare_x(x)))
 
     @x64
-    def predict_interval(
-        self, x: Mapping[str, Any], level: float = 0.95, kind: str = "curve", seed: int = 0, noise_draws: int = 20
-    ) -> dict[str, np.ndarray]:
-        """Median and equal-tailed ``level`` band of ŷ (``curve``) or of a new observation (``prediction``).
-
-        For ``prediction`` every draw is combined with ``noise_draws`` independent noise draws.
-        """
+    def predict_interval(self, x: Mapping[str, Any], level: float = 0.95) -> Band:
+        """Median and equal-tailed ``level`` band of ŷ over the draws at raw ``x`` (the uncertainty
+        of the fitted curve; :meth:`prediction_interval` adds observation noise)."""
         _check_level(level)
-        if kind not in ("curve", "prediction"):
-            raise InputError(f"kind must be 'curve' or 'prediction', got {kind!r}")
-        yhat = self.predict(x)
-        if kind == "prediction":
-            yhat = np.repeat(yhat, noise_draws, axis=0)
-            eps = self._noise(np.random.default_rng(seed), yhat.shape, noise_draws)  # host-side, seeded
-            yhat = yhat * np.exp(eps) if self.space == "log" else yhat + eps
-        lo, med, hi = np.quantile(yhat, [(1 - level) / 2, 0.5, (1 + level) / 2], axis=0)
-        return {"median": med, "lo": lo, "hi": hi}
+        return _band(self.predict(x), level, "curve")
+
+    @x64
+    def prediction_interval(
+        self, key: jax.Array, x: Mapping[str, Any], level: float = 0.95, noise_draws: int = 20
+    ) -> Band:
+        """Median and equal-tailed ``level`` band of a new observation at raw ``x``: every draw's ŷ
+        combined with ``noise_draws`` noise draws from the noise model (on the host, ``stats.numpy_rng(key)``)."""
+        _check_level(level)
+        if isinstance(noise_draws, bool) or not isinstance(noise_draws, (int, np.integer)) or noise_draws < 1:
+            raise InputError(f"noise_draws must be an integer >= 1, got {noise_draws!r}")
+        yhat = np.repeat(self.predict(x), noise_draws, axis=0)
+        eps = self._noise(numpy_rng(key), yhat.shape, noise_draws)
+        return _band(yhat * np.exp(eps) if self.space == "log" else yhat + eps, level, "prediction")
 
     def _noise(self, rng: np.random.Generator, shape: tuple[int, ...], repeats: int) -> np.ndarray:
         if self.residual_pool is not None:
@@ -136,7 +185,7 @@ class Draws(Result):
             "method": self.method,
             "n_draws": self.n_draws,
             "level": level,
-            "intervals": self.intervals(level),
+            "intervals": self.intervals(level).as_dict(),
             "fraction_converged": float(np.mean(self.converged)),
             **self.diagnostics,
         }
@@ -146,6 +195,12 @@ class Draws(Result):
 def _predict_all(law: Law):
     """jit(vmap over draws) of ŷ(θ, x), cached per law."""
     return jax.jit(jax.vmap(law.yhat, in_axes=(0, None)))
+
+
+def _band(yhat: np.ndarray, level: float, kind: str) -> Band:
+    """Percentile band over the draws (axis 0)."""
+    lo, med, hi = np.quantile(yhat, [(1 - level) / 2, 0.5, (1 + level) / 2], axis=0)
+    return Band(median=med, lo=lo, hi=hi, level=float(level), kind=kind)
 
 
 def _check_level(level: float) -> None:
@@ -166,14 +221,15 @@ def distinct_optima(result: FitResult, k: int, atol: float = 1e-2) -> np.ndarray
 
 @x64
 def bootstrap_many(
+    key: jax.Array,
     results: Sequence[FitResult],
     n_boot: int = 200,
     *,
-    seed: int = 0,
     n_starts: int = 4,
     options: LBFGSOptions = BOOTSTRAP_OPTIONS,
 ) -> list[Draws]:
-    """Row-bootstrap draws for each fit, all data sets × replicates × starts in one batched call."""
+    """Row-bootstrap draws for each fit, all data sets × replicates × starts in one batched call; data
+    set j's row counts come from ``stats.numpy_rng(key, j)`` (``stats.bootstrap_counts``)."""
     if not results:
         raise InputError("bootstrap: no fits given")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
@@ -188,7 +244,7 @@ def bootstrap_many(
     starts, weights, ys, spans = [], [], [], []
     offset = 0
     n_used = [int(np.sum(r.weights > 0)) for r in results]
-    all_counts = bootstrap_counts(jax.random.key(seed), n_used, n_boot)  # data set j: numpy_rng(key, j)
+    all_counts = bootstrap_counts(key, n_used, n_boot)  # data set j: numpy_rng(key, j)
     for j, r in enumerate(results):
         used = np.flatnonzero(r.weights > 0)
         w = np.zeros((n_boot, r.y.size))
@@ -238,7 +294,13 @@ def bootstrap_many(
 
 
 def bootstrap(
-    result: FitResult, n_boot: int = 200, *, seed: int = 0, n_starts: int = 4, options: LBFGSOptions = BOOTSTRAP_OPTIONS
+    key: jax.Array,
+    result: FitResult,
+    n_boot: int = 200,
+    *,
+    n_starts: int = 4,
+    options: LBFGSOptions = BOOTSTRAP_OPTIONS,
 ) -> Draws:
-    """Row-bootstrap draws (``n_boot`` replicates) of a fit; see the module docstring."""
-    return bootstrap_many([result], n_boot, seed=seed, n_starts=n_starts, options=options)[0]
+    """Row-bootstrap draws (``n_boot`` replicates) of a fit, row counts drawn from ``key``; see the
+    module docstring."""
+    return bootstrap_many(key, [result], n_boot, n_starts=n_starts, options=options)[0]
