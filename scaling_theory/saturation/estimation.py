@@ -26,7 +26,7 @@ import pandas as pd
 
 from scaling_theory.errors import InputError
 from scaling_theory.io import numeric_column, require_columns, validate_attempts
-from scaling_theory.numerics import check, x64
+from scaling_theory.numerics import check, host, x64
 from scaling_theory.passk.estimators import log_no_success
 from scaling_theory.saturation import _validate as v
 from scaling_theory.saturation.heterogeneous import _beta_gain_point, _first_below
@@ -112,7 +112,7 @@ def sequential_estimates(
 
 
 @x64
-def fit_p_curve(n: ArrayLike, acc: ArrayLike, weights: ArrayLike | None = None) -> jnp.ndarray:
+def fit_p_curve(n: ArrayLike, acc: ArrayLike, weights: ArrayLike | None = None) -> np.ndarray:
     """Least-squares p of F(N) = 1 − (1 − p)^N to an observed accuracy curve (last axis = budgets).
 
     Minimises Σ_j w_j (acc_j − F(N_j))² over p ∈ (0, 1): a grid over logit p followed by a golden-
@@ -121,7 +121,7 @@ def fit_p_curve(n: ArrayLike, acc: ArrayLike, weights: ArrayLike | None = None) 
     n = v.count("n", n, minimum=1)
     acc = v.probability("acc", acc)
     w = jnp.ones_like(acc) if weights is None else v.nonnegative("weights", weights)
-    return _fit_p_core(*jnp.broadcast_arrays(n, acc, w))
+    return host(_fit_p_core(*jnp.broadcast_arrays(n, acc, w)))
 
 
 @jax.jit
@@ -162,7 +162,7 @@ def _observed_gain_core(n: jnp.ndarray, c: jnp.ndarray, N: jnp.ndarray) -> jnp.n
 
 
 @x64
-def observed_marginal_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> jnp.ndarray:
+def observed_marginal_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> np.ndarray:
     """ΔF̂(N) = pass@(N+1) − pass@N of Chen's unbiased curve = c/(n − N) · C(n − c, N)/C(n, N), 0 ≤ N < n.
 
     Unbiased for the true gain p(1 − p)^N; non-increasing in N when c ≥ 1 (ratio (n − c − N)/(n − N − 1)).
@@ -173,7 +173,7 @@ def observed_marginal_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> jnp
     check(c <= n, "c must be <= n")
     check(N < n, "budget must be < n (the observed gain at N needs N + 1 <= n samples)")
     n, c, N = jnp.broadcast_arrays(n, c, N)
-    return _observed_gain_core(n, c, N)
+    return host(_observed_gain_core(n, c, N))
 
 
 def _point_args(
@@ -192,11 +192,11 @@ def _point_args(
 @x64
 def observed_saturation_point(
     n: ArrayLike, c: ArrayLike, eps: ArrayLike, *, cost: ArrayLike = 1.0, threshold: str = "lt"
-) -> jnp.ndarray:
+) -> np.ndarray:
     """First N in [0, n − 1] with ΔF̂(N) < ε C on the unbiased pass@N curve; ``inf`` if not reached in the data."""
     strict, n, c, e, cst = _point_args(n, c, eps, cost, threshold)
     n, c, e, cst = jnp.broadcast_arrays(n, c, e, cst)
-    return _observed_point(n, c, jnp.log(e * cst), strict)
+    return host(_observed_point(n, c, jnp.log(e * cst), strict))
 
 
 @functools.partial(jax.jit, static_argnames="strict")
@@ -205,7 +205,7 @@ def _observed_point(n: jnp.ndarray, c: jnp.ndarray, log_target: jnp.ndarray, str
 
 
 @x64
-def observed_aggregate_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> jnp.ndarray:
+def observed_aggregate_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> np.ndarray:
     """Benchmark-level ΔF̂(N) for each N in ``budget`` (1-D): the mean over problems (last axis of n, c)."""
     n = v.count("n", n, minimum=1)
     c = v.count("c", c)
@@ -213,17 +213,17 @@ def observed_aggregate_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> jn
     check(c <= n, "c must be <= n")
     check(N < jnp.min(n), "budget must be < the smallest n")
     n, c = jnp.broadcast_arrays(n, c)
-    return _observed_gain_core(n[..., None, :], c[..., None, :], N[:, None]).mean(axis=-1)
+    return host(_observed_gain_core(n[..., None, :], c[..., None, :], N[:, None]).mean(axis=-1))
 
 
 @x64
 def observed_aggregate_saturation_point(
     n: ArrayLike, c: ArrayLike, eps: float, *, cost: float = 1.0, threshold: str = "lt"
-) -> jnp.ndarray:
+) -> np.ndarray:
     """First N < min n with the benchmark-mean ΔF̂(N) < ε C (the data's own aggregate curve); inf if not reached."""
     strict, n, c, e, cst = _point_args(n, c, eps, cost, threshold)
     n, c = jnp.broadcast_arrays(n, c)
-    return _observed_aggregate_point(n, c, jnp.log(e * cst), strict)
+    return host(_observed_aggregate_point(n, c, jnp.log(e * cst), strict))
 
 
 @functools.partial(jax.jit, static_argnames="strict")
@@ -252,7 +252,7 @@ def pearson_r(x: ArrayLike, y: ArrayLike) -> float:
 @x64
 def posterior_saturation_point(
     n: ArrayLike, c: ArrayLike, alpha: ArrayLike, beta: ArrayLike, eps: ArrayLike, *, threshold: str = "lt"
-) -> jnp.ndarray:
+) -> np.ndarray:
     """Per-question N* under the Beta(α + c, β + n − c) posterior: first N with E_post[p(1 − p)^N] < ε.
 
     E_post[p(1 − p)^N] = B(α + c + 1, β + n − c + N)/B(α + c, β + n − c) — the heterogeneous formula
@@ -263,7 +263,7 @@ def posterior_saturation_point(
     b = v.positive("beta", beta) + v.count("n", n) - jnp.asarray(c, jnp.float64)
     e = v.positive("eps", eps)
     a, b, e = jnp.broadcast_arrays(a, b, e)
-    return _beta_gain_point(a, b, jnp.log(e), strict)
+    return host(_beta_gain_point(a, b, jnp.log(e), strict))
 
 
 def predicted_vs_observed(

@@ -36,7 +36,7 @@ import pandas as pd
 
 from scaling_theory.errors import InputError
 from scaling_theory.io import require_columns, validate_attempts
-from scaling_theory.numerics import check, x64
+from scaling_theory.numerics import check, host, x64
 from scaling_theory.passk.estimators import log_no_success
 from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
@@ -80,15 +80,15 @@ def make_model(
 
 
 @x64
-def attempt_probabilities(verifier: VerifierModel) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+def attempt_probabilities(verifier: VerifierModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(β_i, p_correct,i, p_fluke,i) per task type: rejected, accepted-correct, accepted-wrong."""
     r, s, c = jnp.asarray(verifier.r), jnp.asarray(verifier.s), jnp.asarray(verifier.c)
     beta = (1.0 - c) * r + s * (1.0 - r)
-    return beta, c * r, (1.0 - r) * (1.0 - s)
+    return host((beta, c * r, (1.0 - r) * (1.0 - s)))
 
 
 @x64
-def accuracy_ceiling(r: ArrayLike, soundness: ArrayLike, completeness: ArrayLike = 1.0) -> jnp.ndarray:
+def accuracy_ceiling(r: ArrayLike, soundness: ArrayLike, completeness: ArrayLike = 1.0) -> np.ndarray:
     """P(correct | accepted) = c r/(c r + (1 − s)(1 − r)): accuracy under unlimited resampling (per task).
 
     Undefined (NaN → reported as an error) when nothing is ever accepted (c r = 0 and s = 1); r = 0
@@ -100,11 +100,11 @@ def accuracy_ceiling(r: ArrayLike, soundness: ArrayLike, completeness: ArrayLike
     num = c * r
     den = num + (1.0 - s) * (1.0 - r)
     check(den > 0, "accuracy ceiling undefined: no sample is ever accepted (c·r = 0 and soundness = 1)")
-    return num / jnp.where(den > 0, den, 1.0)
+    return host(num / jnp.where(den > 0, den, 1.0))
 
 
 @x64
-def mixture_ceiling(verifier: VerifierModel) -> jnp.ndarray:
+def mixture_ceiling(verifier: VerifierModel) -> np.ndarray:
     """Ceiling of the mixture under unlimited resampling: Σ_i p_i P(correct | accepted, type i).
 
     Each task is resampled until its own first accept, so the benchmark accuracy averages the
@@ -112,16 +112,16 @@ def mixture_ceiling(verifier: VerifierModel) -> jnp.ndarray:
     """
     beta, pc, pf = attempt_probabilities(verifier)
     acc = pc + pf
-    return jnp.sum(verifier.p * jnp.where(acc > 0, pc / jnp.where(acc > 0, acc, 1.0), 0.0))
+    return host(jnp.sum(verifier.p * jnp.where(acc > 0, pc / jnp.where(acc > 0, acc, 1.0), 0.0)))
 
 
 @x64
-def utility_exact(verifier: VerifierModel, k: ArrayLike, v_fluke: ArrayLike) -> jnp.ndarray:
+def utility_exact(verifier: VerifierModel, k: ArrayLike, v_fluke: ArrayLike) -> np.ndarray:
     """U(K) = Σ_i p_i (p_c,i + V_f p_f,i)(1 − β_i^K)/(1 − β_i) (exact expectation; K = 0 gives 0)."""
     k = v.count("k", k)
     vf = v.nonpositive("v_fluke", v_fluke)
     beta, pc, pf = attempt_probabilities(verifier)
-    return _utility_exact_core(verifier.p, beta, pc, pf, k, vf)
+    return host(_utility_exact_core(verifier.p, beta, pc, pf, k, vf))
 
 
 @jax.jit
@@ -134,7 +134,7 @@ def _utility_exact_core(p, beta, pc, pf, k, vf):
 
 
 @x64
-def utility_code(verifier: VerifierModel, k_max: int, v_fluke: ArrayLike) -> jnp.ndarray:
+def utility_code(verifier: VerifierModel, k_max: int, v_fluke: ArrayLike) -> np.ndarray:
     """U(K), K = 1..k_max, in the official notebook's form (spec §B.2): cumulative sum over attempts k of
 
     (Σ_i t_i (p_c,i + V_f p_f,i)) · (Σ_i t_i β_i^{k−1}),  t_i ∝ p_i β_i^{k−1}  (posterior after k − 1 rejections).
@@ -144,7 +144,7 @@ def utility_code(verifier: VerifierModel, k_max: int, v_fluke: ArrayLike) -> jnp
     k_max = v.int_arg("k_max", k_max, minimum=1)
     vf = v.nonpositive("v_fluke", v_fluke)
     beta, pc, pf = attempt_probabilities(verifier)
-    return _utility_code_core(verifier.p, beta, pc, pf, vf, k_max)
+    return host(_utility_code_core(verifier.p, beta, pc, pf, vf, k_max))
 
 
 @functools.partial(jax.jit, static_argnames="k_max")
@@ -160,12 +160,15 @@ def _utility_code_core(p, beta, pc, pf, vf, k_max: int):
 
 
 @x64
-def utility_limit(verifier: VerifierModel, v_fluke: ArrayLike) -> jnp.ndarray:
+def utility_limit(verifier: VerifierModel, v_fluke: ArrayLike) -> np.ndarray:
     """lim_{K→∞} U(K) = Σ_i p_i (p_c,i + V_f p_f,i)/(1 − β_i) (types with β_i = 1 contribute 0)."""
     vf = v.nonpositive("v_fluke", v_fluke)
     beta, pc, pf = attempt_probabilities(verifier)
-    return jnp.sum(
-        verifier.p * jnp.where(beta < 1, (pc + vf[..., None] * pf) / jnp.where(beta < 1, 1.0 - beta, 1.0), 0.0), axis=-1
+    return host(
+        jnp.sum(
+            verifier.p * jnp.where(beta < 1, (pc + vf[..., None] * pf) / jnp.where(beta < 1, 1.0 - beta, 1.0), 0.0),
+            axis=-1,
+        )
     )
 
 
@@ -332,7 +335,7 @@ def model_from_estimate(group: dict[str, Any], pooled_soundness: bool = True) ->
 @x64
 def resampling_reward(
     n: ArrayLike, n_accepted: ArrayLike, n_accepted_correct: ArrayLike, k: ArrayLike, v_fluke: ArrayLike
-) -> jnp.ndarray:
+) -> np.ndarray:
     """Expected reward of the official permutation experiment for one task at budget K (exact).
 
     In a uniformly random order of the task's n stored samples, the first accepted one is a uniform
@@ -350,7 +353,7 @@ def resampling_reward(
     kk = jnp.minimum(k, n)
     reached = -jnp.expm1(log_no_success(n, a, kk))
     value = jnp.where(a > 0, (t + vf * (a - t)) / jnp.where(a > 0, a, 1.0), 0.0)
-    return jnp.where(kk == 0, 0.0, reached * value)
+    return host(jnp.where(kk == 0, 0.0, reached * value))
 
 
 @x64
@@ -361,7 +364,7 @@ def simulate_resampling(
     k_grid: ArrayLike,
     v_fluke: float,
     permutations: int,
-) -> tuple[jnp.ndarray, jnp.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo of the official experiment: shuffle each task's samples, submit the first accepted one.
 
     ``accepted_TxS``/``correct_TxS``: 0/1 per task × sample (equal sample counts). Returns the task-
@@ -376,7 +379,7 @@ def simulate_resampling(
     vf = v.nonpositive("v_fluke", v_fluke)
     keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(permutations))
     r = _permutation_rewards(keys, acc, cor, ks, vf)
-    return r.mean(axis=0), r.std(axis=0, ddof=1) / jnp.sqrt(permutations)
+    return host((r.mean(axis=0), r.std(axis=0, ddof=1) / jnp.sqrt(permutations)))
 
 
 @jax.jit
