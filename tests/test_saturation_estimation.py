@@ -18,8 +18,9 @@ from tests._stats import assert_within_se, variance_se
 
 def test_per_question_p():
     t = E.per_question_p(pd.DataFrame({"problem": [1, 2], "n": [10, 4], "k": [3, 0]}))
-    np.testing.assert_allclose(t["p_hat"], [0.3, 0.0])
-    np.testing.assert_allclose(t["se"], [np.sqrt(0.3 * 0.7 / 10), 0.0])
+    np.testing.assert_allclose(t.p_hat, [0.3, 0.0])
+    np.testing.assert_allclose(t.se, [np.sqrt(0.3 * 0.7 / 10), 0.0])
+    assert t.rows()[1] == {"problem": 2, "n": 4.0, "k": 0.0, "p_hat": 0.0, "se": 0.0}
 
 
 # ------------------------------------------------------------------------------- sequential logs

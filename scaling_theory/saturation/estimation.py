@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -29,6 +30,7 @@ from scaling_theory.io import numeric_column, require_columns, validate_attempts
 from scaling_theory.numerics import check, host, x64
 from scaling_theory.passk.estimators import log_no_success
 from scaling_theory.saturation import _validate as v
+from scaling_theory.saturation._labelled import LabelledRows
 from scaling_theory.saturation.heterogeneous import _beta_gain_point, _first_below
 from scaling_theory.saturation.ttspm import saturation_point
 from scaling_theory.stats import subsample
@@ -39,14 +41,32 @@ ArrayLike = Any
 # --------------------------------------------------------------------------------- per-question p
 
 
-def per_question_p(counts: pd.DataFrame) -> pd.DataFrame:
-    """The counts table with ``p_hat = k/n`` and its binomial standard error ``se = √(p̂(1 − p̂)/n)``."""
+@dataclass(frozen=True)
+class PerQuestionP(LabelledRows):
+    """Per row of a counts table: ``n``, ``k``, ``p_hat`` = k/n and its binomial standard error ``se``
+    (float64 arrays), labelled by the table's other columns (``labels``, e.g. ``problem``). Rows: one per row."""
+
+    _row_fields = ("n", "k", "p_hat", "se")
+
+    n: np.ndarray
+    k: np.ndarray
+    p_hat: np.ndarray
+    se: np.ndarray
+
+
+def per_question_p(counts: pd.DataFrame) -> PerQuestionP:
+    """p̂ = k/n per row of a counts table and its binomial standard error ``se = √(p̂(1 − p̂)/n)``.
+
+    Args:
+      counts: a table with columns ``n`` and ``k`` (other columns become the labels of the rows).
+    Returns:
+      :class:`PerQuestionP`.
+    """
     require_columns(counts, ["n", "k"])
-    out = counts.copy()
-    n, k = out["n"].to_numpy(np.float64), out["k"].to_numpy(np.float64)
-    out["p_hat"] = k / n
-    out["se"] = np.sqrt(out["p_hat"] * (1.0 - out["p_hat"]) / n)
-    return out
+    n, k = counts["n"].to_numpy(np.float64), counts["k"].to_numpy(np.float64)
+    p_hat = k / n
+    labels = {str(c): counts[c].to_numpy() for c in counts.columns if c not in ("n", "k")}
+    return PerQuestionP(labels, n, k, p_hat, np.sqrt(p_hat * (1.0 - p_hat) / n))
 
 
 # ------------------------------------------------------------------------------- sequential logs
