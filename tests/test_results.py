@@ -219,6 +219,17 @@ def _saturation_cases():
         ),
         ("saturation.task_rates", lambda: verifiers.task_rates(_verifier_attempts(), ["model"])),
         ("saturation.estimate_verifier", lambda: verifiers.estimate_verifier(_verifier_attempts(), ["model"])),
+        (
+            "saturation.predicted_vs_observed",
+            lambda: estimation.predicted_vs_observed(
+                key,
+                np.full((2, 5), 10.0),
+                np.array([[0, 2, 5, 9, 10], [1, 1, 3, 4, 8]]),
+                [1e-2, 1e-3],
+                4,
+                prior=(1.0, 2.0),
+            ),
+        ),
     ]
 
 

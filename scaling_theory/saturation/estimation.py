@@ -29,6 +29,7 @@ from scaling_theory.errors import InputError
 from scaling_theory.io import numeric_column, require_columns, validate_attempts
 from scaling_theory.numerics import check, host, x64
 from scaling_theory.passk.estimators import log_no_success
+from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 from scaling_theory.saturation._labelled import LabelledRows
 from scaling_theory.saturation.heterogeneous import _beta_gain_point, _first_below
@@ -286,6 +287,58 @@ def posterior_saturation_point(
     return host(_beta_gain_point(a, b, jnp.log(e), strict))
 
 
+@dataclass(frozen=True)
+class PredictedVsObserved(Result):
+    """Per-problem N* predicted from ``n_obs`` sub-sampled attempts vs N* observed on all attempts, per ε
+    (:func:`predicted_vs_observed`).
+
+    ``eps`` (E,); ``k_m`` the sub-sampled successes (shape of ``c``); ``predicted``, ``observed`` (``inf`` where the
+    full data never drop below ε) and ``used`` (finite observed N* and at least one success in the full data) of
+    shape (E,) + ``c.shape``; per ε over the used problems: ``problems`` (count), Pearson ``r`` of N*, ``r_log`` of
+    log(1 + N*) and ``median_abs_error``. ``method`` is ``"plug-in"`` or ``"posterior"``; ``alpha``, ``beta`` the
+    Beta prior per row of ``c`` (None for the plug-in). Rows: one per ε."""
+
+    _index = ("eps",)
+    _row_fields = ("eps", "method", "n_obs", "problems", "r", "r_log", "median_abs_error")
+
+    eps: np.ndarray
+    method: str
+    n_obs: int
+    k_m: np.ndarray
+    predicted: np.ndarray
+    observed: np.ndarray
+    used: np.ndarray
+    problems: np.ndarray
+    r: np.ndarray
+    r_log: np.ndarray
+    median_abs_error: np.ndarray
+    alpha: np.ndarray | None = None
+    beta: np.ndarray | None = None
+
+
+def _prior_arrays(
+    prior: tuple[ArrayLike, ArrayLike] | str, k_m: np.ndarray, n_obs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(α, β) per row of the counts: fitted by Beta-binomial MLE per row (``"fit"``) or given (scalars or one per row)."""
+    lead = k_m.shape[:-1]
+    if isinstance(prior, str):
+        if prior != "fit":
+            raise InputError(f"prior must be None, 'fit' or (alpha, beta), got {prior!r}")
+        from scaling_theory.passk.mle import fit as beta_binomial_fit
+
+        f = beta_binomial_fit(np.full(k_m.shape, float(n_obs)), k_m)
+        return np.asarray(f.alpha, np.float64), np.asarray(f.beta, np.float64)
+    if len(prior) != 2:
+        raise InputError(f"prior must be None, 'fit' or (alpha, beta), got {prior!r}")
+    out = []
+    for name, x in zip(("prior alpha", "prior beta"), prior):
+        a = np.asarray(v.positive(name, x), np.float64)
+        if a.shape not in ((), lead):
+            raise InputError(f"{name} must be a scalar or one value per row of c (shape {lead}), got shape {a.shape}")
+        out.append(a)
+    return out[0], out[1]
+
+
 def predicted_vs_observed(
     key: jax.Array,
     n: ArrayLike,
@@ -293,35 +346,67 @@ def predicted_vs_observed(
     eps: Sequence[float],
     n_obs: int,
     *,
-    prior: tuple[float, float] | None = None,
+    prior: tuple[ArrayLike, ArrayLike] | str | None = None,
     threshold: str = "lt",
-) -> dict[str, Any]:
+) -> PredictedVsObserved:
     """Per problem: N* predicted from ``n_obs`` sub-sampled attempts vs N* observed on all n attempts, per ε.
 
-    ``prior=None`` uses the TTSPM plug-in p̂ = k_m/n_obs; ``prior=(α, β)`` the posterior rule of
-    :func:`posterior_saturation_point`. Returns ``k_m`` and, per ε, arrays ``predicted``, ``observed``
-    (``inf`` where the full data never drop below ε) and the Pearson r over problems with finite
-    observed N* and at least one success in the full data.
+    Args:
+      key: PRNG key of the sub-sample (hypergeometric, :func:`scaling_theory.stats.subsample`).
+      n: attempts per problem (last axis = problems; leading axes = rows, e.g. models), broadcasting to ``c``.
+      c: successes per problem.
+      eps: thresholds ε.
+      n_obs: attempts kept per problem (≤ every n).
+      prior: ``None`` for the TTSPM plug-in p̂ = k_m/n_obs; ``(α, β)`` for the posterior rule of
+        :func:`posterior_saturation_point` with one prior for all problems (scalars) or one per row of ``c``
+        (arrays of shape ``c.shape[:-1]``, e.g. per model); ``"fit"`` for empirical Bayes: (α, β) fitted per row
+        by Beta-binomial maximum likelihood (``passk.mle.fit``) on the sub-sampled counts.
+      threshold: ``"lt"`` or ``"le"`` (see :func:`saturation_point`).
+    Returns:
+      :class:`PredictedVsObserved`.
     """
     n_a, c_a = np.asarray(n, np.float64), np.asarray(c, np.float64)
     n_obs = v.int_arg("n_obs", n_obs, minimum=1)
     k_m = subsample(key, n_a, c_a, n_obs)
-    rows = []
-    for e in eps:
+    alpha = beta = None
+    if prior is not None:
+        alpha, beta = _prior_arrays(prior, k_m, n_obs)
+    eps_a = np.asarray([float(e) for e in eps], np.float64)
+    preds, obss, uses, summary = [], [], [], []
+    for e in eps_a:
         obs = np.asarray(observed_saturation_point(n_a, c_a, e, threshold=threshold))
-        if prior is None:
-            pred = np.asarray(saturation_point(np.asarray(k_m) / n_obs, e, threshold=threshold))
+        if alpha is None or beta is None:
+            pred = np.asarray(saturation_point(k_m / n_obs, e, threshold=threshold))
         else:
-            pred = np.asarray(posterior_saturation_point(n_obs, k_m, prior[0], prior[1], e, threshold=threshold))
-        use = np.isfinite(obs) & (c_a > 0)
-        rows.append(
-            {
-                "eps": float(e),
-                "predicted": pred,
-                "observed": obs,
-                "used": use,
-                "r": pearson_r(pred[use], obs[use]),
-                "r_log": pearson_r(np.log1p(pred[use]), np.log1p(obs[use])),
-            }
+            pred = np.asarray(
+                posterior_saturation_point(n_obs, k_m, alpha[..., None], beta[..., None], e, threshold=threshold)
+            )
+        use = np.broadcast_to(np.isfinite(obs) & (c_a > 0), pred.shape)
+        p_u, o_u = pred[use], obs[use]
+        summary.append(
+            (
+                int(use.sum()),
+                pearson_r(p_u, o_u),
+                pearson_r(np.log1p(p_u), np.log1p(o_u)),
+                float(np.median(np.abs(p_u - o_u))) if p_u.size else float("nan"),
+            )
         )
-    return {"k_m": np.asarray(k_m), "n_obs": n_obs, "by_eps": rows}
+        preds.append(pred)
+        obss.append(np.broadcast_to(obs, pred.shape))
+        uses.append(use)
+    problems, r, r_log, mae = (np.asarray(x) for x in zip(*summary)) if summary else (np.zeros(0),) * 4
+    return PredictedVsObserved(
+        eps_a,
+        "plug-in" if prior is None else "posterior",
+        n_obs,
+        k_m,
+        np.asarray(preds),
+        np.asarray(obss),
+        np.asarray(uses),
+        problems.astype(np.int64),
+        r.astype(np.float64),
+        r_log.astype(np.float64),
+        mae.astype(np.float64),
+        alpha,
+        beta,
+    )
