@@ -87,7 +87,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     out = Path(out)
     st = SETTINGS[profile]
-    _, att, _, metrics = cached_run(out, profile, seed)
+    _, att, _, metrics = cached_run(jax.random.key(seed), out, profile)
     cfg = metrics["fingerprint"]["config"]
     main_t, fpr = cfg["temperature"], cfg["fpr"]
     correct = attempt_matrix(att, "correct", main_t).astype(np.float64)

@@ -128,7 +128,7 @@ def test_attempt_matrix():
 
 def test_flop_counts():
     cfg = ModelConfig(vocab_size=40, d_model=32, n_layers=2, n_heads=4, d_ff=128)
-    n_total = count_params(make_model(cfg, 0))
+    n_total = count_params(make_model(jax.random.key(0), cfg))
     assert flops.non_embedding_params(cfg) + cfg.vocab_size * cfg.d_model == n_total
     assert flops.forward_flops_per_token(cfg, 0) == 2 * n_total
     assert flops.forward_flops_per_token(cfg, 10) - flops.forward_flops_per_token(cfg, 0) == 4 * 2 * 10 * 32
@@ -140,11 +140,11 @@ def test_flop_counts():
 
 def test_cache_folder_identifies_profile_seed_and_configuration(tmp_path, monkeypatch):
     out = tmp_path / "figures" / "testbed_saturation"
-    a = A.cache_folder(out, "smoke", 0)
+    a = A.cache_folder(jax.random.key(0), out, "smoke")
     assert a.parent == out.parent and a.name.startswith("_testbed_smoke_0_")
-    assert A.cache_folder(out, "smoke", 0) == a  # stable
-    assert A.cache_folder(out, "smoke", 1) != a
-    assert A.cache_folder(out, "quick", 0).name.startswith("_testbed_quick_0_")
+    assert A.cache_folder(jax.random.key(0), out, "smoke") == a  # stable
+    assert A.cache_folder(jax.random.key(1), out, "smoke") != a
+    assert A.cache_folder(jax.random.key(0), out, "quick").name.startswith("_testbed_quick_0_")
 
     # a changed profile definition (e.g. after an upgrade) must not reuse the old run's folder
     import dataclasses
@@ -158,4 +158,4 @@ def test_cache_folder_identifies_profile_seed_and_configuration(tmp_path, monkey
         return dataclasses.replace(cfg, n_samples=cfg.n_samples + 1)
 
     monkeypatch.setattr(C, "profile_config", changed)
-    assert A.cache_folder(out, "smoke", 0) != a
+    assert A.cache_folder(jax.random.key(0), out, "smoke") != a

@@ -31,37 +31,53 @@ from scaling_theory.judge.analysis import hte_optimal_temperature
 from scaling_theory.results import Result
 
 
-def cache_folder(out: str | Path, profile: str, seed: int) -> Path:
-    """``out.parent/_testbed_<profile>_<seed>_<hash>``: the shared run's folder, where ``<hash>``
-    identifies the configuration, so a changed profile gets a fresh folder instead of clashing with an
-    old run's checkpoints."""
+def cache_folder(key: jax.Array, out: str | Path, profile: str) -> Path:
+    """``out.parent/_testbed_<profile>_<seed>_<hash>``: the shared run's folder, where ``<seed>`` is the key's
+    integer (``seed`` for ``jax.random.key(seed)``: the folders of runs made when they took a seed) and ``<hash>``
+    identifies the configuration and key, so a changed profile gets a fresh folder instead of clashing with an
+    old run's checkpoints.
+
+    Args:
+      key: JAX PRNG key of the run.
+      out: an experiment's output folder (the run lives next to it).
+      profile: the testbed profile.
+    Returns:
+      The folder.
+    """
     import hashlib
     import json
 
     from scaling_theory.testbed.config import profile_config
     from scaling_theory.testbed.run import config_fingerprint
+    from scaling_theory.testbed.task import key_seed
 
-    fp = json.dumps(config_fingerprint(profile_config(profile), seed), sort_keys=True)
-    return Path(out).parent / f"_testbed_{profile}_{seed}_{hashlib.sha256(fp.encode()).hexdigest()[:8]}"
+    fp = json.dumps(config_fingerprint(key, profile_config(profile)), sort_keys=True)
+    return Path(out).parent / f"_testbed_{profile}_{key_seed(key)}_{hashlib.sha256(fp.encode()).hexdigest()[:8]}"
 
 
-def cached_run(out: str | Path, profile: str, seed: int) -> tuple[Path, pd.DataFrame, pd.DataFrame, dict]:
-    """The testbed run of ``(profile, seed)`` that experiments share, in :func:`cache_folder`.
+def cached_run(key: jax.Array, out: str | Path, profile: str) -> tuple[Path, pd.DataFrame, pd.DataFrame, dict]:
+    """The testbed run of ``(key, profile)`` that experiments share, in :func:`cache_folder`.
 
     Trained and sampled once (the first experiment to need it), reused afterwards when complete.
-    Returns the folder, the attempts and counts tables and the metrics.
+
+    Args:
+      key: JAX PRNG key of the run (``jax.random.key(seed)`` for an experiment's ``seed``).
+      out: the experiment's output folder.
+      profile: the testbed profile.
+    Returns:
+      The folder, the attempts and counts tables and the metrics.
     """
     import fcntl
 
     from scaling_theory.testbed.run import load_or_run, read_run
 
-    cache = cache_folder(out, profile, seed)
+    cache = cache_folder(key, out, profile)
     cache.parent.mkdir(parents=True, exist_ok=True)
     # Experiments may run in parallel processes (`reproduce --jobs`): one trains, the others wait.
     with open(cache.parent / f"{cache.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            folder, _ = load_or_run(cache, profile, seed)
+            folder, _ = load_or_run(key, cache, profile)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     att, counts, metrics = read_run(folder)
