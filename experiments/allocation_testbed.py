@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import numpy as np
 
 NAME = "allocation_testbed"
@@ -39,7 +40,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     out = Path(out)
     st = SETTINGS[profile]
-    _, _, counts, metrics = cached_run(out, profile, seed)
+    _, _, counts, metrics = cached_run(jax.random.key(seed), out, profile)
     main_t = metrics["fingerprint"]["config"]["temperature"]
     c = counts[np.isclose(counts["temperature"], main_t)].sort_values("problem")
     n, k = c["n"].to_numpy(np.float64), c["k"].to_numpy(np.float64)

@@ -38,10 +38,16 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     coeffs = analysis.expansion_coefficients(judge)
     rows, star_rows = [], []
     for j, k in enumerate(ks):
-        t_star, d_star, interior = analysis.refine_log_minimum(ts, grid[:, j])
+        best = analysis.refine_log_minimum(ts, grid[:, j])
         t_exp = float(coeffs.optimal_t(k)) if k > 2 else float("nan")
         star_rows.append(
-            {"k": int(k), "t_star_exact": t_star, "delta_star": d_star, "interior": interior, "t_star_expansion": t_exp}
+            {
+                "k": int(k),
+                "t_star_exact": best.x,
+                "delta_star": best.y,
+                "interior": best.interior,
+                "t_star_expansion": t_exp,
+            }
         )
     for i, t in enumerate(ts):
         rows.append({"t": float(t), **{f"k={k}": float(grid[i, j]) for j, k in enumerate(ks) if k in cfg["curve_ks"]}})

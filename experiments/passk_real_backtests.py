@@ -112,8 +112,8 @@ def _testbed(out: Path, seed: int):
     from scaling_theory.testbed.config import profile_config
     from scaling_theory.testbed.run import is_complete, read_run
 
-    folder = cache_folder(out, "quick", seed)
-    if not is_complete(folder, profile_config("quick"), seed):
+    folder = cache_folder(jax.random.key(seed), out, "quick")
+    if not is_complete(jax.random.key(seed), folder, profile_config("quick")):
         return None
     _, counts, metrics = read_run(folder)
     n, k = main_temperature_counts(counts, metrics)

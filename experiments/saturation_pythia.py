@@ -4,7 +4,7 @@ Per problem, N* is predicted from a small observed budget of m samples (sub-samp
 replacement from the 10,000) and compared with the N* observed on the full data's unbiased pass@N curve
 (first N where pass@(N+1) − pass@N < ε). Predictions: the TTSPM plug-in p̂ = k_m/m, and an empirical-
 Bayes rule that applies the heterogeneous formula to each problem's Beta posterior (Beta fitted per
-model by ``passk.mle.fit`` on the m-sample counts). Panels (a)–(c): predicted vs observed for three ε,
+model on the m-sample counts: ``saturation.estimation.predicted_vs_observed(..., prior="fit")``). Panels (a)–(c): predicted vs observed for three ε,
 with Pearson r; (d) benchmark-level marginal gain: observed vs the homogeneous (pooled p̂) and the
 Beta-aggregate predictions from the same m samples.
 """
@@ -31,7 +31,6 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.saturation import estimation as E
     from scaling_theory.saturation import heterogeneous as H
     from scaling_theory.saturation import ttspm
-    from scaling_theory.stats import subsample
     from scaling_theory.tables import format_table
 
     cfg = PROFILES[profile]
@@ -43,40 +42,33 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     c = wide_k.to_numpy(np.float64)
     n = wide_n.to_numpy(np.float64)
     key = jax.random.key(seed)
-    # one key for every budget: each budget's sub-sample is hypergeometric from the same key's generator
-    k_by_m = {m: subsample(key, n.ravel(), c.ravel(), m).reshape(c.shape) for m in cfg["budgets"]}
+    # one key for every budget and method: each call sub-samples the same m attempts (hypergeometric from the key);
+    # the posterior rule fits a Beta per model (row) on those m-sample counts (empirical Bayes, prior="fit")
+    priors = {"plug-in": None, **({"Beta posterior": "fit"} if cfg["bayes"] else {})}
+    pvo = {
+        (m, name): E.predicted_vs_observed(key, n, c, cfg["eps"], m, prior=prior)
+        for m in cfg["budgets"]
+        for name, prior in priors.items()
+    }
     m_show = max(cfg["budgets"])
 
-    priors = {}
-    if cfg["bayes"]:
-        from scaling_theory.passk.mle import fit as beta_binomial_fit
-
-        for m, km in k_by_m.items():
-            f = beta_binomial_fit(np.full(km.shape, float(m)), km)
-            priors[m] = (np.asarray(f.alpha), np.asarray(f.beta))
-
     rows, results = [], []
-    observed = {e: np.asarray(E.observed_saturation_point(n, c, e)) for e in cfg["eps"]}
-    for e in cfg["eps"]:
-        obs = observed[e]
-        use = np.isfinite(obs) & (c > 0)
-        for m, km in k_by_m.items():
-            methods = {"plug-in": np.asarray(ttspm.saturation_point(km / m, e))}
-            if m in priors:
-                a, b = priors[m]
-                methods["Beta posterior"] = np.asarray(E.posterior_saturation_point(m, km, a[:, None], b[:, None], e))
-            for name, pred in methods.items():
+    for i_e, e in enumerate(cfg["eps"]):
+        for m in cfg["budgets"]:
+            for name in priors:
+                res = pvo[(m, name)]
                 results.append(
                     {
                         "eps": e,
                         "m": m,
                         "method": name,
-                        "problems": int(use.sum()),
-                        "r": E.pearson_r(pred[use], obs[use]),
-                        "r_log": E.pearson_r(np.log1p(pred[use]), np.log1p(obs[use])),
-                        "median_abs_error": float(np.median(np.abs(pred[use] - obs[use]))),
+                        "problems": int(res.problems[i_e]),
+                        "r": float(res.r[i_e]),
+                        "r_log": float(res.r_log[i_e]),
+                        "median_abs_error": float(res.median_abs_error[i_e]),
                     }
                 )
+                pred, obs = res.predicted[i_e], res.observed[i_e]
                 for i, model in enumerate(models):
                     for j in range(c.shape[1]):
                         rows.append(
@@ -86,7 +78,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
                                 "eps": e,
                                 "m": m,
                                 "method": name,
-                                "k_m": int(km[i, j]),
+                                "k_m": int(res.k_m[i, j]),
                                 "c": int(c[i, j]),
                                 "predicted": pred[i, j],
                                 "observed": obs[i, j],
@@ -95,17 +87,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     fig, axes = figure(2, 2, width=7.0, height=6.2)
     show_method = "Beta posterior" if cfg["bayes"] else "plug-in"
-    for ax, e in zip(np.ravel(axes)[:3], cfg["eps"]):
-        obs = observed[e]
-        km = k_by_m[m_show]
-        pred = (
-            np.asarray(ttspm.saturation_point(km / m_show, e))
-            if not cfg["bayes"]
-            else np.asarray(
-                E.posterior_saturation_point(m_show, km, priors[m_show][0][:, None], priors[m_show][1][:, None], e)
-            )
-        )
-        use = np.isfinite(obs) & (c > 0)
+    shown = pvo[(m_show, show_method)]
+    for i_e, (ax, e) in enumerate(zip(np.ravel(axes)[:3], cfg["eps"])):
+        obs, pred, use = shown.observed[i_e], shown.predicted[i_e], shown.used[i_e]
         for i, model in enumerate(models):
             u = use[i]
             ax.scatter(
@@ -141,14 +125,15 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     for i in range(min(2, len(models))):
         col = COLORS[i]
         obs_g = np.asarray(E.observed_aggregate_gain(n[i], c[i], grid))
-        km = k_by_m[m_show][i]
+        km = pvo[(m_show, "plug-in")].k_m[i]
         pbar = km.mean() / m_show
         hom = np.asarray(ttspm.marginal_gain(pbar, grid))
         ax.plot(grid, obs_g, color=col, label=f"{models[i]}: observed")
         ax.plot(grid, hom, "--", color=col, lw=1.0, label=f"homogeneous p̂ = {pbar:.3g}")
         agg = None
-        if m_show in priors:
-            agg = np.asarray(H.beta_marginal_gain(priors[m_show][0][i], priors[m_show][1][i], grid))
+        if cfg["bayes"]:
+            fit = pvo[(m_show, "Beta posterior")]
+            agg = np.asarray(H.beta_marginal_gain(fit.alpha[i], fit.beta[i], grid))
             ax.plot(grid, agg, ":", color=col, lw=1.4, label="Beta aggregate (fit on m)")
         for j, x in enumerate(grid):
             gain_rows.append(

@@ -87,7 +87,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     out = Path(out)
     st = SETTINGS[profile]
-    _, att, _, metrics = cached_run(out, profile, seed)
+    _, att, _, metrics = cached_run(jax.random.key(seed), out, profile)
     cfg = metrics["fingerprint"]["config"]
     main_t, fpr = cfg["temperature"], cfg["fpr"]
     correct = attempt_matrix(att, "correct", main_t).astype(np.float64)
@@ -122,7 +122,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             if 0 < T < np.inf:  # the H.T.E. is an expansion in 1/T: fit finite positive T only
                 f = fit_hte(fit_k, d[fit_k - 1], weights=1.0 / fit_k**0.5)
                 fits[(name, float(T))] = f
-                row.update({"HTE regime": f["regime"], "HTE k*": f["k_star"]})
+                row.update({"HTE regime": f.regime, "HTE k*": f.k_star})
             rows.append(row)
     print(f"{P} problems × {N} attempts at sampling temperature {main_t:g}; {st['repeats']} random orders")
     print(format_table(rows, digits=4))
@@ -142,9 +142,9 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
                 "empirical best T": float(temps[np.argmin(emp)]),
                 "delta at best T": float(emp.min()),
                 "delta at T=0": float(emp[0]),
-                "HTE T*": float(hte_t_star(kf, surf)),
-                "HTE C1": surf["C1"],
-                "HTE C2": surf["C2"],
+                "HTE T*": float(hte_t_star(kf, surf.C1, surf.C2)),
+                "HTE C1": surf.C1,
+                "HTE C2": surf.C2,
                 "grid": "T ∈ {" + ", ".join(f"{t:g}" for t in temps[finite]) + ", ∞}",
             }
         )
@@ -192,9 +192,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             band(a, ks, mean[ti] - 2 * se[ti], mean[ti] + 2 * se[ti], tcol[T], alpha=0.2)
             if (name, float(T)) in fits:
                 f = fits[(name, float(T))]
-                a.plot(fit_k, hte_curve(fit_k, f), color=tcol[T], ls="--", lw=0.9)
-                if np.isfinite(f["k_star"]) and 1 <= f["k_star"] <= N:
-                    a.plot([f["k_star"]], [float(hte_curve([f["k_star"]], f)[0])], marker="v", color=tcol[T], ms=5)
+                a.plot(fit_k, hte_curve(fit_k, f.D, f.a, f.b), color=tcol[T], ls="--", lw=0.9)
+                if np.isfinite(f.k_star) and 1 <= f.k_star <= N:
+                    a.plot(
+                        [f.k_star], [float(hte_curve([f.k_star], f.D, f.a, f.b)[0])], marker="v", color=tcol[T], ms=5
+                    )
         a.axhline(mean[-1][0], color="grey", ls=":", lw=1, label="T = ∞ (uniform): 1 − pass@1")
         if name.startswith("imperfect"):
             a.axhline(

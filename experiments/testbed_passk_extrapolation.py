@@ -35,7 +35,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     out = Path(out)
     st = SETTINGS[profile]
     methods = st.get("methods", METHODS)
-    _, att, counts, metrics = cached_run(out, profile, seed)
+    _, att, counts, metrics = cached_run(jax.random.key(seed), out, profile)
     main_t = metrics["fingerprint"]["config"]["temperature"]
     c = counts[np.isclose(counts["temperature"], main_t)].sort_values("problem")
     n_all, k_all = c["n"].to_numpy(np.float64), c["k"].to_numpy(np.float64)

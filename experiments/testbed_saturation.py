@@ -27,43 +27,38 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     import jax
 
     from scaling_theory.io import write_csv_atomic
-    from scaling_theory.passk import fit as beta_fit
     from scaling_theory.plotting import COLORS, MARKERS, figure, label_panels, save_figure
     from scaling_theory.saturation import estimation, heterogeneous, ttspm
-    from scaling_theory.stats import subsample
     from scaling_theory.tables import format_table
     from scaling_theory.testbed.analysis import cached_run
 
     out = Path(out)
     st = SETTINGS[profile]
-    _, att, counts, metrics = cached_run(out, profile, seed)
+    _, att, counts, metrics = cached_run(jax.random.key(seed), out, profile)
     main_t = metrics["fingerprint"]["config"]["temperature"]
     c = counts[np.isclose(counts["temperature"], main_t)].sort_values("problem")
     n, k = c["n"].to_numpy(np.float64), c["k"].to_numpy(np.float64)
     N = int(n.min())
     m = st["m"]
 
-    key = jax.random.key(seed)
-    k_m = subsample(key, n, k, m)
-    bf = beta_fit(m, k_m)
-    alpha, beta = float(bf.alpha), float(bf.beta)
+    key = jax.random.key(seed)  # both calls sub-sample the same m attempts per problem
     plug = estimation.predicted_vs_observed(key, n, k, st["eps"], m)
-    post = estimation.predicted_vs_observed(key, n, k, st["eps"], m, prior=(alpha, beta))
+    post = estimation.predicted_vs_observed(key, n, k, st["eps"], m, prior="fit")  # Beta fitted on the m attempts
+    k_m = post.k_m
+    alpha, beta = float(post.alpha), float(post.beta)
     p_bar = float(k_m.sum() / (m * len(k_m)))  # pooled pass@1 of the m observed attempts
 
     rows, agg_rows = [], []
-    for e, pl, po in zip(st["eps"], plug["by_eps"], post["by_eps"]):
-        use = pl["used"]
-        for name, r in (("plug-in p̂", pl), ("Beta posterior", po)):
-            pred, obs = r["predicted"][use], r["observed"][use]
+    for i_e, e in enumerate(st["eps"]):
+        for name, r in (("plug-in p̂", plug), ("Beta posterior", post)):
             rows.append(
                 {
                     "eps": e,
                     "predictor": name,
-                    "problems": int(use.sum()),
-                    "pearson_r": r["r"],
-                    "pearson_r_log1p": r["r_log"],
-                    "median_abs_error": float(np.median(np.abs(pred - obs))),
+                    "problems": int(r.problems[i_e]),
+                    "pearson_r": float(r.r[i_e]),
+                    "pearson_r_log1p": float(r.r_log[i_e]),
+                    "median_abs_error": float(r.median_abs_error[i_e]),
                 }
             )
         obs_agg = float(estimation.observed_aggregate_saturation_point(n, k, e))
@@ -85,10 +80,10 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     # ---- figure: (a) per-problem N* scatter for the first ε; (b) aggregate marginal gain vs N
     fig, ax = figure(1, 2, width=7.2, height=3.1)
     e0 = st["eps"][0]
-    use = plug["by_eps"][0]["used"]
-    obs = plug["by_eps"][0]["observed"][use]
+    use = plug.used[0]
+    obs = plug.observed[0][use]
     for i, (name, r) in enumerate((("plug-in p̂ = k/m", plug), ("Beta posterior", post))):
-        pred = r["by_eps"][0]["predicted"][use]
+        pred = r.predicted[0][use]
         ax[0].scatter(
             obs + 1,
             pred + 1,
@@ -96,7 +91,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             alpha=0.6,
             color=COLORS[i],
             marker=MARKERS[i],
-            label=f"{name} (r = {r['by_eps'][0]['r']:.2f})",
+            label=f"{name} (r = {r.r[0]:.2f})",
         )
     lim = [1, max(2.0, float(np.nanmax(obs)) + 1) * 1.5]
     ax[0].plot(lim, lim, color="grey", ls="--", lw=1, label="predicted = observed")
@@ -135,8 +130,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     save_figure(fig, out, "saturation", data=data)
     per_problem = [
         {"problem": int(p), "eps": e, "k_m": float(km), "observed": float(o), "plugin": float(a), "posterior": float(b)}
-        for e, pl, po in zip(st["eps"], plug["by_eps"], post["by_eps"])
-        for p, km, o, a, b in zip(c["problem"], k_m, pl["observed"], pl["predicted"], po["predicted"])
+        for e, o_e, pl, po in zip(st["eps"], plug.observed, plug.predicted, post.predicted)
+        for p, km, o, a, b in zip(c["problem"], k_m, o_e, pl, po)
     ]
     write_csv_atomic(out / "saturation_points.csv", per_problem)
     return {

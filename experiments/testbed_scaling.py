@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jax
 import numpy as np
 
 NAME = "testbed_scaling"
@@ -60,7 +61,7 @@ def _runs(cache: Path, profile: str, seed: int) -> list[dict]:
             eval_problems=256 if profile != "smoke" else 16,
             ckpt_every=10**9,
         )
-        res = train(task, mcfg, tcfg, seed=seed, progress=False, desc=f"d={d}")
+        res = train(jax.random.key(seed), task, mcfg, tcfg, progress=False, desc=f"d={d}")
         done["rows"][str(d)] = [
             {
                 "width": d,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import numpy as np
 
 NAME = "testbed_temperature"
@@ -24,7 +25,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     from scaling_theory.testbed.analysis import attempt_matrix, cached_run
 
     out = Path(out)
-    _, att, counts, metrics = cached_run(out, profile, seed)
+    _, att, counts, metrics = cached_run(jax.random.key(seed), out, profile)
     main_t = metrics["fingerprint"]["config"]["temperature"]
     temps = sorted(counts["temperature"].unique())
     n_common = int(counts.groupby("temperature")["n"].min().min())

@@ -48,6 +48,13 @@ def is_concrete(*xs: Any) -> bool:
     return not any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(xs))
 
 
+def host(x: Any) -> Any:
+    """NumPy out (the library contract): the concrete JAX array leaves of ``x`` (an array, tuple, list or
+    dict of them) as NumPy arrays, dtype kept (float64 stays float64 outside an x64 context); traced leaves
+    pass through, so a public function that returns ``host(core(...))`` still works inside ``jit``."""
+    return jax.tree_util.tree_map(lambda a: np.asarray(a) if isinstance(a, jax.Array) and is_concrete(a) else a, x)
+
+
 def check(condition: Any, message: str) -> None:
     """Raise :class:`InputError` with ``message`` unless ``condition`` holds everywhere.
 

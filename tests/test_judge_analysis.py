@@ -113,3 +113,13 @@ def test_optimal_temperature_of_the_model_is_a_local_minimum():
     err = np.array([judge.error([16], float(judge.temperature(t)))[0] for t in ts])
     coef = np.linalg.lstsq(np.stack([ts**0, 1 / ts, ts**-2.0, ts**-3.0], axis=1), err, rcond=None)[0]
     assert res.t_expansion == pytest.approx(-2 * coef[2] / coef[1], rel=1e-4)
+
+
+def test_refine_log_minimum_is_exact_on_a_parabola_in_log_x():
+    """y = (log x − log 3)² + 1 is a parabola in log x: the refined minimum is (3, 1) exactly; at an end, the end."""
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    best = analysis.refine_log_minimum(x, (np.log(x) - np.log(3.0)) ** 2 + 1.0)
+    assert best.x == pytest.approx(3.0, rel=1e-12) and best.y == pytest.approx(1.0, rel=1e-12) and best.interior
+    edge = analysis.refine_log_minimum(x, -np.log(x))
+    assert (edge.x, edge.y, edge.interior) == (8.0, -np.log(8.0), False)
+    assert edge.rows() == [{"x": 8.0, "y": -np.log(8.0), "interior": False}]

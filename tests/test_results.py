@@ -25,7 +25,8 @@ from scaling_theory.judge.model import BLRJudge
 from scaling_theory.passk import backtesting, grouping, mixing, mle, predictors
 from scaling_theory.passk import simulate as passk_simulate
 from scaling_theory.results import Result
-from scaling_theory.saturation import budget, consistency, selection, simulate, verifiers
+from scaling_theory.saturation import budget, consistency, estimation, selection, simulate, verifiers
+from scaling_theory.testbed import analysis as testbed_analysis
 from scaling_theory.testbed import task
 
 
@@ -212,7 +213,41 @@ def _saturation_cases():
             "saturation.optimal_sample_count",
             lambda: verifiers.optimal_sample_count(verifiers.make_model([0.8], 0.7), [-1.0, -2.0], 20),
         ),
+        (
+            "saturation.per_question_p",
+            lambda: estimation.per_question_p(
+                __import__("pandas").DataFrame({"model": ["a", "b"], "problem": [0, 0], "n": [4, 5], "k": [1, 5]})
+            ),
+        ),
+        ("saturation.task_rates", lambda: verifiers.task_rates(_verifier_attempts(), ["model"])),
+        ("saturation.estimate_verifier", lambda: verifiers.estimate_verifier(_verifier_attempts(), ["model"])),
+        (
+            "saturation.predicted_vs_observed",
+            lambda: estimation.predicted_vs_observed(
+                key,
+                np.full((2, 5), 10.0),
+                np.array([[0, 2, 5, 9, 10], [1, 1, 3, 4, 8]]),
+                [1e-2, 1e-3],
+                4,
+                prior=(1.0, 2.0),
+            ),
+        ),
     ]
+
+
+def _verifier_attempts():
+    """Two models × three problems × four attempts with ``correct`` and ``accepted`` columns."""
+    rng = np.random.default_rng(1)
+    idx = np.indices((2, 3, 4)).reshape(3, -1)
+    return __import__("pandas").DataFrame(
+        {
+            "model": np.array(["a", "b"])[idx[0]],
+            "problem": idx[1],
+            "attempt": idx[2],
+            "correct": rng.integers(0, 2, idx.shape[1]),
+            "accepted": rng.integers(0, 2, idx.shape[1]),
+        }
+    )
 
 
 def _judge_cases():
@@ -221,6 +256,7 @@ def _judge_cases():
         ("judge.expansion_coefficients", lambda: analysis.expansion_coefficients(j)),
         ("judge.de", lambda: j.de),
         ("judge.inputs", lambda: j.inputs()),
+        ("judge.refine_log_minimum", lambda: analysis.refine_log_minimum([1.0, 2.0, 4.0], [3.0, 1.0, 2.0])),
     ]
 
 
@@ -230,6 +266,13 @@ def _testbed_cases():
     return [
         ("testbed.random_problems", lambda: task.random_problems(cfg, np.random.default_rng(0), 4)),
         ("testbed.parse_completions", lambda: task.parse_completions(cfg, tokens)),
+        ("testbed.fit_hte", lambda: testbed_analysis.fit_hte([1.0, 2.0, 4.0, 8.0], [1.0, 0.8, 0.7, 0.65])),
+        (
+            "testbed.fit_hte_temperature",
+            lambda: testbed_analysis.fit_hte_temperature(
+                [1.0, 2.0, 4.0], [1.0, 2.0], [[1.0, 0.8, 0.7], [1.0, 0.9, 0.85]]
+            ),
+        ),
     ]
 
 

@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from scaling_theory.errors import InputError
 from scaling_theory.passk.estimators import pass_at_k
@@ -18,8 +18,9 @@ from tests._stats import assert_within_se, variance_se
 
 def test_per_question_p():
     t = E.per_question_p(pd.DataFrame({"problem": [1, 2], "n": [10, 4], "k": [3, 0]}))
-    np.testing.assert_allclose(t["p_hat"], [0.3, 0.0])
-    np.testing.assert_allclose(t["se"], [np.sqrt(0.3 * 0.7 / 10), 0.0])
+    np.testing.assert_allclose(t.p_hat, [0.3, 0.0])
+    np.testing.assert_allclose(t.se, [np.sqrt(0.3 * 0.7 / 10), 0.0])
+    assert t.rows()[1] == {"problem": 2, "n": 4.0, "k": 0.0, "p_hat": 0.0, "se": 0.0}
 
 
 # ------------------------------------------------------------------------------- sequential logs
@@ -166,13 +167,14 @@ def test_predicted_vs_observed_wiring_and_large_n_limit():
     n = np.full(150, 2000)
     c = rng.binomial(n, p)
     out = E.predicted_vs_observed(jax.random.key(0), n, c, [1e-3, 1e-4], n_obs=2000)  # m = n: no sub-sampling
-    np.testing.assert_array_equal(out["k_m"], c)
-    for row, eps in zip(out["by_eps"], [1e-3, 1e-4]):
-        np.testing.assert_array_equal(row["predicted"], np.asarray(ttspm.saturation_point(c / 2000, eps)))
-        np.testing.assert_array_equal(row["observed"], np.asarray(E.observed_saturation_point(n, c, eps)))
-        used = row["used"]
-        np.testing.assert_array_equal(used, np.isfinite(row["observed"]) & (c > 0))
-        assert row["r"] == pytest.approx(stats.pearsonr(row["predicted"][used], row["observed"][used])[0], rel=1e-12)
+    np.testing.assert_array_equal(out.k_m, c)
+    for i, eps in enumerate([1e-3, 1e-4]):
+        np.testing.assert_array_equal(out.predicted[i], np.asarray(ttspm.saturation_point(c / 2000, eps)))
+        np.testing.assert_array_equal(out.observed[i], np.asarray(E.observed_saturation_point(n, c, eps)))
+        used = out.used[i]
+        np.testing.assert_array_equal(used, np.isfinite(out.observed[i]) & (c > 0))
+        assert out.r[i] == pytest.approx(stats.pearsonr(out.predicted[i][used], out.observed[i][used])[0], rel=1e-12)
+        assert out.problems[i] == used.sum()
     # with n ≫ N* the unbiased curve's gain c/(n − N)·C(n − c, N)/C(n, N) → p(1 − p)^N: identical N*
     big_n = np.full(5, 10**9)
     big_c = np.array([10**7, 5 * 10**7, 10**8, 3 * 10**8, 6 * 10**8])
@@ -181,8 +183,8 @@ def test_predicted_vs_observed_wiring_and_large_n_limit():
         np.asarray(ttspm.saturation_point(big_c / big_n, 1e-4)),
     )
     # the posterior rule is wired in when a prior is given
-    post = E.predicted_vs_observed(jax.random.key(0), n, c, [1e-3], n_obs=2000, prior=(0.8, 20.0))["by_eps"][0]
-    np.testing.assert_array_equal(post["predicted"], np.asarray(E.posterior_saturation_point(2000, c, 0.8, 20.0, 1e-3)))
+    post = E.predicted_vs_observed(jax.random.key(0), n, c, [1e-3], n_obs=2000, prior=(0.8, 20.0))
+    np.testing.assert_array_equal(post.predicted[0], np.asarray(E.posterior_saturation_point(2000, c, 0.8, 20.0, 1e-3)))
 
 
 def test_bad_inputs():
@@ -194,3 +196,50 @@ def test_bad_inputs():
         E.observed_saturation_point(10, 11, 1e-3)
     with pytest.raises(InputError, match=r"acc must be in \[0, 1\]"):
         E.fit_p_curve([1, 2], [0.5, 1.5])
+
+
+def _posterior_point_brute_force(n, c, a, b, eps, n_max=20_000):
+    """First N with E_post[p(1 − p)^N] = B(a + c + 1, b + n − c + N)/B(a + c, b + n − c) < ε, by scanning N with
+    SciPy's betaln (independent of the library's log-Γ ratios and integer bisection)."""
+    N = np.arange(n_max)
+    log_gain = special.betaln(a + c + 1, b + n - c + N) - special.betaln(a + c, b + n - c)
+    below = np.flatnonzero(log_gain < np.log(eps))
+    return float(below[0]) if below.size else np.inf
+
+
+def test_predicted_vs_observed_per_row_priors_against_brute_force():
+    """Per-model priors (one (α, β) per row of c) and the fitted ones ("fit"): the predicted N* of each problem is
+    its own posterior's first N below ε (SciPy scan), with its row's prior; fitted priors maximise the
+    Beta-binomial likelihood of the sub-sampled counts (SciPy Nelder–Mead on the log-likelihood)."""
+    rng = np.random.default_rng(8)
+    n = np.full((2, 12), 60.0)
+    c = np.stack([rng.binomial(60, rng.beta(0.6, 3.0, 12)), rng.binomial(60, rng.beta(2.0, 2.0, 12))]).astype(float)
+    alpha, beta = np.array([0.6, 2.0]), np.array([3.0, 2.0])
+    out = E.predicted_vs_observed(jax.random.key(1), n, c, [1e-2, 2e-3], 60, prior=(alpha, beta))  # n_obs = n: k_m = c
+    np.testing.assert_array_equal(out.k_m, c)
+    for i, eps in enumerate([1e-2, 2e-3]):
+        want = [
+            [_posterior_point_brute_force(60, c[g, j], alpha[g], beta[g], eps) for j in range(12)] for g in range(2)
+        ]
+        np.testing.assert_array_equal(out.predicted[i], want)
+    assert out.method == "posterior" and out.alpha.tolist() == alpha.tolist()
+    assert [r["eps"] for r in out.rows()] == [1e-2, 2e-3]
+
+    fitted = E.predicted_vs_observed(jax.random.key(2), n, c, [1e-2], 20, prior="fit")
+    for g in range(2):
+        k = fitted.k_m[g]
+
+        def nll(log_ab, k=k):
+            a, b = np.exp(log_ab)
+            return -np.sum(special.betaln(a + k, b + 20 - k) - special.betaln(a, b))
+
+        best = optimize.minimize(
+            nll, np.log([1.0, 1.0]), method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-12}
+        )
+        np.testing.assert_allclose([fitted.alpha[g], fitted.beta[g]], np.exp(best.x), rtol=2e-4)
+        want = [_posterior_point_brute_force(20, k[j], fitted.alpha[g], fitted.beta[g], 1e-2) for j in range(12)]
+        np.testing.assert_array_equal(fitted.predicted[0][g], want)
+    with pytest.raises(InputError, match=r"prior alpha must be a scalar or one value per row of c \(shape \(2,\)\)"):
+        E.predicted_vs_observed(jax.random.key(0), n, c, [1e-2], 20, prior=(np.ones(3), 1.0))
+    with pytest.raises(InputError, match="prior must be None, 'fit' or"):
+        E.predicted_vs_observed(jax.random.key(0), n, c, [1e-2], 20, prior="fitted")

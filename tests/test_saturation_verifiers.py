@@ -143,38 +143,44 @@ def _verifier_log(rng, tasks, samples, r_easy, r_hard, frac_easy, s, c):
 def test_estimate_verifier_recovers_parameters():
     rng = np.random.default_rng(4)
     df = _verifier_log(rng, 400, 50, 0.85, 0.1, 0.6, s=0.7, c=0.9)
-    g = V.estimate_verifier(df)["groups"][0]
+    g = V.estimate_verifier(df)
     wrong = (1 - df["correct"]).sum()
-    assert abs(g["soundness"] - 0.7) <= 4 * np.sqrt(0.7 * 0.3 / wrong)  # binomial SE over wrong samples
-    assert abs(g["completeness"] - 0.9) <= 4 * np.sqrt(0.9 * 0.1 / df["correct"].sum())
-    types = {t["type"]: t for t in g["types"]}
+    assert abs(g.soundness[0] - 0.7) <= 4 * np.sqrt(0.7 * 0.3 / wrong)  # binomial SE over wrong samples
+    assert abs(g.completeness[0] - 0.9) <= 4 * np.sqrt(0.9 * 0.1 / df["correct"].sum())
     # the split at r̂ = 0.5 classifies every task correctly here (50 samples, r ∈ {0.85, 0.1})
-    assert abs(types["easy"]["weight"] - 0.6) <= 4 * np.sqrt(0.24 / 400)
-    assert abs(types["easy"]["r"] - 0.85) < 0.02 and abs(types["hard"]["r"] - 0.1) < 0.02
-    assert abs(types["hard"]["soundness"] - 0.7) < 0.03
+    assert abs(g.easy["weight"][0] - 0.6) <= 4 * np.sqrt(0.24 / 400)
+    assert abs(g.easy["r"][0] - 0.85) < 0.02 and abs(g.hard["r"][0] - 0.1) < 0.02
+    assert abs(g.hard["soundness"][0] - 0.7) < 0.03
     # The official estimator replaces E[plus|base · base] by mean(plus|base)·mean(base): with tasks of one
     # difficulty (and c = 1) it agrees with the pooled estimate ...
-    homog = V.estimate_verifier(_verifier_log(rng, 400, 50, 0.4, 0.4, 1.0, s=0.7, c=1.0))["groups"][0]
-    assert homog["soundness_official"] == pytest.approx(homog["soundness"], abs=0.02)
+    homog = V.estimate_verifier(_verifier_log(rng, 400, 50, 0.4, 0.4, 1.0, s=0.7, c=1.0))
+    assert homog.soundness_official[0] == pytest.approx(homog.soundness[0], abs=0.02)
     # ... but with easy and hard tasks it is biased low; its population value here is
     # (1 − B − P + G·B)/(1 − P) with B, P, G the type-weighted base, plus and plus|base rates.
     df1 = _verifier_log(rng, 400, 50, 0.85, 0.1, 0.6, s=0.7, c=1.0)
-    g1 = V.estimate_verifier(df1)["groups"][0]
+    g1 = V.estimate_verifier(df1)
     w, r_, s_ = np.array([0.6, 0.4]), np.array([0.85, 0.1]), 0.7
     base = r_ + (1 - r_) * (1 - s_)
     B, P, G = w @ base, w @ r_, w @ (r_ / base)
-    assert g1["soundness_official"] == pytest.approx((1 - B - P + G * B) / (1 - P), abs=0.03)
-    assert g1["soundness"] == pytest.approx(0.7, abs=0.02) and g1["soundness_official"] < 0.6
-    assert g1["ceiling_worst"] <= g1["ceiling"] <= g1["ceiling_best"]
+    assert g1.soundness_official[0] == pytest.approx((1 - B - P + G * B) / (1 - P), abs=0.03)
+    assert g1.soundness[0] == pytest.approx(0.7, abs=0.02) and g1.soundness_official[0] < 0.6
+    assert g1.ceiling_worst[0] <= g1.ceiling[0] <= g1.ceiling_best[0]
     m = V.model_from_estimate(g1)
-    assert float(V.mixture_ceiling(m)) == pytest.approx(g1["ceiling"], abs=0.03)
+    assert float(V.mixture_ceiling(m)) == pytest.approx(g1.ceiling[0], abs=0.03)
+    # a group without easy tasks (r = 0.05, 20 samples: P(r̂ > 0.5) < 1e-9 per task): 0 tasks, NaN rates
+    hard = V.estimate_verifier(_verifier_log(np.random.default_rng(7), 50, 20, 0.05, 0.05, 1.0, s=0.7, c=1.0))
+    assert hard.easy["tasks"][0] == 0 and np.isnan(hard.easy["r"][0]) and hard.hard["weight"][0] == 1.0
+    assert V.model_from_estimate(hard).r.tolist() == [hard.hard["r"][0]]
 
 
 def test_estimate_verifier_groups_and_errors():
     rng = np.random.default_rng(5)
     df = pd.concat([_verifier_log(rng, 50, 10, 0.9, 0.2, 0.5, 0.6, 1.0).assign(model=m) for m in ("a", "b")])
-    res = V.estimate_verifier(df, group_by=["model"])["groups"]
-    assert [g["model"] for g in res] == ["a", "b"]
+    res = V.estimate_verifier(df, group_by=["model"])
+    assert res.labels["model"].tolist() == ["a", "b"]
+    assert [r["model"] for r in res.rows()] == ["a", "b"] and res.rows()[1]["tasks"] == 50.0
+    with pytest.raises(InputError, match="group must be < 2"):
+        V.model_from_estimate(res, group=2)
     with pytest.raises(InputError, match="missing column 'accepted'"):
         V.estimate_verifier(df.drop(columns="accepted"))
     with pytest.raises(InputError, match="column 'accepted': 2 is not 0 or 1"):

@@ -77,42 +77,42 @@ def test_selection_error_rejects_bad_input():
 @given(D=st.floats(0.1, 2), a=st.floats(-1, 1), b=st.floats(-1, 1))
 def test_fit_hte_recovers_coefficients_and_the_minimiser(D, a, b):
     k = np.arange(1, 200)
-    fit = A.fit_hte(k, A.hte_curve(k, {"D": D, "a": a, "b": b}))
-    np.testing.assert_allclose([fit["D"], fit["a"], fit["b"]], [D, a, b], atol=1e-8)
+    fit = A.fit_hte(k, A.hte_curve(k, D, a, b))
+    np.testing.assert_allclose([fit.D, fit.a, fit.b], [D, a, b], atol=1e-8)
     # the reported minimiser is the minimiser of the closed form over u = 1/k ∈ [0, 1] (dense grid)
     u = np.linspace(0, 1, 200_001)
     vals = D - (1 - u) * a + (1 - u) * (1 - 2 * u) * b
     u_best = u[np.argmin(vals)]
     best_val = vals.min()
-    got = 0.0 if np.isinf(fit["k_star"]) else 1 / fit["k_star"]
+    got = 0.0 if np.isinf(fit.k_star) else 1 / fit.k_star
     assert D - (1 - got) * a + (1 - got) * (1 - 2 * got) * b <= best_val + 1e-9
-    if fit["regime"] == "monotone":
+    if fit.regime == "monotone":
         assert np.all(np.diff(vals) >= -1e-12) and u_best == 0.0  # δ₂ falls as k grows (u = 1/k shrinks)
-    if fit["regime"] == "finite k*":
-        assert b > 0 and fit["k_star"] == pytest.approx(4 * b / (3 * b - a), rel=1e-6)
+    if fit.regime == "finite k*":
+        assert b > 0 and fit.k_star == pytest.approx(4 * b / (3 * b - a), rel=1e-6)
 
 
 def test_hte_spec_reference_regimes():
     # spec §5.2: with b > 0 the k → ∞ end is optimal iff a > 3b; otherwise k* = 4b/(3b − a)
     k = np.arange(1, 100)
-    mono = A.fit_hte(k, A.hte_curve(k, {"D": 1.0, "a": 0.4, "b": 0.1}))
-    assert mono["regime"] == "monotone" and np.isinf(mono["k_star"])
-    fin = A.fit_hte(k, A.hte_curve(k, {"D": 1.0, "a": 0.1, "b": 0.1}))
-    assert fin["regime"] == "finite k*" and fin["k_star"] == pytest.approx(2.0)  # 4·0.1/(0.3 − 0.1)
+    mono = A.fit_hte(k, A.hte_curve(k, 1.0, 0.4, 0.1))
+    assert mono.regime == "monotone" and np.isinf(mono.k_star)
+    fin = A.fit_hte(k, A.hte_curve(k, 1.0, 0.1, 0.1))
+    assert fin.regime == "finite k*" and fin.k_star == pytest.approx(2.0)  # 4·0.1/(0.3 − 0.1)
 
 
 def test_temperature_surface_fit_and_optimal_temperature():
     k, temps = np.arange(1, 65), np.array([1.0, 2.0, 4.0, 8.0])
     true = {"D": 1.0, "C1": 0.8, "C2": 0.5}
-    surf = A.hte_surface(k, temps, true)
+    surf = A.hte_surface(k, temps, **true)
     fit = A.fit_hte_temperature(k, temps, surf)
-    np.testing.assert_allclose([fit["D"], fit["C1"], fit["C2"]], [1.0, 0.8, 0.5], atol=1e-8)
+    np.testing.assert_allclose([fit.D, fit.C1, fit.C2], [1.0, 0.8, 0.5], atol=1e-8)
     # spec §5.3: t* = 2(1 − 2/k) C₂/C₁ minimises δ₂ over T at fixed k (check on a dense T grid)
     T = np.linspace(0.2, 5, 100_001)
     k0 = 10
-    d = A.hte_surface([k0], T, true)[:, 0]
-    assert A.hte_t_star(k0, fit) == pytest.approx(T[np.argmin(d)], abs=1e-3)
-    assert np.isnan(A.hte_t_star(2, fit))
+    d = A.hte_surface([k0], T, **true)[:, 0]
+    assert A.hte_t_star(k0, fit.C1, fit.C2) == pytest.approx(T[np.argmin(d)], abs=1e-3)
+    assert np.isnan(A.hte_t_star(2, fit.C1, fit.C2))
 
 
 def test_attempt_matrix():
@@ -128,7 +128,7 @@ def test_attempt_matrix():
 
 def test_flop_counts():
     cfg = ModelConfig(vocab_size=40, d_model=32, n_layers=2, n_heads=4, d_ff=128)
-    n_total = count_params(make_model(cfg, 0))
+    n_total = count_params(make_model(jax.random.key(0), cfg))
     assert flops.non_embedding_params(cfg) + cfg.vocab_size * cfg.d_model == n_total
     assert flops.forward_flops_per_token(cfg, 0) == 2 * n_total
     assert flops.forward_flops_per_token(cfg, 10) - flops.forward_flops_per_token(cfg, 0) == 4 * 2 * 10 * 32
@@ -140,11 +140,11 @@ def test_flop_counts():
 
 def test_cache_folder_identifies_profile_seed_and_configuration(tmp_path, monkeypatch):
     out = tmp_path / "figures" / "testbed_saturation"
-    a = A.cache_folder(out, "smoke", 0)
+    a = A.cache_folder(jax.random.key(0), out, "smoke")
     assert a.parent == out.parent and a.name.startswith("_testbed_smoke_0_")
-    assert A.cache_folder(out, "smoke", 0) == a  # stable
-    assert A.cache_folder(out, "smoke", 1) != a
-    assert A.cache_folder(out, "quick", 0).name.startswith("_testbed_quick_0_")
+    assert A.cache_folder(jax.random.key(0), out, "smoke") == a  # stable
+    assert A.cache_folder(jax.random.key(1), out, "smoke") != a
+    assert A.cache_folder(jax.random.key(0), out, "quick").name.startswith("_testbed_quick_0_")
 
     # a changed profile definition (e.g. after an upgrade) must not reuse the old run's folder
     import dataclasses
@@ -158,4 +158,4 @@ def test_cache_folder_identifies_profile_seed_and_configuration(tmp_path, monkey
         return dataclasses.replace(cfg, n_samples=cfg.n_samples + 1)
 
     monkeypatch.setattr(C, "profile_config", changed)
-    assert A.cache_folder(out, "smoke", 0) != a
+    assert A.cache_folder(jax.random.key(0), out, "smoke") != a

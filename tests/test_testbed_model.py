@@ -20,14 +20,14 @@ MCFG = ModelConfig(TASK.vocab_size, d_model=32, n_layers=2, n_heads=4, d_ff=64)
 @pytest.fixture(scope="module")
 def flat():
     """A freshly initialised model: nearly flat next-token distributions (sampling is random)."""
-    return make_model(MCFG, seed=0)
+    return make_model(jax.random.key(0), MCFG)
 
 
 @pytest.fixture(scope="module")
 def model():
     """The same model with every weight matrix scaled ×10: peaked, input-dependent logits, so
     greedy choices and the cache comparison are not decided by near-ties at the 1e-7 level."""
-    g, state = nnx.split(make_model(MCFG, seed=0))
+    g, state = nnx.split(make_model(jax.random.key(0), MCFG))
     return nnx.merge(g, jax.tree_util.tree_map(lambda x: x * 10.0 if x.ndim == 2 else x, state))
 
 
@@ -90,7 +90,7 @@ N_SAMPLES = 4
 
 def _prompts(seed=0):
     """Eight prompts, rows 4..7 left-padded by two pads (ragged batch) — one shape for every test."""
-    prompts, n_pad = T.encode_prompts(TASK, T.eval_problems(TASK, 8, seed))
+    prompts, n_pad = T.encode_prompts(TASK, T.eval_problems(jax.random.key(seed), TASK, 8))
     ext = np.concatenate([np.full((8, 2), T.BOS, np.int32), prompts], axis=1)
     ext[4:, :2] = T.PAD
     return ext, n_pad + np.where(np.arange(8) >= 4, 2, 0).astype(np.int32)
@@ -160,13 +160,13 @@ def test_sampling_is_deterministic_in_the_key(flat):
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     # processing prompts sorted by a key (early exit) keeps the problem-major output order
-    lengths = T.eval_problems(TASK, 8, 0).length
+    lengths = T.eval_problems(jax.random.key(0), TASK, 8).length
     np.testing.assert_array_equal(run(1, temperature=0.0, sort_key=-lengths), run(1, temperature=0.0))
 
 
 def test_bfloat16_activations_run_and_stay_close():
-    m32 = make_model(MCFG, seed=0)
-    m16 = make_model(ModelConfig(**{**MCFG.__dict__, "dtype": "bfloat16"}), seed=0)
+    m32 = make_model(jax.random.key(0), MCFG)
+    m16 = make_model(jax.random.key(0), ModelConfig(**{**MCFG.__dict__, "dtype": "bfloat16"}))
     x = np.random.default_rng(0).integers(0, MCFG.vocab_size, size=(2, 10))
     a = np.asarray(jax.jit(lambda t: forward(m32, t))(x))
     b = np.asarray(jax.jit(lambda t: forward(m16, t))(x))

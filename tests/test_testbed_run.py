@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 
+import jax
 import numpy as np
 import pytest
 
@@ -23,7 +24,7 @@ GROUPS = ["model", "params", "temperature"]
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("testbed") / "run"
-    metrics = run_testbed(out, "smoke", seed=0, progress=False)
+    metrics = run_testbed(jax.random.key(0), out, "smoke", progress=False)
     return out, metrics
 
 
@@ -49,7 +50,7 @@ def test_end_to_end_tables_follow_the_shared_schema(smoke_run):
 def test_correct_and_accepted_columns_are_recomputable(smoke_run):
     out, _ = smoke_run
     att = read_attempts(out / "attempts.csv", group_by=GROUPS, score=True)
-    probs = T.eval_problems(CFG.task, CFG.n_eval, seed=0)  # regenerated from the seed
+    probs = T.eval_problems(jax.random.key(0), CFG.task, CFG.n_eval)  # regenerated from the seed
     truth = T.answers(CFG.task, probs)[att["problem"].to_numpy()]
     np.testing.assert_array_equal(att["correct"], J.exact_verifier(att["answer"], truth))
     np.testing.assert_array_equal(att["length"], probs.length[att["problem"].to_numpy()])
@@ -62,8 +63,8 @@ def test_correct_and_accepted_columns_are_recomputable(smoke_run):
 def test_a_finished_run_is_reused_not_retrained(smoke_run):
     out, metrics = smoke_run
     stamp = os.stat(out / "attempts.csv").st_mtime_ns
-    assert is_complete(out, CFG, 0) and not is_complete(out, CFG, 1)
-    again = run_testbed(out, "smoke", seed=0, progress=False)
+    assert is_complete(jax.random.key(0), out, CFG) and not is_complete(jax.random.key(1), out, CFG)
+    again = run_testbed(jax.random.key(0), out, "smoke", progress=False)
     assert again == metrics
     assert os.stat(out / "attempts.csv").st_mtime_ns == stamp
 
@@ -83,7 +84,7 @@ def test_cli_run_json(smoke_run, capsys):
 @pytest.mark.parametrize(
     "argv, match",
     [
-        (["--seed", "-1"], "--seed must be ≥ 0, got -1"),
+        (["--seed", "-1"], "--seed must be in [0, 2**32), got -1"),
         (["--profile", "huge"], "invalid choice: 'huge'"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -47,27 +48,27 @@ def test_operations_are_bijections():
 
 
 def test_generation_is_deterministic_in_the_seed():
-    a, b = T.eval_problems(CFG, 64, seed=3), T.eval_problems(CFG, 64, seed=3)
-    c = T.eval_problems(CFG, 64, seed=4)
+    a, b = T.eval_problems(jax.random.key(3), CFG, 64), T.eval_problems(jax.random.key(3), CFG, 64)
+    c = T.eval_problems(jax.random.key(4), CFG, 64)
     for f in ("start", "ops", "length"):
         np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
     assert not np.array_equal(a.ops, c.ops)
-    x1, m1 = T.training_batch(CFG, seed=0, step=17, batch_size=32)
-    x2, m2 = T.training_batch(CFG, seed=0, step=17, batch_size=32)
+    x1, m1 = T.training_batch(jax.random.key(0), CFG, step=17, batch_size=32)
+    x2, m2 = T.training_batch(jax.random.key(0), CFG, step=17, batch_size=32)
     np.testing.assert_array_equal(x1, x2)
     np.testing.assert_array_equal(m1, m2)
-    assert not np.array_equal(x1, T.training_batch(CFG, seed=0, step=18, batch_size=32)[0])
+    assert not np.array_equal(x1, T.training_batch(jax.random.key(0), CFG, step=18, batch_size=32)[0])
 
 
 def test_eval_problems_are_distinct_balanced_and_never_trained_on():
-    ev = T.eval_problems(CFG, 270, seed=0)
+    ev = T.eval_problems(jax.random.key(0), CFG, 270)
     assert len(set(T.prompt_hash(CFG, ev).tolist())) == 270
     counts = np.bincount(ev.length, minlength=CFG.max_len + 1)[CFG.min_len :]
     assert counts.max() - counts.min() <= 1  # lengths cycle min_len..max_len
     assert T.is_eval(CFG, ev).all()
     # every eval-split problem a training batch happens to draw has zero loss weight
     for step in range(5):
-        seq, mask = T.training_batch(CFG, seed=0, step=step, batch_size=512)
+        seq, mask = T.training_batch(jax.random.key(0), CFG, step=step, batch_size=512)
         probs = T.random_problems(CFG, np.random.default_rng([0, 0x7EA1, step]), 512)
         ev_rows = T.is_eval(CFG, probs)
         assert ev_rows.any() and not mask[ev_rows].any() and mask[~ev_rows].sum(1).min() > 0
@@ -75,11 +76,11 @@ def test_eval_problems_are_distinct_balanced_and_never_trained_on():
     # over 20,000 draws is sqrt(.125·.875/20000) ≈ 0.0023: 5 SE
     assert abs(T.is_eval(CFG, T.random_problems(CFG, np.random.default_rng(1), 20_000)).mean() - 1 / 8) < 0.0125
     # training-split problems for the judge are disjoint from the evaluation split
-    assert not T.is_eval(CFG, T.training_problems(CFG, 300, seed=0)).any()
+    assert not T.is_eval(CFG, T.training_problems(jax.random.key(0), CFG, 300)).any()
 
 
 def test_training_encoding_and_mask():
-    probs = T.eval_problems(CFG, 30, seed=1)
+    probs = T.eval_problems(jax.random.key(1), CFG, 30)
     seq, mask = T.encode_training(CFG, probs)
     prompts, n_pad = T.encode_prompts(CFG, probs)
     assert seq.shape == (30, CFG.seq_len) and np.all(n_pad == 0)
@@ -168,3 +169,23 @@ def test_vocabulary_is_consistent():
     assert len(texts) == CFG.vocab_size == len(set(texts))
     assert texts[int(CFG.op_token(0, 3))] == "+3" and texts[int(CFG.op_token(1, 2))] == "*2"
     assert texts[int(CFG.value_token(10))] == "10"
+
+
+def test_keys_reproduce_the_seeded_runs_and_their_identity():
+    """A run of ``jax.random.key(seed)`` keeps the identity (fingerprint, cache folder) and the draws it had when
+    runs took an integer ``seed``: its NumPy streams are ``default_rng([seed, stream])``; seeds ≥ 2³² get a
+    different identity (their old draws are not reproduced, so their old caches must not be reused)."""
+    for seed in (0, 7, 2**32 - 1):
+        assert T.key_seed(jax.random.key(seed)) == seed == T.run_identity(jax.random.key(seed))
+    big = 2**40 + 5
+    with jax.enable_x64(True):  # (outside x64, jax.random.key keeps the low 32 bits of a seed)
+        key_big = jax.random.key(big)
+    assert T.key_seed(key_big) == big and T.run_identity(key_big) == [256, 5]
+    old_rng = np.random.default_rng([3, 0x4E1D])  # the pre-key heldout_problems, written out
+    cand = T.random_problems(CFG, old_rng, 4 * 20 * CFG.eval_every + 64)
+    old = cand.take(np.flatnonzero(T.is_eval(CFG, cand))[:20])
+    new = T.heldout_problems(jax.random.key(3), CFG, 20)
+    for field in ("start", "ops", "length"):
+        np.testing.assert_array_equal(getattr(new, field), getattr(old, field))
+    x_old = T.encode_training(CFG, T.random_problems(CFG, np.random.default_rng([0, 0x7EA1, 17]), 32))[0]
+    np.testing.assert_array_equal(T.training_batch(jax.random.key(0), CFG, step=17, batch_size=32)[0], x_old)

@@ -41,12 +41,12 @@ def _params(model) -> list[np.ndarray]:
 
 
 def test_interrupted_run_resumes_to_the_same_parameters(tmp_path):
-    full = train(TASK, MCFG, TCFG, seed=1, workdir=None, progress=False)  # uninterrupted, in memory
+    full = train(jax.random.key(1), TASK, MCFG, TCFG, workdir=None, progress=False)  # uninterrupted, in memory
     # a crash after step 6: the checkpoint of step 4 survives, the one of step 6 was never written
-    part = train(TASK, MCFG, TCFG, seed=1, workdir=tmp_path, progress=False, stop_after=6)
+    part = train(jax.random.key(1), TASK, MCFG, TCFG, workdir=tmp_path, progress=False, stop_after=6)
     assert part.steps == 6 and (tmp_path / "checkpoints" / "6").is_dir()
     shutil.rmtree(tmp_path / "checkpoints" / "6")
-    resumed = train(TASK, MCFG, TCFG, seed=1, workdir=tmp_path, progress=False)
+    resumed = train(jax.random.key(1), TASK, MCFG, TCFG, workdir=tmp_path, progress=False)
     assert resumed.resumed_from == 4 and resumed.steps == full.steps == 12
     for a, b in zip(_params(full.model), _params(resumed.model), strict=True):
         np.testing.assert_array_equal(a, b)  # same batches, same optimiser state: bitwise equal
@@ -58,17 +58,24 @@ def test_interrupted_run_resumes_to_the_same_parameters(tmp_path):
     assert full.log[-1]["eval_loss"] < math.log(TASK.vocab_size)
     # a different configuration in the same folder is refused with one clear error
     with pytest.raises(InputError, match="different configuration"):
-        train(TASK, MCFG, TrainConfig(**{**TCFG.__dict__, "lr": 5e-3}), seed=1, workdir=tmp_path, progress=False)
+        train(
+            jax.random.key(1),
+            TASK,
+            MCFG,
+            TrainConfig(**{**TCFG.__dict__, "lr": 5e-3}),
+            workdir=tmp_path,
+            progress=False,
+        )
 
 
 def test_training_stops_at_the_target_accuracy_and_stays_stopped(tmp_path):
-    full = train(TASK, MCFG, TCFG, seed=1, workdir=None, progress=False)
+    full = train(jax.random.key(1), TASK, MCFG, TCFG, workdir=None, progress=False)
     target = 1e-9  # "any problem solved greedily": the first evaluation with a positive exact-match rate
     want = next((r["step"] for r in full.log if r["eval_greedy_acc"] >= target), TCFG.steps)
     cfg = TrainConfig(**{**TCFG.__dict__, "target_greedy_acc": target})
-    first = train(TASK, MCFG, cfg, seed=1, workdir=tmp_path, progress=False)
+    first = train(jax.random.key(1), TASK, MCFG, cfg, workdir=tmp_path, progress=False)
     assert first.steps == want
-    again = train(TASK, MCFG, cfg, seed=1, workdir=tmp_path, progress=False)  # a rerun does not train on
+    again = train(jax.random.key(1), TASK, MCFG, cfg, workdir=tmp_path, progress=False)  # a rerun does not train on
     assert again.steps == want and again.resumed_from == want
     for a, b in zip(_params(first.model), _params(again.model), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -93,7 +100,7 @@ enable_compilation_cache()  # repeated test runs skip recompiling in the fresh p
 task = TaskConfig(modulus=5, min_len=1, max_len=3, eval_every=4)
 m = ModelConfig(task.vocab_size, d_model=16, n_layers=1, n_heads=2, d_ff=32)
 t = TrainConfig(steps=6, batch_size=16, lr=1e-2, warmup=2, eval_every=3, eval_problems=16, ckpt_every=100)
-res = train(task, m, t, seed=3, progress=False)
+res = train(jax.random.key(3), task, m, t, progress=False)
 leaves = [np.asarray(x).ravel().tolist() for x in jax.tree_util.tree_leaves(nnx.state(res.model, nnx.Param))]
 n_shards = len(shard_batch(np.zeros((16, 4))).sharding.device_set)
 print(json.dumps({"leaves": leaves, "loss": [r["eval_loss"] for r in res.log], "shards": n_shards}))

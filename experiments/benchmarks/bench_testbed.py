@@ -34,8 +34,8 @@ from scaling_theory.testbed.train import init_state, train_step  # noqa: E402
 
 def bench_train(cfg, steps: int) -> dict:
     tc = cfg.train
-    graphdef, state = init_state(cfg.model, tc, 0)
-    batches = [shard_batch(T.training_batch(cfg.task, 0, s, tc.batch_size)) for s in range(steps + 1)]
+    graphdef, state = init_state(jax.random.key(0), cfg.model, tc)
+    batches = [shard_batch(T.training_batch(jax.random.key(0), cfg.task, s, tc.batch_size)) for s in range(steps + 1)]
     state, loss = train_step(graphdef, state, *batches[0])  # compile
     jax.block_until_ready(loss)
     t0 = time.perf_counter()
@@ -57,8 +57,8 @@ def bench_train(cfg, steps: int) -> dict:
 
 
 def bench_sampling(cfg, n_prompts: int, n_samples: int, repeats: int) -> list[dict]:
-    model = make_model(cfg.model, 0)
-    probs = T.eval_problems(cfg.task, n_prompts, 0)
+    model = make_model(jax.random.key(0), cfg.model)
+    probs = T.eval_problems(jax.random.key(0), cfg.task, n_prompts)
     prompts, n_pad = T.encode_prompts(cfg.task, probs)
     G = cfg.task.completion_len
     slots = n_prompts * n_samples * G

@@ -117,10 +117,10 @@ def optimal_temperature(
     vals = error_grid(judge, [judge.c], ts, [k])[0, :, 0]
     lo, hi, interior = _argmin_log_grid(vals, ts)
     fine = np.exp(np.linspace(lo, hi, grid))
-    t_star, d_star, _ = refine_log_minimum(fine, error_grid(judge, [judge.c], fine, [k])[0, :, 0])
+    best = refine_log_minimum(fine, error_grid(judge, [judge.c], fine, [k])[0, :, 0])
     coeffs = expansion_coefficients(judge)
     t_exp = float(coeffs.optimal_t(k)) if k > 2 else float("nan")
-    return OptimalTemperature(int(k), t_star, d_star, t_exp, interior)
+    return OptimalTemperature(int(k), best.x, best.y, t_exp, interior)
 
 
 @x64
@@ -139,10 +139,10 @@ def optimal_temperature_pointwise(
     ts = np.geomspace(t_range[0], t_range[1], 49)
     lo, hi, interior = _argmin_log_grid(curve(ts), ts)
     fine = np.exp(np.linspace(lo, hi, 49))
-    t_star, d_star, _ = refine_log_minimum(fine, curve(fine))
+    best = refine_log_minimum(fine, curve(fine))
     coeffs = pointwise_coefficients(mean, std, teacher, reward)
     t_exp = float(coeffs.optimal_t(k)) if k > 2 else float("nan")
-    return OptimalTemperature(int(k), t_star, d_star, t_exp, interior)
+    return OptimalTemperature(int(k), best.x, best.y, t_exp, interior)
 
 
 # --------------------------------------------------------------------------- optimal k
@@ -343,16 +343,32 @@ def error_grid(judge: BLRJudge, cs: Any, ts: Any, ks: Any) -> np.ndarray:
     return np.einsum("n,ctnk->ctk", base.weight * base.std**2, vals)
 
 
-def refine_log_minimum(x: Any, y: Any) -> tuple[float, float, bool]:
-    """Minimiser of samples y(x) on a log-spaced grid: parabola in log x through the grid minimum
-    and its neighbours. Returns (x*, y*, interior); at an end of the grid the end point is returned."""
+@dataclass(frozen=True)
+class LogMinimum(Result):
+    """Minimum of samples on a log-spaced grid (:func:`refine_log_minimum`): the minimiser ``x``, the minimum
+    ``y`` and whether it lies inside the grid (``interior``; False when an end point is returned). Rows: one."""
+
+    x: float
+    y: float
+    interior: bool
+
+
+def refine_log_minimum(x: Any, y: Any) -> LogMinimum:
+    """Minimiser of samples y(x) on a log-spaced grid: parabola in log x through the grid minimum and its neighbours.
+
+    Args:
+      x: increasing grid (positive), 1-D.
+      y: samples at ``x`` (NaN ignored).
+    Returns:
+      :class:`LogMinimum`; at an end of the grid the end point is returned with ``interior=False``.
+    """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     i = int(np.nanargmin(y))
     if i == 0 or i == len(x) - 1:
-        return float(x[i]), float(y[i]), False
+        return LogMinimum(float(x[i]), float(y[i]), False)
     u = np.log(x[i - 1 : i + 2])
     a, b, c = np.polyfit(u, y[i - 1 : i + 2], 2)
     if a <= 0:
-        return float(x[i]), float(y[i]), True
+        return LogMinimum(float(x[i]), float(y[i]), True)
     u_star = -b / (2 * a)
-    return float(np.exp(u_star)), float(c - b * b / (4 * a)), True
+    return LogMinimum(float(np.exp(u_star)), float(c - b * b / (4 * a)), True)

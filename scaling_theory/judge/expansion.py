@@ -21,8 +21,10 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
 
-from scaling_theory.numerics import x64
+from scaling_theory.numerics import host, x64
 
 # A term is (coefficient, factors); a factor (j, h) is the empirical mean ⟨v^j e^h⟩.
 _ORDERS: tuple[tuple[tuple[float, tuple[tuple[int, int], ...]], ...], ...] = (
@@ -87,8 +89,13 @@ def _falling(k: jax.Array, n: int) -> jax.Array:
 
 
 @x64
-def expansion_coefficients(k: jax.Array, alpha: jax.Array, rho: jax.Array, order: int = 3) -> list[jax.Array]:
+def expansion_coefficients(k: ArrayLike, alpha: ArrayLike, rho: ArrayLike, order: int = 3) -> list[np.ndarray]:
     """[c₀, …, c_order] with δ/s² = Σ_n c_n εⁿ + O(ε^{order+1}), ε = 1/(2t) (exact in k)."""
+    return host(_expansion_coefficients(k, alpha, rho, order))
+
+
+def _expansion_coefficients(k: ArrayLike, alpha: ArrayLike, rho: ArrayLike, order: int = 3) -> list[jax.Array]:
+    """Traceable core of :func:`expansion_coefficients`."""
     k, alpha, rho = jnp.broadcast_arrays(*(jnp.asarray(v, jnp.float64) for v in (k, alpha, rho)))
     moments = _gaussian_moments(alpha, 2 * 3 + 2 + 2)
     cache: dict[tuple[tuple[int, int], ...], jax.Array] = {}
@@ -119,20 +126,33 @@ def expansion_coefficients(k: jax.Array, alpha: jax.Array, rho: jax.Array, order
 
 
 @x64
-def official_third_order(k: jax.Array, alpha: jax.Array, rho: jax.Array) -> jax.Array:
+def official_third_order(k: ArrayLike, alpha: ArrayLike, rho: ArrayLike) -> np.ndarray:
     """The official code's t⁻³ coefficient: −(1 − 1/k)(1 − 2/k)(1 − 3/k)(s² + 2ab + 2a²)/s²."""
+    return host(_official_third_order(k, alpha, rho))
+
+
+def _official_third_order(k: ArrayLike, alpha: ArrayLike, rho: ArrayLike) -> jax.Array:
+    """Traceable core of :func:`official_third_order`."""
+    k, alpha, rho = (jnp.asarray(v, jnp.float64) for v in (k, alpha, rho))
     a, b = alpha, alpha + rho
     return -(1.0 - 1.0 / k) * (1.0 - 2.0 / k) * (1.0 - 3.0 / k) * (1.0 + 2.0 * a * b + 2.0 * a * a)
 
 
 @x64
 def hte_series(
-    k: jax.Array, t: jax.Array, alpha: jax.Array, rho: jax.Array, order: int = 3, official: bool = False
-) -> jax.Array:
+    k: ArrayLike, t: ArrayLike, alpha: ArrayLike, rho: ArrayLike, order: int = 3, official: bool = False
+) -> np.ndarray:
     """δ/s² to ``order`` (1–3) in 1/t; ``official`` swaps in the official third-order term."""
-    coeffs = expansion_coefficients(k, alpha, rho, min(order, 2) if official else order)
+    return host(_hte_series(k, t, alpha, rho, order, official))
+
+
+def _hte_series(
+    k: ArrayLike, t: ArrayLike, alpha: ArrayLike, rho: ArrayLike, order: int = 3, official: bool = False
+) -> jax.Array:
+    """Traceable core of :func:`hte_series`."""
+    coeffs = _expansion_coefficients(k, alpha, rho, min(order, 2) if official else order)
     eps = 1.0 / (2.0 * jnp.asarray(t, jnp.float64))
     out = sum((c * eps**n for n, c in enumerate(coeffs)), jnp.zeros_like(eps))
     if official and order >= 3:
-        out = out + official_third_order(k, alpha, rho) / jnp.asarray(t, jnp.float64) ** 3
+        out = out + _official_third_order(k, alpha, rho) / jnp.asarray(t, jnp.float64) ** 3
     return out

@@ -24,10 +24,10 @@ from jax.typing import ArrayLike
 
 from scaling_theory.errors import InputError
 from scaling_theory.judge import _exact
-from scaling_theory.judge.expansion import hte_series
+from scaling_theory.judge.expansion import _hte_series
 from scaling_theory.judge.rng import fast_key
 from scaling_theory.judge.sampling import prefix_selection_errors
-from scaling_theory.numerics import check, is_concrete, x64
+from scaling_theory.numerics import check, host, is_concrete, x64
 
 METHODS = ("exact", "hte", "limit", "mc")
 K_MAX_EXACT = 1e6  # accuracy of `exact` is validated for 1 ≤ k ≤ 1e6 (it degrades gracefully beyond)
@@ -40,7 +40,7 @@ K_MAX_EXACT = 1e6  # accuracy of `exact` is validated for 1 ≤ k ≤ 1e6 (it de
 @x64
 def hte_standard(
     k: ArrayLike, t: ArrayLike, alpha: ArrayLike, rho: ArrayLike, order: int = 3, official: bool = False
-) -> jax.Array:
+) -> np.ndarray:
     """High-temperature expansion of δ/s² in 1/t (paper's Result 2 / Remark 4):
 
     δ₂ = D − (1 − 1/k) C₁/t + (1 − 1/k)(1 − 2/k) C₂/t²,  D = b² + s², C₁ = s² + 2ab, C₂ = C₁ + a²
@@ -48,6 +48,13 @@ def hte_standard(
     ``expansion.py``; ``official=True`` uses the official code's −(1 − 1/k)(1 − 2/k)(1 − 3/k)
     (s² + 2ab + 2a²)/t³ instead (exact only as k → ∞).
     """
+    return host(_hte_standard(k, t, alpha, rho, order, official))
+
+
+def _hte_standard(
+    k: ArrayLike, t: ArrayLike, alpha: ArrayLike, rho: ArrayLike, order: int = 3, official: bool = False
+) -> jax.Array:
+    """Traceable core of :func:`hte_standard`."""
     return _hte_jit(
         jnp.asarray(k, jnp.float64),
         jnp.asarray(t, jnp.float64),
@@ -58,20 +65,20 @@ def hte_standard(
     )
 
 
-_hte_jit = jax.jit(hte_series, static_argnames=("order", "official"))
+_hte_jit = jax.jit(_hte_series, static_argnames=("order", "official"))
 
 
 @x64
-def hte_coefficients(alpha: jax.Array, rho: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+def hte_coefficients(alpha: ArrayLike, rho: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(D, C₁, C₂)/s² of the expansion: b² + s², s² + 2ab, s² + 2ab + a² in units of s²."""
-    a, b = alpha, alpha + rho
+    a = jnp.asarray(alpha, jnp.float64)
+    b = a + jnp.asarray(rho, jnp.float64)
     c1 = 1.0 + 2.0 * a * b
-    return b * b + 1.0, c1, c1 + a * a
+    return host((b * b + 1.0, c1, c1 + a * a))
 
 
 @x64
-@jax.jit
-def limit_standard(k: jax.Array, t: jax.Array, alpha: jax.Array, rho: jax.Array) -> jax.Array:
+def limit_standard(k: ArrayLike, t: ArrayLike, alpha: ArrayLike, rho: ArrayLike) -> np.ndarray:
     """k → ∞ at fixed T, in units of s².
 
     T > 0: the selected sample follows the tilted law N(m, s²)·exp(−(y − μ_R)²/T) = N(m_t, s² t/(1+t)),
@@ -81,6 +88,12 @@ def limit_standard(k: jax.Array, t: jax.Array, alpha: jax.Array, rho: jax.Array)
     δ ≈ s²[ρ² + (1 + 2ρα) π e^{α²}/k²]; with reward = teacher this is π s² e^{Δ²/s²}/k².
     T = ∞: b² + s².
     """
+    return host(_limit_standard(*(jnp.asarray(v, jnp.float64) for v in (k, t, alpha, rho))))
+
+
+@jax.jit
+def _limit_standard(k: jax.Array, t: jax.Array, alpha: jax.Array, rho: jax.Array) -> jax.Array:
+    """Traceable core of :func:`limit_standard`."""
     b = alpha + rho
     t_pos = jnp.where(t > 0, t, 1.0)
     m_t_minus_teacher = (t_pos * b + rho) / (1.0 + t_pos)  # (m_t − μ_T)/s, since μ_R − μ_T = ρ s
@@ -123,11 +136,16 @@ def _panels(k: Any) -> int:
 
 
 @x64
-def exact_grid(k: Any, t: Any, alpha: Any, rho: Any) -> jax.Array:
+def exact_grid(k: Any, t: Any, alpha: Any, rho: Any) -> np.ndarray:
     """δ/s² for points (t, α, ρ) of shape (N,) and a shared vector k (K,): an (N, K) array.
 
     The pointwise quadrature is shared by all k of a point (only the final weighting depends on k).
     """
+    return host(_exact_grid(k, t, alpha, rho))
+
+
+def _exact_grid(k: Any, t: Any, alpha: Any, rho: Any) -> jax.Array:
+    """Traceable core of :func:`exact_grid`."""
     k = jnp.atleast_1d(jnp.asarray(k, jnp.float64))
     t, alpha, rho = (jnp.atleast_1d(jnp.asarray(v, jnp.float64)) for v in (t, alpha, rho))
     n, kk = t.shape[0], k.shape[0]
@@ -139,8 +157,13 @@ def exact_grid(k: Any, t: Any, alpha: Any, rho: Any) -> jax.Array:
 
 
 @x64
-def exact_elementwise(k: Any, t: Any, alpha: Any, rho: Any) -> jax.Array:
+def exact_elementwise(k: Any, t: Any, alpha: Any, rho: Any) -> np.ndarray:
     """δ/s² elementwise over flat arrays (N,) of k, t, α, ρ."""
+    return host(_exact_elementwise(k, t, alpha, rho))
+
+
+def _exact_elementwise(k: Any, t: Any, alpha: Any, rho: Any) -> jax.Array:
+    """Traceable core of :func:`exact_elementwise`."""
     k, t, alpha, rho = (jnp.asarray(v, jnp.float64).ravel() for v in (k, t, alpha, rho))
     n = t.shape[0]
     mode, panels = _mode(t), _exact.bulk_panels(1.0, 1.0)
@@ -155,14 +178,15 @@ def exact_elementwise(k: Any, t: Any, alpha: Any, rho: Any) -> jax.Array:
 
 @x64
 def mc_standard(
-    k: np.ndarray, t: jax.Array, alpha: jax.Array, rho: jax.Array, key: jax.Array, samples: int
-) -> tuple[jax.Array, jax.Array]:
+    k: np.ndarray, t: ArrayLike, alpha: ArrayLike, rho: ArrayLike, key: jax.Array, samples: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo δ/s² and its standard error for flat arrays (N,); ``k`` concrete integers.
 
     All k of a point come from prefixes of the same K = max k draws (see ``sampling.py``); the
     ``samples`` repetitions are processed in batches by a ``lax.scan``.
     """
     k = np.asarray(k, dtype=np.int64)
+    t, alpha, rho = (jnp.asarray(v, jnp.float64) for v in (t, alpha, rho))
     n, kmax = k.shape[0], int(k.max())
     batch = int(max(1, min(samples, (1 << 22) // max(1, n * kmax))))
     n_batches = -(-samples // batch)
@@ -185,7 +209,7 @@ def mc_standard(
     (s1, s2), _ = jax.lax.scan(one, (zeros, zeros), jnp.arange(n_batches))
     mean = s1 / samples
     var = jnp.maximum(s2 / samples - mean**2, 0.0) * samples / max(samples - 1, 1)
-    return mean, jnp.sqrt(var / samples)
+    return host((mean, jnp.sqrt(var / samples)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,16 +240,15 @@ def _show(v: Any) -> str:
 
 
 @x64
-def standardize(T: Any, mean: Any, std: Any, teacher: Any, reward: Any) -> tuple[jax.Array, jax.Array, jax.Array]:
+def standardize(T: Any, mean: Any, std: Any, teacher: Any, reward: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(t, α, ρ) = (T/(2s²), (m − μ_R)/s, (μ_R − μ_T)/s)."""
+    return host(_standardize(T, mean, std, teacher, reward))
+
+
+def _standardize(T: Any, mean: Any, std: Any, teacher: Any, reward: Any) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Traceable core of :func:`standardize`."""
     T, mean, std, teacher, reward = (jnp.asarray(v, jnp.float64) for v in (T, mean, std, teacher, reward))
     return T / (2.0 * std * std), (mean - reward) / std, (reward - teacher) / std
-
-
-def _host(x: Any) -> Any:
-    """NumPy float64 for concrete results (JAX float64 arrays would be truncated to float32 outside
-    an x64 context); traced values are returned as they are."""
-    return np.asarray(x) if is_concrete(x) else x
 
 
 @x64
@@ -242,7 +265,7 @@ def selection_error(
     official: bool = False,
     key: jax.Array | None = None,
     samples: int = 20_000,
-) -> jax.Array:
+) -> np.ndarray:
     """δ(k, T) = E[Σᵢ wᵢ (yᵢ − teacher)²/Σᵢ wᵢ], yᵢ ~ N(mean, std²), wᵢ = exp(−(yᵢ − reward)²/T).
 
     All array arguments broadcast together. ``method``: "exact" (quadrature, ≲1e-7 relative),
@@ -252,13 +275,13 @@ def selection_error(
     _validate(k, T, mean, std, teacher, reward, method)
     if method == "mc":
         return selection_error_mc(k, T, mean=mean, std=std, teacher=teacher, reward=reward, key=key, samples=samples)[0]
-    return _host(_selection_error(k, T, mean, std, teacher, reward, method, order, official))
+    return host(_selection_error(k, T, mean, std, teacher, reward, method, order, official))
 
 
 def _selection_error(
     k: Any, T: Any, mean: Any, std: Any, teacher: Any, reward: Any, method: str, order: int, official: bool
 ) -> jax.Array:
-    t, alpha, rho = standardize(T, mean, std, teacher, reward)
+    t, alpha, rho = _standardize(T, mean, std, teacher, reward)
     k = jnp.asarray(k, jnp.float64)
     s2 = jnp.asarray(std, jnp.float64) ** 2
     shape = jnp.broadcast_shapes(k.shape, t.shape, alpha.shape, rho.shape, s2.shape)
@@ -266,15 +289,15 @@ def _selection_error(
         if order not in (2, 3):
             raise InputError(f"order={order}: the expansion is implemented to order 2 or 3")
         check(t > 0, f"T={_show(T)}: method='hte' is an expansion in 1/T and needs T > 0")
-        return jnp.broadcast_to(s2 * hte_standard(k, t, alpha, rho, order, official), shape)
+        return jnp.broadcast_to(s2 * _hte_standard(k, t, alpha, rho, order, official), shape)
     if method == "limit":
-        return jnp.broadcast_to(s2 * limit_standard(k, t, alpha, rho), shape)
+        return jnp.broadcast_to(s2 * _limit_standard(k, t, alpha, rho), shape)
     scalar_point = all(np.size(v) == 1 for v in (t, alpha, rho, s2))
     if scalar_point:
-        curve = exact_grid(k.ravel(), t.ravel()[:1], alpha.ravel()[:1], rho.ravel()[:1])[0]
+        curve = _exact_grid(k.ravel(), t.ravel()[:1], alpha.ravel()[:1], rho.ravel()[:1])[0]
         return jnp.broadcast_to(s2.ravel()[0] * curve.reshape(k.shape), shape)
     flat = [jnp.broadcast_to(v, shape).ravel() for v in (k, t, alpha, rho)]
-    return (jnp.broadcast_to(s2, shape).ravel() * exact_elementwise(*flat)).reshape(shape)
+    return (jnp.broadcast_to(s2, shape).ravel() * _exact_elementwise(*flat)).reshape(shape)
 
 
 @x64
@@ -288,7 +311,7 @@ def selection_error_mc(
     reward: Any,
     key: jax.Array | None,
     samples: int = 20_000,
-) -> tuple[jax.Array, jax.Array]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo estimate of :func:`selection_error` and its standard error (same broadcasting)."""
     _validate(k, T, mean, std, teacher, reward, "mc")
     if key is None:
@@ -305,4 +328,4 @@ def selection_error_mc(
     k_flat = np.broadcast_to(k_np, shape).ravel().astype(np.int64)
     mean_, se = mc_standard(k_flat, flat[0], flat[1], flat[2], key=key, samples=int(samples))
     scale = jnp.broadcast_to(s2, shape).ravel()
-    return _host((scale * mean_).reshape(shape)), _host((scale * se).reshape(shape))
+    return host(((scale * mean_).reshape(shape), (scale * se).reshape(shape)))

@@ -29,7 +29,7 @@ from jax.scipy.special import betainc, log_ndtr, ndtr
 from scaling_theory import stats
 from scaling_theory.beta import log_survival as log_beta_survival
 from scaling_theory.errors import InputError
-from scaling_theory.numerics import x64
+from scaling_theory.numerics import host, x64
 from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 from scaling_theory.saturation.heterogeneous import beta_samples_for_coverage  # noqa: F401  (re-exported)
@@ -39,40 +39,40 @@ ArrayLike = Any
 
 
 @x64
-def samples_for_coverage(p: ArrayLike, target: ArrayLike) -> jnp.ndarray:
+def samples_for_coverage(p: ArrayLike, target: ArrayLike) -> np.ndarray:
     """Smallest N with 1 − (1 − p)^N ≥ τ: ⌈ln(1 − τ)/ln(1 − p)⌉ (0 for τ = 0; inf for p = 0 < τ)."""
     p = v.probability("p", p)
     t = v.probability("target", target, high_open=True)
     n = geometric_saturation_point(jnp.ones_like(p * t), 1.0 - p, 1.0 - t, "le")
-    return jnp.where(t == 0, 0.0, n)
+    return host(jnp.where(t == 0, 0.0, n))
 
 
 @x64
-def gain_from_doubling(p: ArrayLike, n: ArrayLike) -> jnp.ndarray:
+def gain_from_doubling(p: ArrayLike, n: ArrayLike) -> np.ndarray:
     """F(2N) − F(N) = (1 − p)^N (1 − (1 − p)^N) for the homogeneous curve."""
     p = v.probability("p", p)
     n = v.count("n", n)
-    return hit_at_n(p, 2.0 * n) - hit_at_n(p, n)
+    return host(hit_at_n(p, 2.0 * n) - hit_at_n(p, n))
 
 
 @x64
-def beta_gain_from_doubling(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> jnp.ndarray:
+def beta_gain_from_doubling(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> np.ndarray:
     """Aggregate F(2N) − F(N) = [B(α, β + N) − B(α, β + 2N)]/B(α, β) (log space)."""
     a = v.positive("alpha", alpha)
     b = v.positive("beta", beta)
     n = v.count("n", n)
-    return jnp.exp(log_beta_survival(a, b, n)) - jnp.exp(log_beta_survival(a, b, 2.0 * n))
+    return host(jnp.exp(log_beta_survival(a, b, n)) - jnp.exp(log_beta_survival(a, b, 2.0 * n)))
 
 
 @x64
-def beta_quantile(q: ArrayLike, a: ArrayLike, b: ArrayLike) -> jnp.ndarray:
+def beta_quantile(q: ArrayLike, a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """Quantile of Beta(a, b) by bisection on the regularised incomplete beta I_x(a, b) (60 steps)."""
     q, a, b = jnp.broadcast_arrays(
         jnp.asarray(q, jnp.float64), jnp.asarray(a, jnp.float64), jnp.asarray(b, jnp.float64)
     )
 
     lo, hi = stats.bisect(lambda x: ~(betainc(a, b, x) < q), jnp.zeros_like(q), jnp.ones_like(q), 60)
-    return 0.5 * (lo + hi)
+    return host(0.5 * (lo + hi))
 
 
 @x64
@@ -82,7 +82,7 @@ def samples_for_coverage_confident(
     target: ArrayLike,
     confidence: ArrayLike = 0.9,
     prior: tuple[float, float] = (1.0, 1.0),
-) -> jnp.ndarray:
+) -> np.ndarray:
     """Smallest N with P_post(1 − (1 − p)^N ≥ τ) ≥ γ after c successes in n attempts.
 
     Posterior Beta(a₀ + c, b₀ + n − c) (default uniform prior). Hit@N ≥ τ ⇔ p ≥ 1 − (1 − τ)^{1/N}, so the
@@ -97,7 +97,7 @@ def samples_for_coverage_confident(
     a0 = v.positive("prior alpha", prior[0])
     b0 = v.positive("prior beta", prior[1])
     p_lo = beta_quantile(1.0 - g, a0 + c, b0 + n - c)
-    return samples_for_coverage(p_lo, t)
+    return host(samples_for_coverage(p_lo, t))
 
 
 # ------------------------------------------------------------------------------- OptScale (TN scores)
@@ -108,38 +108,38 @@ def _tn_check(mu: ArrayLike, sigma: ArrayLike) -> tuple[jnp.ndarray, jnp.ndarray
 
 
 @x64
-def truncnorm_cdf(s: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> jnp.ndarray:
+def truncnorm_cdf(s: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> np.ndarray:
     """F(s) = [Φ((s − μ)/σ) − Φ(−μ/σ)]/[Φ((1 − μ)/σ) − Φ(−μ/σ)] on [0, 1] (clipped outside)."""
     mu, sigma = _tn_check(mu, sigma)
     s = jnp.clip(v.real("s", s), 0.0, 1.0)
     lo, hi = ndtr(-mu / sigma), ndtr((1.0 - mu) / sigma)
-    return jnp.clip((ndtr((s - mu) / sigma) - lo) / (hi - lo), 0.0, 1.0)
+    return host(jnp.clip((ndtr((s - mu) / sigma) - lo) / (hi - lo), 0.0, 1.0))
 
 
 @x64
-def max_score_cdf(s: ArrayLike, mu: ArrayLike, sigma: ArrayLike, n: ArrayLike) -> jnp.ndarray:
+def max_score_cdf(s: ArrayLike, mu: ArrayLike, sigma: ArrayLike, n: ArrayLike) -> np.ndarray:
     """CDF of the best of N i.i.d. TN(μ, σ; 0, 1) scores: F(s)^N."""
     n = v.count("n", n)
     f = truncnorm_cdf(s, mu, sigma)
-    return jnp.where(n == 0, 1.0, jnp.exp(n * jnp.log(f)))
+    return host(jnp.where(n == 0, 1.0, jnp.exp(n * jnp.log(f))))
 
 
 @x64
-def optscale_min_n(cdf_at_target: ArrayLike, alpha: ArrayLike) -> jnp.ndarray:
+def optscale_min_n(cdf_at_target: ArrayLike, alpha: ArrayLike) -> np.ndarray:
     """N* = ⌈ln α / ln F(s*)⌉: smallest N with F(s*)^N ≤ α, i.e. P(max score ≥ s*) ≥ 1 − α (spec §D).
 
     ``cdf_at_target`` = F(s*) = P(one score < s*); F(s*) = 1 (target unreachable) gives inf.
     """
     f = v.probability("cdf_at_target", cdf_at_target)
     a = v.probability("alpha", alpha, low_open=True, high_open=True)
-    return geometric_saturation_point(jnp.ones_like(f * a), f, a, "le")
+    return host(geometric_saturation_point(jnp.ones_like(f * a), f, a, "le"))
 
 
 @x64
-def optscale_min_n_tn(target_score: ArrayLike, mu: ArrayLike, sigma: ArrayLike, alpha: ArrayLike) -> jnp.ndarray:
+def optscale_min_n_tn(target_score: ArrayLike, mu: ArrayLike, sigma: ArrayLike, alpha: ArrayLike) -> np.ndarray:
     """:func:`optscale_min_n` with F(s*) from TN(μ, σ; 0, 1)."""
     s = v.probability("target_score", target_score)
-    return optscale_min_n(truncnorm_cdf(s, mu, sigma), alpha)
+    return host(optscale_min_n(truncnorm_cdf(s, mu, sigma), alpha))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scaling_theory.errors import InputError
-from scaling_theory.numerics import x64
+from scaling_theory.numerics import host, x64
 from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 
@@ -30,12 +30,12 @@ ArrayLike = Any
 
 
 @x64
-def majority_error_bound(margin: ArrayLike, n: ArrayLike, num_answers: int = 2) -> jnp.ndarray:
+def majority_error_bound(margin: ArrayLike, n: ArrayLike, num_answers: int = 2) -> np.ndarray:
     """Hoeffding bound P(MV_n ≠ mode) ≤ min(1, (m − 1) exp(−n Δ²/2))."""
     d = v.probability("margin", margin)
     n = v.count("n", n)
     m = v.int_arg("num_answers", num_answers, minimum=2)
-    return jnp.minimum(1.0, (m - 1) * jnp.exp(-n * d**2 / 2.0))
+    return host(jnp.minimum(1.0, (m - 1) * jnp.exp(-n * d**2 / 2.0)))
 
 
 def margin_exponent(beta: float) -> float:

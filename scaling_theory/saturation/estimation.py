@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -26,9 +27,11 @@ import pandas as pd
 
 from scaling_theory.errors import InputError
 from scaling_theory.io import numeric_column, require_columns, validate_attempts
-from scaling_theory.numerics import check, x64
+from scaling_theory.numerics import check, host, x64
 from scaling_theory.passk.estimators import log_no_success
+from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
+from scaling_theory.saturation._labelled import LabelledRows
 from scaling_theory.saturation.heterogeneous import _beta_gain_point, _first_below
 from scaling_theory.saturation.ttspm import saturation_point
 from scaling_theory.stats import subsample
@@ -39,14 +42,32 @@ ArrayLike = Any
 # --------------------------------------------------------------------------------- per-question p
 
 
-def per_question_p(counts: pd.DataFrame) -> pd.DataFrame:
-    """The counts table with ``p_hat = k/n`` and its binomial standard error ``se = √(p̂(1 − p̂)/n)``."""
+@dataclass(frozen=True)
+class PerQuestionP(LabelledRows):
+    """Per row of a counts table: ``n``, ``k``, ``p_hat`` = k/n and its binomial standard error ``se``
+    (float64 arrays), labelled by the table's other columns (``labels``, e.g. ``problem``). Rows: one per row."""
+
+    _row_fields = ("n", "k", "p_hat", "se")
+
+    n: np.ndarray
+    k: np.ndarray
+    p_hat: np.ndarray
+    se: np.ndarray
+
+
+def per_question_p(counts: pd.DataFrame) -> PerQuestionP:
+    """p̂ = k/n per row of a counts table and its binomial standard error ``se = √(p̂(1 − p̂)/n)``.
+
+    Args:
+      counts: a table with columns ``n`` and ``k`` (other columns become the labels of the rows).
+    Returns:
+      :class:`PerQuestionP`.
+    """
     require_columns(counts, ["n", "k"])
-    out = counts.copy()
-    n, k = out["n"].to_numpy(np.float64), out["k"].to_numpy(np.float64)
-    out["p_hat"] = k / n
-    out["se"] = np.sqrt(out["p_hat"] * (1.0 - out["p_hat"]) / n)
-    return out
+    n, k = counts["n"].to_numpy(np.float64), counts["k"].to_numpy(np.float64)
+    p_hat = k / n
+    labels = {str(c): counts[c].to_numpy() for c in counts.columns if c not in ("n", "k")}
+    return PerQuestionP(labels, n, k, p_hat, np.sqrt(p_hat * (1.0 - p_hat) / n))
 
 
 # ------------------------------------------------------------------------------- sequential logs
@@ -112,7 +133,7 @@ def sequential_estimates(
 
 
 @x64
-def fit_p_curve(n: ArrayLike, acc: ArrayLike, weights: ArrayLike | None = None) -> jnp.ndarray:
+def fit_p_curve(n: ArrayLike, acc: ArrayLike, weights: ArrayLike | None = None) -> np.ndarray:
     """Least-squares p of F(N) = 1 − (1 − p)^N to an observed accuracy curve (last axis = budgets).
 
     Minimises Σ_j w_j (acc_j − F(N_j))² over p ∈ (0, 1): a grid over logit p followed by a golden-
@@ -121,7 +142,7 @@ def fit_p_curve(n: ArrayLike, acc: ArrayLike, weights: ArrayLike | None = None) 
     n = v.count("n", n, minimum=1)
     acc = v.probability("acc", acc)
     w = jnp.ones_like(acc) if weights is None else v.nonnegative("weights", weights)
-    return _fit_p_core(*jnp.broadcast_arrays(n, acc, w))
+    return host(_fit_p_core(*jnp.broadcast_arrays(n, acc, w)))
 
 
 @jax.jit
@@ -162,7 +183,7 @@ def _observed_gain_core(n: jnp.ndarray, c: jnp.ndarray, N: jnp.ndarray) -> jnp.n
 
 
 @x64
-def observed_marginal_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> jnp.ndarray:
+def observed_marginal_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> np.ndarray:
     """ΔF̂(N) = pass@(N+1) − pass@N of Chen's unbiased curve = c/(n − N) · C(n − c, N)/C(n, N), 0 ≤ N < n.
 
     Unbiased for the true gain p(1 − p)^N; non-increasing in N when c ≥ 1 (ratio (n − c − N)/(n − N − 1)).
@@ -173,7 +194,7 @@ def observed_marginal_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> jnp
     check(c <= n, "c must be <= n")
     check(N < n, "budget must be < n (the observed gain at N needs N + 1 <= n samples)")
     n, c, N = jnp.broadcast_arrays(n, c, N)
-    return _observed_gain_core(n, c, N)
+    return host(_observed_gain_core(n, c, N))
 
 
 def _point_args(
@@ -192,11 +213,11 @@ def _point_args(
 @x64
 def observed_saturation_point(
     n: ArrayLike, c: ArrayLike, eps: ArrayLike, *, cost: ArrayLike = 1.0, threshold: str = "lt"
-) -> jnp.ndarray:
+) -> np.ndarray:
     """First N in [0, n − 1] with ΔF̂(N) < ε C on the unbiased pass@N curve; ``inf`` if not reached in the data."""
     strict, n, c, e, cst = _point_args(n, c, eps, cost, threshold)
     n, c, e, cst = jnp.broadcast_arrays(n, c, e, cst)
-    return _observed_point(n, c, jnp.log(e * cst), strict)
+    return host(_observed_point(n, c, jnp.log(e * cst), strict))
 
 
 @functools.partial(jax.jit, static_argnames="strict")
@@ -205,7 +226,7 @@ def _observed_point(n: jnp.ndarray, c: jnp.ndarray, log_target: jnp.ndarray, str
 
 
 @x64
-def observed_aggregate_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> jnp.ndarray:
+def observed_aggregate_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> np.ndarray:
     """Benchmark-level ΔF̂(N) for each N in ``budget`` (1-D): the mean over problems (last axis of n, c)."""
     n = v.count("n", n, minimum=1)
     c = v.count("c", c)
@@ -213,17 +234,17 @@ def observed_aggregate_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> jn
     check(c <= n, "c must be <= n")
     check(N < jnp.min(n), "budget must be < the smallest n")
     n, c = jnp.broadcast_arrays(n, c)
-    return _observed_gain_core(n[..., None, :], c[..., None, :], N[:, None]).mean(axis=-1)
+    return host(_observed_gain_core(n[..., None, :], c[..., None, :], N[:, None]).mean(axis=-1))
 
 
 @x64
 def observed_aggregate_saturation_point(
     n: ArrayLike, c: ArrayLike, eps: float, *, cost: float = 1.0, threshold: str = "lt"
-) -> jnp.ndarray:
+) -> np.ndarray:
     """First N < min n with the benchmark-mean ΔF̂(N) < ε C (the data's own aggregate curve); inf if not reached."""
     strict, n, c, e, cst = _point_args(n, c, eps, cost, threshold)
     n, c = jnp.broadcast_arrays(n, c)
-    return _observed_aggregate_point(n, c, jnp.log(e * cst), strict)
+    return host(_observed_aggregate_point(n, c, jnp.log(e * cst), strict))
 
 
 @functools.partial(jax.jit, static_argnames="strict")
@@ -252,7 +273,7 @@ def pearson_r(x: ArrayLike, y: ArrayLike) -> float:
 @x64
 def posterior_saturation_point(
     n: ArrayLike, c: ArrayLike, alpha: ArrayLike, beta: ArrayLike, eps: ArrayLike, *, threshold: str = "lt"
-) -> jnp.ndarray:
+) -> np.ndarray:
     """Per-question N* under the Beta(α + c, β + n − c) posterior: first N with E_post[p(1 − p)^N] < ε.
 
     E_post[p(1 − p)^N] = B(α + c + 1, β + n − c + N)/B(α + c, β + n − c) — the heterogeneous formula
@@ -263,7 +284,59 @@ def posterior_saturation_point(
     b = v.positive("beta", beta) + v.count("n", n) - jnp.asarray(c, jnp.float64)
     e = v.positive("eps", eps)
     a, b, e = jnp.broadcast_arrays(a, b, e)
-    return _beta_gain_point(a, b, jnp.log(e), strict)
+    return host(_beta_gain_point(a, b, jnp.log(e), strict))
+
+
+@dataclass(frozen=True)
+class PredictedVsObserved(Result):
+    """Per-problem N* predicted from ``n_obs`` sub-sampled attempts vs N* observed on all attempts, per ε
+    (:func:`predicted_vs_observed`).
+
+    ``eps`` (E,); ``k_m`` the sub-sampled successes (shape of ``c``); ``predicted``, ``observed`` (``inf`` where the
+    full data never drop below ε) and ``used`` (finite observed N* and at least one success in the full data) of
+    shape (E,) + ``c.shape``; per ε over the used problems: ``problems`` (count), Pearson ``r`` of N*, ``r_log`` of
+    log(1 + N*) and ``median_abs_error``. ``method`` is ``"plug-in"`` or ``"posterior"``; ``alpha``, ``beta`` the
+    Beta prior per row of ``c`` (None for the plug-in). Rows: one per ε."""
+
+    _index = ("eps",)
+    _row_fields = ("eps", "method", "n_obs", "problems", "r", "r_log", "median_abs_error")
+
+    eps: np.ndarray
+    method: str
+    n_obs: int
+    k_m: np.ndarray
+    predicted: np.ndarray
+    observed: np.ndarray
+    used: np.ndarray
+    problems: np.ndarray
+    r: np.ndarray
+    r_log: np.ndarray
+    median_abs_error: np.ndarray
+    alpha: np.ndarray | None = None
+    beta: np.ndarray | None = None
+
+
+def _prior_arrays(
+    prior: tuple[ArrayLike, ArrayLike] | str, k_m: np.ndarray, n_obs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(α, β) per row of the counts: fitted by Beta-binomial MLE per row (``"fit"``) or given (scalars or one per row)."""
+    lead = k_m.shape[:-1]
+    if isinstance(prior, str):
+        if prior != "fit":
+            raise InputError(f"prior must be None, 'fit' or (alpha, beta), got {prior!r}")
+        from scaling_theory.passk.mle import fit as beta_binomial_fit
+
+        f = beta_binomial_fit(np.full(k_m.shape, float(n_obs)), k_m)
+        return np.asarray(f.alpha, np.float64), np.asarray(f.beta, np.float64)
+    if len(prior) != 2:
+        raise InputError(f"prior must be None, 'fit' or (alpha, beta), got {prior!r}")
+    out = []
+    for name, x in zip(("prior alpha", "prior beta"), prior):
+        a = np.asarray(v.positive(name, x), np.float64)
+        if a.shape not in ((), lead):
+            raise InputError(f"{name} must be a scalar or one value per row of c (shape {lead}), got shape {a.shape}")
+        out.append(a)
+    return out[0], out[1]
 
 
 def predicted_vs_observed(
@@ -273,35 +346,67 @@ def predicted_vs_observed(
     eps: Sequence[float],
     n_obs: int,
     *,
-    prior: tuple[float, float] | None = None,
+    prior: tuple[ArrayLike, ArrayLike] | str | None = None,
     threshold: str = "lt",
-) -> dict[str, Any]:
+) -> PredictedVsObserved:
     """Per problem: N* predicted from ``n_obs`` sub-sampled attempts vs N* observed on all n attempts, per ε.
 
-    ``prior=None`` uses the TTSPM plug-in p̂ = k_m/n_obs; ``prior=(α, β)`` the posterior rule of
-    :func:`posterior_saturation_point`. Returns ``k_m`` and, per ε, arrays ``predicted``, ``observed``
-    (``inf`` where the full data never drop below ε) and the Pearson r over problems with finite
-    observed N* and at least one success in the full data.
+    Args:
+      key: PRNG key of the sub-sample (hypergeometric, :func:`scaling_theory.stats.subsample`).
+      n: attempts per problem (last axis = problems; leading axes = rows, e.g. models), broadcasting to ``c``.
+      c: successes per problem.
+      eps: thresholds ε.
+      n_obs: attempts kept per problem (≤ every n).
+      prior: ``None`` for the TTSPM plug-in p̂ = k_m/n_obs; ``(α, β)`` for the posterior rule of
+        :func:`posterior_saturation_point` with one prior for all problems (scalars) or one per row of ``c``
+        (arrays of shape ``c.shape[:-1]``, e.g. per model); ``"fit"`` for empirical Bayes: (α, β) fitted per row
+        by Beta-binomial maximum likelihood (``passk.mle.fit``) on the sub-sampled counts.
+      threshold: ``"lt"`` or ``"le"`` (see :func:`saturation_point`).
+    Returns:
+      :class:`PredictedVsObserved`.
     """
     n_a, c_a = np.asarray(n, np.float64), np.asarray(c, np.float64)
     n_obs = v.int_arg("n_obs", n_obs, minimum=1)
     k_m = subsample(key, n_a, c_a, n_obs)
-    rows = []
-    for e in eps:
+    alpha = beta = None
+    if prior is not None:
+        alpha, beta = _prior_arrays(prior, k_m, n_obs)
+    eps_a = np.asarray([float(e) for e in eps], np.float64)
+    preds, obss, uses, summary = [], [], [], []
+    for e in eps_a:
         obs = np.asarray(observed_saturation_point(n_a, c_a, e, threshold=threshold))
-        if prior is None:
-            pred = np.asarray(saturation_point(np.asarray(k_m) / n_obs, e, threshold=threshold))
+        if alpha is None or beta is None:
+            pred = np.asarray(saturation_point(k_m / n_obs, e, threshold=threshold))
         else:
-            pred = np.asarray(posterior_saturation_point(n_obs, k_m, prior[0], prior[1], e, threshold=threshold))
-        use = np.isfinite(obs) & (c_a > 0)
-        rows.append(
-            {
-                "eps": float(e),
-                "predicted": pred,
-                "observed": obs,
-                "used": use,
-                "r": pearson_r(pred[use], obs[use]),
-                "r_log": pearson_r(np.log1p(pred[use]), np.log1p(obs[use])),
-            }
+            pred = np.asarray(
+                posterior_saturation_point(n_obs, k_m, alpha[..., None], beta[..., None], e, threshold=threshold)
+            )
+        use = np.broadcast_to(np.isfinite(obs) & (c_a > 0), pred.shape)
+        p_u, o_u = pred[use], obs[use]
+        summary.append(
+            (
+                int(use.sum()),
+                pearson_r(p_u, o_u),
+                pearson_r(np.log1p(p_u), np.log1p(o_u)),
+                float(np.median(np.abs(p_u - o_u))) if p_u.size else float("nan"),
+            )
         )
-    return {"k_m": np.asarray(k_m), "n_obs": n_obs, "by_eps": rows}
+        preds.append(pred)
+        obss.append(np.broadcast_to(obs, pred.shape))
+        uses.append(use)
+    problems, r, r_log, mae = (np.asarray(x) for x in zip(*summary)) if summary else (np.zeros(0),) * 4
+    return PredictedVsObserved(
+        eps_a,
+        "plug-in" if prior is None else "posterior",
+        n_obs,
+        k_m,
+        np.asarray(preds),
+        np.asarray(obss),
+        np.asarray(uses),
+        problems.astype(np.int64),
+        r.astype(np.float64),
+        r_log.astype(np.float64),
+        mae.astype(np.float64),
+        alpha,
+        beta,
+    )

@@ -26,10 +26,11 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from scaling_theory import beta as _beta
 from scaling_theory import stats
-from scaling_theory.numerics import x64
+from scaling_theory.numerics import host, x64
 from scaling_theory.saturation import _validate as v
 from scaling_theory.saturation.ttspm import hit_at_n, saturation_point
 
@@ -41,26 +42,26 @@ def _params(alpha: ArrayLike, beta: ArrayLike) -> tuple[jnp.ndarray, jnp.ndarray
 
 
 @x64
-def beta_hit_at_n(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> jnp.ndarray:
+def beta_hit_at_n(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> np.ndarray:
     """Aggregate Hit@N = 1 − B(α, β + N)/B(α, β) (= ``passk.beta_law.asr_exact``, computed without cancellation)."""
     a, b = _params(alpha, beta)
-    return _beta.hit_at_n(a, b, v.count("n", n))
+    return host(_beta.hit_at_n(a, b, v.count("n", n)))
 
 
 @x64
-def beta_marginal_gain(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> jnp.ndarray:
+def beta_marginal_gain(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> np.ndarray:
     """Aggregate ΔF(N) = E[p(1 − p)^N] = B(α + 1, β + N)/B(α, β), in log space."""
     a, b = _params(alpha, beta)
     n = v.count("n", n)
-    return _beta.marginal_gain(a, b, n)
+    return host(_beta.marginal_gain(a, b, n))
 
 
 @x64
-def beta_gain_ratio(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> jnp.ndarray:
+def beta_gain_ratio(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> np.ndarray:
     """ΔF(N + 1)/ΔF(N) = (β + N)/(α + β + N + 1) → 1 (homogeneous: the constant 1 − p)."""
     a, b = _params(alpha, beta)
     n = v.count("n", n)
-    return (b + n) / (a + b + n + 1.0)
+    return host((b + n) / (a + b + n + 1.0))
 
 
 def _log_gain_constant(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
@@ -69,11 +70,11 @@ def _log_gain_constant(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
 
 
 @x64
-def beta_marginal_gain_asymptotic(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> jnp.ndarray:
+def beta_marginal_gain_asymptotic(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike) -> np.ndarray:
     """Power-law form ΔF(N) ≈ Γ(α + 1)/B(α, β) · (N + β + α/2)^{−(α + 1)} (relative error O(N^{−2}))."""
     a, b = _params(alpha, beta)
     n = v.count("n", n)
-    return jnp.exp(_log_gain_constant(a, b) - (a + 1.0) * jnp.log(n + b + a / 2.0))
+    return host(jnp.exp(_log_gain_constant(a, b) - (a + 1.0) * jnp.log(n + b + a / 2.0)))
 
 
 def _first_below(log_gain: Any, log_target: jnp.ndarray, strict: bool, upper: jnp.ndarray | None = None) -> jnp.ndarray:
@@ -94,14 +95,14 @@ def _first_below(log_gain: Any, log_target: jnp.ndarray, strict: bool, upper: jn
 @x64
 def beta_saturation_point(
     alpha: ArrayLike, beta: ArrayLike, eps: ArrayLike, *, cost: ArrayLike = 1.0, threshold: str = "lt"
-) -> jnp.ndarray:
+) -> np.ndarray:
     """Aggregate N*_agg = min{N ≥ 0 : B(α + 1, β + N)/B(α, β) < ε C} (exact, by integer bisection)."""
     strict = v.threshold(threshold) == "lt"
     a, b = _params(alpha, beta)
     e = v.positive("eps", eps)
     c = v.positive("cost", cost)
     a, b, e, c = jnp.broadcast_arrays(a, b, e, c)
-    return _beta_gain_point(a, b, jnp.log(e * c), strict)
+    return host(_beta_gain_point(a, b, jnp.log(e * c), strict))
 
 
 _beta_gain_point = functools.partial(jax.jit, static_argnames="strict")(_beta.saturation_point)
@@ -111,19 +112,19 @@ _beta_whole_budget = jax.jit(_beta.whole_budget)
 @x64
 def beta_saturation_point_approx(
     alpha: ArrayLike, beta: ArrayLike, eps: ArrayLike, *, cost: ArrayLike = 1.0
-) -> jnp.ndarray:
+) -> np.ndarray:
     """Closed form from the power law: N*_agg ≈ (Γ(α + 1)/(B(α, β) ε C))^{1/(α + 1)} − β − α/2 (continuous, ≥ 0)."""
     a, b = _params(alpha, beta)
     e = v.positive("eps", eps)
     c = v.positive("cost", cost)
     x = jnp.exp((_log_gain_constant(a, b) - jnp.log(e * c)) / (a + 1.0)) - b - a / 2.0
-    return jnp.maximum(x, 0.0)
+    return host(jnp.maximum(x, 0.0))
 
 
 @x64
 def homogeneous_gap(
     alpha: ArrayLike, beta: ArrayLike, eps: ArrayLike, *, cost: ArrayLike = 1.0, threshold: str = "lt"
-) -> dict[str, jnp.ndarray]:
+) -> dict[str, np.ndarray]:
     """How far the homogeneous formula at the pooled p̄ = α/(α + β) is from the aggregate truth.
 
     Returns ``p_mean``, ``n_star_homogeneous`` = N*(p̄, ε), ``n_star_aggregate`` = N*_agg, their
@@ -137,21 +138,23 @@ def homogeneous_gap(
     pbar = a / (a + b)
     n_hom = saturation_point(pbar, e, cost=c, threshold=threshold)
     n_agg = beta_saturation_point(a, b, e, cost=c, threshold=threshold)
-    return {
-        "p_mean": pbar,
-        "n_star_homogeneous": n_hom,
-        "n_star_aggregate": n_agg,
-        "ratio": n_agg / jnp.maximum(n_hom, 1.0),
-        "hit_homogeneous": hit_at_n(pbar, n_hom),
-        "hit_aggregate": beta_hit_at_n(a, b, n_hom),
-        "gain_left": beta_marginal_gain(a, b, n_hom),
-    }
+    return host(
+        {
+            "p_mean": pbar,
+            "n_star_homogeneous": n_hom,
+            "n_star_aggregate": n_agg,
+            "ratio": n_agg / jnp.maximum(n_hom, 1.0),
+            "hit_homogeneous": hit_at_n(pbar, n_hom),
+            "hit_aggregate": beta_hit_at_n(a, b, n_hom),
+            "gain_left": beta_marginal_gain(a, b, n_hom),
+        }
+    )
 
 
 @x64
-def beta_samples_for_coverage(alpha: ArrayLike, beta: ArrayLike, target: ArrayLike) -> jnp.ndarray:
+def beta_samples_for_coverage(alpha: ArrayLike, beta: ArrayLike, target: ArrayLike) -> np.ndarray:
     """Smallest N with aggregate Hit@N ≥ target, i.e. B(α, β + N)/B(α, β) ≤ 1 − target, for target in [0, 1)."""
     a, b = _params(alpha, beta)
     t = v.probability("target", target, high_open=True)
     a, b, t = jnp.broadcast_arrays(a, b, t)
-    return _beta_whole_budget(a, b, t)
+    return host(_beta_whole_budget(a, b, t))

@@ -52,16 +52,16 @@ def counts_summary(counts: pd.DataFrame, eps: float, cost: float = 1.0, threshol
     v.positive("cost", cost)
     v.threshold(threshold)
     t = per_question_p(counts)
-    n, k = t["n"].to_numpy(np.float64), t["k"].to_numpy(np.float64)
-    p_mean = float(t["p_hat"].mean())
+    n, k = t.n, t.k
+    p_mean = float(t.p_hat.mean())
     n_hom = _f(saturation_point(p_mean, eps, cost=cost, threshold=threshold))
-    per_q = np.asarray(saturation_point(t["p_hat"].to_numpy(), eps, cost=cost, threshold=threshold))
+    per_q = np.asarray(saturation_point(t.p_hat, eps, cost=cost, threshold=threshold))
     fit = beta_binomial_fit(n, k)
     a, b = float(fit.alpha), float(fit.beta)
     n_agg = _f(beta_saturation_point(a, b, eps, cost=cost, threshold=threshold))
     n_obs = _f(observed_aggregate_saturation_point(n, k, eps, cost=cost, threshold=threshold))
     return {
-        "problems": int(len(t)),
+        "problems": int(t.n.size),
         "samples_per_problem": int(np.median(n)) if float(np.median(n)).is_integer() else float(np.median(n)),
         "pass_at_1": p_mean,
         "unsolved_fraction": float(np.mean(k == 0)),

@@ -37,7 +37,7 @@ import jax.scipy.stats
 import numpy as np
 
 from scaling_theory.errors import InputError
-from scaling_theory.numerics import x64
+from scaling_theory.numerics import host, x64
 from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 
@@ -86,10 +86,10 @@ def _topk(priority_QxM: jnp.ndarray, k: int) -> jnp.ndarray:
 @x64
 def best_of_n(
     answers: ArrayLike, scores: ArrayLike, num_answers: int, k: int = 1, mask: ArrayLike | None = None
-) -> jnp.ndarray:
+) -> np.ndarray:
     """BoN: submit the k distinct answers with the highest best-attempt score (Q × k ids)."""
     a, s, mk, m = _prepare(answers, scores, mask, num_answers)
-    return _bon_core(a, s, mk, m, v.int_arg("k", k, minimum=1))
+    return host(_bon_core(a, s, mk, m, v.int_arg("k", k, minimum=1)))
 
 
 @functools.partial(jax.jit, static_argnames=("m", "k"))
@@ -101,13 +101,13 @@ def _bon_core(a: jnp.ndarray, s: jnp.ndarray, mk: jnp.ndarray, m: int, k: int) -
 @x64
 def majority_vote(
     answers: ArrayLike, num_answers: int, k: int = 1, mask: ArrayLike | None = None, key: jax.Array | None = None
-) -> jnp.ndarray:
+) -> np.ndarray:
     """MV: submit the k most frequent answers; ties at random with ``key``, else to the smaller id."""
     a, s, mk, m = _prepare(answers, None, mask, num_answers)
     k = v.int_arg("k", k, minimum=1)
     if key is None:
-        return _mv_core(a, mk, -jnp.arange(m, dtype=jnp.float64) / (2.0 * m), m, k)
-    return _mv_core(a, mk, 0.5 * jax.random.uniform(key, (a.shape[0], m), dtype=jnp.float64), m, k)
+        return host(_mv_core(a, mk, -jnp.arange(m, dtype=jnp.float64) / (2.0 * m), m, k))
+    return host(_mv_core(a, mk, 0.5 * jax.random.uniform(key, (a.shape[0], m), dtype=jnp.float64), m, k))
 
 
 @functools.partial(jax.jit, static_argnames=("m", "k"))
@@ -125,11 +125,11 @@ def best_of_majority(
     k: int = 1,
     min_freq: float = 0.1,
     mask: ArrayLike | None = None,
-) -> jnp.ndarray:
+) -> np.ndarray:
     """BoM: among answers with frequency π̂(y) ≥ ``min_freq`` (the modes if none), submit the k best by mean score."""
     a, s, mk, m = _prepare(answers, scores, mask, num_answers)
     alpha = v.probability("min_freq", min_freq)
-    return _bom_core(a, s, mk, alpha, m, v.int_arg("k", k, minimum=1))
+    return host(_bom_core(a, s, mk, alpha, m, v.int_arg("k", k, minimum=1)))
 
 
 @functools.partial(jax.jit, static_argnames=("m", "k"))
@@ -153,7 +153,7 @@ def _select_core(
     return _bom_core(a, s, mk, alpha, m, k)
 
 
-def select(rule: str, answers: ArrayLike, scores: ArrayLike, num_answers: int, k: int = 1, **kw: Any) -> jnp.ndarray:
+def select(rule: str, answers: ArrayLike, scores: ArrayLike, num_answers: int, k: int = 1, **kw: Any) -> np.ndarray:
     """Dispatch by name: ``best_of_n``, ``majority`` or ``best_of_majority``."""
     if rule == "best_of_n":
         return best_of_n(answers, scores, num_answers, k, mask=kw.get("mask"))
@@ -164,10 +164,14 @@ def select(rule: str, answers: ArrayLike, scores: ArrayLike, num_answers: int, k
     raise InputError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
 
 
-def success(selected_QxK: ArrayLike, correct_Q: ArrayLike) -> jnp.ndarray:
-    """1 where any submitted answer is the correct one (pass@k of the submission), per question."""
-    sel = jnp.asarray(selected_QxK)
-    return jnp.any(sel == jnp.asarray(correct_Q)[:, None], axis=1)
+def success(selected_QxK: ArrayLike, correct_Q: ArrayLike) -> np.ndarray:
+    """1 where any submitted answer is the correct one (pass@k of the submission), per question (bool)."""
+    return host(_success(jnp.asarray(selected_QxK), jnp.asarray(correct_Q)))
+
+
+def _success(sel: jnp.ndarray, correct: jnp.ndarray) -> jnp.ndarray:
+    """Traceable core of :func:`success`."""
+    return jnp.any(sel == correct[:, None], axis=1)
 
 
 # ------------------------------------------------------------------------------- synthetic tasks
@@ -223,10 +227,10 @@ def make_answer_task(
 
 
 @x64
-def sample_attempts(key: jax.Array, task: AnswerTask, n: int) -> tuple[jnp.ndarray, jnp.ndarray]:
+def sample_attempts(key: jax.Array, task: AnswerTask, n: int) -> tuple[np.ndarray, np.ndarray]:
     """n attempts per question: answers ~ probs, scores = reward[answer] + sample_noise · N(0, 1)."""
     n = v.int_arg("n", n, minimum=1)
-    return _sample_core(key, task.probs, task.reward, jnp.float64(task.sample_noise), n)
+    return host(_sample_core(key, task.probs, task.reward, jnp.float64(task.sample_noise), n))
 
 
 @functools.partial(jax.jit, static_argnames="n")
@@ -315,7 +319,7 @@ def _selection_trials(keys, probs, reward, correct, noise, grid, alpha, rules, k
             mask = jnp.broadcast_to(jnp.arange(n_max) < nn, ans.shape)
             jitter = 0.5 * jax.random.uniform(jax.random.fold_in(kv, nn), (q, m), dtype=jnp.float64)
             # float64 mean of the 0/1 successes (JAX's mean of a bool array is float32 even under x64)
-            hit = [success(_select_core(r, ans, sc, mask, m, k, alpha, jitter), correct) for r in rules]
+            hit = [_success(_select_core(r, ans, sc, mask, m, k, alpha, jitter), correct) for r in rules]
             out = [h.mean(dtype=jnp.float64) for h in hit]
             return jnp.stack(out)
 
@@ -328,7 +332,7 @@ def _selection_trials(keys, probs, reward, correct, noise, grid, alpha, rules, k
 
 
 @x64
-def best_of_n_exact(probs: ArrayLike, reward: ArrayLike, correct: ArrayLike, n: ArrayLike) -> jnp.ndarray:
+def best_of_n_exact(probs: ArrayLike, reward: ArrayLike, correct: ArrayLike, n: ArrayLike) -> np.ndarray:
     """Exact BoN accuracy per question for a deterministic reward per answer (σ_s = 0), k = 1.
 
     Rank answers by reward; the submitted answer is the best-ranked one sampled, so
@@ -338,7 +342,7 @@ def best_of_n_exact(probs: ArrayLike, reward: ArrayLike, correct: ArrayLike, n: 
     pr = jnp.asarray(probs, jnp.float64)
     rw = jnp.asarray(reward, jnp.float64)
     n = v.count("n", n)
-    return _bon_exact_core(pr, rw, jnp.asarray(correct), n)
+    return host(_bon_exact_core(pr, rw, jnp.asarray(correct), n))
 
 
 @jax.jit
@@ -355,12 +359,12 @@ def _bon_exact_core(pr: jnp.ndarray, rw: jnp.ndarray, correct: jnp.ndarray, n: j
 
 
 @x64
-def majority_vote_exact_binary(p_correct: ArrayLike, n: ArrayLike) -> jnp.ndarray:
+def majority_vote_exact_binary(p_correct: ArrayLike, n: ArrayLike) -> np.ndarray:
     """Exact MV accuracy with two answers and random tie-breaking: P(X > N/2) + ½ P(X = N/2), X ~ Bin(N, p)."""
     p = v.probability("p_correct", p_correct)
     n = v.count("n", n, minimum=1)
     p, n = jnp.broadcast_arrays(p, n)
-    return _mv_binary_core(p, n, int(jnp.max(n)))
+    return host(_mv_binary_core(p, n, int(jnp.max(n))))
 
 
 @functools.partial(jax.jit, static_argnames="n_max")

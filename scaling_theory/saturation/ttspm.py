@@ -32,8 +32,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from scaling_theory.numerics import x64
+from scaling_theory.numerics import host, x64
 from scaling_theory.saturation import _validate as v
 
 ArrayLike = Any
@@ -50,7 +51,7 @@ def _survival(p: jnp.ndarray, n: jnp.ndarray) -> jnp.ndarray:
 @x64
 def geometric_saturation_point(
     amplitude: ArrayLike, ratio: ArrayLike, eps: ArrayLike, threshold: str = "lt"
-) -> jnp.ndarray:
+) -> np.ndarray:
     """Smallest integer N ≥ 0 with A ρ^N < ε (``"lt"``) or A ρ^N ≤ ε (``"le"``); float64, ``inf`` if never.
 
     The shared form of every saturation rule here: ΔF(N) = A ρ^N with A ≥ 0, 0 ≤ ρ ≤ 1, so
@@ -62,7 +63,7 @@ def geometric_saturation_point(
     a = v.nonnegative("amplitude", amplitude)
     r = v.probability("ratio", ratio)
     e = v.positive("eps", eps)
-    return _geometric_point(*jnp.broadcast_arrays(a, r, e), strict)
+    return host(_geometric_point(*jnp.broadcast_arrays(a, r, e), strict))
 
 
 @functools.partial(jax.jit, static_argnames="strict")
@@ -88,9 +89,9 @@ def _geometric_point(a: jnp.ndarray, r: jnp.ndarray, e: jnp.ndarray, strict: boo
 
 
 @x64
-def hit_at_n(p: ArrayLike, n: ArrayLike) -> jnp.ndarray:
+def hit_at_n(p: ArrayLike, n: ArrayLike) -> np.ndarray:
     """Parallel Hit@N: F_par(N) = 1 − (1 − p)^N (spec §A.1), computed as −expm1(N log1p(−p))."""
-    return _hit(v.probability("p", p), v.count("n", n))
+    return host(_hit(v.probability("p", p), v.count("n", n)))
 
 
 @jax.jit
@@ -99,21 +100,21 @@ def _hit(p: jnp.ndarray, n: jnp.ndarray) -> jnp.ndarray:
 
 
 @x64
-def sequential_success(p_rethink: ArrayLike, n: ArrayLike, p0: ArrayLike = 0.0) -> jnp.ndarray:
+def sequential_success(p_rethink: ArrayLike, n: ArrayLike, p0: ArrayLike = 0.0) -> np.ndarray:
     """Absorbing rethinking chain: F_seq(N) = 1 − (1 − p₀)(1 − p_rethink)^N (spec §A.1–A.2)."""
     p = v.probability("p_rethink", p_rethink)
     p0 = v.probability("p0", p0)
     n = v.count("n", n)
-    return 1.0 - _headroom(p, n, p0)
+    return host(1.0 - _headroom(p, n, p0))
 
 
 @x64
-def marginal_gain(p: ArrayLike, n: ArrayLike, p0: ArrayLike = 0.0) -> jnp.ndarray:
+def marginal_gain(p: ArrayLike, n: ArrayLike, p0: ArrayLike = 0.0) -> np.ndarray:
     """ΔF(N) = F(N+1) − F(N) = (1 − p₀) p (1 − p)^N, for both paradigms (spec §A.2)."""
     p = v.probability("p", p)
     p0 = v.probability("p0", p0)
     n = v.count("n", n)
-    return _gain(p, n, p0)
+    return host(_gain(p, n, p0))
 
 
 @jax.jit
@@ -122,12 +123,12 @@ def _gain(p: jnp.ndarray, n: jnp.ndarray, p0: jnp.ndarray) -> jnp.ndarray:
 
 
 @x64
-def headroom(p: ArrayLike, n: ArrayLike, p0: ArrayLike = 0.0) -> jnp.ndarray:
+def headroom(p: ArrayLike, n: ArrayLike, p0: ArrayLike = 0.0) -> np.ndarray:
     """1 − F(N) = (1 − p₀)(1 − p)^N; at N = N* it is ≤ ε/p (spec §A.2, p₀ = 0, cost 1)."""
     p = v.probability("p", p)
     p0 = v.probability("p0", p0)
     n = v.count("n", n)
-    return _headroom(p, n, p0)
+    return host(_headroom(p, n, p0))
 
 
 @jax.jit
@@ -143,7 +144,7 @@ def saturation_point(
     cost: ArrayLike = 1.0,
     p0: ArrayLike = 0.0,
     threshold: str = "lt",
-) -> jnp.ndarray:
+) -> np.ndarray:
     """N*(p, ε[, C, p₀]) = min{N ≥ 0 : (1 − p₀) p (1 − p)^N < ε C} (spec §A.2; see module docstring).
 
     ``p`` is p_sample (parallel) or p_rethink (sequential); ``cost`` C is the cost of one unit of budget
@@ -154,17 +155,17 @@ def saturation_point(
     e = v.positive("eps", eps)
     c = v.positive("cost", cost)
     p0 = v.probability("p0", p0)
-    return geometric_saturation_point((1.0 - p0) * p, 1.0 - p, e * c, threshold)
+    return host(geometric_saturation_point((1.0 - p0) * p, 1.0 - p, e * c, threshold))
 
 
 @x64
-def saturation_point_formula(p: ArrayLike, eps: ArrayLike, cost: ArrayLike = 1.0, p0: ArrayLike = 0.0) -> jnp.ndarray:
+def saturation_point_formula(p: ArrayLike, eps: ArrayLike, cost: ArrayLike = 1.0, p0: ArrayLike = 0.0) -> np.ndarray:
     """The spec's printed form N* = ⌈ln(ε C / ((1 − p₀) p)) / ln(1 − p)⌉ for 0 < ε C < (1 − p₀) p < 1 (no tie handling)."""
     p = v.probability("p", p, low_open=True, high_open=True)
     e = v.positive("eps", eps)
     c = v.positive("cost", cost)
     p0 = v.probability("p0", p0, high_open=True)
-    return jnp.ceil(jnp.log(e * c / ((1.0 - p0) * p)) / jnp.log1p(-p))
+    return host(jnp.ceil(jnp.log(e * c / ((1.0 - p0) * p)) / jnp.log1p(-p)))
 
 
 # ------------------------------------------------------------------------- non-absorbing (MarkovScale)
@@ -185,7 +186,7 @@ def _chain(p0: ArrayLike, p_rethink: ArrayLike, p_flip: ArrayLike) -> tuple[jnp.
 
 
 @x64
-def markov_accuracy(n: ArrayLike, p0: ArrayLike, p_rethink: ArrayLike, p_flip: ArrayLike) -> jnp.ndarray:
+def markov_accuracy(n: ArrayLike, p0: ArrayLike, p_rethink: ArrayLike, p_flip: ArrayLike) -> np.ndarray:
     """Two-state chain (wrong ⇄ correct) accuracy after N rounds: π_N = π_∞ + (p₀ − π_∞)(1 − a − b)^N.
 
     a = p_rethink (wrong → correct), b = p_flip (correct → wrong); b = 0 is the absorbing TTSPM chain.
@@ -193,7 +194,7 @@ def markov_accuracy(n: ArrayLike, p0: ArrayLike, p_rethink: ArrayLike, p_flip: A
     valid when a + b = 0 (no transitions: π_N = p₀).
     """
     p0, a, b = _chain(p0, p_rethink, p_flip)
-    return _markov_acc(v.count("n", n), p0, a, b)
+    return host(_markov_acc(v.count("n", n), p0, a, b))
 
 
 @jax.jit
@@ -207,10 +208,10 @@ def _markov_acc(n: jnp.ndarray, p0: jnp.ndarray, a: jnp.ndarray, b: jnp.ndarray)
 
 
 @x64
-def markov_marginal_gain(n: ArrayLike, p0: ArrayLike, p_rethink: ArrayLike, p_flip: ArrayLike) -> jnp.ndarray:
+def markov_marginal_gain(n: ArrayLike, p0: ArrayLike, p_rethink: ArrayLike, p_flip: ArrayLike) -> np.ndarray:
     """π_{N+1} − π_N = ((1 − p₀) a − p₀ b) λ^N, λ = 1 − a − b (signed; alternates when λ < 0)."""
     p0, a, b = _chain(p0, p_rethink, p_flip)
-    return _markov_gain(v.count("n", n), p0, a, b)
+    return host(_markov_gain(v.count("n", n), p0, a, b))
 
 
 @jax.jit
@@ -219,19 +220,19 @@ def _markov_gain(n: jnp.ndarray, p0: jnp.ndarray, a: jnp.ndarray, b: jnp.ndarray
 
 
 @x64
-def markov_limit(p0: ArrayLike, p_rethink: ArrayLike, p_flip: ArrayLike) -> jnp.ndarray:
+def markov_limit(p0: ArrayLike, p_rethink: ArrayLike, p_flip: ArrayLike) -> np.ndarray:
     """π_∞ = a/(a + b) (the stationary accuracy); p₀ when a + b = 0. For a = b = 1 the chain
     oscillates between p₀ and 1 − p₀ and a/(a + b) = 1/2 is its Cesàro mean."""
     p0, a, b = _chain(p0, p_rethink, p_flip)
     s = a + b
-    return jnp.where(s > 0, a / jnp.where(s > 0, s, 1.0), p0)
+    return host(jnp.where(s > 0, a / jnp.where(s > 0, s, 1.0), p0))
 
 
 @x64
-def markov_improves(p0: ArrayLike, p_rethink: ArrayLike, p_flip: ArrayLike) -> jnp.ndarray:
+def markov_improves(p0: ArrayLike, p_rethink: ArrayLike, p_flip: ArrayLike) -> np.ndarray:
     """True iff rethinking helps at every budget: (1 − p₀) a > p₀ b ⇔ p₀ < π_∞ ⇔ π_N > p₀ ∀ N ≥ 1."""
     p0, a, b = _chain(p0, p_rethink, p_flip)
-    return (1.0 - p0) * a > p0 * b
+    return host((1.0 - p0) * a > p0 * b)
 
 
 @x64
@@ -243,7 +244,7 @@ def markov_saturation_point(
     *,
     cost: ArrayLike = 1.0,
     threshold: str = "lt",
-) -> jnp.ndarray:
+) -> np.ndarray:
     """First N with |π_{N+1} − π_N| < ε C: the shared rule with A = |(1 − p₀)a − p₀ b|, ρ = |1 − a − b|.
 
     With p_flip = 0 this is :func:`saturation_point` with p = p_rethink. ``inf`` only for the
@@ -253,4 +254,4 @@ def markov_saturation_point(
     e = v.positive("eps", eps)
     c = v.positive("cost", cost)
     amp = jnp.abs((1.0 - p0) * a - p0 * b)
-    return geometric_saturation_point(amp, jnp.abs(1.0 - a - b), e * c, threshold)
+    return host(geometric_saturation_point(amp, jnp.abs(1.0 - a - b), e * c, threshold))

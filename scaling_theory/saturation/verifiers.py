@@ -36,10 +36,11 @@ import pandas as pd
 
 from scaling_theory.errors import InputError
 from scaling_theory.io import require_columns, validate_attempts
-from scaling_theory.numerics import check, x64
+from scaling_theory.numerics import check, host, x64
 from scaling_theory.passk.estimators import log_no_success
 from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
+from scaling_theory.saturation._labelled import LabelledRows
 
 ArrayLike = Any
 
@@ -80,15 +81,15 @@ def make_model(
 
 
 @x64
-def attempt_probabilities(verifier: VerifierModel) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+def attempt_probabilities(verifier: VerifierModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(β_i, p_correct,i, p_fluke,i) per task type: rejected, accepted-correct, accepted-wrong."""
     r, s, c = jnp.asarray(verifier.r), jnp.asarray(verifier.s), jnp.asarray(verifier.c)
     beta = (1.0 - c) * r + s * (1.0 - r)
-    return beta, c * r, (1.0 - r) * (1.0 - s)
+    return host((beta, c * r, (1.0 - r) * (1.0 - s)))
 
 
 @x64
-def accuracy_ceiling(r: ArrayLike, soundness: ArrayLike, completeness: ArrayLike = 1.0) -> jnp.ndarray:
+def accuracy_ceiling(r: ArrayLike, soundness: ArrayLike, completeness: ArrayLike = 1.0) -> np.ndarray:
     """P(correct | accepted) = c r/(c r + (1 − s)(1 − r)): accuracy under unlimited resampling (per task).
 
     Undefined (NaN → reported as an error) when nothing is ever accepted (c r = 0 and s = 1); r = 0
@@ -100,11 +101,11 @@ def accuracy_ceiling(r: ArrayLike, soundness: ArrayLike, completeness: ArrayLike
     num = c * r
     den = num + (1.0 - s) * (1.0 - r)
     check(den > 0, "accuracy ceiling undefined: no sample is ever accepted (c·r = 0 and soundness = 1)")
-    return num / jnp.where(den > 0, den, 1.0)
+    return host(num / jnp.where(den > 0, den, 1.0))
 
 
 @x64
-def mixture_ceiling(verifier: VerifierModel) -> jnp.ndarray:
+def mixture_ceiling(verifier: VerifierModel) -> np.ndarray:
     """Ceiling of the mixture under unlimited resampling: Σ_i p_i P(correct | accepted, type i).
 
     Each task is resampled until its own first accept, so the benchmark accuracy averages the
@@ -112,16 +113,16 @@ def mixture_ceiling(verifier: VerifierModel) -> jnp.ndarray:
     """
     beta, pc, pf = attempt_probabilities(verifier)
     acc = pc + pf
-    return jnp.sum(verifier.p * jnp.where(acc > 0, pc / jnp.where(acc > 0, acc, 1.0), 0.0))
+    return host(jnp.sum(verifier.p * jnp.where(acc > 0, pc / jnp.where(acc > 0, acc, 1.0), 0.0)))
 
 
 @x64
-def utility_exact(verifier: VerifierModel, k: ArrayLike, v_fluke: ArrayLike) -> jnp.ndarray:
+def utility_exact(verifier: VerifierModel, k: ArrayLike, v_fluke: ArrayLike) -> np.ndarray:
     """U(K) = Σ_i p_i (p_c,i + V_f p_f,i)(1 − β_i^K)/(1 − β_i) (exact expectation; K = 0 gives 0)."""
     k = v.count("k", k)
     vf = v.nonpositive("v_fluke", v_fluke)
     beta, pc, pf = attempt_probabilities(verifier)
-    return _utility_exact_core(verifier.p, beta, pc, pf, k, vf)
+    return host(_utility_exact_core(verifier.p, beta, pc, pf, k, vf))
 
 
 @jax.jit
@@ -134,7 +135,7 @@ def _utility_exact_core(p, beta, pc, pf, k, vf):
 
 
 @x64
-def utility_code(verifier: VerifierModel, k_max: int, v_fluke: ArrayLike) -> jnp.ndarray:
+def utility_code(verifier: VerifierModel, k_max: int, v_fluke: ArrayLike) -> np.ndarray:
     """U(K), K = 1..k_max, in the official notebook's form (spec §B.2): cumulative sum over attempts k of
 
     (Σ_i t_i (p_c,i + V_f p_f,i)) · (Σ_i t_i β_i^{k−1}),  t_i ∝ p_i β_i^{k−1}  (posterior after k − 1 rejections).
@@ -144,7 +145,7 @@ def utility_code(verifier: VerifierModel, k_max: int, v_fluke: ArrayLike) -> jnp
     k_max = v.int_arg("k_max", k_max, minimum=1)
     vf = v.nonpositive("v_fluke", v_fluke)
     beta, pc, pf = attempt_probabilities(verifier)
-    return _utility_code_core(verifier.p, beta, pc, pf, vf, k_max)
+    return host(_utility_code_core(verifier.p, beta, pc, pf, vf, k_max))
 
 
 @functools.partial(jax.jit, static_argnames="k_max")
@@ -160,12 +161,15 @@ def _utility_code_core(p, beta, pc, pf, vf, k_max: int):
 
 
 @x64
-def utility_limit(verifier: VerifierModel, v_fluke: ArrayLike) -> jnp.ndarray:
+def utility_limit(verifier: VerifierModel, v_fluke: ArrayLike) -> np.ndarray:
     """lim_{K→∞} U(K) = Σ_i p_i (p_c,i + V_f p_f,i)/(1 − β_i) (types with β_i = 1 contribute 0)."""
     vf = v.nonpositive("v_fluke", v_fluke)
     beta, pc, pf = attempt_probabilities(verifier)
-    return jnp.sum(
-        verifier.p * jnp.where(beta < 1, (pc + vf[..., None] * pf) / jnp.where(beta < 1, 1.0 - beta, 1.0), 0.0), axis=-1
+    return host(
+        jnp.sum(
+            verifier.p * jnp.where(beta < 1, (pc + vf[..., None] * pf) / jnp.where(beta < 1, 1.0 - beta, 1.0), 0.0),
+            axis=-1,
+        )
     )
 
 
@@ -219,10 +223,37 @@ def optimal_sample_count(
 # ----------------------------------------------------------------------------- estimation from logs
 
 
-def task_rates(attempts: pd.DataFrame, group_by: Sequence[str] = ()) -> pd.DataFrame:
-    """Per task: ``n`` samples, ``base`` = mean(accepted), ``plus`` = mean(correct),
-    ``n_accepted``, ``n_accepted_correct`` and ``plus_given_base`` = #(accepted ∧ correct)/#accepted (NaN if none)."""
-    group_by = list(group_by)
+@dataclass(frozen=True)
+class TaskRates(LabelledRows):
+    """Per task (group × problem, the ``labels``): ``n`` samples, ``base`` = mean(accepted), ``plus`` =
+    mean(correct), ``n_accepted``, ``n_accepted_correct`` and ``plus_given_base`` = #(accepted ∧ correct)/#accepted
+    (NaN if none); float64 arrays. Rows: one per task."""
+
+    _row_fields = ("n", "plus", "base", "n_accepted", "n_accepted_correct", "plus_given_base")
+
+    n: np.ndarray
+    plus: np.ndarray
+    base: np.ndarray
+    n_accepted: np.ndarray
+    n_accepted_correct: np.ndarray
+    plus_given_base: np.ndarray
+
+
+def task_rates(attempts: pd.DataFrame, group_by: Sequence[str] = ()) -> TaskRates:
+    """Per-task verifier and truth rates from an attempts table with ``accepted`` (verifier) and ``correct``.
+
+    Args:
+      attempts: attempts table (``problem``, ``attempt``, ``correct``, ``accepted`` and the ``group_by`` columns).
+      group_by: columns that name a group.
+    Returns:
+      :class:`TaskRates`, labelled by ``group_by`` and ``problem``.
+    """
+    t = _task_rates(attempts, list(group_by))
+    labels = {str(c): t[c].to_numpy() for c in [*group_by, "problem"]}
+    return TaskRates(labels, *(t[c].to_numpy(np.float64) for c in TaskRates._row_fields))
+
+
+def _task_rates(attempts: pd.DataFrame, group_by: list[str]) -> pd.DataFrame:
     require_columns(attempts, ["accepted"])
     df = validate_attempts(attempts, group_by)
     acc = df["accepted"]
@@ -250,9 +281,53 @@ def task_rates(attempts: pd.DataFrame, group_by: Sequence[str] = ()) -> pd.DataF
     return out
 
 
+_TYPES = ("easy", "hard")
+
+
+@dataclass(frozen=True)
+class VerifierEstimate(LabelledRows):
+    """The two-type verifier model estimated per group (the ``labels``; :func:`estimate_verifier`).
+
+    Per group (float64 arrays (G,)): ``tasks``, ``pass_at_1``, ``accept_rate``, the pooled ``soundness`` and
+    ``completeness``, the official code's ``soundness_official``, the empirical ``ceiling`` and its
+    ``ceiling_worst``/``ceiling_best`` bounds; per task type (``easy``, ``hard``: dicts of (G,) arrays with keys
+    ``tasks``, ``weight``, ``r``, ``soundness``, ``completeness``; ``tasks`` = 0 and NaN rates where a group has
+    no task of that type). Rows: one per group (type columns ``easy_weight``, ``hard_r``, …)."""
+
+    _row_fields = (
+        "tasks",
+        "pass_at_1",
+        "accept_rate",
+        "soundness",
+        "completeness",
+        "soundness_official",
+        "ceiling",
+        "ceiling_worst",
+        "ceiling_best",
+        "easy",
+        "hard",
+    )
+
+    tasks: np.ndarray
+    pass_at_1: np.ndarray
+    accept_rate: np.ndarray
+    soundness: np.ndarray
+    completeness: np.ndarray
+    soundness_official: np.ndarray
+    ceiling: np.ndarray
+    ceiling_worst: np.ndarray
+    ceiling_best: np.ndarray
+    easy: dict[str, np.ndarray]
+    hard: dict[str, np.ndarray]
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else float("nan")
+
+
 def estimate_verifier(
     attempts: pd.DataFrame, group_by: Sequence[str] = (), easy_threshold: float = 0.5
-) -> dict[str, Any]:
+) -> VerifierEstimate:
     """Estimate the two-type verifier model from logs with ``accepted`` (verifier) and ``correct`` (truth).
 
     Tasks with ``plus`` (their correct rate) > ``easy_threshold`` are "easy", the rest "hard" (the
@@ -261,66 +336,83 @@ def estimate_verifier(
     group's samples. Overall: the pooled s and c, and the official estimator
     s = (1 − mean(base) − mean(plus) + mean(plus|base)·mean(base))/(1 − mean(plus)) (task means;
     plus|base averaged over tasks with an accept). Also the empirical ceiling (mean plus|base) with
-    its worst/best-case bounds (tasks without an accept counted as 0 / 1). One dict per group.
+    its worst/best-case bounds (tasks without an accept counted as 0 / 1).
+
+    Args:
+      attempts: attempts table with ``accepted`` and ``correct`` columns.
+      group_by: columns that name a group (one estimate per group).
+      easy_threshold: the split of tasks into easy and hard, in [0, 1].
+    Returns:
+      :class:`VerifierEstimate`, one entry per group.
     """
     if not 0.0 <= easy_threshold <= 1.0:
         raise InputError(f"easy_threshold must be in [0, 1], got {easy_threshold:g}")
-    rates = task_rates(attempts, group_by)
-    results = []
-    groups = rates.groupby(list(group_by), sort=False) if group_by else [((), rates)]
+    group_by = list(group_by)
+    rates = _task_rates(attempts, group_by)
+    groups = rates.groupby(group_by, sort=False) if group_by else [((), rates)]
+    labels: dict[str, list[Any]] = {c: [] for c in group_by}
+    cols: dict[str, list[float]] = {c: [] for c in VerifierEstimate._row_fields[:-2]}
+    per_type: dict[str, dict[str, list[float]]] = {
+        name: {c: [] for c in ("tasks", "weight", "r", "soundness", "completeness")} for name in _TYPES
+    }
     for key, t in groups:
         key = key if isinstance(key, tuple) else (key,)
+        for c, val in zip(group_by, key):
+            labels[c].append(val)
         n = t["n"].to_numpy(np.float64)
-        corr = t["plus"].to_numpy() * n
+        plus_t = t["plus"].to_numpy()
+        corr = plus_t * n
         wrong = n - corr
         acc_corr = t["n_accepted_correct"].to_numpy(np.float64)
         acc_wrong = t["n_accepted"].to_numpy(np.float64) - acc_corr
-        easy = t["plus"].to_numpy() > easy_threshold
-        types = []
-        for name, mask in (("easy", easy), ("hard", ~easy)):
-            if not mask.any():
-                continue
-            w = wrong[mask].sum()
-            cc = corr[mask].sum()
-            types.append(
-                {
-                    "type": name,
-                    "tasks": int(mask.sum()),
-                    "weight": float(mask.mean()),
-                    "r": float(t["plus"].to_numpy()[mask].mean()),
-                    "soundness": float((w - acc_wrong[mask].sum()) / w) if w > 0 else float("nan"),
-                    "completeness": float(acc_corr[mask].sum() / cc) if cc > 0 else float("nan"),
-                }
-            )
+        easy = plus_t > easy_threshold
+        for name, mask in zip(_TYPES, (easy, ~easy)):
+            w, cc = wrong[mask].sum(), corr[mask].sum()
+            vals = per_type[name]
+            vals["tasks"].append(float(mask.sum()))
+            vals["weight"].append(float(mask.mean()) if mask.any() else float("nan"))
+            vals["r"].append(float(plus_t[mask].mean()) if mask.any() else float("nan"))
+            vals["soundness"].append(_ratio(w - acc_wrong[mask].sum(), w))
+            vals["completeness"].append(_ratio(acc_corr[mask].sum(), cc))
         base, plus = t["base"].mean(), t["plus"].mean()
         pgb = t["plus_given_base"]
         s_code = (1.0 - base - plus + pgb.mean() * base) / (1.0 - plus) if plus < 1 else float("nan")
-        results.append(
-            {
-                **dict(zip(group_by, key)),
-                "tasks": int(len(t)),
-                "pass_at_1": float(plus),
-                "accept_rate": float(base),
-                "soundness": float((wrong.sum() - acc_wrong.sum()) / wrong.sum()) if wrong.sum() > 0 else float("nan"),
-                "completeness": float(acc_corr.sum() / corr.sum()) if corr.sum() > 0 else float("nan"),
-                "soundness_official": float(s_code),
-                "ceiling": float(pgb.mean()),
-                "ceiling_worst": float(pgb.fillna(0.0).mean()),
-                "ceiling_best": float(pgb.fillna(1.0).mean()),
-                "types": types,
-            }
-        )
-    return {"groups": results}
+        for c, val in (
+            ("tasks", float(len(t))),
+            ("pass_at_1", float(plus)),
+            ("accept_rate", float(base)),
+            ("soundness", _ratio(wrong.sum() - acc_wrong.sum(), wrong.sum())),
+            ("completeness", _ratio(acc_corr.sum(), corr.sum())),
+            ("soundness_official", float(s_code)),
+            ("ceiling", float(pgb.mean())),
+            ("ceiling_worst", float(pgb.fillna(0.0).mean())),
+            ("ceiling_best", float(pgb.fillna(1.0).mean())),
+        ):
+            cols[c].append(val)
+    arrays: dict[str, Any] = {c: np.asarray(v, np.float64) for c, v in cols.items()}
+    types: dict[str, Any] = {name: {c: np.asarray(v, np.float64) for c, v in d.items()} for name, d in per_type.items()}
+    return VerifierEstimate({c: np.asarray(v) for c, v in labels.items()}, **arrays, **types)
 
 
-def model_from_estimate(group: dict[str, Any], pooled_soundness: bool = True) -> VerifierModel:
-    """A :class:`VerifierModel` from one group of :func:`estimate_verifier` (the official code uses one s for all types)."""
-    types = group["types"]
-    r = [t["r"] for t in types]
-    p = [t["weight"] for t in types]
+def model_from_estimate(estimate: VerifierEstimate, group: int = 0, pooled_soundness: bool = True) -> VerifierModel:
+    """A :class:`VerifierModel` from one group of :func:`estimate_verifier` (the official code uses one s for all types).
+
+    Args:
+      estimate: the result of :func:`estimate_verifier`.
+      group: index of the group (0 when ungrouped).
+      pooled_soundness: use the group's pooled soundness (else the per-type ones, which must agree).
+    Returns:
+      The :class:`VerifierModel` of the types present in the group (easy first).
+    """
+    g = v.int_arg("group", group, minimum=0)
+    if g >= estimate.tasks.size:
+        raise InputError(f"group must be < {estimate.tasks.size}, got {g}")
+    types = [getattr(estimate, name) for name in _TYPES if getattr(estimate, name)["tasks"][g] > 0]
+    r = [float(t["r"][g]) for t in types]
+    p = [float(t["weight"][g]) for t in types]
     if pooled_soundness:
-        return make_model(r, group["soundness"], p, 1.0)
-    s = [t["soundness"] for t in types]
+        return make_model(r, float(estimate.soundness[g]), p, 1.0)
+    s = [float(t["soundness"][g]) for t in types]
     if len(set(s)) > 1:
         raise InputError("per-type soundness differs; the model takes one s (use pooled_soundness=True)")
     return make_model(r, s[0], p, 1.0)
@@ -332,7 +424,7 @@ def model_from_estimate(group: dict[str, Any], pooled_soundness: bool = True) ->
 @x64
 def resampling_reward(
     n: ArrayLike, n_accepted: ArrayLike, n_accepted_correct: ArrayLike, k: ArrayLike, v_fluke: ArrayLike
-) -> jnp.ndarray:
+) -> np.ndarray:
     """Expected reward of the official permutation experiment for one task at budget K (exact).
 
     In a uniformly random order of the task's n stored samples, the first accepted one is a uniform
@@ -350,7 +442,7 @@ def resampling_reward(
     kk = jnp.minimum(k, n)
     reached = -jnp.expm1(log_no_success(n, a, kk))
     value = jnp.where(a > 0, (t + vf * (a - t)) / jnp.where(a > 0, a, 1.0), 0.0)
-    return jnp.where(kk == 0, 0.0, reached * value)
+    return host(jnp.where(kk == 0, 0.0, reached * value))
 
 
 @x64
@@ -361,7 +453,7 @@ def simulate_resampling(
     k_grid: ArrayLike,
     v_fluke: float,
     permutations: int,
-) -> tuple[jnp.ndarray, jnp.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo of the official experiment: shuffle each task's samples, submit the first accepted one.
 
     ``accepted_TxS``/``correct_TxS``: 0/1 per task × sample (equal sample counts). Returns the task-
@@ -376,7 +468,7 @@ def simulate_resampling(
     vf = v.nonpositive("v_fluke", v_fluke)
     keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(permutations))
     r = _permutation_rewards(keys, acc, cor, ks, vf)
-    return r.mean(axis=0), r.std(axis=0, ddof=1) / jnp.sqrt(permutations)
+    return host((r.mean(axis=0), r.std(axis=0, ddof=1) / jnp.sqrt(permutations)))
 
 
 @jax.jit

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,39 +28,56 @@ import pandas as pd
 
 from scaling_theory.errors import InputError
 from scaling_theory.judge.analysis import hte_optimal_temperature
+from scaling_theory.results import Result
 
 
-def cache_folder(out: str | Path, profile: str, seed: int) -> Path:
-    """``out.parent/_testbed_<profile>_<seed>_<hash>``: the shared run's folder, where ``<hash>``
-    identifies the configuration, so a changed profile gets a fresh folder instead of clashing with an
-    old run's checkpoints."""
+def cache_folder(key: jax.Array, out: str | Path, profile: str) -> Path:
+    """``out.parent/_testbed_<profile>_<seed>_<hash>``: the shared run's folder, where ``<seed>`` is the key's
+    integer (``seed`` for ``jax.random.key(seed)``: the folders of runs made when they took a seed) and ``<hash>``
+    identifies the configuration and key, so a changed profile gets a fresh folder instead of clashing with an
+    old run's checkpoints.
+
+    Args:
+      key: JAX PRNG key of the run.
+      out: an experiment's output folder (the run lives next to it).
+      profile: the testbed profile.
+    Returns:
+      The folder.
+    """
     import hashlib
     import json
 
     from scaling_theory.testbed.config import profile_config
     from scaling_theory.testbed.run import config_fingerprint
+    from scaling_theory.testbed.task import key_seed
 
-    fp = json.dumps(config_fingerprint(profile_config(profile), seed), sort_keys=True)
-    return Path(out).parent / f"_testbed_{profile}_{seed}_{hashlib.sha256(fp.encode()).hexdigest()[:8]}"
+    fp = json.dumps(config_fingerprint(key, profile_config(profile)), sort_keys=True)
+    return Path(out).parent / f"_testbed_{profile}_{key_seed(key)}_{hashlib.sha256(fp.encode()).hexdigest()[:8]}"
 
 
-def cached_run(out: str | Path, profile: str, seed: int) -> tuple[Path, pd.DataFrame, pd.DataFrame, dict]:
-    """The testbed run of ``(profile, seed)`` that experiments share, in :func:`cache_folder`.
+def cached_run(key: jax.Array, out: str | Path, profile: str) -> tuple[Path, pd.DataFrame, pd.DataFrame, dict]:
+    """The testbed run of ``(key, profile)`` that experiments share, in :func:`cache_folder`.
 
     Trained and sampled once (the first experiment to need it), reused afterwards when complete.
-    Returns the folder, the attempts and counts tables and the metrics.
+
+    Args:
+      key: JAX PRNG key of the run (``jax.random.key(seed)`` for an experiment's ``seed``).
+      out: the experiment's output folder.
+      profile: the testbed profile.
+    Returns:
+      The folder, the attempts and counts tables and the metrics.
     """
     import fcntl
 
     from scaling_theory.testbed.run import load_or_run, read_run
 
-    cache = cache_folder(out, profile, seed)
+    cache = cache_folder(key, out, profile)
     cache.parent.mkdir(parents=True, exist_ok=True)
     # Experiments may run in parallel processes (`reproduce --jobs`): one trains, the others wait.
     with open(cache.parent / f"{cache.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            folder, _ = load_or_run(cache, profile, seed)
+            folder, _ = load_or_run(key, cache, profile)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     att, counts, metrics = read_run(folder)
@@ -163,13 +181,32 @@ def hte_basis(k: Any) -> np.ndarray:
     return np.stack([np.ones_like(u), -(1 - u), (1 - u) * (1 - 2 * u)], axis=-1)
 
 
-def fit_hte(k: Any, delta: Any, weights: Any = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class HTEFit(Result):
+    """δ₂(k) = D − (1 − 1/k) a + (1 − 1/k)(1 − 2/k) b fitted by :func:`fit_hte`: the coefficients, the
+    ``regime`` and the minimiser ``k_star`` over k ≥ 1 (``inf`` when best as k → ∞). Rows: one."""
+
+    D: float
+    a: float
+    b: float
+    regime: str
+    k_star: float
+
+
+def fit_hte(k: Any, delta: Any, weights: Any = None) -> HTEFit:
     """Least-squares fit of ``δ₂(k) = D − (1 − 1/k) a + (1 − 1/k)(1 − 2/k) b``, its minimiser and regime.
 
     With u = 1/k ∈ (0, 1], ``dδ₂/du = a + b(4u − 3)``. Regimes: ``"monotone"`` — δ₂ decreases in k
     for every k (``a − 3b > 0`` and ``a + b > 0``); ``"finite k*"`` — an interior minimum
     ``k* = 4b/(3b − a)`` (b > 0, spec §5.2); ``"k* = 1"`` — selection never helps;
     ``"k* = ∞"`` — not monotone but best as k → ∞. ``k_star`` is the minimiser over k ≥ 1.
+
+    Args:
+      k: selection sizes (≥ 1), at least 3.
+      delta: selection errors at ``k`` (same shape).
+      weights: optional least-squares weights (same shape).
+    Returns:
+      :class:`HTEFit`.
     """
     k, d = np.asarray(k, np.float64), np.asarray(delta, np.float64)
     if k.shape != d.shape or k.size < 3 or np.any(k < 1):
@@ -189,18 +226,42 @@ def fit_hte(k: Any, delta: Any, weights: Any = None) -> dict[str, Any]:
         regime = "finite k*"
     else:
         regime = "k* = 1" if u_min == 1 else "k* = ∞"
-    return {"D": float(D), "a": float(a), "b": float(b), "regime": regime, "k_star": float(k_star)}
+    return HTEFit(float(D), float(a), float(b), regime, float(k_star))
 
 
-def hte_curve(k: Any, fit: dict) -> np.ndarray:
-    return hte_basis(k) @ np.array([fit["D"], fit["a"], fit["b"]])
+def hte_curve(k: Any, D: float, a: float, b: float) -> np.ndarray:
+    """δ₂(k) = D − (1 − 1/k) a + (1 − 1/k)(1 − 2/k) b (e.g. the fields of an :class:`HTEFit`).
+
+    Args:
+      k: selection sizes.
+      D, a, b: the coefficients.
+    Returns:
+      Float64 array of the shape of ``k``.
+    """
+    return hte_basis(k) @ np.array([D, a, b], np.float64)
 
 
-def fit_hte_temperature(k: Any, temps: Any, delta: Any) -> dict[str, float]:
+@dataclass(frozen=True)
+class HTETemperatureFit(Result):
+    """δ₂(k, T) = D − (1 − 1/k) C₁/T + (1 − 1/k)(1 − 2/k) C₂/T² fitted by :func:`fit_hte_temperature`. Rows: one."""
+
+    D: float
+    C1: float
+    C2: float
+
+
+def fit_hte_temperature(k: Any, temps: Any, delta: Any) -> HTETemperatureFit:
     """Fit ``δ₂(k, T) = D − (1 − 1/k) C₁/T + (1 − 1/k)(1 − 2/k) C₂/T²`` over a (T, k) grid (T > 0).
 
-    Linear least squares in ``(D, C1, C2)``; returns them (the optimal temperature of the fitted
-    surface, ``T*(k) = 2(1 − 2/k) C₂/C₁``, is :func:`hte_t_star`).
+    Linear least squares in ``(D, C1, C2)`` (the optimal temperature of the fitted surface,
+    ``T*(k) = 2(1 − 2/k) C₂/C₁``, is :func:`hte_t_star`).
+
+    Args:
+      k: selection sizes (K,).
+      temps: temperatures (T,), finite and > 0.
+      delta: selection errors of shape (T, K).
+    Returns:
+      :class:`HTETemperatureFit`.
     """
     k, temps, d = np.asarray(k, np.float64), np.asarray(temps, np.float64), np.asarray(delta, np.float64)
     if d.shape != (temps.size, k.size) or np.any(temps <= 0) or not np.all(np.isfinite(temps)):
@@ -208,17 +269,33 @@ def fit_hte_temperature(k: Any, temps: Any, delta: Any) -> dict[str, float]:
     B, t = hte_basis(k), temps[:, None]
     X = np.stack(np.broadcast_arrays(B[:, 0], B[:, 1] / t, B[:, 2] / t**2), -1)  # (T, k, 3)
     (D, C1, C2), *_ = np.linalg.lstsq(X.reshape(-1, 3), d.ravel(), rcond=None)
-    return {"D": float(D), "C1": float(C1), "C2": float(C2)}
+    return HTETemperatureFit(float(D), float(C1), float(C2))
 
 
-def hte_t_star(k: Any, fit: dict) -> np.ndarray:
-    """Optimal temperature of the fitted surface at k (``2(1 − 2/k) C₂/C₁``; NaN unless C₁, C₂ > 0, k > 2)."""
+def hte_t_star(k: Any, C1: float, C2: float) -> np.ndarray:
+    """Optimal temperature of the surface at k (``2(1 − 2/k) C₂/C₁``; NaN unless C₁, C₂ > 0, k > 2).
+
+    Args:
+      k: selection sizes.
+      C1, C2: the surface's coefficients (e.g. of an :class:`HTETemperatureFit`).
+    Returns:
+      Float64 array of the shape of ``k``.
+    """
     k = np.asarray(k, np.float64)
-    ok = (fit["C1"] > 0) & (fit["C2"] > 0) & (k > 2)
-    return np.where(ok, hte_optimal_temperature(k, fit["C1"], fit["C2"]), np.nan)
+    ok = (C1 > 0) & (C2 > 0) & (k > 2)
+    return np.where(ok, hte_optimal_temperature(k, C1, C2), np.nan)
 
 
-def hte_surface(k: Any, temps: Any, fit: dict) -> np.ndarray:
+def hte_surface(k: Any, temps: Any, D: float, C1: float, C2: float) -> np.ndarray:
+    """δ₂(k, T) on a (T, K) grid for the coefficients ``D, C1, C2``.
+
+    Args:
+      k: selection sizes (K,).
+      temps: temperatures (T,).
+      D, C1, C2: the coefficients.
+    Returns:
+      Float64 array (T, K).
+    """
     k, t = np.asarray(k, np.float64), np.asarray(temps, np.float64)[:, None]
     B = hte_basis(k)
-    return fit["D"] + B[None, :, 1] * fit["C1"] / t + B[None, :, 2] * fit["C2"] / t**2
+    return D + B[None, :, 1] * C1 / t + B[None, :, 2] * C2 / t**2

@@ -37,17 +37,19 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import jax
+
     from scaling_theory.cli import print_json
     from scaling_theory.errors import InputError
     from scaling_theory.tables import format_table
     from scaling_theory.testbed.run import run_testbed
 
-    if args.seed < 0:
-        raise InputError(f"--seed must be ≥ 0, got {args.seed}")
+    if not 0 <= args.seed < 2**32:  # jax.random.key keeps 32 bits of a seed (outside x64): no two seeds share a run
+        raise InputError(f"--seed must be in [0, 2**32), got {args.seed}")
     out = args.out or Path(f"testbed_{args.profile}_{args.seed}")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
-    m = run_testbed(out, args.profile, args.seed, progress=not args.no_progress)
+    m = run_testbed(jax.random.key(args.seed), out, args.profile, progress=not args.no_progress)
     if args.json:
         print_json({k: v for k, v in m.items() if k != "fingerprint"})
         return 0

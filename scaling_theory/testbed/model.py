@@ -201,8 +201,15 @@ def count_params(model: nnx.Module) -> int:
     return int(sum(x.size for x in jax.tree_util.tree_leaves(nnx.state(model, nnx.Param))))
 
 
-def make_model(cfg: ModelConfig, seed: int) -> Transformer:
-    """A freshly initialised model (initialisation compiled as one program, not op by op)."""
-    build = lambda: Transformer(cfg, rngs=nnx.Rngs(params=seed))  # noqa: E731
+def make_model(key: jax.Array, cfg: ModelConfig) -> Transformer:
+    """A freshly initialised model (initialisation compiled as one program, not op by op).
+
+    Args:
+      key: JAX PRNG key of the parameters (``jax.random.key(seed)`` initialises as ``nnx.Rngs(params=seed)``).
+      cfg: the model's configuration.
+    Returns:
+      The :class:`Transformer`.
+    """
+    build = lambda: Transformer(cfg, rngs=nnx.Rngs(params=key))  # noqa: E731
     graphdef, _ = nnx.split(nnx.eval_shape(build))
     return nnx.merge(graphdef, jax.jit(lambda: nnx.split(build())[1])())

@@ -1,6 +1,6 @@
 """The testbed pipeline: train (or resume) → sample → verify and judge → attempts / counts tables.
 
-``run_testbed(out, profile, seed)`` writes
+``run_testbed(key, out, profile)`` writes
 
 * ``train_log.csv`` (and ``checkpoints/``, ``train_config.json``) — from :mod:`train`;
 * ``attempts.csv`` — one row per completion: ``problem, attempt, correct, score, temperature,
@@ -82,12 +82,21 @@ def _features(r: dict) -> np.ndarray:
     return judge_mod.judge_features(s.features, s.logprob, s.min_logprob, r["n_steps"], r["length"])
 
 
-def config_fingerprint(cfg: RunConfig, seed: int) -> dict:
-    return json.loads(json.dumps(jsonable({"config": cfg.asdict(), "seed": seed})))
+def config_fingerprint(key: jax.Array, cfg: RunConfig) -> dict:
+    """The identity of a run: its configuration and its key (:func:`task.run_identity`: the integer ``seed`` of
+    ``jax.random.key(seed)``, as when runs took a seed).
+
+    Args:
+      key: the run's JAX PRNG key.
+      cfg: the run's configuration.
+    Returns:
+      A JSON-able dict.
+    """
+    return json.loads(json.dumps(jsonable({"config": cfg.asdict(), "seed": task_mod.run_identity(key)})))
 
 
-def is_complete(out: Path, cfg: RunConfig, seed: int) -> bool:
-    """True when ``out`` holds a finished run of exactly this configuration and seed."""
+def is_complete(key: jax.Array, out: Path, cfg: RunConfig) -> bool:
+    """True when ``out`` holds a finished run of exactly this configuration and key."""
     m = Path(out) / "metrics.json"
     if not (m.is_file() and (Path(out) / "attempts.csv").is_file() and (Path(out) / "counts.csv").is_file()):
         return False
@@ -95,7 +104,7 @@ def is_complete(out: Path, cfg: RunConfig, seed: int) -> bool:
         got = json.loads(m.read_text())
     except json.JSONDecodeError:
         return False
-    return got.get("fingerprint") == config_fingerprint(cfg, seed)
+    return got.get("fingerprint") == config_fingerprint(key, cfg)
 
 
 def enable_compilation_cache() -> str | None:
@@ -111,24 +120,38 @@ def enable_compilation_cache() -> str | None:
 
 
 def run_testbed(
-    out: str | Path, profile: str = "quick", seed: int = 0, *, progress: bool = True, config: RunConfig | None = None
+    key: jax.Array,
+    out: str | Path,
+    profile: str = "quick",
+    *,
+    progress: bool = True,
+    config: RunConfig | None = None,
 ) -> dict:
-    """Train (or resume), sample, verify and judge; write the tables into ``out``; return the metrics."""
+    """Train (or resume), sample, verify and judge; write the tables into ``out``; return the metrics.
+
+    Args:
+      key: JAX PRNG key of the run (initialisation, batches, problems, sampling); ``jax.random.key(seed)``
+        reproduces the run that took the integer ``seed``.
+      out: the run's folder (a complete run of the same fingerprint there is reused).
+      profile: ``smoke``, ``quick`` or ``paper`` (or ``config``).
+      progress: progress bars.
+      config: a configuration instead of the profile's.
+    Returns:
+      The metrics (``metrics.json``).
+    """
     cfg = config or profile_config(profile)
+    seed = task_mod.run_identity(key)
     enable_compilation_cache()
     out = Path(out)
-    if is_complete(out, cfg, seed):
+    if is_complete(key, out, cfg):
         return json.loads((out / "metrics.json").read_text())
     t_start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    res = train(
-        cfg.task, cfg.model, cfg.train, seed=seed, workdir=out, progress=progress, desc=f"train {cfg.model_name}"
-    )
+    res = train(key, cfg.task, cfg.model, cfg.train, workdir=out, progress=progress, desc=f"train {cfg.model_name}")
     t_train = time.perf_counter() - t_start
     model = res.model
-    key = jax.random.key(seed)
 
-    problems = task_mod.eval_problems(cfg.task, cfg.n_eval, seed)
+    problems = task_mod.eval_problems(key, cfg.task, cfg.n_eval)
     temps = [cfg.temperature] + [t for t in cfg.extra_temperatures if t != cfg.temperature]
     results, sampling = [], []
     for i, temp in enumerate(temps):
@@ -150,12 +173,12 @@ def run_testbed(
         )
 
     # learned judge: fitted on completions of training-split problems, applied to the evaluation ones
-    jprobs = task_mod.training_problems(cfg.task, cfg.judge_problems, seed)
+    jprobs = task_mod.training_problems(key, cfg.task, cfg.judge_problems)
     jr = _sample_and_verify(
         model, cfg, jprobs, jax.random.fold_in(key, 999), cfg.judge_samples, cfg.temperature, progress, "judge data"
     )
     judge = judge_mod.LearnedJudge.fit(_features(jr), jr["correct"])
-    verifier = judge_mod.ImperfectVerifier(cfg.fpr, seed)
+    verifier = judge_mod.ImperfectVerifier(cfg.fpr, task_mod.key_seed(key))
 
     frames = []
     for r in results:
@@ -223,24 +246,34 @@ def run_testbed(
             ),
         },
         "seconds": time.perf_counter() - t_start,
-        "fingerprint": config_fingerprint(cfg, seed),
+        "fingerprint": config_fingerprint(key, cfg),
     }
     write_json_atomic(out / "metrics.json", metrics)
     return json.loads(json.dumps(jsonable(metrics)))
 
 
 def load_or_run(
-    cache_dir: str | Path, profile: str, seed: int, *, progress: bool = False, config: RunConfig | None = None
+    key: jax.Array, cache_dir: str | Path, profile: str, *, progress: bool = False, config: RunConfig | None = None
 ) -> tuple[Path, dict]:
-    """Reuse a complete run in ``cache_dir`` (or one finished earlier in this process), else run it."""
+    """Reuse a complete run in ``cache_dir`` (or one finished earlier in this process), else run it.
+
+    Args:
+      key: JAX PRNG key of the run (see :func:`run_testbed`).
+      cache_dir: the run's folder.
+      profile: the profile (or ``config``).
+      progress: progress bars.
+      config: a configuration instead of the profile's.
+    Returns:
+      (the folder holding the run, its metrics).
+    """
     cfg = config or profile_config(profile)
     cache_dir = Path(cache_dir)
-    ident = (json.dumps(config_fingerprint(cfg, seed), sort_keys=True),)
-    if not is_complete(cache_dir, cfg, seed):
+    ident = (json.dumps(config_fingerprint(key, cfg), sort_keys=True),)
+    if not is_complete(key, cache_dir, cfg):
         prev = _COMPLETED.get(ident)
-        if prev is not None and is_complete(prev, cfg, seed):
+        if prev is not None and is_complete(key, prev, cfg):
             return prev, json.loads((prev / "metrics.json").read_text())
-    metrics = run_testbed(cache_dir, profile, seed, progress=progress, config=cfg)
+    metrics = run_testbed(key, cache_dir, profile, progress=progress, config=cfg)
     _COMPLETED[ident] = cache_dir
     return cache_dir, metrics
 

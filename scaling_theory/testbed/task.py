@@ -179,16 +179,71 @@ def is_eval(cfg: TaskConfig, problems: Problems) -> np.ndarray:
     return (prompt_hash(cfg, problems) % np.uint64(cfg.eval_every)) == 0
 
 
-def eval_problems(cfg: TaskConfig, n: int, seed: int) -> Problems:
-    """``n`` distinct evaluation-split problems, balanced over lengths, deterministic in ``seed``.
+def _rng(key: Any, *stream: int) -> np.random.Generator:
+    """``stats.numpy_rng(key, *stream)`` (imported here: the task stays importable without JAX)."""
+    from scaling_theory.stats import numpy_rng
+
+    return numpy_rng(key, *stream)
+
+
+def key_seed(key: Any) -> int:
+    """The integer of a key's data words (``jax.random.key_data``, most significant first): ``seed`` for
+    ``jax.random.key(seed)`` with 0 ≤ seed < 2⁶⁴. The run identity in the testbed's fingerprints and cache
+    folders (unchanged from when runs took an integer seed) and the seed of the imperfect verifier's hash.
+
+    Args:
+      key: a concrete JAX PRNG key (threefry, the default).
+    Returns:
+      A non-negative int.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    try:
+        data = jax.random.key_data(key) if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) else key
+        words = [int(w) for w in np.asarray(data, dtype=np.uint64).ravel()]
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise InputError(f"key must be a JAX PRNG key, got {type(key).__name__}") from exc
+    out = 0
+    for w in words:
+        out = (out << 32) | w
+    return out
+
+
+def run_identity(key: Any) -> int | list[int]:
+    """The identity of a testbed run's randomness in its fingerprints: :func:`key_seed` when below 2³² (so a run of
+    ``jax.random.key(seed)`` has the fingerprint, cache folder and checkpoints of the integer ``seed`` it had
+    before keys were threaded through, with the same draws), else the key's two 32-bit words (a different
+    fingerprint: runs of larger seeds drew from ``default_rng([seed, …])``, which ``numpy_rng`` does not
+    reproduce, so their old caches are recomputed, never reused).
+
+    Args:
+      key: a concrete JAX PRNG key.
+    Returns:
+      An int below 2³², or ``[high, low]``.
+    """
+    s = key_seed(key)
+    return s if s < 2**32 else [s >> 32, s & 0xFFFFFFFF]
+
+
+def eval_problems(key: Any, cfg: TaskConfig, n: int) -> Problems:
+    """``n`` distinct evaluation-split problems, balanced over lengths, deterministic in ``key``.
 
     Lengths cycle ``min_len..max_len`` so every difficulty is equally represented.
+
+    Args:
+      key: JAX PRNG key (NumPy draws from ``stats.numpy_rng(key, 0xE7A1)``; for ``jax.random.key(seed)`` the
+        generator of ``np.random.default_rng([seed, 0xE7A1])``, as before keys were threaded through).
+      cfg: the task.
+      n: number of problems (≥ 1).
+    Returns:
+      :class:`Problems`.
     """
     if n < 1:
         raise InputError(f"number of evaluation problems must be ≥ 1, got {n}")
     lengths = np.arange(cfg.min_len, cfg.max_len + 1)
     want = lengths[np.arange(n) % len(lengths)]
-    rng = np.random.default_rng([seed, 0xE7A1])
+    rng = _rng(key, 0xE7A1)
     chosen: list[Problems] = []
     for L in lengths:  # one vectorised draw per length (≤ Lmax lengths)
         need = int((want == L).sum())
@@ -245,21 +300,21 @@ def encode_training(cfg: TaskConfig, problems: Problems) -> tuple[np.ndarray, np
     return seq.astype(np.int32), mask.astype(np.float32)
 
 
-def training_batch(cfg: TaskConfig, seed: int, step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The training batch of ``step`` (a pure function of ``seed`` and ``step``: exact resumes).
+def training_batch(key: Any, cfg: TaskConfig, step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training batch of ``step`` (a pure function of ``key`` and ``step``: exact resumes).
 
     Evaluation-split problems that happen to be drawn get loss weight 0.
     """
-    rng = np.random.default_rng([seed, 0x7EA1, step])
+    rng = _rng(key, 0x7EA1, step)
     probs = random_problems(cfg, rng, batch_size)
     seq, mask = encode_training(cfg, probs)
     mask = mask * (~is_eval(cfg, probs))[:, None].astype(np.float32)
     return seq, mask
 
 
-def heldout_problems(cfg: TaskConfig, n: int, seed: int) -> Problems:
+def heldout_problems(key: Any, cfg: TaskConfig, n: int) -> Problems:
     """``n`` evaluation-split problems drawn like training problems (repeats allowed): held-out loss."""
-    rng = np.random.default_rng([seed, 0x4E1D])
+    rng = _rng(key, 0x4E1D)
     cand = random_problems(cfg, rng, 4 * n * cfg.eval_every + 64)
     keep = np.flatnonzero(is_eval(cfg, cand))
     if len(keep) < n:
@@ -267,9 +322,9 @@ def heldout_problems(cfg: TaskConfig, n: int, seed: int) -> Problems:
     return cand.take(keep[:n])
 
 
-def training_problems(cfg: TaskConfig, n: int, seed: int) -> Problems:
+def training_problems(key: Any, cfg: TaskConfig, n: int) -> Problems:
     """``n`` training-split problems (for fitting a judge), balanced over lengths."""
-    rng = np.random.default_rng([seed, 0x7D6E])
+    rng = _rng(key, 0x7D6E)
     lengths = np.arange(cfg.min_len, cfg.max_len + 1)
     cand = random_problems(cfg, rng, 2 * n + 64, length=lengths[np.arange(2 * n + 64) % len(lengths)])
     keep = np.flatnonzero(~is_eval(cfg, cand))[:n]

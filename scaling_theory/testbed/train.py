@@ -3,7 +3,7 @@ evaluation, Orbax checkpoints with exact resume, a progress bar and a CSV traini
 
 Objective: mean next-token cross-entropy over the completion tokens (the written steps and the end
 token), ``L = Σ_t m_t CE(logits_t, x_{t+1}) / Σ_t m_t``. The batch of step ``s`` is a pure function
-of ``(seed, s)`` (:func:`task.training_batch`), so a run resumed from a checkpoint at step ``s``
+of ``(key, s)`` (:func:`task.training_batch`), so a run resumed from a checkpoint at step ``s``
 continues with exactly the batches, optimiser state and parameters of an uninterrupted run.
 Batches are sharded over a 1-D device mesh, the parameters and optimiser state are replicated, and
 XLA inserts the gradient all-reduce.
@@ -128,11 +128,11 @@ def eval_step(graphdef: Any, state: Any, tokens: jax.Array, mask: jax.Array) -> 
     return {"loss": loss, **metrics}
 
 
-def init_state(mcfg: ModelConfig, tcfg: TrainConfig, seed: int, sharding: Any = None) -> tuple[Any, Any]:
+def init_state(key: jax.Array, mcfg: ModelConfig, tcfg: TrainConfig, sharding: Any = None) -> tuple[Any, Any]:
     """Graph definition and state of a fresh (model, optimiser) pair, built in one compiled program."""
 
     def build():
-        model = Transformer(mcfg, rngs=nnx.Rngs(params=seed))
+        model = Transformer(mcfg, rngs=nnx.Rngs(params=key))
         return model, make_optimizer(model, tcfg)
 
     graphdef, _ = nnx.split(nnx.eval_shape(build))
@@ -173,21 +173,21 @@ class TrainResult(Result):
         return [{k: to_python(v) for k, v in row.items()} for row in self.log]
 
 
-def _fingerprint(task: TaskConfig, mcfg: ModelConfig, tcfg: TrainConfig, seed: int) -> dict:
+def _fingerprint(task: TaskConfig, mcfg: ModelConfig, tcfg: TrainConfig, key: jax.Array) -> dict:
     return {
         "task": dataclasses.asdict(task),
         "model": dataclasses.asdict(mcfg),
         "train": dataclasses.asdict(tcfg),
-        "seed": seed,
+        "seed": task_mod.run_identity(key),
     }
 
 
 def train(
+    key: jax.Array,
     task: TaskConfig,
     mcfg: ModelConfig,
     tcfg: TrainConfig,
     *,
-    seed: int = 0,
     workdir: Path | None = None,
     stop_after: int | None = None,
     progress: bool = True,
@@ -207,9 +207,9 @@ def train(
         raise InputError(f"batch_size={tcfg.batch_size} is not a multiple of the {jax.device_count()} devices")
     mesh = batch_mesh()
     replicated = NamedSharding(mesh, PartitionSpec())
-    graphdef, state = init_state(mcfg, tcfg, seed, replicated)
+    graphdef, state = init_state(key, mcfg, tcfg, replicated)
 
-    fp = _fingerprint(task, mcfg, tcfg, seed)
+    fp = _fingerprint(task, mcfg, tcfg, key)
     mngr, start, log = None, 0, []
     if workdir is not None:
         workdir = Path(workdir)
@@ -233,7 +233,7 @@ def train(
             if log_path.exists():
                 log = [r for r in read_table(log_path).to_dict("records") if r["step"] <= start]
 
-    eval_probs = task_mod.heldout_problems(task, tcfg.eval_problems, seed)
+    eval_probs = task_mod.heldout_problems(key, task, tcfg.eval_problems)
     ev_tokens, ev_mask = shard_batch(task_mod.encode_training(task, eval_probs), mesh)
     lr_fn = schedule(tcfg)
     seq_tokens = tcfg.batch_size * task.seq_len
@@ -247,7 +247,7 @@ def train(
     t_timed0: float | None = None  # after the first (compiling) step of this call
     t_eval = 0.0  # time spent evaluating / checkpointing, excluded from the throughput
     for step in range(start, end):
-        tokens, mask = task_mod.training_batch(task, seed, step, tcfg.batch_size)
+        tokens, mask = task_mod.training_batch(key, task, step, tcfg.batch_size)
         tokens, mask = shard_batch((tokens, mask), mesh)
         state, loss = train_step(graphdef, state, tokens, mask)
         losses.append(loss)
