@@ -101,7 +101,7 @@ CASES = [
     (JS, "limit_standard", lambda: JS.limit_standard(3.0, 1.0, 0.2, 0.1)),
     (JS, "exact_grid", lambda: JS.exact_grid([1.0, 3.0], [0.5], [0.2], [0.1])),
     (JS, "exact_elementwise", lambda: JS.exact_elementwise([2.0], [0.5], [0.2], [0.1])),
-    (JS, "mc_standard", lambda: JS.mc_standard(np.array([2]), [0.5], [0.2], [0.1], _KEY, 10)),
+    (JS, "mc_standard", lambda: JS.mc_standard(_KEY, np.array([2]), [0.5], [0.2], [0.1], 10)),
     (JS, "standardize", lambda: JS.standardize(1.0, 0.0, 1.0, 0.0, 0.5)),
     (JS, "selection_error", lambda: JS.selection_error([1, 3], 1.0, **_STD)),
     (JS, "selection_error_mc", lambda: JS.selection_error_mc([1, 3], 1.0, **_STD, key=_KEY, samples=10)),

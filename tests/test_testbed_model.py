@@ -100,7 +100,7 @@ def test_kv_cache_decoding_equals_full_recompute(model):
     prompts, n_pad = _prompts()
     toks_c, logits_c = greedy_cached(model, prompts, n_pad, TASK.completion_len)
     toks_r, logits_r = generate_recompute(
-        model, prompts, n_pad, jax.random.key(0), n_samples=1, max_new=TASK.completion_len, temperature=0.0
+        jax.random.key(0), model, prompts, n_pad, n_samples=1, max_new=TASK.completion_len, temperature=0.0
     )
     np.testing.assert_array_equal(toks_c, toks_r)
     live = np.concatenate([np.ones((len(toks_c), 1), bool), np.cumsum(toks_c == T.EOS, 1)[:, :-1] == 0], 1)
@@ -108,14 +108,14 @@ def test_kv_cache_decoding_equals_full_recompute(model):
     assert len(set(map(tuple, toks_c.tolist()))) > 1  # not a degenerate constant output
     # the production sampler at T = 0 gives the greedy tokens for every one of its k samples
     s = generate(
-        model, prompts, n_pad, jax.random.key(3), n_samples=N_SAMPLES, max_new=TASK.completion_len, temperature=0.0
+        jax.random.key(3), model, prompts, n_pad, n_samples=N_SAMPLES, max_new=TASK.completion_len, temperature=0.0
     )
     np.testing.assert_array_equal(s.tokens, np.repeat(toks_c, N_SAMPLES, axis=0))
 
 
 def test_sampled_logprob_is_the_models_log_likelihood(flat):
     prompts, n_pad = _prompts()
-    s = generate(flat, prompts, n_pad, jax.random.key(5), n_samples=N_SAMPLES, max_new=TASK.completion_len)
+    s = generate(jax.random.key(5), flat, prompts, n_pad, n_samples=N_SAMPLES, max_new=TASK.completion_len)
     # recompute log p(completion | prompt) with one full forward pass over prompt + completion
     seq = np.concatenate([np.repeat(prompts, N_SAMPLES, 0), s.tokens], axis=1)
     valid = np.arange(seq.shape[1])[None, :] >= np.repeat(n_pad, N_SAMPLES)[:, None]
@@ -153,7 +153,7 @@ def test_sampling_is_deterministic_in_the_key(flat):
 
     def run(k, **kw):
         return generate(
-            flat, prompts, n_pad, jax.random.key(k), n_samples=N_SAMPLES, max_new=TASK.completion_len, **kw
+            jax.random.key(k), flat, prompts, n_pad, n_samples=N_SAMPLES, max_new=TASK.completion_len, **kw
         ).tokens
 
     a, b, c = run(1), run(1), run(2)
@@ -200,7 +200,7 @@ def test_bad_sampling_arguments(flat, kw, match):
     prompts, n_pad = _prompts()
     args = {"n_samples": 2, "max_new": 3, **kw}
     with pytest.raises(InputError, match=match):
-        generate(flat, prompts, n_pad, jax.random.key(0), **args)
+        generate(jax.random.key(0), flat, prompts, n_pad, **args)
 
 
 def test_nnx_split_merge_roundtrip_keeps_the_function(model, fwd):

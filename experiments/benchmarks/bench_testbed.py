@@ -69,16 +69,16 @@ def bench_sampling(cfg, n_prompts: int, n_samples: int, repeats: int) -> list[di
             t0 = time.perf_counter()
             if name == "kv_cache":
                 generate(
+                    jax.random.key(r),
                     model,
                     prompts,
                     n_pad,
-                    jax.random.key(r),
                     n_samples=n_samples,
                     max_new=G,
                     chunk=n_prompts * n_samples,
                 )
             else:
-                generate_recompute(model, prompts, n_pad, jax.random.key(r), n_samples=n_samples, max_new=G)
+                generate_recompute(jax.random.key(r), model, prompts, n_pad, n_samples=n_samples, max_new=G)
             times.append(time.perf_counter() - t0)
         best = min(times[1:])
         rows.append(

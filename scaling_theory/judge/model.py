@@ -151,7 +151,7 @@ class BLRJudge:
             n_nodes = t.shape[0]
             kk = np.broadcast_to(ks[None, :], (n_nodes, ks.shape[0])).ravel().astype(np.int64)
             rep = lambda v: jnp.repeat(v, ks.shape[0])  # noqa: E731
-            m, _ = selection.mc_standard(kk, rep(t), rep(alpha), rep(rho), key, int(samples))
+            m, _ = selection.mc_standard(key, kk, rep(t), rep(alpha), rep(rho), int(samples))
             vals = m.reshape(n_nodes, ks.shape[0])
         return np.asarray(jnp.einsum("n,nk->k", jnp.asarray(q.weight) * s2, vals))
 

@@ -178,7 +178,7 @@ def _exact_elementwise(k: Any, t: Any, alpha: Any, rho: Any) -> jax.Array:
 
 @x64
 def mc_standard(
-    k: np.ndarray, t: ArrayLike, alpha: ArrayLike, rho: ArrayLike, key: jax.Array, samples: int
+    key: jax.Array, k: np.ndarray, t: ArrayLike, alpha: ArrayLike, rho: ArrayLike, samples: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo δ/s² and its standard error for flat arrays (N,); ``k`` concrete integers.
 
@@ -326,6 +326,6 @@ def selection_error_mc(
     shape = jnp.broadcast_shapes(k_np.shape, t.shape, alpha.shape, rho.shape, s2.shape)
     flat = [jnp.broadcast_to(v, shape).ravel() for v in (t, alpha, rho)]
     k_flat = np.broadcast_to(k_np, shape).ravel().astype(np.int64)
-    mean_, se = mc_standard(k_flat, flat[0], flat[1], flat[2], key=key, samples=int(samples))
+    mean_, se = mc_standard(key, k_flat, flat[0], flat[1], flat[2], samples=int(samples))
     scale = jnp.broadcast_to(s2, shape).ravel()
     return host(((scale * mean_).reshape(shape), (scale * se).reshape(shape)))

@@ -53,10 +53,10 @@ def _sample_and_verify(
     prompts, n_pad = task_mod.encode_prompts(cfg.task, problems)
     with tqdm(total=len(problems), desc=desc, unit="problem", disable=not progress, leave=False) as bar:
         s = generate(
+            key,
             model,
             prompts,
             n_pad,
-            key,
             n_samples=n,
             max_new=cfg.task.completion_len,
             temperature=temperature,

@@ -135,10 +135,10 @@ class Samples(Result):
 
 
 def generate(
+    key: jax.Array,
     model: Transformer,
     prompts_PxT: Any,
     n_pad_P: Any,
-    key: jax.Array,
     *,
     n_samples: int,
     max_new: int,
@@ -161,10 +161,10 @@ def generate(
     if sort_key is not None:
         order = np.argsort(np.asarray(sort_key), kind="stable")
         out = generate(
+            key,
             model,
             prompts[order],
             n_pad[order],
-            key,
             n_samples=n_samples,
             max_new=max_new,
             temperature=temperature,
@@ -256,10 +256,10 @@ def _generate_recompute(graphdef, params, prompts_PxT, n_pad_P, key, temperature
 
 
 def generate_recompute(
+    key: jax.Array,
     model: Transformer,
     prompts_PxT: Any,
     n_pad_P: Any,
-    key: jax.Array,
     *,
     n_samples: int,
     max_new: int,
