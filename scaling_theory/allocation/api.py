@@ -17,7 +17,7 @@ import numpy as np
 
 from scaling_theory.allocation import policies as P
 from scaling_theory.allocation.gains import estimate_sd, gain_table, values
-from scaling_theory.allocation.posteriors import Posterior, beta_posteriors, grid_posterior
+from scaling_theory.allocation.posteriors import Posterior, difficulty_posteriors, grid_posterior
 from scaling_theory.allocation.sequential import DEFAULT_ROUNDS, posterior_first_success, sequential
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check
@@ -128,6 +128,7 @@ def allocate(
     seed: int = 0,
     target_n: float | None = None,
     rounds: int = DEFAULT_ROUNDS,
+    difficulty: str = "beta",
 ) -> Plan:
     """Allocate ``budgets`` (total extra spend per group, cost units) over the problems of every group.
 
@@ -137,10 +138,17 @@ def allocate(
       pilot: None — the logged counts are the pilot; n₀ — a pilot of n₀ attempts per problem is sub-sampled
         (seeded, without replacement), the rest held out and every policy's realised coverage is scored exactly.
       target_n: N of pass@N for the estimate objective (default: the median logged n).
+      difficulty: the difficulty model of the posteriors: ``beta`` (closed-form Beta posteriors, the default) or
+        any family of ``passk.mixing.FAMILIES`` (``npmle``, ``gmodel``, ``beta_mix2`` ...: grid posteriors
+        from ``passk.mixing.posterior_grid``, the :func:`allocate_grid` path).
     Returns:
       :class:`Plan`.
     """
     from scaling_theory.allocation import backtest as bt
+    from scaling_theory.passk.mixing import FAMILIES
+
+    if difficulty not in FAMILIES:
+        raise InputError(f"--difficulty must be one of {', '.join(FAMILIES)}; got {difficulty!r}")
 
     c = np.atleast_2d(np.asarray(c, np.float64))
     n = np.broadcast_to(np.asarray(n, np.float64), c.shape) if np.ndim(n) < 2 else np.asarray(n, np.float64)
@@ -154,7 +162,7 @@ def allocate(
     if target_n is None:
         target_n = float(np.median(n[live]))
     if pilot is None:
-        post, _ = beta_posteriors(n, c, mask)
+        post = difficulty_posteriors(n, c, mask, difficulty=difficulty)
         return _plan(post, n, c, mask, budgets, policy, objective, cost, None, target_n, rounds, seed)
     pilot = int(pilot)
     nmin = float(np.min(n[live]))
@@ -167,7 +175,7 @@ def allocate(
         live, subsample(jax.random.key(seed), n_live, np.where(live, c, 0), np.minimum(pilot, n_live), 1)[0], 0.0
     )
     n0 = np.full(c.shape, float(pilot))
-    post, _ = beta_posteriors(n0, k0, mask)
+    post = difficulty_posteriors(n0, k0, mask, difficulty=difficulty)
     cap = np.where(live, n - pilot, 0.0)
     T = np.stack([bt.heldout_first_success(n, c, pilot, k0, seed=seed + 1 + s) for s in range(SEQUENTIAL_DRAWS // 2)])
     realised = {}
