@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,8 +39,8 @@ def test_grid_path_with_the_beta_family_agrees_with_the_closed_form_beta_path():
     np.testing.assert_array_equal(tg.gains > 0, live)
     assert np.max(np.abs(tg.gains[live] / tb.gains[live] - 1)) < h**2 / 8
     budgets = [0, 5, 20, 100, 400]
-    beta_plan = allocate(n, c, budgets)  # the default difficulty model: closed-form Beta posteriors
-    grid_plan = allocate_grid(grid.theta, grid.log_post, budgets, pilot_c=c)
+    beta_plan = allocate(jax.random.key(0), n, c, budgets)  # the default difficulty model: closed-form Beta posteriors
+    grid_plan = allocate_grid(jax.random.key(0), grid.theta, grid.log_post, budgets, pilot_c=c)
     np.testing.assert_array_equal(grid_plan.extra, beta_plan.extra)
     np.testing.assert_allclose(grid_plan.expected_coverage, beta_plan.expected_coverage, rtol=h**2 / 8)
 

@@ -97,6 +97,7 @@ def register(subparsers: Any) -> None:
 
 
 def _allocate(args: argparse.Namespace) -> int:
+    import jax
     import numpy as np
 
     from scaling_theory.allocation.api import allocate
@@ -112,6 +113,7 @@ def _allocate(args: argparse.Namespace) -> int:
     df = read_counts(args.file, args.group_by)
     groups, problems, n, k, mask, cost = stack_counts(df, args.group_by, args.cost_column)
     plan = allocate(
+        jax.random.key(args.seed),
         n,
         k,
         args.budget,
@@ -120,7 +122,6 @@ def _allocate(args: argparse.Namespace) -> int:
         objective=args.objective,
         cost=cost,
         pilot=args.pilot,
-        seed=args.seed,
         target_n=args.target,
         difficulty=args.difficulty,
     )
@@ -138,6 +139,7 @@ def _allocate(args: argparse.Namespace) -> int:
 
 
 def _frontier(args: argparse.Namespace) -> int:
+    import jax
     import numpy as np
 
     from scaling_theory.allocation import costs
@@ -164,7 +166,15 @@ def _frontier(args: argparse.Namespace) -> int:
         cm = costs.model_costs(models, args.cost_model, args.prompt_tokens, args.output_tokens)
     budgets = args.budget or frontier_budgets(n, mask, models, cost=cost, cost_models=cm)
     fr = frontier(
-        n, k, mask, models, budgets, cost_per_attempt=cost, cost_models=cm, bootstrap=args.bootstrap, seed=args.seed
+        jax.random.key(args.seed),
+        n,
+        k,
+        mask,
+        models,
+        budgets,
+        cost_per_attempt=cost,
+        cost_models=cm,
+        bootstrap=args.bootstrap,
     )
     rows = fr.rows()
     if args.json:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jax
 import numpy as np
 
 from scaling_theory.allocation import policies
@@ -24,6 +25,7 @@ from scaling_theory.allocation.gains import gain_table
 from scaling_theory.allocation.posteriors import BetaPosterior, Posterior, observe_failures
 from scaling_theory.numerics import check, x64
 from scaling_theory.results import Result
+from scaling_theory.stats import numpy_rng
 
 DEFAULT_ROUNDS = 4
 
@@ -56,9 +58,18 @@ class SequentialResult(Result):
         return self.solved.mean(axis=0)
 
 
-def posterior_first_success(post: Posterior, draws: int, seed: int) -> np.ndarray:
-    """First-success times (draws, G, K) in fresh attempts: θ from the posterior, T ~ Geometric(θ) (inf if θ = 0)."""
-    rng = np.random.default_rng(seed)
+def posterior_first_success(key: jax.Array, post: Posterior, draws: int) -> np.ndarray:
+    """First-success times (draws, G, K) in fresh attempts: θ from the posterior, T ~ Geometric(θ) (inf if θ = 0).
+
+    Args:
+      key: ``jax.random`` key (NumPy draws through ``stats.numpy_rng(key)``).
+      post: posteriors (G, K), Beta or grid.
+      draws: number of draws S ≥ 1.
+    Returns:
+      (S, G, K) float64 array of first-success times (1, 2, ...; inf where θ = 0).
+    """
+    check(int(draws) >= 1, f"draws must be ≥ 1, got {draws}")
+    rng = numpy_rng(key)
     shape = (int(draws),) + post.shape
     if isinstance(post, BetaPosterior):
         theta = rng.beta(np.broadcast_to(post.a, shape), np.broadcast_to(post.b, shape))
