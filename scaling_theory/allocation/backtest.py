@@ -258,7 +258,9 @@ def backtest(
             T = heldout_first_success(jax.random.fold_in(key, 1), n_f, kk_f, pilot, k_f, draws=int(sequential_draws))
             contrib_c = np.zeros((R * G, b.size, K))
             for j in range(b.size):  # one budget column at a time bounds the memory of the per-round tables
-                res = sequential(post, totals[:, j : j + 1], T, pilot_c=k_f, mask=mask_f, cap=cap_f, rounds=rounds)
+                res = sequential(
+                    post, totals[:, j : j + 1], T, pilot_c=k_f, mask=mask_f, cap=cap_f, rounds=rounds, max_extra=M
+                )  # the table length of the largest budget: one compiled program for every budget and round
                 contrib_c[:, j] = res.solved_problems[:, :, 0].mean(axis=0)  # per-problem chance over the draws
             contrib[p] = contrib_c
             realised[p] = (contrib_c.sum(-1) / mask_f.sum(-1)[:, None]).reshape(R, G, b.size)

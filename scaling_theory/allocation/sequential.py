@@ -28,6 +28,7 @@ from scaling_theory.results import Result
 from scaling_theory.stats import numpy_rng
 
 DEFAULT_ROUNDS = 4
+MAX_TABLE = 4096  # the longest per-round table (attempts per problem and round)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ def sequential(
       budgets: total extra spend per group, (B,) or (G, B), in cost units.
       first_success: T (S, G, K) — extra attempts until the first success (inf: never within the cap).
       pilot_c: pilot successes (problems with k > 0 are already solved); mask: real problems; cost: per attempt.
-      cap: most extra attempts per problem; rounds: R ≥ 1; max_extra: table length per round (auto by default).
+      cap: most extra attempts per problem; rounds: R ≥ 1; max_extra: table length of the rounds (default: enough
+        for the whole budget spread over the unsolved problems); doubled in a round where it binds.
     Returns:
       :class:`SequentialResult`.
     References:
@@ -140,20 +142,20 @@ def sequential(
             -1, K, post.theta.size
         )
         base_post = type(post)(post.theta, lp)
+    # one table length for every round (one compiled program), doubled in a round where it binds
+    M = int(max_extra or policies.auto_max_extra(remaining, cost_f, mask_f, (mask_f > 0) & ~solved, cap=cap_f))
     for r in range(int(rounds)):
         spend_r = remaining / (int(rounds) - r)
         room = np.maximum(cap_f - used, 0.0)
-        live = (mask_f > 0) & ~solved
-        M = max_extra or policies.auto_max_extra(spend_r, cost_f, mask_f, live, cap=room)
-        table = gain_table(
-            observe_failures(base_post, used),
-            "coverage",
-            max_extra=M,
-            pilot_c=solved.astype(np.float64),
-            mask=mask_f,
-            cap=room,
-        )
-        alloc = policies.lagrangian(table, spend_r[:, None], cost_f).extra[:, 0, :]
+        post_r = observe_failures(base_post, used)
+        while True:
+            table = gain_table(
+                post_r, "coverage", max_extra=M, pilot_c=solved.astype(np.float64), mask=mask_f, cap=room
+            )
+            alloc = policies.lagrangian(table, spend_r[:, None], cost_f).extra[:, 0, :]
+            if M >= MAX_TABLE or not np.any((alloc >= M) & (room > M)):
+                break
+            M *= 2
         hit = (~solved) & (T_f <= used + alloc)
         att = np.where(hit, T_f - used, alloc)
         used = used + att
