@@ -149,10 +149,15 @@ def sequential(
         room = np.maximum(cap_f - used, 0.0)
         post_r = observe_failures(base_post, used)
         while True:
-            table = gain_table(
-                post_r, "coverage", max_extra=M, pilot_c=solved.astype(np.float64), mask=mask_f, cap=room
-            )
-            alloc = policies.lagrangian(table, spend_r[:, None], cost_f).extra[:, 0, :]
+            if isinstance(post_r, BetaPosterior):  # the fused kernel: one table row per distinct posterior
+                alloc = policies.lagrangian_beta_coverage(
+                    post_r, spend_r[:, None], pilot_c=solved, mask=mask_f, cost=cost_f, cap=room, max_extra=M
+                )[:, 0, :]
+            else:
+                table = gain_table(
+                    post_r, "coverage", max_extra=M, pilot_c=solved.astype(np.float64), mask=mask_f, cap=room
+                )
+                alloc = policies.lagrangian(table, spend_r[:, None], cost_f).extra[:, 0, :]
             if M >= MAX_TABLE or not np.any((alloc >= M) & (room > M)):
                 break
             M *= 2
