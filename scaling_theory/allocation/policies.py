@@ -132,7 +132,8 @@ def _lagrangian_one(log_r, cost, budget):
 
     ``log_r`` (K, M): log(gain/cost), non-increasing along M, −inf for zero gains; ``cost`` (K,) > 0.
     """
-    return _fill_ties(*_bisect_counts(log_r, cost, budget), cost, budget)
+    c_lo, c_hi, c_all = _bisect_counts(log_r, cost, budget)
+    return _fill_ties(c_lo, c_hi, c_all, cost, budget)
 
 
 @functools.partial(jax.jit, static_argnames=())
