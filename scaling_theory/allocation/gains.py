@@ -69,9 +69,9 @@ beta_survival_log = _beta.log_survival_table
 beta_coverage_gains = _beta.marginal_gain_table
 
 
-def grid_coverage_gains(theta, log_post, M: int):
-    """``Σ_j w_ij θ_j (1 − θ_j)^{m−1}``, m = 1..M, for grid posteriors (one matmul over the grid)."""
-    m = jnp.arange(M, dtype=jnp.float64)
+def grid_coverage_gains(theta, log_post, max_extra: int):
+    """``Σ_j w_ij θ_j (1 − θ_j)^{m−1}``, m = 1..M (M = ``max_extra``), for grid posteriors (one matmul over the grid)."""
+    m = jnp.arange(max_extra, dtype=jnp.float64)
     powers = jnp.where(m[None, :] == 0, 1.0, (1.0 - theta[:, None]) ** m[None, :])  # (J, M); 0^0 = 1
     return jnp.exp(log_post) @ (theta[:, None] * powers)
 
@@ -87,16 +87,22 @@ def _apply_caps(g, cap, mask):
 
 
 @x64
-def beta_preposterior_variance(a, b, N: float, M: int):
-    """``V(m) = E_y[Var((1−θ)^N | a + y, b + m − y)]`` for m = 0..M (see :func:`_beta_prepost`); compiled."""
-    return _beta_prepost_jit(jnp.asarray(a, jnp.float64), jnp.asarray(b, jnp.float64), jnp.asarray(float(N)), int(M))
+def beta_preposterior_variance(alpha, beta, target_n: float, max_extra: int):
+    """``V(m) = E_y[Var((1−θ)^N | α + y, β + m − y)]`` for m = 0..M, with N = ``target_n`` and M = ``max_extra``
+    (see :func:`_beta_prepost`); compiled."""
+    return _beta_prepost_jit(
+        jnp.asarray(alpha, jnp.float64), jnp.asarray(beta, jnp.float64), jnp.asarray(float(target_n)), int(max_extra)
+    )
 
 
 @x64
-def grid_preposterior_variance(theta, log_post, N: float, M: int):
+def grid_preposterior_variance(theta, log_post, target_n: float, max_extra: int):
     """Grid version of :func:`beta_preposterior_variance` (see :func:`_grid_prepost`); compiled."""
     return _grid_prepost_jit(
-        jnp.asarray(theta, jnp.float64), jnp.asarray(log_post, jnp.float64), jnp.asarray(float(N)), int(M)
+        jnp.asarray(theta, jnp.float64),
+        jnp.asarray(log_post, jnp.float64),
+        jnp.asarray(float(target_n)),
+        int(max_extra),
     )
 
 
@@ -147,16 +153,16 @@ _grid_prepost_jit = jax.jit(_grid_prepost, static_argnums=(3,))
 
 
 @functools.partial(jax.jit, static_argnums=(5,))
-def _beta_coverage_table(a, b, gainless, cap, mask, M: int):
+def _beta_coverage_table(alpha, beta, gainless, cap, mask, max_extra: int):
     """Coverage / pass gains of Beta posteriors, zero for ``gainless`` problems, capped and monotone: one program."""
-    g = beta_coverage_gains(a, b, M) * (1.0 - gainless)[..., None]
+    g = beta_coverage_gains(alpha, beta, max_extra) * (1.0 - gainless)[..., None]
     return _monotone(_apply_caps(g, cap, mask))
 
 
 @functools.partial(jax.jit, static_argnums=(5,))
-def _grid_coverage_table(theta, log_post, gainless, cap, mask, M: int):
+def _grid_coverage_table(theta, log_post, gainless, cap, mask, max_extra: int):
     """Grid version of :func:`_beta_coverage_table`."""
-    g = grid_coverage_gains(theta, log_post, M) * (1.0 - gainless)[..., None]
+    g = grid_coverage_gains(theta, log_post, max_extra) * (1.0 - gainless)[..., None]
     return _monotone(_apply_caps(g, cap, mask))
 
 
