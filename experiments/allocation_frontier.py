@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import numpy as np
 
 NAME = "allocation_frontier"
@@ -48,7 +49,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         # the Beta extrapolation decides alone (column `extrapolated` = fraction of the chosen model's problems)
         hi = max(cmap[m](float(np.min(d.n[j][d.mask[j] > 0]))) for j, m in enumerate(models))
         budgets = np.geomspace(lo, hi, st["budgets"])
-        fr = frontier(d.n, d.k, d.mask, models, budgets, cost_models=cmap, bootstrap=st["boot"], seed=seed)
+        fr = frontier(jax.random.key(seed), d.n, d.k, d.mask, models, budgets, cost_models=cmap, bootstrap=st["boot"])
         results[cm] = fr
         rows = fr.rows()
         print(

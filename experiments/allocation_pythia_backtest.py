@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import numpy as np
 
 NAME = "allocation_pythia_backtest"
@@ -75,6 +76,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     out = Path(out)
     st = SETTINGS[profile]
+    key = jax.random.key(seed)
     rows, summary = [], []
     curves = []
     for label, d in _tables(st):
@@ -82,6 +84,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             nmin = float(np.min(np.where(d.mask > 0, d.n, np.inf)))
             budgets = [b for b in st["budgets"] if b <= nmin - n0]
             res = backtest(
+                key,
                 d.n,
                 d.k,
                 n0,
@@ -89,7 +92,6 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
                 mask=d.mask,
                 policies_=st["policies"],
                 repeats=st["repeats"],
-                seed=seed,
                 sequential_draws=st["draws"],
                 bootstrap=st["boot"],
                 groups=d.groups,

@@ -46,13 +46,13 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     n, k = c["n"].to_numpy(np.float64), c["k"].to_numpy(np.float64)
     budgets = [b for b in st["budgets"] if b <= n.min() - st["pilot"]]
     res = backtest(
+        jax.random.key(seed),
         n,
         k,
         st["pilot"],
         budgets,
         policies_=st["policies"],
         repeats=st["repeats"],
-        seed=seed,
         sequential_draws=8,
         bootstrap=100,
     )

@@ -40,12 +40,12 @@ def test_heldout_scoring_equals_direct_counting(n, c, n0):
 def test_heldout_first_success_distribution():
     # N = 30 held out with s = 3 successes: P(T ≤ t) = 1 − C(27, t)/C(30, t)
     draws = 20_000
-    T = bt.heldout_first_success(np.full(draws, 40.0), np.full(draws, 5.0), 10, np.full(draws, 2.0), seed=3)
+    T = bt.heldout_first_success(jax.random.key(3), np.full(draws, 40.0), np.full(draws, 5.0), 10, np.full(draws, 2.0))
     for t in (1, 3, 8, 15):
         exact = 1 - comb(27, t) / comb(30, t)
         assert_within_se(exact=exact, samples=(T <= t).astype(float), z=4.5, what=f"P(T ≤ {t})")
     assert np.all(T <= 28) and np.all(T >= 1)
-    none = bt.heldout_first_success(np.array([20.0]), np.array([2.0]), 5, np.array([2.0]))
+    none = bt.heldout_first_success(jax.random.key(0), np.array([20.0]), np.array([2.0]), 5, np.array([2.0]))
     assert np.isinf(none[0])
 
 
@@ -54,7 +54,7 @@ def test_backtest_uniform_matches_direct_formula_and_policy_beats_uniform():
     theta = rng.beta(0.3, 3.0, 60)
     n = np.full(60, 400.0)
     k = rng.binomial(400, theta).astype(float)
-    res = bt.backtest(n, k, 8, [4, 16], repeats=2, policies_=("uniform", "lagrangian"), bootstrap=50)
+    res = bt.backtest(jax.random.key(0), n, k, 8, [4, 16], repeats=2, policies_=("uniform", "lagrangian"), bootstrap=50)
     k0 = subsample(jax.random.key(0), n, k, 8, 2)
     for j, b in enumerate([4, 16]):
         direct = np.mean(
@@ -109,7 +109,9 @@ def test_frontier_coverage_is_chen_within_the_logs():
     n = np.full((2, K), 100.0)
     k = np.stack([rng.binomial(100, rng.beta(0.3, 3, K)), rng.binomial(100, rng.beta(1.0, 2, K))]).astype(float)
     cost = np.stack([np.full(K, 1.0), np.full(K, 4.0)])
-    fr = frontier(n, k, None, ["small", "big"], [8.0, 40.0, 400.0], cost_per_attempt=cost, bootstrap=100)
+    fr = frontier(
+        jax.random.key(0), n, k, None, ["small", "big"], [8.0, 40.0, 400.0], cost_per_attempt=cost, bootstrap=100
+    )
     for j, per in enumerate([1.0, 4.0]):
         for c, C in enumerate([8.0, 40.0, 400.0]):
             m = int(C // per)

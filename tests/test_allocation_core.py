@@ -154,3 +154,24 @@ def test_fused_beta_coverage_kernel_equals_the_table_path():
     ref = P.lagrangian(t, budgets, cost).extra
     fused = P.lagrangian_beta_coverage(post, budgets, pilot_c=k, cost=cost, cap=cap, max_extra=64, chunk=2)
     np.testing.assert_array_equal(fused, ref)
+
+
+def test_fused_kernel_with_shared_posteriors_equals_the_table_path():
+    # equal pilots: every unsolved problem of a group shares its posterior (one distinct row), and costs and caps
+    # take a few values, so the kernel's deduplicated rows each stand for many problems; ties are filled in order
+    rng = np.random.default_rng(12)
+    n_groups, K = 3, 60
+    k = (rng.random((n_groups, K)) < 0.5).astype(float)
+    a = np.broadcast_to(rng.uniform(0.2, 1.0, (n_groups, 1)), (n_groups, K)) + k
+    b = np.broadcast_to(rng.uniform(2.0, 10.0, (n_groups, 1)), (n_groups, K)) + 16 - k
+    cost = rng.choice([1.0, 2.0, 3.5], (n_groups, K))
+    cap = rng.choice([4.0, 40.0], (n_groups, K))
+    mask = (rng.random((n_groups, K)) < 0.9).astype(float)
+    post = beta_posterior(a, b)
+    budgets = [0, 3, 17.5, 60, 250, 2000]
+    t = G.gain_table(post, "coverage", max_extra=64, pilot_c=k, mask=mask, cap=cap)
+    for c in (None, cost):
+        ref = P.lagrangian(t, budgets, c).extra
+        np.testing.assert_array_equal(ref, P.greedy(t, budgets, c).extra)
+        fused = P.lagrangian_beta_coverage(post, budgets, pilot_c=k, mask=mask, cost=c, cap=cap, max_extra=64, chunk=2)
+        np.testing.assert_array_equal(fused, ref)

@@ -138,7 +138,7 @@ def _pilot_plan() -> api.Plan:
     """One back-test-mode plan (every policy is run and scored on the held-out attempts), shared by two tests."""
     n = np.full((1, 6), 20.0)
     k = np.random.default_rng(3).integers(0, 8, size=(1, 6)).astype(float)
-    return api.allocate(n, k, [2.0, 4.0], pilot=4, policy="uniform")
+    return api.allocate(jax.random.key(0), n, k, [2.0, 4.0], pilot=4, policy="uniform")
 
 
 def test_plan_backtest_rows_carry_realised_columns():
@@ -177,19 +177,23 @@ def _allocation_cases():
         ("allocation.binned", lambda: policies.binned(table, [2.0, 6.0], score=post.mean())),
         (
             "allocation.sequential",
-            lambda: sequential.sequential(post, [2.0], sequential.posterior_first_success(post, 2, 0), rounds=2),
+            lambda: sequential.sequential(
+                post, [2.0], sequential.posterior_first_success(jax.random.key(0), post, 2), rounds=2
+            ),
         ),
-        ("allocation.allocate", lambda: api.allocate(n, k, [4.0])),
+        ("allocation.allocate", lambda: api.allocate(jax.random.key(0), n, k, [4.0])),
         ("allocation.allocate(pilot)", _pilot_plan),
         (
             "allocation.frontier",
             lambda: frontier.frontier(
-                n, k, None, ["a", "b"], [1.0, 4.0], cost_per_attempt=np.ones((2, 8)), bootstrap=8
+                jax.random.key(0), n, k, None, ["a", "b"], [1.0, 4.0], cost_per_attempt=np.ones((2, 8)), bootstrap=8
             ),
         ),
         (
             "allocation.backtest",
-            lambda: backtest.backtest(n, k, 3, [2.0], repeats=2, bootstrap=8, policies_=("uniform", "binned")),
+            lambda: backtest.backtest(
+                jax.random.key(0), n, k, 3, [2.0], repeats=2, bootstrap=8, policies_=("uniform", "binned")
+            ),
         ),
     ]
 

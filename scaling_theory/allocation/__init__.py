@@ -18,6 +18,8 @@ _EXPORTS = {
     "beta_posterior": "posteriors",
     "grid_posterior": "posteriors",
     "beta_posteriors": "posteriors",
+    "mixing_posteriors": "posteriors",
+    "difficulty_posteriors": "posteriors",
     "discretise_beta": "posteriors",
     "GainTable": "gains",
     "gain_table": "gains",

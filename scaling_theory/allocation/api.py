@@ -17,7 +17,7 @@ import numpy as np
 
 from scaling_theory.allocation import policies as P
 from scaling_theory.allocation.gains import estimate_sd, gain_table, values
-from scaling_theory.allocation.posteriors import Posterior, beta_posteriors, grid_posterior
+from scaling_theory.allocation.posteriors import Posterior, difficulty_posteriors, grid_posterior
 from scaling_theory.allocation.sequential import DEFAULT_ROUNDS, posterior_first_success, sequential
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check
@@ -56,7 +56,7 @@ class Plan(Result):
     posterior_sd: np.ndarray | None = None
 
 
-def _run_policy(policy, table, budgets, cost, post, cap, pilot_c, mask, rounds, seed, heldout_T=None):
+def _run_policy(policy, table, budgets, cost, post, cap):
     if policy == "uniform":
         return P.uniform(table, budgets, cost, cap=cap).extra
     if policy == "greedy":
@@ -69,6 +69,7 @@ def _run_policy(policy, table, budgets, cost, post, cap, pilot_c, mask, rounds, 
 
 
 def _plan(
+    key: jax.Array,
     post: Posterior,
     pilot_n,
     pilot_c,
@@ -80,7 +81,6 @@ def _plan(
     cap,
     target_n,
     rounds,
-    seed,
     heldout_T=None,
 ) -> Plan:
     if policy not in P.POLICIES:
@@ -103,12 +103,12 @@ def _plan(
     if policy == "sequential":
         if objective != "coverage":
             raise InputError("the sequential policy stops at the first success: it needs --objective coverage")
-        T = heldout_T if heldout_T is not None else posterior_first_success(post, SEQUENTIAL_DRAWS, seed)
+        T = heldout_T if heldout_T is not None else posterior_first_success(key, post, SEQUENTIAL_DRAWS)
         res = sequential(post, b, T, pilot_c=pilot_c, mask=mask, cost=cost, cap=cap, rounds=rounds)
         extra = res.used.mean(axis=0)
         expected = res.value
     else:
-        extra = _run_policy(policy, table, b, cost, post, cap, pilot_c, mask, rounds, seed)
+        extra = _run_policy(policy, table, b, cost, post, cap)
         expected = values(cov_table, extra)
         if objective == "estimate":
             sd = estimate_sd(table, values(table, np.minimum(extra, table.max_extra)))
@@ -116,6 +116,7 @@ def _plan(
 
 
 def allocate(
+    key: jax.Array,
     n,
     c,
     budgets: Sequence[float],
@@ -125,22 +126,32 @@ def allocate(
     objective: str = "coverage",
     cost=None,
     pilot: int | None = None,
-    seed: int = 0,
     target_n: float | None = None,
     rounds: int = DEFAULT_ROUNDS,
+    difficulty: str = "beta",
 ) -> Plan:
     """Allocate ``budgets`` (total extra spend per group, cost units) over the problems of every group.
 
     Args:
-      n, k: logged counts (G, K); ``mask`` marks real problems; ``cost`` per attempt (G, K) (default 1).
+      key: ``jax.random`` key — of the pilot sub-sample (``--pilot``), of the random orders of the held-out
+        attempts (``fold_in(key, 1)``) and of the sequential policy's posterior draws (``fold_in(key, 2)``);
+        the other policies without ``pilot`` are deterministic.
+      n, c: logged counts (G, K); ``mask`` marks real problems; ``cost`` per attempt (G, K) (default 1).
       policy: ``greedy | uniform | binned | lagrangian | sequential``; objective: ``coverage | estimate``.
       pilot: None — the logged counts are the pilot; n₀ — a pilot of n₀ attempts per problem is sub-sampled
-        (seeded, without replacement), the rest held out and every policy's realised coverage is scored exactly.
+        (keyed, without replacement), the rest held out and every policy's realised coverage is scored exactly.
       target_n: N of pass@N for the estimate objective (default: the median logged n).
+      difficulty: the difficulty model of the posteriors: ``beta`` (closed-form Beta posteriors, the default) or
+        any family of ``passk.mixing.FAMILIES`` (``npmle``, ``gmodel``, ``beta_mix2`` ...: grid posteriors
+        from ``passk.mixing.posterior_grid``, the :func:`allocate_grid` path).
     Returns:
       :class:`Plan`.
     """
     from scaling_theory.allocation import backtest as bt
+    from scaling_theory.passk.mixing import FAMILIES
+
+    if difficulty not in FAMILIES:
+        raise InputError(f"--difficulty must be one of {', '.join(FAMILIES)}; got {difficulty!r}")
 
     c = np.atleast_2d(np.asarray(c, np.float64))
     n = np.broadcast_to(np.asarray(n, np.float64), c.shape) if np.ndim(n) < 2 else np.asarray(n, np.float64)
@@ -154,8 +165,10 @@ def allocate(
     if target_n is None:
         target_n = float(np.median(n[live]))
     if pilot is None:
-        post, _ = beta_posteriors(n, c, mask)
-        return _plan(post, n, c, mask, budgets, policy, objective, cost, None, target_n, rounds, seed)
+        post = difficulty_posteriors(n, c, mask, difficulty=difficulty)
+        return _plan(
+            jax.random.fold_in(key, 2), post, n, c, mask, budgets, policy, objective, cost, None, target_n, rounds
+        )
     pilot = int(pilot)
     nmin = float(np.min(n[live]))
     if pilot < 1 or pilot >= nmin:
@@ -163,18 +176,17 @@ def allocate(
             f"--pilot must be at least 1 and smaller than every logged n (smallest n = {nmin:g}), got {pilot}"
         )
     n_live = np.where(live, n, 1)
-    k0 = np.where(
-        live, subsample(jax.random.key(seed), n_live, np.where(live, c, 0), np.minimum(pilot, n_live), 1)[0], 0.0
-    )
+    k0 = np.where(live, subsample(key, n_live, np.where(live, c, 0), np.minimum(pilot, n_live), 1)[0], 0.0)
     n0 = np.full(c.shape, float(pilot))
-    post, _ = beta_posteriors(n0, k0, mask)
+    post = difficulty_posteriors(n0, k0, mask, difficulty=difficulty)
     cap = np.where(live, n - pilot, 0.0)
-    T = np.stack([bt.heldout_first_success(n, c, pilot, k0, seed=seed + 1 + s) for s in range(SEQUENTIAL_DRAWS // 2)])
+    T = bt.heldout_first_success(jax.random.fold_in(key, 1), n, c, pilot, k0, draws=SEQUENTIAL_DRAWS // 2)
     realised = {}
     for p in P.POLICIES:
         if objective != "coverage" and p == "sequential":
             continue
         pl = _plan(
+            jax.random.fold_in(key, 2),
             post,
             n0,
             k0,
@@ -186,7 +198,6 @@ def allocate(
             cap,
             target_n,
             rounds,
-            seed,
             heldout_T=T if p == "sequential" else None,
         )
         if p == "sequential":
@@ -202,6 +213,7 @@ def allocate(
 
 
 def allocate_grid(
+    key: jax.Array,
     theta_J,
     log_post_GxKxJ,
     budgets,
@@ -213,11 +225,11 @@ def allocate_grid(
     cost=None,
     target_n: float | None = None,
     rounds: int = DEFAULT_ROUNDS,
-    seed: int = 0,
 ) -> Plan:
     """:func:`allocate` from a per-problem grid posterior (e.g. ``passk.mixing.posterior_grid(fit, n, k, mask)``).
 
     Args:
+      key: ``jax.random`` key of the sequential policy's posterior draws (the other policies are deterministic).
       theta_J: grid (J,); log_post_GxKxJ: log posterior weights per problem (normalised per problem).
       pilot_c: pilot successes (G, K) (coverage: problems already solved gain nothing).
       Others as in :func:`allocate`.
@@ -227,6 +239,7 @@ def allocate_grid(
     if objective == "estimate" and target_n is None:
         raise InputError("the estimate objective needs target_n")
     return _plan(
+        key,
         post,
         np.full(post.shape, np.nan),
         np.broadcast_to(np.asarray(pilot_c, np.float64), post.shape),
@@ -238,5 +251,4 @@ def allocate_grid(
         None,
         target_n,
         rounds,
-        seed,
     )

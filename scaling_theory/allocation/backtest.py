@@ -33,7 +33,7 @@ from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
 from scaling_theory.passk.estimators import log_no_success
 from scaling_theory.results import Result
-from scaling_theory.stats import subsample
+from scaling_theory.stats import numpy_rng, subsample
 
 BACKTEST_POLICIES = ("uniform", "binned", "lagrangian", "sequential")
 
@@ -70,17 +70,26 @@ def _first_success_bracket(held, succ, log_u, lo, hi, steps):
 
 
 @x64
-def heldout_first_success(n, c, pilot: int, k0, seed: int = 0) -> np.ndarray:
+def heldout_first_success(key: jax.Array, n, c, pilot: int, k0, *, draws: int | None = None) -> np.ndarray:
     """Position (1-based) of the first success in a uniformly random order of the held-out attempts; inf if none.
 
     Inverse-CDF sampling with ``P(T > t) = C(N − s, t)/C(N, t)`` (N = n − pilot held out, s = k − k0 successes),
-    by a vectorised bisection on t. Shape of ``k0``.
+    by a vectorised bisection on t.
+
+    Args:
+      key: ``jax.random`` key (the uniforms come from ``stats.numpy_rng(key)``).
+      n, c: logged attempts and successes per problem; pilot: n₀; k0: pilot successes (shapes broadcast to k0's).
+      draws: None — one order per problem, shape of ``k0``; S — S independent orders, shape (S,) + k0's.
+    Returns:
+      float64 array of first-success positions among the held-out attempts (inf: no held-out success).
     """
     k0 = np.asarray(k0, np.float64)
-    held = np.broadcast_to(np.asarray(n, np.float64) - float(pilot), k0.shape)
-    succ = np.broadcast_to(np.asarray(c, np.float64), k0.shape) - k0
-    u = np.random.default_rng(seed).random(k0.shape)
-    lo = np.zeros(k0.shape)  # P(T > lo) ≥ u
+    shape = k0.shape if draws is None else (int(draws),) + k0.shape
+    check(draws is None or int(draws) >= 1, f"draws must be ≥ 1, got {draws}")
+    held = np.broadcast_to(np.asarray(n, np.float64) - float(pilot), shape)
+    succ = np.broadcast_to(np.broadcast_to(np.asarray(c, np.float64), k0.shape) - k0, shape)
+    u = numpy_rng(key).random(shape)
+    lo = np.zeros(shape)  # P(T > lo) ≥ u
     hi = np.maximum(held - succ + 1.0, 1.0)  # P(T > hi) = 0 < u
     log_u = np.log(u)
     steps = int(np.ceil(np.log2(max(float(np.max(hi)), 2.0)))) + 1
@@ -162,6 +171,7 @@ def _invert(curve_U, grid, target):
 
 
 def backtest(
+    key: jax.Array,
     n,
     c,
     pilot: int,
@@ -170,7 +180,6 @@ def backtest(
     mask=None,
     policies_: Sequence[str] = BACKTEST_POLICIES,
     repeats: int = 4,
-    seed: int = 0,
     rounds: int = DEFAULT_ROUNDS,
     sequential_draws: int = 4,
     bootstrap: int = 200,
@@ -181,12 +190,14 @@ def backtest(
     """Back-test allocation policies on logged counts (G, K): pilot n₀, extra budgets b̄ (mean attempts per problem).
 
     Args:
-      n, k: logged attempts and successes per problem (G, K) (or (K,)); ``mask`` marks real problems.
+      key: ``jax.random`` key: the pilot sub-samples use it, the held-out orders of the sequential policy
+        ``fold_in(key, 1)``, the bootstrap over problems ``stats.numpy_rng(key, 2)``.
+      n, c: logged attempts and successes per problem (G, K) (or (K,)); ``mask`` marks real problems.
       pilot: n₀ attempts per problem sub-sampled (without replacement) as the pilot; must be < every n_i.
       budgets: mean extra attempts per problem (the group's total is b̄ × its number of problems); each must fit
         the held-out attempts for uniform spending (b̄ ≤ min n_i − n₀).
       policies_: subset of ``uniform, binned, greedy, lagrangian, sequential``.
-      repeats: pilot draws; seed: their seed; rounds, sequential_draws: of the sequential policy;
+      repeats: pilot draws; rounds, sequential_draws: of the sequential policy;
       bootstrap: problem resamples for the multiplier interval (level: its central coverage).
     Returns:
       :class:`AllocationBacktest`.
@@ -221,7 +232,7 @@ def backtest(
     R = int(repeats)
     check(R >= 1, f"repeats must be ≥ 1, got {repeats}")
     n_live = np.where(live, n, 1)
-    k0 = subsample(jax.random.key(seed), n_live, np.where(live, c, 0), np.minimum(pilot, n_live), R)  # (R, G, K)
+    k0 = subsample(key, n_live, np.where(live, c, 0), np.minimum(pilot, n_live), R)  # (R, G, K)
     k0 = np.where(live[None], k0, 0.0)
     nn = np.full((R * G, K), float(pilot))
     post, _ = beta_posteriors(nn, k0.reshape(R * G, K), np.broadcast_to(mask, (R, G, K)).reshape(R * G, K))
@@ -244,15 +255,12 @@ def backtest(
     contrib, realised, expected = {}, {}, {}
     for p in policies_:
         if p == "sequential":
-            T = np.stack(
-                [
-                    heldout_first_success(n_f, kk_f, pilot, k_f, seed=seed + 1000 + s)
-                    for s in range(int(sequential_draws))
-                ]
-            )
+            T = heldout_first_success(jax.random.fold_in(key, 1), n_f, kk_f, pilot, k_f, draws=int(sequential_draws))
             contrib_c = np.zeros((R * G, b.size, K))
             for j in range(b.size):  # one budget column at a time bounds the memory of the per-round tables
-                res = sequential(post, totals[:, j : j + 1], T, pilot_c=k_f, mask=mask_f, cap=cap_f, rounds=rounds)
+                res = sequential(
+                    post, totals[:, j : j + 1], T, pilot_c=k_f, mask=mask_f, cap=cap_f, rounds=rounds, max_extra=M
+                )  # the table length of the largest budget: one compiled program for every budget and round
                 contrib_c[:, j] = res.solved_problems[:, :, 0].mean(axis=0)  # per-problem chance over the draws
             contrib[p] = contrib_c
             realised[p] = (contrib_c.sum(-1) / mask_f.sum(-1)[:, None]).reshape(R, G, b.size)
@@ -275,7 +283,7 @@ def backtest(
     ucontrib = score(np.broadcast_to(grid[None, :, None], (R * G, grid.size, K)))
     ucurve = (ucontrib.sum(-1) / mask_f.sum(-1)[:, None]).reshape(R, G, grid.size)
     # multipliers: point from the mean curves; interval from bootstrap over problems × repeats
-    rng = np.random.default_rng(seed + 7)
+    rng = numpy_rng(key, 2)
     W = np.zeros((G, int(bootstrap), K))
     for g in range(G):  # one multinomial draw per group (a handful of groups)
         idx = np.flatnonzero(live[g])

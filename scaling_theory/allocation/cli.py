@@ -1,7 +1,7 @@
 """``scaling-theory allocate`` and ``scaling-theory frontier``: parse, call :mod:`scaling_theory.allocation`, print.
 
 * ``allocate FILE --budget B [B ...] [--pilot n0] [--policy ...] [--objective coverage|estimate]
-  [--cost-column COL] [--group-by COL] [--seed S] [--json]`` — ``--budget`` is the total extra spend of a group
+  [--difficulty beta|npmle|gmodel|...] [--cost-column COL] [--group-by COL] [--seed S] [--json]`` — ``--budget`` is the total extra spend of a group
   (attempts, or cost units with ``--cost-column``). ``--json``: one object per (group, budget) with ``group,
   budget, policy, expected_coverage, uniform_expected_coverage, allocation: [{problem, pilot_n, pilot_k, extra}]``
   (+ ``realised_coverage`` {policy: value} with ``--pilot``; + ``posterior_sd`` for ``--objective estimate``).
@@ -43,6 +43,13 @@ def register(subparsers: Any) -> None:
         help="back-test: sub-sample a pilot of n0 attempts per problem, score on the rest",
     )
     p.add_argument("--policy", choices=POLICIES, default="greedy")
+    p.add_argument(
+        "--difficulty",
+        default="beta",
+        metavar="MODEL",
+        help="difficulty model of the posteriors: beta (closed form, default) or a passk.mixing family "
+        "(beta_zi, scaled_beta, kumaraswamy, beta_mix2, beta_mix3, npmle, gmodel, ...: grid posteriors)",
+    )
     p.add_argument("--objective", choices=("coverage", "estimate"), default="coverage")
     p.add_argument(
         "--target",
@@ -90,6 +97,7 @@ def register(subparsers: Any) -> None:
 
 
 def _allocate(args: argparse.Namespace) -> int:
+    import jax
     import numpy as np
 
     from scaling_theory.allocation.api import allocate
@@ -105,6 +113,7 @@ def _allocate(args: argparse.Namespace) -> int:
     df = read_counts(args.file, args.group_by)
     groups, problems, n, k, mask, cost = stack_counts(df, args.group_by, args.cost_column)
     plan = allocate(
+        jax.random.key(args.seed),
         n,
         k,
         args.budget,
@@ -113,8 +122,8 @@ def _allocate(args: argparse.Namespace) -> int:
         objective=args.objective,
         cost=cost,
         pilot=args.pilot,
-        seed=args.seed,
         target_n=args.target,
+        difficulty=args.difficulty,
     )
     out, rows = plan_records(plan, groups, problems)
     if args.json:
@@ -130,6 +139,7 @@ def _allocate(args: argparse.Namespace) -> int:
 
 
 def _frontier(args: argparse.Namespace) -> int:
+    import jax
     import numpy as np
 
     from scaling_theory.allocation import costs
@@ -156,7 +166,15 @@ def _frontier(args: argparse.Namespace) -> int:
         cm = costs.model_costs(models, args.cost_model, args.prompt_tokens, args.output_tokens)
     budgets = args.budget or frontier_budgets(n, mask, models, cost=cost, cost_models=cm)
     fr = frontier(
-        n, k, mask, models, budgets, cost_per_attempt=cost, cost_models=cm, bootstrap=args.bootstrap, seed=args.seed
+        jax.random.key(args.seed),
+        n,
+        k,
+        mask,
+        models,
+        budgets,
+        cost_per_attempt=cost,
+        cost_models=cm,
+        bootstrap=args.bootstrap,
     )
     rows = fr.rows()
     if args.json:

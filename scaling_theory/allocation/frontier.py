@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -24,6 +25,7 @@ from scaling_theory.beta import hit_at_n as beta_hit_at_n
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, x64
 from scaling_theory.results import Result
+from scaling_theory.stats import numpy_rng
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ def _pass_at_m(n, k, alpha, beta, m):
 
 
 def frontier(
+    key: jax.Array,
     n,
     c,
     mask,
@@ -111,17 +114,17 @@ def frontier(
     cost_models: dict | None = None,
     bootstrap: int = 200,
     level: float = 0.9,
-    seed: int = 0,
 ) -> Frontier:
     """The compute-optimal (model, samples per problem) at each budget with a bootstrap interval.
 
     Args:
-      n, k, mask: counts (J, K) per model (padded; mask 1 for real problems).
+      key: ``jax.random`` key of the bootstrap over problems (``stats.numpy_rng(key)``).
+      n, c, mask: counts (J, K) per model (padded; mask 1 for real problems).
       models: J model names.
       budgets: average spend per problem (C,), in the units of the costs.
       cost_per_attempt: (J, K) cost of one attempt at each problem (e.g. a ``flops_per_attempt`` column), or
       cost_models: {model: AttemptCost} (``costs.dense_flops`` / ``costs.kinetics_eflops``).
-      bootstrap, level, seed: problem resamples for the intervals.
+      bootstrap, level: problem resamples for the intervals and their central coverage.
     Returns:
       :class:`Frontier`.
     """
@@ -158,7 +161,7 @@ def frontier(
     feasible = samples >= 1
     cov = np.where(feasible, per.sum(-1) / live.sum(-1)[:, None], np.nan)
     # bootstrap over problems, each model's problems resampled independently
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(key)
     W = np.zeros((J, int(bootstrap), K))
     for j in range(J):  # one multinomial per model (a handful of models)
         idx = np.flatnonzero(live[j])

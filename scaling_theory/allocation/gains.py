@@ -21,6 +21,7 @@ Attempts beyond a problem's cap (e.g. the held-out attempts left in a back-test)
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import jax
@@ -68,9 +69,9 @@ beta_survival_log = _beta.log_survival_table
 beta_coverage_gains = _beta.marginal_gain_table
 
 
-def grid_coverage_gains(theta, log_post, M: int):
-    """``Σ_j w_ij θ_j (1 − θ_j)^{m−1}``, m = 1..M, for grid posteriors (one matmul over the grid)."""
-    m = jnp.arange(M, dtype=jnp.float64)
+def grid_coverage_gains(theta, log_post, max_extra: int):
+    """``Σ_j w_ij θ_j (1 − θ_j)^{m−1}``, m = 1..M (M = ``max_extra``), for grid posteriors (one matmul over the grid)."""
+    m = jnp.arange(max_extra, dtype=jnp.float64)
     powers = jnp.where(m[None, :] == 0, 1.0, (1.0 - theta[:, None]) ** m[None, :])  # (J, M); 0^0 = 1
     return jnp.exp(log_post) @ (theta[:, None] * powers)
 
@@ -86,16 +87,22 @@ def _apply_caps(g, cap, mask):
 
 
 @x64
-def beta_preposterior_variance(a, b, N: float, M: int):
-    """``V(m) = E_y[Var((1−θ)^N | a + y, b + m − y)]`` for m = 0..M (see :func:`_beta_prepost`); compiled."""
-    return _beta_prepost_jit(jnp.asarray(a, jnp.float64), jnp.asarray(b, jnp.float64), jnp.asarray(float(N)), int(M))
+def beta_preposterior_variance(alpha, beta, target_n: float, max_extra: int):
+    """``V(m) = E_y[Var((1−θ)^N | α + y, β + m − y)]`` for m = 0..M, with N = ``target_n`` and M = ``max_extra``
+    (see :func:`_beta_prepost`); compiled."""
+    return _beta_prepost_jit(
+        jnp.asarray(alpha, jnp.float64), jnp.asarray(beta, jnp.float64), jnp.asarray(float(target_n)), int(max_extra)
+    )
 
 
 @x64
-def grid_preposterior_variance(theta, log_post, N: float, M: int):
+def grid_preposterior_variance(theta, log_post, target_n: float, max_extra: int):
     """Grid version of :func:`beta_preposterior_variance` (see :func:`_grid_prepost`); compiled."""
     return _grid_prepost_jit(
-        jnp.asarray(theta, jnp.float64), jnp.asarray(log_post, jnp.float64), jnp.asarray(float(N)), int(M)
+        jnp.asarray(theta, jnp.float64),
+        jnp.asarray(log_post, jnp.float64),
+        jnp.asarray(float(target_n)),
+        int(max_extra),
     )
 
 
@@ -145,6 +152,20 @@ _beta_prepost_jit = jax.jit(_beta_prepost, static_argnums=(3,))
 _grid_prepost_jit = jax.jit(_grid_prepost, static_argnums=(3,))
 
 
+@functools.partial(jax.jit, static_argnums=(5,))
+def _beta_coverage_table(alpha, beta, gainless, cap, mask, max_extra: int):
+    """Coverage / pass gains of Beta posteriors, zero for ``gainless`` problems, capped and monotone: one program."""
+    g = beta_coverage_gains(alpha, beta, max_extra) * (1.0 - gainless)[..., None]
+    return _monotone(_apply_caps(g, cap, mask))
+
+
+@functools.partial(jax.jit, static_argnums=(5,))
+def _grid_coverage_table(theta, log_post, gainless, cap, mask, max_extra: int):
+    """Grid version of :func:`_beta_coverage_table`."""
+    g = grid_coverage_gains(theta, log_post, max_extra) * (1.0 - gainless)[..., None]
+    return _monotone(_apply_caps(g, cap, mask))
+
+
 # ------------------------------------------------------------------------------------- public
 
 
@@ -189,51 +210,48 @@ def gain_table(
     check(M >= 1, f"max_extra must be ≥ 1, got {max_extra}")
     k, mask, cap = _prepare_counts(post, pilot_c, mask, cap)
     if objective in ("coverage", "pass"):
-        if isinstance(post, BetaPosterior):
-            g = beta_coverage_gains(jnp.asarray(post.a), jnp.asarray(post.b), M)
-        else:
-            g = grid_coverage_gains(jnp.asarray(post.theta), jnp.asarray(post.log_post), M)
         solved = (k > 0).astype(np.float64)
-        if objective == "coverage":
-            g = g * (1.0 - solved)[..., None]
-            base = solved
+        gainless = solved if objective == "coverage" else np.zeros(post.shape)
+        if isinstance(post, BetaPosterior):
+            g = _beta_coverage_table(post.a, post.b, gainless, cap, mask, M)
         else:
-            base = np.zeros(post.shape)
-    else:
-        if target_n is None or not np.isfinite(target_n) or target_n < 1:
-            raise InputError(f"the estimate objective needs a target budget N ≥ 1 (pass@N), got {target_n}")
-        # the (K, M+1, M+1) pre-posterior sums are done a few groups at a time to bound the memory
-        G = post.shape[0]
-        step = max(
-            1,
-            int(
-                2e7
-                // max(
-                    1,
-                    post.shape[1] * (M + 1) ** 2 * (1 if isinstance(post, BetaPosterior) else post.theta.size // 8 + 1),
+            g = _grid_coverage_table(post.theta, post.log_post, gainless, cap, mask, M)
+        base = gainless
+        return GainTable(np.asarray(g), base * (mask > 0), np.asarray(mask, np.float64), objective)
+    if target_n is None or not np.isfinite(target_n) or target_n < 1:
+        raise InputError(f"the estimate objective needs a target budget N ≥ 1 (pass@N), got {target_n}")
+    # the (K, M+1, M+1) pre-posterior sums are done a few groups at a time to bound the memory
+    G = post.shape[0]
+    step = max(
+        1,
+        int(
+            2e7
+            // max(
+                1,
+                post.shape[1] * (M + 1) ** 2 * (1 if isinstance(post, BetaPosterior) else post.theta.size // 8 + 1),
+            )
+        ),
+    )
+    parts = []
+    for g0 in range(0, G, step):  # a handful of chunks, each one vectorised call
+        sl = slice(g0, g0 + step)
+        if isinstance(post, BetaPosterior):
+            parts.append(
+                np.asarray(
+                    beta_preposterior_variance(jnp.asarray(post.a[sl]), jnp.asarray(post.b[sl]), float(target_n), M)
                 )
-            ),
-        )
-        parts = []
-        for g0 in range(0, G, step):  # a handful of chunks, each one vectorised call
-            sl = slice(g0, g0 + step)
-            if isinstance(post, BetaPosterior):
-                parts.append(
-                    np.asarray(
-                        beta_preposterior_variance(jnp.asarray(post.a[sl]), jnp.asarray(post.b[sl]), float(target_n), M)
+            )
+        else:
+            parts.append(
+                np.asarray(
+                    grid_preposterior_variance(
+                        jnp.asarray(post.theta), jnp.asarray(post.log_post[sl]), float(target_n), M
                     )
                 )
-            else:
-                parts.append(
-                    np.asarray(
-                        grid_preposterior_variance(
-                            jnp.asarray(post.theta), jnp.asarray(post.log_post[sl]), float(target_n), M
-                        )
-                    )
-                )
-        v = np.concatenate(parts, axis=0)
-        g = v[..., :-1] - v[..., 1:]
-        base = -np.asarray(v[..., 0])
+            )
+    v = np.concatenate(parts, axis=0)
+    g = v[..., :-1] - v[..., 1:]
+    base = -np.asarray(v[..., 0])
     g = _monotone(_apply_caps(jnp.asarray(g), jnp.asarray(cap), jnp.asarray(mask)))
     return GainTable(np.asarray(g), np.asarray(base, np.float64) * (mask > 0), np.asarray(mask, np.float64), objective)
 

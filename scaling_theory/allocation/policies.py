@@ -82,29 +82,30 @@ def _count_between(log_r, t, lo, hi):
     return lo
 
 
-def _lagrangian_one(log_r, cost, budget):
-    """Greedy-equivalent allocation of one group at one budget by bisection on log λ (see module doc).
+def _bisect_counts(log_r, weight_cost, budget):
+    """The dual bisection on log λ for one budget: per row of ``log_r`` (U, M) (log(gain/cost), non-increasing
+    along M, −inf for zero gains) the counts ``c_lo ≥ c_hi`` at the two ends of the final λ bracket and the count
+    ``c_all`` of every positive unit; a row's units cost ``weight_cost`` (U,) in all (a row may stand for several
+    identical problems: its cost times their number). ``Σ c_hi·weight_cost ≤ budget`` unless nothing fits.
 
-    ``log_r`` (K, M): log(gain/cost), non-increasing along M, −inf for zero gains; ``cost`` (K,) > 0. The
-    per-problem counts at the two ends of the λ bracket bound the count at its midpoint, so each step's binary
-    searches only scan the remaining bracket.
+    The counts at the two ends of the bracket bound the count at its midpoint, so each step's binary searches
+    only scan the remaining bracket.
     """
-    K, M = log_r.shape
+    U, M = log_r.shape
     finite = jnp.isfinite(log_r)
     top = jnp.max(jnp.where(finite, log_r, -jnp.inf))
     bottom = jnp.min(jnp.where(finite, log_r, jnp.inf))
     any_gain = jnp.isfinite(top)
     hi0 = jnp.where(any_gain, top + 1.0, 0.0)  # spend(hi) = 0 ≤ budget
     lo0 = jnp.where(any_gain, bottom - 1.0, -1.0)  # every positive unit counted
-    c_hi0 = jnp.zeros(K, jnp.int32)
-    c_lo0 = jnp.sum(finite, axis=1).astype(jnp.int32)
-    s_all = jnp.sum(c_lo0 * cost)
+    c_hi0 = jnp.zeros(U, jnp.int32)
+    c_all = jnp.sum(finite, axis=1).astype(jnp.int32)
 
     def body(_, s):
         lo, hi, c_lo, c_hi = s
         mid = 0.5 * (lo + hi)
         c_mid = _count_between(log_r, mid, c_hi, c_lo)
-        fits = jnp.sum(c_mid * cost) <= budget
+        fits = jnp.sum(c_mid * weight_cost) <= budget
         return (
             jnp.where(fits, lo, mid),
             jnp.where(fits, mid, hi),
@@ -112,12 +113,27 @@ def _lagrangian_one(log_r, cost, budget):
             jnp.where(fits, c_mid, c_hi),
         )
 
-    _, _, c_lo, c_hi = jax.lax.fori_loop(0, BISECTION_STEPS, body, (lo0, hi0, c_lo0, c_hi0))
+    _, _, c_lo, c_hi = jax.lax.fori_loop(0, BISECTION_STEPS, body, (lo0, hi0, c_all, c_hi0))
+    return c_lo, c_hi, c_all
+
+
+def _fill_ties(c_lo, c_hi, c_all, cost, budget):
+    """Per-problem counts (K,) from the bracket's counts (K,): everything if every positive unit fits, else the
+    counts at the upper end plus the units tied at the final λ, whole problems in problem order while they fit."""
     s_hi = jnp.sum(c_hi * cost)
     extra = c_lo - c_hi  # units tied at the final λ
     cum = jnp.cumsum(extra * cost)
     take = jnp.where(cum <= budget - s_hi, extra, 0)
-    return jnp.where(s_all <= budget, c_lo0, c_hi + take)
+    return jnp.where(jnp.sum(c_all * cost) <= budget, c_all, c_hi + take)
+
+
+def _lagrangian_one(log_r, cost, budget):
+    """Greedy-equivalent allocation of one group at one budget by bisection on log λ (see module doc).
+
+    ``log_r`` (K, M): log(gain/cost), non-increasing along M, −inf for zero gains; ``cost`` (K,) > 0.
+    """
+    c_lo, c_hi, c_all = _bisect_counts(log_r, cost, budget)
+    return _fill_ties(c_lo, c_hi, c_all, cost, budget)
 
 
 @functools.partial(jax.jit, static_argnames=())
@@ -283,21 +299,53 @@ def auto_max_extra(budgets, cost, mask, positive, cap=None, limit: int = 4096) -
 
 
 @functools.partial(jax.jit, static_argnames=("M", "chunk"))
-def _beta_coverage_kernel(a, b, gainful, cost, cap, budgets, M: int, chunk: int):
-    """Gain table and Lagrangian fused per group (``lax.map`` over groups in chunks): the (K, M) table of one
-    chunk lives only inside the compiled program."""
+def _beta_coverage_kernel(a, b, gainful, cost, cap, count, inverse, cost_k, budgets, M: int, chunk: int):
+    """Gain table and Lagrangian fused per group (``lax.map`` over groups in chunks), on the group's *distinct*
+    rows: ``a, b, gainful, cost, cap, count`` (G, U) — the posterior, cost and cap shared by ``count`` problems —
+    and ``inverse`` (G, K), each problem's row. The (U, M) table of one chunk lives only inside the compiled
+    program; the bisection counts whole rows (a row's spend is its count × its cost), the final ties are filled
+    per problem, in problem order, with the problems' costs ``cost_k`` (G, K)."""
     from scaling_theory.allocation.gains import beta_survival_log
 
     j = jnp.arange(M, dtype=jnp.float64)
 
     def one(args):
-        a_, b_, ok_, c_, cap_, bud_ = args
+        a_, b_, ok_, c_, cap_, n_, inv_, ck_, bud_ = args
         log_s = beta_survival_log(a_, b_, M)[:, :-1]
         log_r = log_s + jnp.log(a_)[:, None] - jnp.log(a_[:, None] + b_[:, None] + j) - jnp.log(c_)[:, None]
         log_r = jnp.where(ok_[:, None] & (j[None, :] + 1 <= cap_[:, None]), log_r, -jnp.inf)
-        return jax.vmap(_lagrangian_one, in_axes=(None, None, 0))(log_r, c_, bud_)
 
-    return jax.lax.map(one, (a, b, gainful, cost, cap, budgets), batch_size=chunk)
+        def per_budget(budget):
+            c_lo, c_hi, c_all = _bisect_counts(log_r, n_ * c_, budget)
+            return _fill_ties(c_lo[inv_], c_hi[inv_], c_all[inv_], ck_, budget)
+
+        return jax.vmap(per_budget)(bud_)
+
+    return jax.lax.map(one, (a, b, gainful, cost, cap, count, inverse, cost_k, budgets), batch_size=chunk)
+
+
+def _distinct_rows(a, b, cost, cap, gainful, M: int):
+    """Per group, the distinct (a, b, cost, min(cap, M)) rows of the problems that can gain, and each problem's
+    row (problems that cannot gain share one dead row). Padded to a common power-of-two width U (dead rows)."""
+    G, K = a.shape
+    keys = np.stack([a, b, cost, np.minimum(cap, M)], axis=-1)
+    parts, inverse = [], np.zeros((G, K), np.int64)
+    for g in range(G):  # one np.unique per group (host side, O(K log K))
+        live = gainful[g]
+        rows, inv = np.unique(keys[g][live], axis=0, return_inverse=True)
+        inverse[g, live] = inv.ravel()
+        inverse[g, ~live] = rows.shape[0]  # the dead row
+        parts.append((rows, np.bincount(inv.ravel(), minlength=rows.shape[0])))
+    U = int(2 ** int(np.ceil(np.log2(max(p[0].shape[0] for p in parts) + 1))))
+    out = np.zeros((G, U, 4))
+    out[..., :] = (1.0, 1.0, 1.0, 0.0)  # dead rows: any valid posterior, no gain
+    ok = np.zeros((G, U), bool)
+    count = np.zeros((G, U))
+    for g, (rows, n) in enumerate(parts):
+        out[g, : rows.shape[0]] = rows
+        ok[g, : rows.shape[0]] = True
+        count[g, : rows.shape[0]] = n
+    return out[..., 0], out[..., 1], out[..., 2], out[..., 3], ok, count, inverse
 
 
 @x64
@@ -306,7 +354,9 @@ def lagrangian_beta_coverage(
 ) -> np.ndarray:
     """The Lagrangian coverage allocation for Beta posteriors in one compiled call, without a host-side table.
 
-    Equal to ``lagrangian(gain_table(post, "coverage", ...), budgets, cost)`` (tested); memory O(chunk·K·M).
+    Equal to ``lagrangian(gain_table(post, "coverage", ...), budgets, cost)`` (tested). Problems with the same
+    posterior, cost and cap (e.g. every problem a pilot of equal size left unsolved) share one row of the table
+    and one count in the bisection, so the work grows with the number of *distinct* rows; memory O(chunk·U·M).
 
     Args:
       post: :class:`BetaPosterior` (G, K); budgets (B,) or (G, B); pilot_c, mask, cost, cap as in ``gain_table``.
@@ -322,12 +372,16 @@ def lagrangian_beta_coverage(
     cost_, b = _prepare(dummy, cost, budgets)
     gainful = (k == 0) & (mask > 0)
     M = int(max_extra or auto_max_extra(b, cost_, mask, gainful, cap=cap_ if cap is not None else None))
+    a_u, b_u, c_u, cap_u, ok_u, count_u, inverse = _distinct_rows(post.a, post.b, cost_, cap_, gainful, M)
     out = _beta_coverage_kernel(
-        jnp.asarray(post.a),
-        jnp.asarray(post.b),
-        jnp.asarray(gainful),
+        jnp.asarray(a_u),
+        jnp.asarray(b_u),
+        jnp.asarray(ok_u),
+        jnp.asarray(c_u),
+        jnp.asarray(cap_u),
+        jnp.asarray(count_u),
+        jnp.asarray(inverse),
         jnp.asarray(cost_),
-        jnp.asarray(cap_),
         jnp.asarray(b),
         M,
         int(chunk),

@@ -124,6 +124,45 @@ def beta_posteriors(n, c, mask=None) -> tuple[BetaPosterior, object]:
     return beta_posterior(alpha + c, beta + n - c), fit
 
 
+def mixing_posteriors(n, c, mask=None, *, family: str, **options) -> tuple[GridPosterior, object]:
+    """Grid posteriors under a difficulty model of ``passk.mixing``: fit G per group, then the posterior of θ_i.
+
+    Args:
+      n, c: pilot counts of shape (G, K) (or (K,)); ``mask`` marks real problems.
+      family: one of ``passk.mixing.FAMILIES`` (``beta``, ``beta_zi``, ``scaled_beta``, ``kumaraswamy``,
+        ``beta_mix2/3``, ``npmle``, ``gmodel`` ...).
+      **options: passed to ``passk.mixing.fit_mixing`` (e.g. ``max_iter``).
+    Returns:
+      (posterior, fit) — the :class:`GridPosterior` (G, K, J) on the fit's θ grid and the ``MixingFit``.
+    References:
+      spec difficulty_and_allocation.md §1 (mixing laws) and §4 (allocation under any difficulty model).
+    """
+    from scaling_theory.passk import mixing
+
+    if family not in mixing.FAMILIES:
+        raise InputError(f"difficulty model must be one of {', '.join(mixing.FAMILIES)}; got {family!r}")
+    c = np.atleast_2d(np.asarray(c, np.float64))
+    n = np.broadcast_to(np.asarray(n, np.float64), c.shape) if np.ndim(n) < 2 else np.asarray(n, np.float64)
+    fit = mixing.fit_mixing(n, c, mask, family=family, **options)
+    theta, log_post = mixing.posterior_grid(fit, n, c, mask)
+    return grid_posterior(theta, log_post), fit
+
+
+def difficulty_posteriors(n, c, mask=None, *, difficulty: str = "beta") -> Posterior:
+    """Per-problem posteriors from pilot counts under the difficulty model ``difficulty``.
+
+    Args:
+      n, c: pilot counts (G, K); ``mask`` marks real problems.
+      difficulty: ``beta`` — the closed-form Beta path (:func:`beta_posteriors`); any other family of
+        ``passk.mixing.FAMILIES`` — its grid posterior (:func:`mixing_posteriors`).
+    Returns:
+      A :class:`BetaPosterior` or a :class:`GridPosterior` of shape (G, K).
+    """
+    if difficulty == "beta":
+        return beta_posteriors(n, c, mask)[0]
+    return mixing_posteriors(n, c, mask, family=difficulty)[0]
+
+
 def observe_failures(post: Posterior, failures) -> Posterior:
     """The posterior after ``failures`` (G, K) more failed attempts: Beta(a, b + u), or grid weights × (1 − θ)^u."""
     u = np.asarray(failures, np.float64)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jax
 import numpy as np
 
 from scaling_theory.allocation import policies
@@ -24,8 +25,10 @@ from scaling_theory.allocation.gains import gain_table
 from scaling_theory.allocation.posteriors import BetaPosterior, Posterior, observe_failures
 from scaling_theory.numerics import check, x64
 from scaling_theory.results import Result
+from scaling_theory.stats import numpy_rng
 
 DEFAULT_ROUNDS = 4
+MAX_TABLE = 4096  # the longest per-round table (attempts per problem and round)
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,18 @@ class SequentialResult(Result):
         return self.solved.mean(axis=0)
 
 
-def posterior_first_success(post: Posterior, draws: int, seed: int) -> np.ndarray:
-    """First-success times (draws, G, K) in fresh attempts: θ from the posterior, T ~ Geometric(θ) (inf if θ = 0)."""
-    rng = np.random.default_rng(seed)
+def posterior_first_success(key: jax.Array, post: Posterior, draws: int) -> np.ndarray:
+    """First-success times (draws, G, K) in fresh attempts: θ from the posterior, T ~ Geometric(θ) (inf if θ = 0).
+
+    Args:
+      key: ``jax.random`` key (NumPy draws through ``stats.numpy_rng(key)``).
+      post: posteriors (G, K), Beta or grid.
+      draws: number of draws S ≥ 1.
+    Returns:
+      (S, G, K) float64 array of first-success times (1, 2, ...; inf where θ = 0).
+    """
+    check(int(draws) >= 1, f"draws must be ≥ 1, got {draws}")
+    rng = numpy_rng(key)
     shape = (int(draws),) + post.shape
     if isinstance(post, BetaPosterior):
         theta = rng.beta(np.broadcast_to(post.a, shape), np.broadcast_to(post.b, shape))
@@ -94,7 +106,8 @@ def sequential(
       budgets: total extra spend per group, (B,) or (G, B), in cost units.
       first_success: T (S, G, K) — extra attempts until the first success (inf: never within the cap).
       pilot_c: pilot successes (problems with k > 0 are already solved); mask: real problems; cost: per attempt.
-      cap: most extra attempts per problem; rounds: R ≥ 1; max_extra: table length per round (auto by default).
+      cap: most extra attempts per problem; rounds: R ≥ 1; max_extra: table length of the rounds (default: enough
+        for the whole budget spread over the unsolved problems); doubled in a round where it binds.
     Returns:
       :class:`SequentialResult`.
     References:
@@ -129,20 +142,25 @@ def sequential(
             -1, K, post.theta.size
         )
         base_post = type(post)(post.theta, lp)
+    # one table length for every round (one compiled program), doubled in a round where it binds
+    M = int(max_extra or policies.auto_max_extra(remaining, cost_f, mask_f, (mask_f > 0) & ~solved, cap=cap_f))
     for r in range(int(rounds)):
         spend_r = remaining / (int(rounds) - r)
         room = np.maximum(cap_f - used, 0.0)
-        live = (mask_f > 0) & ~solved
-        M = max_extra or policies.auto_max_extra(spend_r, cost_f, mask_f, live, cap=room)
-        table = gain_table(
-            observe_failures(base_post, used),
-            "coverage",
-            max_extra=M,
-            pilot_c=solved.astype(np.float64),
-            mask=mask_f,
-            cap=room,
-        )
-        alloc = policies.lagrangian(table, spend_r[:, None], cost_f).extra[:, 0, :]
+        post_r = observe_failures(base_post, used)
+        while True:
+            if isinstance(post_r, BetaPosterior):  # the fused kernel: one table row per distinct posterior
+                alloc = policies.lagrangian_beta_coverage(
+                    post_r, spend_r[:, None], pilot_c=solved, mask=mask_f, cost=cost_f, cap=room, max_extra=M
+                )[:, 0, :]
+            else:
+                table = gain_table(
+                    post_r, "coverage", max_extra=M, pilot_c=solved.astype(np.float64), mask=mask_f, cap=room
+                )
+                alloc = policies.lagrangian(table, spend_r[:, None], cost_f).extra[:, 0, :]
+            if M >= MAX_TABLE or not np.any((alloc >= M) & (room > M)):
+                break
+            M *= 2
         hit = (~solved) & (T_f <= used + alloc)
         att = np.where(hit, T_f - used, alloc)
         used = used + att

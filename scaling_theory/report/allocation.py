@@ -23,14 +23,16 @@ def available() -> bool:
         return False
 
 
-def _rows_from_area(n: np.ndarray, k: np.ndarray, mask: np.ndarray, groups: list[dict], extra: float) -> list[dict]:
+def _rows_from_area(
+    key: Any, n: np.ndarray, k: np.ndarray, mask: np.ndarray, groups: list[dict], extra: float
+) -> list[dict]:
     """Greedy allocation (exact for expected coverage) of ``extra`` attempts per problem vs uniform spending."""
     from scaling_theory.allocation import allocate
 
     mask = np.asarray(mask, np.float64)
     problems = mask.sum(axis=1)
     budgets = sorted({float(extra * p) for p in problems})
-    plan = allocate(n, k, budgets, mask=mask, policy="greedy", objective="coverage")
+    plan = allocate(key, n, k, budgets, mask=mask, policy="greedy", objective="coverage")
     rows = []
     for g, label in enumerate(groups):
         if not np.any((np.asarray(k)[g] > 0) * mask[g]):  # no success: the Beta fit sits at its bound
@@ -66,11 +68,12 @@ def _rows_from_area(n: np.ndarray, k: np.ndarray, mask: np.ndarray, groups: list
 
 
 def allocation_section(
-    n: np.ndarray, c: np.ndarray, mask: np.ndarray, groups: list[dict], extra: float
+    key: Any, n: np.ndarray, c: np.ndarray, mask: np.ndarray, groups: list[dict], extra: float
 ) -> dict[str, Any] | None:
     """What ``extra`` more attempts per problem (on average) would buy, per group: best policy vs uniform.
 
     Args:
+      key: ``jax.random`` key handed to ``allocation.allocate`` (its greedy plan without a pilot draws nothing).
       n, k, mask: stacked counts ``(G, K)`` (``passk.grouping.stack_groups``).
       groups: the group labels.
       extra: extra attempts per problem, on average (the total extra budget is ``extra × problems``).
@@ -86,7 +89,7 @@ def allocation_section(
     entry = getattr(module, "report_rows", None)
     if entry is not None:
         return {"rows": list(entry(n, c, mask, groups, extra)), "note": f"computed by {AREA}.report_rows"}
-    rows = _rows_from_area(n, c, mask, groups, extra)
+    rows = _rows_from_area(key, n, c, mask, groups, extra)
     note = (
         f"computed by {AREA}.allocate: {extra:g} more attempts per problem on average, spent greedily by marginal "
         "gain under each problem's Beta posterior (optimal for expected coverage), against the same budget "

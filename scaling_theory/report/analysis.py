@@ -97,7 +97,7 @@ def analyse(
     step("saturation")
     out["saturation"], out["gain"] = _saturation(counts, data, group_by, eps, budgets)
     step("allocation")
-    out["allocation"] = alloc.allocation_section(data.n, data.k, data.mask, data.groups, float(n_max))
+    out["allocation"] = alloc.allocation_section(key, data.n, data.k, data.mask, data.groups, float(n_max))
     return jsonable(out)
 
 
