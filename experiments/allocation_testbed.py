@@ -15,6 +15,9 @@ import jax
 import numpy as np
 
 NAME = "allocation_testbed"
+#: Run time of ``--profile paper`` (listed in experiments/README.md).
+PAPER_RUNTIME = "the paper testbed run (≈ 3.2 M parameters, 20,000 steps): days on 2 CPU cores, about an hour on one GPU (estimate from the quick run's ≈ 550× fewer training FLOPs)"
+GPU = True  # the paper profile is meant for an accelerator
 SETTINGS = {
     "smoke": {"pilot": 4, "budgets": (2.0, 8.0), "repeats": 2, "policies": ("uniform", "lagrangian")},
     "quick": {

@@ -18,6 +18,9 @@ import jax
 import numpy as np
 
 NAME = "fitting_recovery"
+#: Run time of ``--profile paper`` (listed in experiments/README.md).
+PAPER_RUNTIME = 'hours on 2 CPU cores (estimate: every start instead of every 100th, 5× the data sets, NUTS)'
+GPU = True  # the paper profile is meant for an accelerator
 
 PROFILES = {
     # smoke: 3 data sets × 9 starts = 3 × 9 replicates × 1 start, so both calls share one compiled loop

@@ -15,6 +15,9 @@ import jax
 import numpy as np
 
 NAME = "saturation_selection"
+#: Run time of ``--profile paper`` (listed in experiments/README.md).
+PAPER_RUNTIME = '≈ 30 min on 2 CPU cores (estimate: 5× the trials, 4× the largest N, 1.7× the questions)'
+GPU = True  # the paper profile is meant for an accelerator
 
 PROFILES = {
     "smoke": {"questions": 40, "trials": 4, "n_max": 32},

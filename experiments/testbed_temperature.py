@@ -15,6 +15,9 @@ import jax
 import numpy as np
 
 NAME = "testbed_temperature"
+#: Run time of ``--profile paper`` (listed in experiments/README.md).
+PAPER_RUNTIME = 'the paper testbed run: days on 2 CPU cores, about an hour on one GPU (estimate)'
+GPU = True  # the paper profile is meant for an accelerator
 
 
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
