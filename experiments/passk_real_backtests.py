@@ -99,10 +99,10 @@ def _checkpoints(limit: int):
     return [st.groups[i]["model"] for i in idx], st.n[idx], st.k[idx], st.mask[idx]
 
 
-def _saber(seed: int):
+def _saber(key):
     a = np.array([p[3] for p in SABER_TABLE5])
     b = np.array([p[4] for p in SABER_TABLE5])
-    sim = simulate_counts(seed, a, b, 159, 10_000)
+    sim = simulate_counts(key, a, b, 159, 10_000)
     return [f"a={x}, b={y}" for x, y in zip(a, b)], np.full(sim.k.shape, 10_000.0), sim.k, np.ones(sim.k.shape)
 
 
@@ -143,7 +143,7 @@ def _external(names, n_obs, k_sub, budget) -> dict:
     return out
 
 
-def _cell(name, groups, n, k, mask, obs, ratio, cfg, seed) -> list[dict]:
+def _cell(name, groups, n, k, mask, obs, ratio, cfg, key) -> list[dict]:
     budget = obs * ratio
     live = mask * (n >= budget)
     keep = live.sum(axis=1) >= 16
@@ -153,7 +153,7 @@ def _cell(name, groups, n, k, mask, obs, ratio, cfg, seed) -> list[dict]:
     groups = [g for g, kp in zip(groups, keep) if kp]
     t0 = time.time()
     res = backtest(
-        jax.random.key(seed),
+        key,
         n,
         k,
         obs,
@@ -168,7 +168,8 @@ def _cell(name, groups, n, k, mask, obs, ratio, cfg, seed) -> list[dict]:
         truth = truth_pass_at_n(np.where(live > 0, n, 1), np.where(live > 0, k, 0), live, [budget])[:, 0]
         n_sub = np.where(live > 0, n, 1)
         k_sub = np.where(live > 0, k, 0)
-        ks = np.swapaxes(subsample(jax.random.key(seed), n_sub, k_sub, np.minimum(obs, n_sub), cfg["repeats"]), 0, 1)
+        # the same key as backtest: the external baselines see the same sub-samples
+        ks = np.swapaxes(subsample(key, n_sub, k_sub, np.minimum(obs, n_sub), cfg["repeats"]), 0, 1)
         flat = np.where(np.broadcast_to(live[:, None] > 0, ks.shape), ks, -1).reshape(-1, ks.shape[-1])
         for meth, pred in _external(groups, obs, flat, budget).items():
             pred = pred.reshape(len(groups), cfg["repeats"])
@@ -192,7 +193,7 @@ def _cell(name, groups, n, k, mask, obs, ratio, cfg, seed) -> list[dict]:
     return rows
 
 
-def wrmse_protocol(models, draws: int, seed: int, methods=("auto", "eb")) -> list[dict]:
+def wrmse_protocol(key, models, draws: int, methods=("auto", "eb")) -> list[dict]:
     """The compare_real.ipynb protocol on the Pythia models (module docstring)."""
     from scaling_theory.passk.predictors import predict
 
@@ -208,9 +209,10 @@ def wrmse_protocol(models, draws: int, seed: int, methods=("auto", "eb")) -> lis
     var = var.sum(axis=-1) + 1e-12
     out = {m: np.zeros((len(idx), draws)) for m in methods}
     for d in range(draws):
-        k_obs = subsample(jax.random.key(seed + d), n, k, per, 1)[0]
+        k_sub, k_pred = jax.random.split(jax.random.fold_in(key, d))
+        k_obs = subsample(k_sub, n, k, per, 1)[0]
         for meth in methods:
-            pr = predict(jax.random.PRNGKey(seed + d), float(per), k_obs, ks, meth).asr
+            pr = predict(k_pred, float(per), k_obs, ks, meth).asr
             out[meth][:, d] = np.sqrt(np.mean((pr - mvue) ** 2 / var, axis=1))
     rows = []
     for gi, name in enumerate(models):
@@ -223,13 +225,14 @@ def wrmse_protocol(models, draws: int, seed: int, methods=("auto", "eb")) -> lis
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     cfg = PROFILES[profile]
     out = Path(out)
+    key = jax.random.key(seed)  # the data set `d` draws from fold_in(key, d); cell c of the back-tests from c + 100
     loaders = {
         "pythia": _pythia,
         "checkpoints": lambda: _checkpoints(cfg["checkpoint_groups"]),
-        "saber": lambda: _saber(seed),
+        "saber": lambda: _saber(jax.random.fold_in(key, 0)),
         "testbed": lambda: _testbed(out, seed),
     }
-    rows, notes = [], []
+    rows, notes, cells = [], [], []
     for name in cfg["data"]:
         data = loaders[name]()
         if data is None:
@@ -238,7 +241,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         groups, n, k, mask = data
         for obs in cfg["observe"]:
             for ratio in cfg["ratios"]:
-                rows += _cell(name, groups, n, k, mask, obs, ratio, cfg, seed)
+                rows += _cell(name, groups, n, k, mask, obs, ratio, cfg, jax.random.fold_in(key, 100 + len(cells)))
+                cells.append((name, obs, ratio))
     if cfg["external"]:
         for mod, label in (("saber", "saber-risk"), ("scorio", "scorio")):
             try:
@@ -269,7 +273,10 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         )
     )
     wr = wrmse_protocol(
-        cfg["wrmse_models"], cfg["wrmse_draws"], seed, methods=("auto", "eb") if profile != "smoke" else ("eb",)
+        jax.random.fold_in(key, 1),
+        cfg["wrmse_models"],
+        cfg["wrmse_draws"],
+        methods=("auto", "eb") if profile != "smoke" else ("eb",),
     )
     print("\ncompare_real.ipynb protocol (10,000 samples over 128 problems, k = 10..990): WRMSE")
     print(format_table(wr, digits=3))

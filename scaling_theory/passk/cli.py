@@ -171,11 +171,10 @@ def _predict(args: argparse.Namespace) -> int:
     data = _read(args)
     _warn_degenerate(data, f"reporting the distribution-free {int(100 * LEVEL)}% bound")
     res = predict_groups(
-        jax.random.PRNGKey(args.seed),
+        jax.random.key(args.seed),
         data,
         args.budget,
         args.method,
-        seed=args.seed,
         stopped=args.stopped,
         level=LEVEL,
     )

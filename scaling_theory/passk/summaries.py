@@ -188,7 +188,6 @@ def predict_groups(
     budgets: Sequence[float],
     method: str | None = None,
     *,
-    seed: int = 0,
     stopped: bool = False,
     level: float = 0.9,
 ) -> GroupPredictions:
@@ -198,11 +197,10 @@ def predict_groups(
     ``passk.degenerate``; the others are predicted together by one call of ``predictors.predict``.
 
     Args:
-      key: ``jax.random`` key of the bootstrap / NUTS.
+      key: ``jax.random`` key of the bootstrap / NUTS / ``auto``'s internal sub-samples.
       data: stacked counts.
       budgets: target budgets N.
       method: a predictor of ``passk.METHODS`` (default ``passk.DEFAULT_METHOD``).
-      seed: seed of ``auto``'s sub-samples.
       stopped: the log stops at each problem's first success (n = attempts made, k ≤ 1).
       level: interval coverage.
 
@@ -237,7 +235,6 @@ def predict_groups(
             level=level,
             mask=data.mask[good],
             stopped=stopped,
-            auto_options={"seed": seed} if method == "auto" else None,
         )
         asr[good], lower[good], upper[good] = pred.asr, pred.lower, pred.upper
         if pred.alpha is not None:
