@@ -13,8 +13,8 @@ chosen): Pythia × MATH; confirmation: the others.
 Also the protocol of the public notebook ``drproduck/inference-scaling-law`` ``compare_real.ipynb``: a total
 budget of 10,000 samples spread uniformly over the 128 problems (⌈10000/128⌉ = 79 each, without replacement),
 predict pass@k for k = 10, 20, …, 990, weighted RMSE against the full-data unbiased curve with weights
-1/Var_k, Var_k = k²/(T² m) Σ_i p_i (1 − p_i)^{2k−1} + 1e−12 (T problems, m = 10000/T, p_i the full-data
-success rates); published Beta-binomial WRMSE per Pythia model printed beside ours.
+1/Var_k, Var_k = k²/(T² m) Σ_i p_i (1 − p_i)^{2k−1} + 1e−12 (``passk.estimators.plugin_curve_variance``; T
+problems, m = 10000/T, p_i the full-data success rates); published Beta-binomial WRMSE per Pythia model printed beside ours.
 Figure: MAE vs extrapolation ratio, one panel per data set.
 """
 
@@ -29,7 +29,9 @@ import pandas as pd
 
 from scaling_theory.io import data_path, read_counts
 from scaling_theory.passk.backtesting import backtest, truth_pass_at_n
+from scaling_theory.passk.estimators import plugin_curve_variance
 from scaling_theory.passk.grouping import stack_groups
+from scaling_theory.passk.predictors import predict
 from scaling_theory.passk.simulate import SABER_TABLE5, simulate_counts
 from scaling_theory.plotting import COLORS, MARKERS, figure, save_data, save_figure
 from scaling_theory.stats import subsample
@@ -193,35 +195,6 @@ def _cell(name, groups, n, k, mask, obs, ratio, cfg, key) -> list[dict]:
     return rows
 
 
-def wrmse_protocol(key, models, draws: int, methods=("auto", "eb")) -> list[dict]:
-    """The compare_real.ipynb protocol on the Pythia models (module docstring)."""
-    from scaling_theory.passk.predictors import predict
-
-    names, n, k, mask = _pythia()
-    ks = np.arange(10, 1000, 10, dtype=float)
-    per = int(np.ceil(10_000 / 128))
-    idx = [names.index(m) for m in models]
-    n, k = n[idx], k[idx]
-    mvue = truth_pass_at_n(n, k, np.ones(k.shape), ks)  # (G, 99)
-    p = k / n
-    t, m_per = k.shape[1], 10_000 / k.shape[1]
-    var = ks[None, :, None] ** 2 / (t**2 * m_per) * p[:, None, :] * (1 - p[:, None, :]) ** (2 * ks[None, :, None] - 1)
-    var = var.sum(axis=-1) + 1e-12
-    out = {m: np.zeros((len(idx), draws)) for m in methods}
-    for d in range(draws):
-        k_sub, k_pred = jax.random.split(jax.random.fold_in(key, d))
-        k_obs = subsample(k_sub, n, k, per, 1)[0]
-        for meth in methods:
-            pr = predict(k_pred, float(per), k_obs, ks, meth).asr
-            out[meth][:, d] = np.sqrt(np.mean((pr - mvue) ** 2 / var, axis=1))
-    rows = []
-    for gi, name in enumerate(models):
-        row = {"model": name, "published_beta_binomial": PUBLISHED_WRMSE[name]}
-        row.update({f"{m}_wrmse": float(out[m][gi].mean()) for m in methods})
-        rows.append(row)
-    return rows
-
-
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     cfg = PROFILES[profile]
     out = Path(out)
@@ -272,12 +245,30 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             digits=3,
         )
     )
-    wr = wrmse_protocol(
-        jax.random.fold_in(key, 1),
-        cfg["wrmse_models"],
-        cfg["wrmse_draws"],
-        methods=("auto", "eb") if profile != "smoke" else ("eb",),
-    )
+    # The compare_real.ipynb protocol on the Pythia models (module docstring).
+    wr_methods = ("auto", "eb") if profile != "smoke" else ("eb",)
+    names, n_p, k_p, _ = _pythia()
+    idx = [names.index(m) for m in cfg["wrmse_models"]]
+    n_p, k_p = n_p[idx], k_p[idx]
+    ks = np.arange(10, 1000, 10, dtype=float)
+    per = int(np.ceil(10_000 / k_p.shape[1]))
+    mvue = truth_pass_at_n(n_p, k_p, np.ones(k_p.shape), ks)  # (G, 99)
+    weight = 1.0 / (plugin_curve_variance(k_p / n_p, ks, 10_000 / k_p.shape[1]) + 1e-12)  # the notebook's weights
+    scores = {m: np.zeros((len(idx), cfg["wrmse_draws"])) for m in wr_methods}
+    for d in range(cfg["wrmse_draws"]):
+        k_sub, k_pred = jax.random.split(jax.random.fold_in(jax.random.fold_in(key, 1), d))
+        k_obs = subsample(k_sub, n_p, k_p, per, 1)[0]
+        for meth in wr_methods:
+            pr = predict(k_pred, float(per), k_obs, ks, meth).asr
+            scores[meth][:, d] = np.sqrt(np.mean((pr - mvue) ** 2 * weight, axis=1))
+    wr = [
+        {
+            "model": name,
+            "published_beta_binomial": PUBLISHED_WRMSE[name],
+            **{f"{m}_wrmse": float(scores[m][gi].mean()) for m in wr_methods},
+        }
+        for gi, name in enumerate(cfg["wrmse_models"])
+    ]
     print("\ncompare_real.ipynb protocol (10,000 samples over 128 problems, k = 10..990): WRMSE")
     print(format_table(wr, digits=3))
     for line in notes:
