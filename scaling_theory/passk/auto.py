@@ -222,8 +222,9 @@ def predict_auto(
     """Self-validating pass@N prediction (module docstring); returns a :class:`~.predictors.Prediction`.
 
     Args:
-      key: PRNG key: ``key`` drives the final predictions' bootstraps, ``fold_in(key, j + 1)`` the internal
-        back-test of the j-th budget (its sub-samples and its candidates' bootstraps).
+      key: PRNG key: ``key`` drives the final predictions' bootstraps, ``fold_in(key, i)`` the i-th distinct
+        internal back-test (i = 1, 2, …; its sub-samples and its candidates' bootstraps). Budgets whose plan
+        (groups, m, n_int) coincides share one internal back-test.
       n, c: counts (..., K); mask: live problems (default all).
       budgets: target budgets N.
       level: interval coverage.
@@ -283,23 +284,28 @@ def predict_auto(
             ch[exact] = "combinatorial"
             chosen[good] = ch
         final_cache: dict[str, tuple] = {}
+        internal: dict[tuple, tuple] = {}
         for j, budget in enumerate(b):
             todo = ~exact[:, j]
             if not todo.any():
                 continue
             rows = np.flatnonzero(todo)
             r, rp, mm, n_int = plan(n_ref[rows], budget, m_min, held_out=not stopped)
-            pred, truth, ok = internal_backtest(
-                jax.random.fold_in(key, j + 1),
-                ng[rows],
-                kg[rows],
-                mg[rows],
-                n_int,
-                mm,
-                cands,
-                repeats=int(repeats),
-                stopped=stopped,
-            )
+            # Budgets with the same plan (r′ is a power of two) share one internal back-test.
+            tag = (rows.tobytes(), mm.tobytes(), n_int.tobytes())
+            if tag not in internal:
+                internal[tag] = internal_backtest(
+                    jax.random.fold_in(key, len(internal) + 1),
+                    ng[rows],
+                    kg[rows],
+                    mg[rows],
+                    n_int,
+                    mm,
+                    cands,
+                    repeats=int(repeats),
+                    stopped=stopped,
+                )
+            pred, truth, ok = internal[tag]
             err = np.abs(pred - truth[:, None, :])  # (G', C, R)
             mae = 100.0 * np.mean(err, axis=2)  # mean over repeats of |prediction − truth|, pp
             w = _weights(mae, ok, mode, pool)
