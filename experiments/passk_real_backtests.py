@@ -61,16 +61,16 @@ PROFILES = {
         wrmse_draws=1,
         checkpoint_groups=0,
     ),
-    "quick": dict(
+    "quick": dict(  # one observed n and 16 checkpoints keep `make reproduce` short; the paper profile has all
         data=("pythia", "checkpoints", "saber"),
-        observe=(32, 100),
+        observe=(100,),
         ratios=(10, 100),
         repeats=2,
         methods=METHODS,
         external=True,
         wrmse_models=PYTHIA,
         wrmse_draws=1,
-        checkpoint_groups=24,
+        checkpoint_groups=16,
     ),
     "paper": dict(
         data=("pythia", "checkpoints", "saber", "testbed"),

@@ -32,11 +32,11 @@ PROFILES = {
     "smoke": dict(pairs=4, seeds=1, repeats=2, logged=2000, methods=("anchored", "eb"), bayes=None),
     "quick": dict(
         pairs=12,
-        seeds=8,
+        seeds=4,  # paper: 50
         repeats=5,
         logged=10_000,
         methods=("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi"),
-        bayes=dict(seeds=2, num_warmup=200, num_samples=200, max_tree_depth=4),
+        bayes=dict(seeds=1, num_warmup=150, num_samples=150, max_tree_depth=4),
     ),
     "paper": dict(
         pairs=12,
