@@ -13,8 +13,8 @@ chosen): Pythia × MATH; confirmation: the others.
 Also the protocol of the public notebook ``drproduck/inference-scaling-law`` ``compare_real.ipynb``: a total
 budget of 10,000 samples spread uniformly over the 128 problems (⌈10000/128⌉ = 79 each, without replacement),
 predict pass@k for k = 10, 20, …, 990, weighted RMSE against the full-data unbiased curve with weights
-1/Var_k, Var_k = k²/(T² m) Σ_i p_i (1 − p_i)^{2k−1} + 1e−12 (T problems, m = 10000/T, p_i the full-data
-success rates); published Beta-binomial WRMSE per Pythia model printed beside ours.
+1/Var_k, Var_k = k²/(T² m) Σ_i p_i (1 − p_i)^{2k−1} + 1e−12 (``passk.estimators.plugin_curve_variance``; T
+problems, m = 10000/T, p_i the full-data success rates); published Beta-binomial WRMSE per Pythia model printed beside ours.
 Figure: MAE vs extrapolation ratio, one panel per data set.
 """
 
@@ -29,7 +29,9 @@ import pandas as pd
 
 from scaling_theory.io import data_path, read_counts
 from scaling_theory.passk.backtesting import backtest, truth_pass_at_n
+from scaling_theory.passk.estimators import plugin_curve_variance
 from scaling_theory.passk.grouping import stack_groups
+from scaling_theory.passk.predictors import predict
 from scaling_theory.passk.simulate import SABER_TABLE5, simulate_counts
 from scaling_theory.plotting import COLORS, MARKERS, figure, save_data, save_figure
 from scaling_theory.stats import subsample
@@ -59,16 +61,16 @@ PROFILES = {
         wrmse_draws=1,
         checkpoint_groups=0,
     ),
-    "quick": dict(
+    "quick": dict(  # one observed n and 16 checkpoints keep `make reproduce` short; the paper profile has all
         data=("pythia", "checkpoints", "saber"),
-        observe=(32, 100),
+        observe=(100,),
         ratios=(10, 100),
         repeats=2,
         methods=METHODS,
         external=True,
         wrmse_models=PYTHIA,
         wrmse_draws=1,
-        checkpoint_groups=24,
+        checkpoint_groups=16,
     ),
     "paper": dict(
         data=("pythia", "checkpoints", "saber", "testbed"),
@@ -99,10 +101,10 @@ def _checkpoints(limit: int):
     return [st.groups[i]["model"] for i in idx], st.n[idx], st.k[idx], st.mask[idx]
 
 
-def _saber(seed: int):
+def _saber(key):
     a = np.array([p[3] for p in SABER_TABLE5])
     b = np.array([p[4] for p in SABER_TABLE5])
-    sim = simulate_counts(seed, a, b, 159, 10_000)
+    sim = simulate_counts(key, a, b, 159, 10_000)
     return [f"a={x}, b={y}" for x, y in zip(a, b)], np.full(sim.k.shape, 10_000.0), sim.k, np.ones(sim.k.shape)
 
 
@@ -143,7 +145,7 @@ def _external(names, n_obs, k_sub, budget) -> dict:
     return out
 
 
-def _cell(name, groups, n, k, mask, obs, ratio, cfg, seed) -> list[dict]:
+def _cell(name, groups, n, k, mask, obs, ratio, cfg, key) -> list[dict]:
     budget = obs * ratio
     live = mask * (n >= budget)
     keep = live.sum(axis=1) >= 16
@@ -153,7 +155,7 @@ def _cell(name, groups, n, k, mask, obs, ratio, cfg, seed) -> list[dict]:
     groups = [g for g, kp in zip(groups, keep) if kp]
     t0 = time.time()
     res = backtest(
-        jax.random.key(seed),
+        key,
         n,
         k,
         obs,
@@ -168,7 +170,8 @@ def _cell(name, groups, n, k, mask, obs, ratio, cfg, seed) -> list[dict]:
         truth = truth_pass_at_n(np.where(live > 0, n, 1), np.where(live > 0, k, 0), live, [budget])[:, 0]
         n_sub = np.where(live > 0, n, 1)
         k_sub = np.where(live > 0, k, 0)
-        ks = np.swapaxes(subsample(jax.random.key(seed), n_sub, k_sub, np.minimum(obs, n_sub), cfg["repeats"]), 0, 1)
+        # the same key as backtest: the external baselines see the same sub-samples
+        ks = np.swapaxes(subsample(key, n_sub, k_sub, np.minimum(obs, n_sub), cfg["repeats"]), 0, 1)
         flat = np.where(np.broadcast_to(live[:, None] > 0, ks.shape), ks, -1).reshape(-1, ks.shape[-1])
         for meth, pred in _external(groups, obs, flat, budget).items():
             pred = pred.reshape(len(groups), cfg["repeats"])
@@ -192,44 +195,17 @@ def _cell(name, groups, n, k, mask, obs, ratio, cfg, seed) -> list[dict]:
     return rows
 
 
-def wrmse_protocol(models, draws: int, seed: int, methods=("auto", "eb")) -> list[dict]:
-    """The compare_real.ipynb protocol on the Pythia models (module docstring)."""
-    from scaling_theory.passk.predictors import predict
-
-    names, n, k, mask = _pythia()
-    ks = np.arange(10, 1000, 10, dtype=float)
-    per = int(np.ceil(10_000 / 128))
-    idx = [names.index(m) for m in models]
-    n, k = n[idx], k[idx]
-    mvue = truth_pass_at_n(n, k, np.ones(k.shape), ks)  # (G, 99)
-    p = k / n
-    t, m_per = k.shape[1], 10_000 / k.shape[1]
-    var = ks[None, :, None] ** 2 / (t**2 * m_per) * p[:, None, :] * (1 - p[:, None, :]) ** (2 * ks[None, :, None] - 1)
-    var = var.sum(axis=-1) + 1e-12
-    out = {m: np.zeros((len(idx), draws)) for m in methods}
-    for d in range(draws):
-        k_obs = subsample(jax.random.key(seed + d), n, k, per, 1)[0]
-        for meth in methods:
-            pr = predict(jax.random.PRNGKey(seed + d), float(per), k_obs, ks, meth).asr
-            out[meth][:, d] = np.sqrt(np.mean((pr - mvue) ** 2 / var, axis=1))
-    rows = []
-    for gi, name in enumerate(models):
-        row = {"model": name, "published_beta_binomial": PUBLISHED_WRMSE[name]}
-        row.update({f"{m}_wrmse": float(out[m][gi].mean()) for m in methods})
-        rows.append(row)
-    return rows
-
-
 def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     cfg = PROFILES[profile]
     out = Path(out)
+    key = jax.random.key(seed)  # the data set `d` draws from fold_in(key, d); cell c of the back-tests from c + 100
     loaders = {
         "pythia": _pythia,
         "checkpoints": lambda: _checkpoints(cfg["checkpoint_groups"]),
-        "saber": lambda: _saber(seed),
+        "saber": lambda: _saber(jax.random.fold_in(key, 0)),
         "testbed": lambda: _testbed(out, seed),
     }
-    rows, notes = [], []
+    rows, notes, cells = [], [], []
     for name in cfg["data"]:
         data = loaders[name]()
         if data is None:
@@ -238,7 +214,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         groups, n, k, mask = data
         for obs in cfg["observe"]:
             for ratio in cfg["ratios"]:
-                rows += _cell(name, groups, n, k, mask, obs, ratio, cfg, seed)
+                rows += _cell(name, groups, n, k, mask, obs, ratio, cfg, jax.random.fold_in(key, 100 + len(cells)))
+                cells.append((name, obs, ratio))
     if cfg["external"]:
         for mod, label in (("saber", "saber-risk"), ("scorio", "scorio")):
             try:
@@ -268,9 +245,30 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             digits=3,
         )
     )
-    wr = wrmse_protocol(
-        cfg["wrmse_models"], cfg["wrmse_draws"], seed, methods=("auto", "eb") if profile != "smoke" else ("eb",)
-    )
+    # The compare_real.ipynb protocol on the Pythia models (module docstring).
+    wr_methods = ("auto", "eb") if profile != "smoke" else ("eb",)
+    names, n_p, k_p, _ = _pythia()
+    idx = [names.index(m) for m in cfg["wrmse_models"]]
+    n_p, k_p = n_p[idx], k_p[idx]
+    ks = np.arange(10, 1000, 10, dtype=float)
+    per = int(np.ceil(10_000 / k_p.shape[1]))
+    mvue = truth_pass_at_n(n_p, k_p, np.ones(k_p.shape), ks)  # (G, 99)
+    weight = 1.0 / (plugin_curve_variance(k_p / n_p, ks, 10_000 / k_p.shape[1]) + 1e-12)  # the notebook's weights
+    scores = {m: np.zeros((len(idx), cfg["wrmse_draws"])) for m in wr_methods}
+    for d in range(cfg["wrmse_draws"]):
+        k_sub, k_pred = jax.random.split(jax.random.fold_in(jax.random.fold_in(key, 1), d))
+        k_obs = subsample(k_sub, n_p, k_p, per, 1)[0]
+        for meth in wr_methods:
+            pr = predict(k_pred, float(per), k_obs, ks, meth).asr
+            scores[meth][:, d] = np.sqrt(np.mean((pr - mvue) ** 2 * weight, axis=1))
+    wr = [
+        {
+            "model": name,
+            "published_beta_binomial": PUBLISHED_WRMSE[name],
+            **{f"{m}_wrmse": float(scores[m][gi].mean()) for m in wr_methods},
+        }
+        for gi, name in enumerate(cfg["wrmse_models"])
+    ]
     print("\ncompare_real.ipynb protocol (10,000 samples over 128 problems, k = 10..990): WRMSE")
     print(format_table(wr, digits=3))
     for line in notes:

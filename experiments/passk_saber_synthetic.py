@@ -32,11 +32,11 @@ PROFILES = {
     "smoke": dict(pairs=4, seeds=1, repeats=2, logged=2000, methods=("anchored", "eb"), bayes=None),
     "quick": dict(
         pairs=12,
-        seeds=8,
+        seeds=4,  # paper: 50
         repeats=5,
         logged=10_000,
         methods=("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi"),
-        bayes=dict(seeds=2, num_warmup=200, num_samples=200, max_tree_depth=4),
+        bayes=dict(seeds=1, num_warmup=150, num_samples=150, max_tree_depth=4),
     ),
     "paper": dict(
         pairs=12,
@@ -59,10 +59,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     seeds = cfg["seeds"]
     labels = [f"{a}/{v.split('-')[0]}/{j}" for a, v, j, _, _ in pairs]
     # Fresh prompts per seed: (seeds · pairs) groups of K prompts with `logged` attempts each.
-    sim = simulate_counts(seed, np.tile(alpha, seeds), np.tile(beta, seeds), K, cfg["logged"])
+    k_sim, k_bt = jax.random.split(jax.random.key(seed))
+    sim = simulate_counts(k_sim, np.tile(alpha, seeds), np.tile(beta, seeds), K, cfg["logged"])
     groups = [{"seed": s, "pair": labels[i]} for s in range(seeds) for i in range(p)]
     res = backtest(
-        jax.random.key(seed),
+        k_bt,
         cfg["logged"],
         sim.k,
         OBSERVE,
@@ -76,7 +77,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         b = cfg["bayes"]
         nb = b["seeds"] * p
         bayes_res = backtest(
-            jax.random.key(seed),
+            k_bt,  # the same sub-samples as the other predictors
             cfg["logged"],
             sim.k[:nb],
             OBSERVE,

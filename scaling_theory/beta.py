@@ -14,7 +14,8 @@ traceable float64 cores (no input checks: the areas' public functions validate a
 * the Beta-binomial likelihood of counts c of n — :func:`log_binom`, :func:`log_kernel`
   ``log B(c+α, n−c+β) − log B(α, β)``, :func:`logpmf`, :func:`logpmf_zero_inflated`, :func:`loglik`, and its
   derivatives in (α, β) from one fused evaluation of log Γ, ψ, ψ' (:func:`pointwise_derivatives`, used by
-  the batched MLE), summed by :func:`score` and :func:`hessian`; :func:`fisher_information`.
+  the batched MLE), summed by :func:`score` and :func:`hessian`; :func:`fisher_information`; the
+  method-of-moments start :func:`log_moment_estimate`.
 
 Ratios of Beta functions are differences of log-gamma *ratios*
 (:func:`scaling_theory.special.log_gamma_ratio`, no cancellation between large log Γ values): relative
@@ -35,7 +36,7 @@ import jax
 import jax.numpy as jnp
 
 from scaling_theory import stats
-from scaling_theory.special import betaln, digamma, lgamma, log_gamma_ratio, trigamma
+from scaling_theory.special import digamma, lgamma, log_gamma_ratio, trigamma
 
 ArrayLike = Any
 
@@ -293,13 +294,17 @@ def log_kernel(c: ArrayLike, n: ArrayLike, alpha: ArrayLike, beta: ArrayLike) ->
         beta: β > 0.
 
     Returns:
-        The log kernel (broadcast shape).
+        The log kernel (broadcast shape) = log ∫ θ^c (1−θ)^(n−c) dBeta(α, β).
+
+    Computed as ``[D(α, c) − D(α+β, c)] + log_survival(α+c, β, n−c)`` with ``D(x, h) = log Γ(x+h) − log Γ(x)``
+    (:func:`scaling_theory.special.log_gamma_ratio`): B(α+c, β)/B(α, β) times B(α+c, β+n−c)/B(α+c, β), no
+    cancellation between large log-gammas (absolute error ~ machine epsilon × the result, not × log Γ(n)).
 
     References:
         SABER Eq. 9; ../shared/specs/beta_binomial.md §2.2.
     """
     c, n, alpha, beta = (jnp.asarray(x) for x in (c, n, alpha, beta))
-    return betaln(c + alpha, n - c + beta) - betaln(alpha, beta)
+    return log_gamma_ratio(alpha, c) - log_gamma_ratio(alpha + beta, c) + log_survival(alpha + c, beta, n - c)
 
 
 def logpmf(c: ArrayLike, n: ArrayLike, alpha: ArrayLike, beta: ArrayLike) -> jax.Array:
@@ -366,6 +371,37 @@ def loglik(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike, c: ArrayLike, mask: 
     m = _mask(c, mask)
     a, b = jnp.asarray(alpha)[..., None], jnp.asarray(beta)[..., None]
     return jnp.sum(m * log_kernel(c, n, a, b), axis=-1)
+
+
+def log_moment_estimate(n: ArrayLike, c: ArrayLike, mask: ArrayLike | None = None) -> tuple[jax.Array, jax.Array]:
+    """Method-of-moments (log α, log β) of one group's Beta law, from the overdispersion of c/n.
+
+    Var(c/n) = μ(1−μ)[1/n + (1−1/n)ρ] with ρ = 1/(α+β+1) and μ = α/(α+β), solved for ρ with 1/n the mean of
+    1/n_i over problems; the rates (c+½)/(n+1) keep μ inside (0, 1). ρ is clipped to [1e-4, 0.999] and α, β to
+    a box, so the result is a finite start for the MLE even on degenerate data.
+
+    Args:
+        n: attempts, shape (K,) (one group: sums run over every axis).
+        c: successes, same shape.
+        mask: optional 0/1 weights of real problems.
+
+    Returns:
+        ``(log α, log β)`` scalars.
+
+    References:
+        ../shared/specs/beta_binomial.md §2.2 (starting values).
+    """
+    n, c = jnp.asarray(n), jnp.asarray(c)
+    m = _mask(c, mask)
+    w = m / jnp.maximum(jnp.sum(m), 1.0)
+    p = (c + 0.5) / (n + 1.0)
+    mu = jnp.clip(jnp.sum(w * p), 1e-6, 1 - 1e-6)
+    var = jnp.sum(w * (p - mu) ** 2)
+    inv_n = jnp.sum(w / n)
+    rho = (var / (mu * (1 - mu)) - inv_n) / jnp.maximum(1.0 - inv_n, 1e-12)
+    rho = jnp.clip(rho, 1e-4, 0.999)
+    conc = 1.0 / rho - 1.0
+    return jnp.log(jnp.clip(mu * conc, 1e-5, 1e5)), jnp.log(jnp.clip((1 - mu) * conc, 1e-5, 1e7))
 
 
 class Pointwise(NamedTuple):

@@ -42,8 +42,6 @@ ALLOWED: dict[str, dict[str, str]] = {
         "_testbed": "sub-study: passk.backtest on the testbed run",
         "_external": "sub-study: passk.predict on an external table",
         "_cell": "runs one (data, method) cell of the study through passk.backtest",
-        "wrmse_protocol": "the compare_real.ipynb protocol loop; NOTE still holds that notebook's delta-method "
-        "variance of pass@k (a model formula): to move into passk (issue 13, left undone)",
     },
     "testbed_judge_selection.py": {"_blr_reference": "evaluates judge.selection.selection_error for the overlay"},
     "testbed_scaling.py": {"_runs": "loads/trains the testbed runs through testbed.run (cached)"},

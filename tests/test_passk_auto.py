@@ -181,8 +181,8 @@ def beta_groups():
     rng = np.random.default_rng(11)
     alpha = rng.uniform(0.2, 0.8, 16)
     beta = rng.uniform(2.0, 20.0, 16)
-    sim = simulate_counts(12, alpha, beta, 128, 64)
-    pred = predict_auto(jax.random.key(0), 64.0, sim.k, [640.0], seed=1)
+    sim = simulate_counts(jax.random.key(12), alpha, beta, 128, 64)
+    pred = predict_auto(jax.random.key(1), 64.0, sim.k, [640.0])
     truth = finite_truth(sim.log1m_theta, [640.0])
     return sim, pred, truth
 
@@ -223,7 +223,7 @@ def test_auto_prefers_tail_methods_on_a_two_population_tail():
     k = rng.binomial(n, theta).astype(float)
     budget = 640.0
     truth = np.mean(1 - (1 - theta) ** budget, axis=1)
-    pred = predict_auto(jax.random.key(0), float(n), k, [budget], seed=2)
+    pred = predict_auto(jax.random.key(2), float(n), k, [budget])
     from scaling_theory.passk.predictors import predict
 
     eb = predict(jax.random.key(0), float(n), k, [budget], "eb")

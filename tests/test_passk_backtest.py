@@ -33,7 +33,8 @@ def test_truth_is_the_mean_chen_estimate():
 
 def test_observing_everything_makes_anchored_exact():
     # observe = logged n: the sub-sample is the full data, anchored(N = n) = coverage = Chen's pass@n.
-    sim = simulate_counts(1, np.full(16, 0.3), np.full(16, 3.0), 159, 200)  # shapes shared with the next test
+    # shapes shared with the next test
+    sim = simulate_counts(jax.random.key(1), np.full(16, 0.3), np.full(16, 3.0), 159, 200)
     res = backtest(jax.random.key(0), 200, sim.k, 200, [200], ["anchored", "naive"], repeats=1)
     tab = res.table.set_index(["group", "method"])
     assert np.all(tab.xs("anchored", level="method")["error"] < 1e-10)
@@ -45,7 +46,7 @@ def test_observing_everything_makes_anchored_exact():
 
 def test_synthetic_backtest_orders_the_methods():
     # SABER protocol in miniature: naive is far off, the Beta-law methods are close (pp).
-    sim = simulate_counts(2, np.full(16, 0.4), np.full(16, 4.0), 159, 2000)
+    sim = simulate_counts(jax.random.key(2), np.full(16, 0.4), np.full(16, 4.0), 159, 2000)
     res = backtest(jax.random.key(1), 2000, sim.k, 100, [1000], ["naive", "anchored", "eb"], repeats=1)
     mae = res.mae.set_index("method")["mae"]
     assert mae["naive"] > 5 and mae["anchored"] < 2.5 and mae["eb"] < 2.5

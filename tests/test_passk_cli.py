@@ -170,15 +170,12 @@ def test_backtest_json(capsys, tmp_path):
         (["predict", "{missing}", "--budget", "10"], "no such file"),
         (["backtest", "{csv}", "--observe", "500", "--budget", "10"], "observe must be between"),
         (["predict", "{bad}", "--budget", "10"], "k=7 exceeds n=5"),
-        (["fit", "{zeros}"], "no successes"),
     ],
 )
 def test_bad_input_one_line_exit_2(capsys, tmp_path, counts_csv, argv, fragment):
     bad = tmp_path / "bad.csv"
     bad.write_text("problem,n,k\n1,5,2\n2,5,7\n")
-    zeros = tmp_path / "zeros.csv"
-    zeros.write_text("problem,n,k\n1,5,0\n2,5,0\n")
-    fill = {"csv": str(counts_csv), "missing": str(tmp_path / "nope.csv"), "bad": str(bad), "zeros": str(zeros)}
+    fill = {"csv": str(counts_csv), "missing": str(tmp_path / "nope.csv"), "bad": str(bad)}
     args = ["passk"] + [a.format(**fill) for a in argv]
     if "--group-by" not in args and "counts.csv" in " ".join(args):
         args += ["--group-by", "model"]
@@ -193,3 +190,43 @@ def test_unknown_method_is_a_usage_error(capsys, counts_csv):
         main(["passk", "predict", str(counts_csv), "--budget", "10", "--method", "magic"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_fit_degenerate_groups_do_not_abort_the_others(capsys, tmp_path):
+    """A group with no success and one with only successes: flagged with the bound, the others fitted as alone."""
+    from scaling_theory.passk import mle
+
+    rng = np.random.default_rng(5)
+    normal = {name: rng.binomial(64, rng.beta(a, b, 60)) for name, a, b in (("A", 0.3, 3.0), ("B", 0.5, 2.0))}
+    rows = [{"model": m, "problem": i, "n": 64, "k": int(c[i])} for m, c in normal.items() for i in range(60)]
+    rows += [{"model": "C", "problem": i, "n": 8, "k": 0} for i in range(60)]
+    rows += [{"model": "D", "problem": i, "n": 4, "k": 4} for i in range(30)]
+    pd.DataFrame(rows).to_csv(tmp_path / "all.csv", index=False)
+    pd.DataFrame([r for r in rows if r["model"] in normal]).to_csv(tmp_path / "normal.csv", index=False)
+
+    code, out, err = run(capsys, "passk", "fit", str(tmp_path / "all.csv"), "--group-by", "model", "--json")
+    assert code == 0
+    warnings = err.strip().splitlines()
+    assert len(warnings) == 2 and all(w.startswith("warning:") for w in warnings)
+    assert "model=C" in warnings[0] and "no_success" in warnings[0] and "model=D" in warnings[1]
+    by = {r["group"]["model"]: r for r in json.loads(out)}
+    code, out_alone, err_alone = run(
+        capsys, "passk", "fit", str(tmp_path / "normal.csv"), "--group-by", "model", "--json"
+    )
+    assert code == 0 and err_alone == ""
+    alone = {r["group"]["model"]: r for r in json.loads(out_alone)}
+    for m, c in normal.items():
+        assert by[m]["flag"] == "" and by[m]["mean_bound"] is None
+        for f in ("alpha", "beta", "se_alpha", "se_beta", "loglik"):
+            assert by[m][f] == pytest.approx(alone[m][f], rel=1e-9)
+        single = mle.fit(64, c)  # the group fitted on its own, outside any batch
+        assert by[m]["alpha"] == pytest.approx(float(single.alpha), rel=1e-7)
+        assert by[m]["beta"] == pytest.approx(float(single.beta), rel=1e-7)
+    # The distribution-free bound of passk.degenerate: P(no success) ≤ exp(−n_min K θ̄) = 1 − 0.9.
+    assert by["C"]["flag"] == "no_success" and by["C"]["alpha"] is None and by["C"]["loglik"] is None
+    assert by["C"]["mean_bound"] == pytest.approx(np.log(10.0) / (8 * 60), rel=1e-12)
+    assert by["C"]["asr_at_n"] == 0.0 and by["C"]["problems"] == 60
+    assert by["D"]["flag"] == "all_success" and by["D"]["beta"] is None
+    assert by["D"]["mean_bound"] == pytest.approx(1 - np.log(10.0) / (4 * 30), rel=1e-12)
+    code, text, _ = run(capsys, "passk", "fit", str(tmp_path / "all.csv"), "--group-by", "model")
+    assert code == 0 and "no_success" in text and "mean_bound" in text.splitlines()[0]

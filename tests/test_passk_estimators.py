@@ -122,3 +122,47 @@ def test_bad_input(args, match):
 def test_curve_rejects_k_above_n():
     with pytest.raises(InputError, match="smallest n"):
         pass_at_k_curve([10, 20], [1, 2], [15])
+
+
+# ----------------------------------------------------------------- plugin_curve_variance (compare_real weights)
+
+
+def test_plugin_curve_variance_is_exact_at_k_1():
+    # k = 1: the plug-in mean is mean_i c_i/m, whose variance is Σ p_i(1 − p_i)/(T² m) exactly.
+    from scaling_theory.passk.estimators import plugin_curve_variance
+
+    p = np.array([[0.0, 0.1, 0.5, 0.93, 1.0], [0.2, 0.2, 0.3, 0.05, 0.7]])
+    got = plugin_curve_variance(p, [1.0], 79)
+    np.testing.assert_allclose(got[:, 0], np.sum(p * (1 - p), axis=1) / (25 * 79), rtol=1e-14)
+
+
+def test_plugin_curve_variance_matches_the_binomial_sum_to_first_order():
+    """Against the exact variance of the plug-in mean, summed over c_i ~ Binomial(m, p_i) (SciPy), at large m."""
+    from scipy import stats
+
+    from scaling_theory.passk.estimators import plugin_curve_variance
+
+    p = np.array([0.02, 0.1, 0.3, 0.6])
+    m, ks = 20_000, np.array([2.0, 10.0, 30.0])
+    c = np.arange(m + 1)
+    exact = []
+    for k in ks:
+        var_i = []
+        for pi in p:
+            pmf = stats.binom.pmf(c, m, pi)
+            g = 1 - (1 - c / m) ** k
+            var_i.append(np.sum(pmf * g**2) - np.sum(pmf * g) ** 2)
+        exact.append(np.sum(var_i) / p.size**2)
+    got = plugin_curve_variance(p, ks, m)
+    # The delta method is first order: relative error O(k²/(m p)) here, below 3% for these (k, p, m).
+    np.testing.assert_allclose(got, exact, rtol=0.03)
+    assert np.all(got > 0)
+
+
+def test_plugin_curve_variance_bad_input():
+    from scaling_theory.passk.estimators import plugin_curve_variance
+
+    with pytest.raises(InputError, match="p must be in"):
+        plugin_curve_variance([0.5, 1.5], [1.0], 10)
+    with pytest.raises(InputError, match="n_obs"):
+        plugin_curve_variance([0.5], [1.0], 0)

@@ -63,7 +63,7 @@ def test_weighted_fit_is_ordinary_least_squares():
 
 def test_distributional_recovers_alpha_of_unscaled_beta():
     # θ ~ Beta(0.3, 3) on 2000 problems with 10^4 attempts: the discretised fit with scale 1 recovers α.
-    sim = simulate_counts(3, 0.3, 3.0, 2000, 10_000)
+    sim = simulate_counts(jax.random.key(3), 0.3, 3.0, 2000, 10_000)
     res = distributional_exponent(10_000, sim.k, scale=1.0)
     # SE of α̂: the Cramér–Rao bound of the Beta(α, β) MLE on 2000 exact θ_i (Fisher information from SciPy's
     # trigamma), a lower bound for the binned fit on k/n; 5 of those SEs.

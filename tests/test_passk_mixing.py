@@ -447,3 +447,64 @@ def test_predict_mixing_interval_covers_the_population_truth():
     truth = 1 - np.mean((1 - theta) ** big, axis=1)
     inside = (p.lower[:, 0] <= truth) & (truth <= p.upper[:, 0])
     assert inside.sum() >= 5
+
+
+# ------------------------------------------------ the one Beta-binomial kernel (scaling_theory.beta.log_kernel)
+
+
+def _exact_log_kernel(c, n, a, b):
+    """log B(c+a, n−c+b) − log B(a, b) = log[Π_{j<c}(a+j) Π_{j<n−c}(b+j) / Π_{j<n}(a+b+j)] in exact rationals."""
+    from decimal import Decimal, getcontext
+    from fractions import Fraction
+
+    getcontext().prec = 60
+    a, b = Fraction(a), Fraction(b)
+    r = Fraction(1)
+    for j in range(c):
+        r *= a + j
+    for j in range(n - c):
+        r *= b + j
+    for j in range(n):
+        r /= a + b + j
+    return float(Decimal(r.numerator).ln() - Decimal(r.denominator).ln())
+
+
+@pytest.mark.parametrize(
+    "c,n,a,b", [(3, 10, 0.3, 5.0), (0, 2000, 0.06, 100.0), (50, 3000, 0.2, 12.0), (7, 7, 1.5, 0.25)]
+)
+def test_log_kernel_against_exact_rationals_and_scipy(c, n, a, b):
+    from scaling_theory import beta as B
+    from scaling_theory.numerics import x64
+
+    got = float(x64(B.log_kernel)(float(c), float(n), a, b))
+    exact = _exact_log_kernel(c, n, a, b)
+    assert got == pytest.approx(exact, rel=1e-14, abs=1e-14)  # no cancellation between large log-gammas
+    ref = special.betaln(c + a, n - c + b) - special.betaln(a, b)  # SciPy: same value up to its cancellation
+    assert got == pytest.approx(ref, rel=1e-11, abs=2e-12)
+    lp = float(x64(B.logpmf)(float(c), float(n), a, b))
+    assert lp == pytest.approx(stats.betabinom.logpmf(c, n, a, b), rel=1e-11, abs=2e-12)
+
+
+def test_beta_family_survival_is_the_beta_kernel():
+    """mixing's Beta posterior-predictive log S_i(N) = log_kernel(k, n+N) − log_kernel(k, n), vs SciPy betaln."""
+    n = np.full((1, 4), 50.0)
+    k = np.array([[0.0, 3.0, 20.0, 50.0]])
+    fit = mixing.fit_mixing(n, k, None, family="beta")
+    a, b = float(fit.params["alpha"][0]), float(fit.params["beta"][0])
+    budgets = np.array([1.0, 100.0, 1e4])
+    got = mixing.log_survival(fit, n, k, None, budgets)[0]
+    ref = special.betaln(k[0][:, None] + a, n[0][:, None] - k[0][:, None] + b + budgets) - special.betaln(
+        k[0][:, None] + a, n[0][:, None] - k[0][:, None] + b
+    )
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-11)
+
+
+def test_log_moment_estimate_recovers_a_beta_law():
+    """Method of moments on many problems drawn from Beta(2, 6) with n = 200: α, β within 10%."""
+    from scaling_theory import beta as B
+
+    rng = np.random.default_rng(4)
+    theta = rng.beta(2.0, 6.0, 20_000)
+    c = rng.binomial(200, theta).astype(float)
+    la, lb = B.log_moment_estimate(np.full(c.shape, 200.0), c)
+    assert np.exp(float(la)) == pytest.approx(2.0, rel=0.1) and np.exp(float(lb)) == pytest.approx(6.0, rel=0.1)

@@ -115,7 +115,7 @@ def test_fisher_information_matches_monte_carlo():
     # Expected information (exact sum over k) vs the average observed information of simulated problems.
     alpha, beta, n, draws = 0.4, 4.0, 30, 20000
     info = np.asarray(bb.fisher_information(alpha, beta, n))
-    sim = simulate_counts(3, alpha, beta, draws, n)
+    sim = simulate_counts(jax.random.key(3), alpha, beta, draws, n)
     per = -np.asarray(bb.hessian(alpha, beta, float(n), sim.k)) / draws
     # per-problem observed information (k as a trailing axis of length 1): its mean is `per`, its SE computed
     per_problem = -np.asarray(bb.hessian(alpha, beta, float(n), np.asarray(sim.k)[..., None])).reshape(draws, 4)
@@ -162,8 +162,8 @@ def test_pythia_70m_small_alpha_large_beta(pythia_counts_path):
 def test_recovery_and_standard_errors_on_simulated_data():
     # Spec §8.2 / §8.9: Beta(0.4, 4), K = 159, n = 1000, R = 64 replicates in one batched call.
     r = 64
-    small = simulate_counts(11, np.full(r, 0.4), np.full(r, 4.0), 159, 1000)
-    big = simulate_counts(12, np.full(r, 0.4), np.full(r, 4.0), 4 * 159, 1000)
+    small = simulate_counts(jax.random.key(11), np.full(r, 0.4), np.full(r, 4.0), 159, 1000)
+    big = simulate_counts(jax.random.key(12), np.full(r, 0.4), np.full(r, 4.0), 4 * 159, 1000)
     fs, fb = mle.fit(1000, small.k), mle.fit(1000, big.k)
     sd_small, sd_big = fs.alpha.std(ddof=1), fb.alpha.std(ddof=1)
     # Mean within 4 MC standard errors of the truth, plus 0.01 for the O(1/K) MLE bias (~0.005 here).
@@ -178,7 +178,7 @@ def test_recovery_and_standard_errors_on_simulated_data():
 
 def test_zero_inflated_recovers_pi():
     # 16 replicates of K = 159 (the shape the predictor tests reuse): mean π̂ within 4 SE of the truth.
-    sim = simulate_counts(5, np.full(16, 0.6), np.full(16, 3.0), 159, 100, pi=0.3)
+    sim = simulate_counts(jax.random.key(5), np.full(16, 0.6), np.full(16, 3.0), 159, 100, pi=0.3)
     res = mle.fit(100, sim.k, zero_inflated=True)
     assert_within_se(exact=0.3, samples=res.pi, bias=0.01, z=4, what="mean π̂")  # + 0.01: O(1/K) MLE bias
     sd = res.pi.std(ddof=1)  # observed-information SE ≈ MC spread (SE of the sd from the 16 draws)
@@ -188,7 +188,7 @@ def test_zero_inflated_recovers_pi():
 
 
 def test_batched_padded_and_single_fits_agree():
-    sim = simulate_counts(2, np.array([0.2, 1.0, 0.5]), np.array([10.0, 1.0, 3.0]), 50, 40)
+    sim = simulate_counts(jax.random.key(2), np.array([0.2, 1.0, 0.5]), np.array([10.0, 1.0, 3.0]), 50, 40)
     k = sim.k.copy()
     mask = np.ones_like(k)
     mask[1, 30:] = 0  # group 1 has only 30 problems
@@ -206,7 +206,7 @@ def test_degenerate_data_stop_at_the_box_without_nan():
 
 
 def test_bootstrap_shape_and_spread():
-    sim = simulate_counts(9, 0.5, 5.0, 159, 100)
+    sim = simulate_counts(jax.random.key(9), 0.5, 5.0, 159, 100)
     boot = mle.bootstrap(jax.random.PRNGKey(0), 100, sim.k[:], 64)
     point = mle.fit(100, sim.k)
     assert boot.alpha.shape == (64,)
@@ -234,10 +234,10 @@ def test_one_and_four_devices_agree():
     from tests.multidevice import run_with_devices
 
     code = """
-import json, numpy as np
+import json, jax, numpy as np
 from scaling_theory.passk import mle
 from scaling_theory.passk.simulate import simulate_counts
-sim = simulate_counts(0, np.full(8, 0.3), np.full(8, 5.0), 64, 100)
+sim = simulate_counts(jax.random.key(0), np.full(8, 0.3), np.full(8, 5.0), 64, 100)
 r = mle.fit(100, sim.k)
 print(json.dumps({"alpha": r.alpha.tolist(), "beta": r.beta.tolist()}))
 """

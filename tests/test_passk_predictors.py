@@ -21,7 +21,7 @@ NON_BAYES = [m for m in METHODS if m != "bayes"]
 @pytest.fixture(scope="module")
 def sim16():
     """16 groups of K = 159 problems, θ ~ Beta(0.4, 4), n = 100 (one compiled shape for every method)."""
-    return simulate_counts(21, np.full(16, 0.4), np.full(16, 4.0), 159, 100)
+    return simulate_counts(jax.random.key(21), np.full(16, 0.4), np.full(16, 4.0), 159, 100)
 
 
 def test_spec_7c_saber_readme_toy_values():
@@ -122,7 +122,7 @@ def test_naive_underestimates_spec_8_7(sim16):
 def test_eb_is_the_conditional_expectation_of_the_observed_problems():
     # With the true (α, β), eb = E[mean_i 1 − (1−θ_i)^N | k]: unbiased for the observed problems' ASR@N.
     r, alpha, beta = 400, 0.4, 4.0
-    sim = simulate_counts(4, np.full(r, alpha), np.full(r, beta), 159, 100)
+    sim = simulate_counts(jax.random.key(4), np.full(r, alpha), np.full(r, beta), 159, 100)
     truth = finite_truth(sim.log1m_theta, [1000])[:, 0]
     with jax.enable_x64(True):
         u = jnp.tile(jnp.log(jnp.array([alpha, beta])), (r, 1))
@@ -200,7 +200,7 @@ def test_anchored_and_plugin_identical_to_saber_risk_given_alpha():
 
 
 def test_zero_inflated_methods_reach_one_minus_pi():
-    sim = simulate_counts(8, np.full(16, 0.8), np.full(16, 2.0), 159, 100, pi=0.4)
+    sim = simulate_counts(jax.random.key(8), np.full(16, 0.8), np.full(16, 2.0), 159, 100, pi=0.4)
     p = predict(jax.random.key(0), 100, sim.k, [1e8], "plugin_zi")
     np.testing.assert_allclose(p.asr[:, 0], 1 - p.pi, atol=2e-3)
     # π̂ over the 16 simulated groups: unbiased for π = 0.4 within the SE of their mean (16 values).

@@ -464,7 +464,7 @@ def test_stacked_and_synthetic_counts_rows():
         {"group": 1, "problem": 1, "n": 1.0, "k": 0.0, "mask": 0.0},  # padding
     ]
     assert st.groups == [{"model": "a"}, {"model": "b"}] and st.sizes.tolist() == [2, 1]
-    sim = passk_simulate.simulate_counts(0, np.array([1.0, 2.0]), 3.0, 3, 7)
+    sim = passk_simulate.simulate_counts(jax.random.key(0), np.array([1.0, 2.0]), 3.0, 3, 7)
     rows = sim.rows()
     assert [(r["group"], r["problem"]) for r in rows] == [(g, i) for g in (0, 1) for i in range(3)]
     assert all(r["n"] == 7 and r["log1m_theta"] == pytest.approx(np.log1p(-r["theta"]), rel=1e-9) for r in rows)
@@ -537,7 +537,7 @@ def _passk_cases():
                 __import__("pandas").DataFrame({"problem": [0, 1], "n": [3, 3], "k": [1, 2]}), []
             ),
         ),
-        ("passk.simulate_counts", lambda: passk_simulate.simulate_counts(0, 1.0, 2.0, 4, 5)),
+        ("passk.simulate_counts", lambda: passk_simulate.simulate_counts(jax.random.key(0), 1.0, 2.0, 4, 5)),
     ]
 
 

@@ -149,7 +149,7 @@ def backtests(quick: bool) -> list[dict]:
 
     pairs = np.array([row[3:] for row in SABER_TABLE5])
     seeds = 2 if quick else 8
-    sim = simulate_counts(0, np.tile(pairs[:, 0], seeds), np.tile(pairs[:, 1], seeds), 159, 10_000)
+    sim = simulate_counts(jax.random.key(0), np.tile(pairs[:, 0], seeds), np.tile(pairs[:, 1], seeds), 159, 10_000)
     methods = ["anchored", DEFAULT_METHOD]
     syn = backtest(jax.random.key(0), 10_000, sim.k, 100, [1000], methods, repeats=5)
     syn_tab = syn.table.assign(seed=syn.table["group"] // 12)

@@ -2,7 +2,8 @@
 
 Public entry points (docs/passk.md), imported lazily so that ``scaling-theory --help`` stays fast:
 
-* :func:`pass_at_k`, :func:`pass_at_k_curve`, :func:`plugin_pass_at_k`, :func:`coverage` — estimators;
+* :func:`pass_at_k`, :func:`pass_at_k_curve`, :func:`plugin_pass_at_k`, :func:`coverage`,
+  :func:`plugin_curve_variance` — estimators;
 * :func:`asr_exact`, :func:`asr_leading`, :func:`asr_corrected`, :func:`asr_zero_inflated`,
   :func:`budget_exact` — the Beta law (``beta_law``);
 * :func:`fit` (→ :class:`BetaBinomialFit`), :func:`bootstrap_fit` — batched Beta-binomial MLE (``mle``);
@@ -25,6 +26,7 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "pass_at_k_curve": "estimators",
     "plugin_pass_at_k": "estimators",
     "coverage": "estimators",
+    "plugin_curve_variance": "estimators",
     "asr_exact": "beta_law",
     "asr_leading": "beta_law",
     "asr_corrected": "beta_law",

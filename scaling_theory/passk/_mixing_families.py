@@ -16,6 +16,7 @@ import numpy as np
 from jax.scipy.special import betainc, logsumexp
 
 from scaling_theory import special
+from scaling_theory.beta import log_kernel, log_moment_estimate
 from scaling_theory.passk import _mixing_quad as quad
 
 # Common θ grid: θ = 0 and logit-spaced nodes from 1e-11 (far below 1/N for N ≤ 1e7) to 1 − 1e-9.
@@ -128,11 +129,7 @@ def order_components(sp: Spec, u):
 def _log_integral_base(sp: Spec, u, a, b):
     if sp.base in MIX_COMPONENTS:
         p = natural(sp, u)
-        terms = (
-            jnp.log(p["weights"])
-            + special.betaln(p["alpha"] + a, p["beta"] + b)
-            - special.betaln(p["alpha"], p["beta"])
-        )
+        terms = jnp.log(p["weights"]) + log_kernel(a, a + b, p["alpha"], p["beta"])
         return logsumexp(terms)
     ls = jax.nn.log_sigmoid
     if sp.base == "scaled_beta":
@@ -187,13 +184,6 @@ def log_integral(sp: Spec, u, a, b):
 # ------------------------------------------------------------------------------- starts
 
 
-def moment_start(n, k, m):
-    """Method-of-moments (log α, log β) of a Beta law (overdispersion), as in :mod:`.mle`."""
-    from scaling_theory.passk.mle import _moments_init
-
-    return _moments_init(n, k, m)
-
-
 def _masked_quantiles(x, m, probs):
     order = jnp.argsort(jnp.where(m > 0, x, jnp.inf))
     xs = x[order]
@@ -204,7 +194,7 @@ def _masked_quantiles(x, m, probs):
 
 def starts(sp: Spec, n, k, m):
     """(S, P) starting points of one group."""
-    la, lb = moment_start(n, k, m)
+    la, lb = log_moment_estimate(n, k, m)
     frac0 = jnp.sum(m * (k == 0)) / jnp.maximum(jnp.sum(m), 1.0)
     if sp.base == "scaled_beta":
         th = jnp.max(jnp.where(m > 0, (k + 0.5) / (n + 1.0), 0.0))

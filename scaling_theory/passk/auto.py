@@ -87,17 +87,18 @@ def plan(n_ref, budget: float, m_min: int = M_MIN, held_out: bool = True):
 
 @x64
 def internal_backtest(
-    n, c, mask, n_ref, keep, candidates: Sequence[str], *, repeats: int, seed: int, stopped: bool, key
+    key: jax.Array, n, c, mask, n_ref, keep, candidates: Sequence[str], *, repeats: int, stopped: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep ``keep`` attempts per problem, predict pass@n_ref with every candidate, compare with the truth.
 
     Args:
-      n, k, m: counts and mask (G, K) of the non-degenerate groups.
+      key: PRNG key; ``fold_in(key, b)`` draws the sub-samples of the b-th (keep, n_ref) batch and ``key``
+        itself drives the candidates' bootstraps.
+      n, c, mask: counts and mask (G, K) of the non-degenerate groups.
       n_ref: per group reference budget (G,); keep: attempts kept per group (G,).
       candidates: method names.
-      repeats, seed: sub-samples of a fixed-n log (a stopped log's prefix is drawn once).
+      repeats: sub-samples of a fixed-n log (a stopped log's prefix is drawn once).
       stopped: the log stops at the first success.
-      key: PRNG key of the candidates' bootstraps.
 
     Returns:
       ``(pred, truth, ok)``: predictions (G, C, R), truth (G, R) — for a fixed-n log the pass@n_int of the
@@ -112,7 +113,7 @@ def internal_backtest(
     preds = np.full((g, len(candidates), repeats), np.nan)
     truth = np.empty((g, repeats))
     ok = np.zeros((g, len(candidates)), bool)
-    for mm, nr in sorted(set(zip(keep.tolist(), n_ref.tolist()))):  # usually one or two batches
+    for bi, (mm, nr) in enumerate(sorted(set(zip(keep.tolist(), n_ref.tolist())))):  # usually one or two batches
         rows = np.flatnonzero((keep == mm) & (n_ref == nr))
         ns, ks, ms = n[rows], c[rows], mask[rows]
         if stopped:
@@ -122,7 +123,9 @@ def internal_backtest(
             n_o, k_o = n_o[:, None], k_o[:, None]
         else:
             reps = repeats
-            k_o = np.swapaxes(subsample(jax.random.key(seed), ns, ks, np.minimum(mm, ns), reps), 0, 1)  # (g', R, K)
+            k_o = np.swapaxes(
+                subsample(jax.random.fold_in(key, bi), ns, ks, np.minimum(mm, ns), reps), 0, 1
+            )  # (g', R, K)
             n_o = np.full(k_o.shape, mm)
             # Truth from the held-out attempts: Chen's pass@n_int of the n_i − m attempts not observed (fresh
             # attempts, independent of the observed ones given θ_i — what every candidate predicts).
@@ -214,16 +217,17 @@ def predict_auto(
     pool: str = "group",
     widen: bool = True,
     m_min: int = M_MIN,
-    seed: int = 0,
     bootstrap: int = 200,
 ):
     """Self-validating pass@N prediction (module docstring); returns a :class:`~.predictors.Prediction`.
 
     Args:
-      n, k: counts (..., K); mask: live problems (default all).
+      key: PRNG key: ``key`` drives the final predictions' bootstraps, ``fold_in(key, i)`` the i-th distinct
+        internal back-test (i = 1, 2, …; its sub-samples and its candidates' bootstraps). Budgets whose plan
+        (groups, m, n_int) coincides share one internal back-test.
+      n, c: counts (..., K); mask: live problems (default all).
       budgets: target budgets N.
       level: interval coverage.
-      key: PRNG key of the candidates' bootstraps; ``seed`` seeds the internal sub-samples.
       stopped: the log stops at each problem's first success.
       candidates: methods to back-test (default :func:`default_candidates`).
       repeats: internal sub-samples R.
@@ -280,24 +284,28 @@ def predict_auto(
             ch[exact] = "combinatorial"
             chosen[good] = ch
         final_cache: dict[str, tuple] = {}
+        internal: dict[tuple, tuple] = {}
         for j, budget in enumerate(b):
             todo = ~exact[:, j]
             if not todo.any():
                 continue
             rows = np.flatnonzero(todo)
             r, rp, mm, n_int = plan(n_ref[rows], budget, m_min, held_out=not stopped)
-            pred, truth, ok = internal_backtest(
-                ng[rows],
-                kg[rows],
-                mg[rows],
-                n_int,
-                mm,
-                cands,
-                repeats=int(repeats),
-                seed=seed + 7919 * j,
-                stopped=stopped,
-                key=key,
-            )
+            # Budgets with the same plan (r′ is a power of two) share one internal back-test.
+            tag = (rows.tobytes(), mm.tobytes(), n_int.tobytes())
+            if tag not in internal:
+                internal[tag] = internal_backtest(
+                    jax.random.fold_in(key, len(internal) + 1),
+                    ng[rows],
+                    kg[rows],
+                    mg[rows],
+                    n_int,
+                    mm,
+                    cands,
+                    repeats=int(repeats),
+                    stopped=stopped,
+                )
+            pred, truth, ok = internal[tag]
             err = np.abs(pred - truth[:, None, :])  # (G', C, R)
             mae = 100.0 * np.mean(err, axis=2)  # mean over repeats of |prediction − truth|, pp
             w = _weights(mae, ok, mode, pool)

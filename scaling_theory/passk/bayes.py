@@ -27,9 +27,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_theory.beta import loglik as beta_loglik
 from scaling_theory.numerics import x64
 from scaling_theory.passk import mle
-from scaling_theory.special import betaln, log_beta_ratio
+from scaling_theory.special import log_beta_ratio
 from scaling_theory.stats import split_rhat
 
 PRIOR_LOG_ALPHA = (-1.0, 1.5)  # (mean, sd) of log α
@@ -51,7 +52,7 @@ def log_posterior(u, n, c, mask):
     v = jnp.clip(u, lo, hi)  # finite values and gradients on both branches of the where below
     alpha, beta = jnp.exp(v[0]), jnp.exp(v[1])
     prior = _normal_logpdf(v[0], *PRIOR_LOG_ALPHA) + _normal_logpdf(v[1], *PRIOR_LOG_BETA)
-    ll = jnp.sum(mask * (betaln(c + alpha, n - c + beta) - betaln(alpha, beta)))
+    ll = beta_loglik(alpha, beta, n, c, mask)
     return jnp.where(inside, prior + ll, -jnp.inf)
 
 

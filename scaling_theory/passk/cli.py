@@ -6,7 +6,11 @@ Text tables by default, ``--json`` for machines. JSON shapes:
 
 * ``estimate``: ``[{"group", "k", "pass_at_k", "plugin", "problems", "n_min"}, ...]`` (one per group and k);
 * ``fit``: ``[{"group", "alpha", "beta", "se_alpha", "se_beta", "pi", "se_pi", "loglik", "problems",
-  "mean_n", "asr_at_n", "converged", "at_bound"}, ...]`` (``pi``/``se_pi`` only with ``--zero-inflated``);
+  "mean_n", "asr_at_n", "converged", "at_bound", "flag", "mean_bound"}, ...]`` (``pi``/``se_pi`` only with
+  ``--zero-inflated``; a group with no success or only successes has ``flag`` ``no_success``/``all_success``,
+  null fitted fields and in ``mean_bound`` the distribution-free one-sided 90% bound on its mean success
+  probability, see ``passk.degenerate``, with a warning on stderr; other groups: ``flag`` ``""``,
+  ``mean_bound`` null);
 * ``predict``: ``[{"group", "method", "budget", "asr", "lower", "upper", "alpha", "beta", "flag"
   [, "internal_rmse"]}, ...]`` (issue 2, §3; rates in [0, 1]; ``alpha``/``beta`` null for methods without a
   Beta law; ``method`` names what was used — ``auto:<candidate>`` for the default, ``bound`` for a degenerate
@@ -132,38 +136,45 @@ def _estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_degenerate(data: Any, reported: str) -> None:
+    """One stderr line per group with no success (or only successes): what is reported instead."""
+    import sys
+
+    from scaling_theory.passk.degenerate import degenerate_flags
+    from scaling_theory.passk.grouping import describe_group
+
+    for grp, flag in zip(data.groups, degenerate_flags(data.n, data.k, data.mask)):
+        if flag:
+            what = "no success" if flag == "no_success" else "every attempt a success"
+            print(f"warning: group {describe_group(grp)}: {what}; {reported} (flag {flag})", file=sys.stderr)
+
+
 def _fit(args: argparse.Namespace) -> int:
     from scaling_theory.passk.summaries import fit_table
 
-    out = fit_table(_read(args), zero_inflated=args.zero_inflated)
+    data = _read(args)
+    _warn_degenerate(
+        data,
+        f"no finite Beta-binomial fit; reporting the distribution-free {int(100 * LEVEL)}% bound on the "
+        "mean success probability (mean_bound)",
+    )
+    out = fit_table(data, zero_inflated=args.zero_inflated, level=LEVEL)
     _emit(args, out, [_flat(r["group"], r) for r in out])
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
-    import sys
-
     import jax
 
-    from scaling_theory.passk.degenerate import degenerate_flags
-    from scaling_theory.passk.grouping import describe_group
     from scaling_theory.passk.summaries import predict_groups
 
     data = _read(args)
-    for grp, flag in zip(data.groups, degenerate_flags(data.n, data.k, data.mask)):
-        if flag:  # predict_groups reports these groups' distribution-free bound
-            what = "no success" if flag == "no_success" else "every attempt a success"
-            print(
-                f"warning: group {describe_group(grp)}: {what}; reporting the distribution-free "
-                f"{int(100 * LEVEL)}% bound (flag {flag})",
-                file=sys.stderr,
-            )
+    _warn_degenerate(data, f"reporting the distribution-free {int(100 * LEVEL)}% bound")
     res = predict_groups(
-        jax.random.PRNGKey(args.seed),
+        jax.random.key(args.seed),
         data,
         args.budget,
         args.method,
-        seed=args.seed,
         stopped=args.stopped,
         level=LEVEL,
     )

@@ -4,7 +4,9 @@
 * :func:`plugin_pass_at_k` — the naive plug-in ``1 − (1 − c/n)^k`` (biased low; SABER's Eq. 15 term);
 * :func:`coverage` — empirical ASR@n: the fraction of problems with at least one success;
 * :func:`pass_at_k_curve` — the benchmark mean of either estimator over problems, for many k at once;
-* :func:`pass_at_k_variance` — the exact sampling variance of Chen's estimator under Binomial(n, p).
+* :func:`pass_at_k_variance` — the exact sampling variance of Chen's estimator under Binomial(n, p);
+* :func:`plugin_curve_variance` — the delta-method variance of the benchmark plug-in pass@k curve when
+  every problem's rate is estimated from ``n_obs`` samples (the weights of a weighted RMSE).
 
 All functions broadcast their arguments (numpy broadcasting rules), run in float64 and are
 traceable (usable under ``jit``/``vmap``); argument checks run on concrete values only.
@@ -183,3 +185,44 @@ def _variance(c, nn, p, k):
     second = jnp.sum(pmf * g**2, axis=-1)
     truth = -jnp.expm1(k * jnp.log1p(-p))
     return second - truth**2
+
+
+@x64
+def plugin_curve_variance(p: Any, ks: Any, n_obs: float) -> Any:
+    """Delta-method variance of the benchmark plug-in pass@k, (1/T) Σ_i [1 − (1 − p̂_i)^k], with p̂_i from n_obs samples.
+
+    With Var(p̂_i) = p_i(1 − p_i)/n_obs and d/dp [1 − (1 − p)^k] = k(1 − p)^(k−1):
+    ``Var_k = k²/(T² n_obs) Σ_i p_i (1 − p_i)^(2k−1)`` — exact for k = 1, first order in 1/n_obs otherwise. It
+    weights the errors of a pass@k curve in the weighted RMSE of the ``drproduck/inference-scaling-law``
+    notebook ``compare_real.ipynb`` (with p_i the full-data rates and a 1e-12 floor there).
+
+    Args:
+      p: per-problem success rates in [0, 1], shape ``batch + (T,)`` (T problems on the last axis).
+      ks: budgets k ≥ 1, 1-D.
+      n_obs: samples per problem behind each rate, > 0.
+
+    Returns:
+      NumPy array ``batch + (len(ks),)``.
+
+    References:
+      Brown et al., arXiv 2407.21787 (the Pythia × MATH data); the notebook above.
+    """
+    import numpy as np
+
+    p, ks = _as_f64(p, ks)
+    check(p.ndim >= 1 and p.shape[-1] >= 1, "p must have a problem axis (last) with at least one problem")
+    check((p >= 0) & (p <= 1), f"p must be in [0, 1], got {_bad(p, (p >= 0) & (p <= 1))}")
+    check(ks.ndim == 1 and ks.size >= 1, "ks must be a non-empty 1-D list of budgets")
+    check(ks >= 1, f"ks must be ≥ 1, got {_bad(ks, ks >= 1)}")
+    check(float(n_obs) > 0, f"n_obs must be > 0, got {n_obs}")
+    return np.asarray(_curve_variance(jnp.asarray(p), jnp.asarray(ks), jnp.float64(n_obs)))
+
+
+@jax.jit
+def _curve_variance(p, ks, n_obs):
+    t = p.shape[-1]
+    k = ks[:, None]
+    pi = p[..., None, :]
+    # p (1 − p)^(2k−1) in log space for the (1 − p) power (no overflow/underflow issues at large k).
+    term = jnp.where(pi >= 1.0, 0.0, pi * jnp.exp((2.0 * k - 1.0) * jnp.log1p(-jnp.minimum(pi, 1.0))))
+    return ks**2 / (t**2 * n_obs) * jnp.sum(term, axis=-1)

@@ -57,13 +57,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import logsumexp
 
-from scaling_theory.beta import log_survival as log_beta_ratio
+from scaling_theory.beta import log_kernel, log_moment_estimate
 from scaling_theory.numerics import check, pad_to_multiple, shard_batch, x64
 from scaling_theory.passk import _mixing_families as fam
 from scaling_theory.passk import mle
 from scaling_theory.passk.beta_binomial import log_binom
 from scaling_theory.results import Result
-from scaling_theory.special import log_gamma_ratio
+from scaling_theory.stats import bootstrap_counts
 
 FAMILIES: tuple[str, ...] = (
     "beta",
@@ -397,7 +397,7 @@ def _fit_gmodel(n, k, m, q, penalty, zi: bool, max_iter: int):
             return -loglik(u) + penalty * jnp.sum(u[:df] ** 2)
 
         # Starts: flat in logit θ, and the moment-fitted Beta's log-density in logit θ projected on the basis.
-        la, lb = fam.moment_start(n_, k_, m_)
+        la, lb = log_moment_estimate(n_, k_, m_)
         z = jnp.asarray(fam.Z_GRID)
         target = jnp.exp(la) * jax.nn.log_sigmoid(z) + jnp.exp(lb) * jax.nn.log_sigmoid(-z)
         coef = jnp.linalg.lstsq(q, target - jnp.mean(target))[0]
@@ -557,9 +557,8 @@ def _chunks(n, k, m):
 
 
 def _log_integral_closed(family, p, a, b):
-    """Beta families: log ∫ θ^a(1−θ)^b dG = log B(α+a, β+b) − log B(α, β) without cancellation."""
-    al, be = p["alpha"], p["beta"]
-    base = log_gamma_ratio(al, a) - log_gamma_ratio(al + be, a) + log_beta_ratio(al + a, be, b)
+    """Beta families: log ∫ θ^a(1−θ)^b dG = log B(α+a, β+b) − log B(α, β) (``beta.log_kernel``), zero-inflated."""
+    base = log_kernel(a, a + b, p["alpha"], p["beta"])
     if family == "beta_zi":
         pi = p["pi"]
         return jnp.where(a == 0, jnp.logaddexp(jnp.log(pi), jnp.log1p(-pi) + base), jnp.log1p(-pi) + base)
@@ -672,7 +671,8 @@ def predict_mixing(
 ) -> MixingPrediction:
     """Posterior-predictive ASR@N of the observed problems under ``family``, with a bootstrap interval.
 
-    The interval resamples problems within each group (with replacement, as many as the group has), refits G
+    The interval resamples problems within each group (with replacement, as many as the group has;
+    ``stats.bootstrap_counts``), refits G
     on every replicate (all G·R replicates in one batched fit) and takes the ``level`` percentile interval of
     the replicates' 1 − mean_i S_i(N) over their resampled problems.
 
@@ -699,8 +699,14 @@ def predict_mixing(
     r = int(replicates)
     live_first = np.argsort(mask <= 0, axis=1, kind="stable")
     cnt = mask.sum(axis=1).astype(int)
-    u = np.asarray(jax.random.uniform(key, (r, g, kk)))
-    pos = np.minimum(np.floor(u * cnt[None, :, None]).astype(int), kk - 1)
+    # Multiplicities of each group's live problems per replicate (stats.bootstrap_counts), as row indices.
+    mult = np.swapaxes(bootstrap_counts(key, cnt, r), 0, 1)  # (R, G, max count)
+    cum = np.cumsum(mult, axis=-1).reshape(r * g, -1)
+    stride = kk + 1  # every row's cumulative counts lie in [0, kk]: offset rows to search them all at once
+    flat = (cum + stride * np.arange(r * g)[:, None]).ravel()
+    query = (np.arange(kk)[None, :] + stride * np.arange(r * g)[:, None]).ravel()
+    pos = np.searchsorted(flat, query, side="right").reshape(r * g, kk) - cum.shape[1] * np.arange(r * g)[:, None]
+    pos = np.clip(pos, 0, kk - 1).reshape(r, g, kk)  # the j-th draw is live problem pos (j < count)
     idx = np.take_along_axis(np.broadcast_to(live_first, (r, g, kk)), pos, axis=2)
     valid = np.arange(kk)[None, None, :] < cnt[None, :, None]
     nb = np.where(valid, np.take_along_axis(np.broadcast_to(n, (r, g, kk)), idx, axis=2), 1.0).reshape(r * g, kk)

@@ -166,21 +166,8 @@ def _nll_grad_hess(u, n, k, m, lbinom, zero_inflated: bool):
     return -ll, -g_u, -h_u
 
 
-def _moments_init(n, k, m):
-    """Method of moments for (α, β) from overdispersion: Var(k/n) = μ(1−μ)[1/n + (1−1/n)ρ], ρ = 1/(α+β+1)."""
-    w = m / jnp.maximum(jnp.sum(m), 1.0)
-    p = (k + 0.5) / (n + 1.0)
-    mu = jnp.clip(jnp.sum(w * p), 1e-6, 1 - 1e-6)
-    var = jnp.sum(w * (p - mu) ** 2)
-    inv_n = jnp.sum(w / n)
-    rho = (var / (mu * (1 - mu)) - inv_n) / jnp.maximum(1.0 - inv_n, 1e-12)
-    rho = jnp.clip(rho, 1e-4, 0.999)
-    conc = 1.0 / rho - 1.0
-    return jnp.log(jnp.clip(mu * conc, 1e-5, 1e5)), jnp.log(jnp.clip((1 - mu) * conc, 1e-5, 1e7))
-
-
 def _starts(n, k, m, zero_inflated: bool):
-    la, lb = _moments_init(n, k, m)
+    la, lb = _beta.log_moment_estimate(n, k, m)
     plain = jnp.array([[la, lb], [np.log(SABER_INIT[0]), np.log(SABER_INIT[1])]])
     if not zero_inflated:
         return plain

@@ -5,7 +5,8 @@ any batch of (α, β) pairs. θ is drawn from two gamma variates, θ = G_α/(G_�
 ``log1m_theta = log G_β − log(G_α + G_β)`` keeps log(1 − θ) exact for tiny θ, so the per-problem truth
 ``1 − (1−θ_i)^N`` needs no cancellation.
 
-Sampling uses ``numpy.random.default_rng(seed)`` (vectorised, deterministic for a given seed):
+Sampling uses the NumPy generator of a JAX key, ``stats.numpy_rng(key)`` (vectorised, deterministic for a
+given key; ``jax.random.key(s)`` gives ``numpy.random.default_rng(s)``):
 ``jax.random.binomial`` is a rejection sampler that takes 5–15 s to compile on a CPU, far more than
 the simulations here take to run, and simulation is not on any hot path.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import jax
 import numpy as np
 
 from scaling_theory.numerics import check
@@ -61,17 +63,27 @@ SABER_TABLE5 = (
 )
 
 
-def simulate_counts(seed, alpha, beta, problems: int, attempts: int, pi=0.0) -> SyntheticCounts:
+def simulate_counts(key: jax.Array, alpha, beta, problems: int, attempts: int, pi=0.0) -> SyntheticCounts:
     """Draw K = ``problems`` θ_i per (α, β[, π]) (broadcast batch) and k_i ~ Binomial(``attempts``, θ_i).
 
-    ``seed`` is an int or a ``numpy.random.Generator``.
+    Args:
+      key: PRNG key (NumPy draws from ``stats.numpy_rng(key)``).
+      alpha, beta: Beta parameters, broadcasting to a batch shape.
+      problems: problems K per batch element.
+      attempts: attempts n per problem.
+      pi: mass of never-solved problems (θ_i = 0), in [0, 1).
+
+    Returns:
+      :class:`SyntheticCounts` with arrays of shape batch + (K,).
     """
+    from scaling_theory.stats import numpy_rng
+
     alpha, beta, pi = (np.asarray(x, dtype=np.float64) for x in (alpha, beta, pi))
     check(np.all(alpha > 0), "alpha must be > 0")
     check(np.all(beta > 0), "beta must be > 0")
     check(np.all((pi >= 0) & (pi < 1)), "pi must be in [0, 1)")
     check(int(problems) >= 1 and int(attempts) >= 1, "problems and attempts must be ≥ 1")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = numpy_rng(key)
     batch = np.broadcast_shapes(alpha.shape, beta.shape, pi.shape)
     shape = batch + (int(problems),)
     ga = rng.standard_gamma(np.broadcast_to(alpha[..., None], shape))

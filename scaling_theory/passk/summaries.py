@@ -4,7 +4,8 @@
   per-group arrays (:class:`~scaling_theory.passk.grouping.StackedCounts`), recognising logs that stop
   at each problem's first success;
 * :func:`estimate_table` — unbiased (Chen) and plug-in pass@k per group and k;
-* :func:`fit_table` — the batched Beta-binomial MLE per group with standard errors;
+* :func:`fit_table` — the batched Beta-binomial MLE per group with standard errors (degenerate groups
+  flagged with a distribution-free bound on their mean success probability);
 * :func:`predict_groups` — pass@N / ASR@N per group and budget: degenerate groups (no success, or every
   attempt a success) get the distribution-free bound, the others one batched :func:`predictors.predict`.
 
@@ -107,42 +108,52 @@ def estimate_table(data: StackedCounts, k: Sequence[float]) -> list[dict[str, An
     return out
 
 
-def fit_table(data: StackedCounts, zero_inflated: bool = False) -> list[dict[str, Any]]:
+def fit_table(data: StackedCounts, zero_inflated: bool = False, *, level: float = 0.9) -> list[dict[str, Any]]:
     """Beta-binomial MLE of every group (one batched fit) with observed-information standard errors.
 
+    A group with no success (or every attempt a success) has no finite MLE: it is flagged and gets the
+    distribution-free one-sided ``level`` bound on its mean success probability (``passk.degenerate``)
+    instead of (α, β); the other groups are fitted together as if it were absent.
+
     Args:
-      data: stacked counts (each group needs some successes and some failures).
+      data: stacked counts.
       zero_inflated: also fit a mass π of never-solved problems.
+      level: confidence of a degenerate group's bound.
 
     Returns:
       One row per group: ``group, alpha, beta, se_alpha, se_beta, [pi, se_pi,] loglik, problems, mean_n,
-      asr_at_n`` (the observed fraction of problems solved at least once), ``converged, at_bound``.
+      asr_at_n`` (the observed fraction of problems solved at least once), ``converged, at_bound, flag,
+      mean_bound``. ``flag`` is ``"no_success"``/``"all_success"`` for a degenerate group (its fitted
+      fields are ``None`` and ``mean_bound`` bounds θ̄ from above/below) and ``""`` otherwise (``mean_bound``
+      ``None``).
     """
     from scaling_theory.passk import mle
-    from scaling_theory.passk.grouping import require_fittable
+    from scaling_theory.passk.degenerate import degenerate_flags, mean_bound
 
-    require_fittable(data)
-    res = mle.fit(data.n, data.k, data.mask, zero_inflated=zero_inflated)
+    flags = degenerate_flags(data.n, data.k, data.mask)
+    good = np.flatnonzero(flags == "")
+    bound = mean_bound(data.n, data.k, data.mask, level)
+    res = mle.fit(data.n[good], data.k[good], data.mask[good], zero_inflated=zero_inflated) if good.size else None
+    at = {int(g): j for j, g in enumerate(good)}
+    names = ["alpha", "beta", "se_alpha", "se_beta"] + (["pi", "se_pi"] if zero_inflated else [])
     out = []
     for i, grp in enumerate(data.groups):
         live = data.mask[i] > 0
-        row = {
-            "group": grp,
-            "alpha": float(res.alpha[i]),
-            "beta": float(res.beta[i]),
-            "se_alpha": float(res.se_alpha[i]),
-            "se_beta": float(res.se_beta[i]),
-        }
-        if zero_inflated:
-            row.update(pi=float(res.pi[i]), se_pi=float(res.se_pi[i]))
+        j = at.get(i)
+        row: dict[str, Any] = {"group": grp}
+        if res is None or j is None:
+            row.update(dict.fromkeys(names + ["loglik"]))
+        else:
+            row.update({f: float(getattr(res, f)[j]) for f in names + ["loglik"]})
         mean_n = float(data.n[i][live].mean())
         row.update(
-            loglik=float(res.loglik[i]),
             problems=int(live.sum()),
             mean_n=int(mean_n) if mean_n.is_integer() else mean_n,
             asr_at_n=float(np.mean(data.k[i][live] > 0)),
-            converged=bool(res.converged[i]),
-            at_bound=bool(res.at_bound[i]),
+            converged=None if res is None or j is None else bool(res.converged[j]),
+            at_bound=None if res is None or j is None else bool(res.at_bound[j]),
+            flag=str(flags[i]),
+            mean_bound=None if j is not None else float(bound[i]),
         )
         out.append(row)
     return out
@@ -177,7 +188,6 @@ def predict_groups(
     budgets: Sequence[float],
     method: str | None = None,
     *,
-    seed: int = 0,
     stopped: bool = False,
     level: float = 0.9,
 ) -> GroupPredictions:
@@ -187,11 +197,10 @@ def predict_groups(
     ``passk.degenerate``; the others are predicted together by one call of ``predictors.predict``.
 
     Args:
-      key: ``jax.random`` key of the bootstrap / NUTS.
+      key: ``jax.random`` key of the bootstrap / NUTS / ``auto``'s internal sub-samples.
       data: stacked counts.
       budgets: target budgets N.
       method: a predictor of ``passk.METHODS`` (default ``passk.DEFAULT_METHOD``).
-      seed: seed of ``auto``'s sub-samples.
       stopped: the log stops at each problem's first success (n = attempts made, k ≤ 1).
       level: interval coverage.
 
@@ -226,7 +235,6 @@ def predict_groups(
             level=level,
             mask=data.mask[good],
             stopped=stopped,
-            auto_options={"seed": seed} if method == "auto" else None,
         )
         asr[good], lower[good], upper[good] = pred.asr, pred.lower, pred.upper
         if pred.alpha is not None:
