@@ -42,9 +42,13 @@ $(VENV)/.bench: $(VENV)/.core
 	$(PIPQ) -e ".[bench]"
 	@touch $@
 
+$(VENV)/.baselines: $(VENV)/.core
+	$(PIPQ) -e ".[baselines]"
+	@touch $@
+
 install: $(VENV)/.test
 
-reproduce: $(VENV)/.core
+reproduce: $(VENV)/.baselines
 	$(BIN)/scaling-theory reproduce $(ONLY) --profile $(PROFILE) --out $(OUT) --jobs $(JOBS)
 
 reproduce-paper:

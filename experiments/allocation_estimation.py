@@ -20,7 +20,7 @@ from scaling_theory.stats import numpy_rng
 
 NAME = "allocation_estimation"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '≈ 40 min on 2 CPU cores (estimate: 25× the quick repeats, one more budget)'
+PAPER_RUNTIME = "≈ 40 min on 2 CPU cores (estimate: 25× the quick repeats, one more budget)"
 SETTINGS = {
     "smoke": {"models": 1, "repeats": 2, "budgets": (2.0,), "N": 64},
     "quick": {"models": 7, "repeats": 8, "budgets": (2.0, 8.0), "N": 64},

@@ -18,7 +18,7 @@ import numpy as np
 
 NAME = "allocation_frontier"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '9 s (measured, one process, load 4.5)'
+PAPER_RUNTIME = "9 s (measured, one process, load 4.5)"
 SETTINGS = {
     "smoke": {"checkpoints": "final", "budgets": 8, "boot": 20},
     "quick": {"checkpoints": "all", "budgets": 16, "boot": 200},

@@ -17,7 +17,7 @@ import numpy as np
 
 NAME = "allocation_pythia_backtest"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '≈ 30–60 min on 2 CPU cores (estimate: 5× the repeats, 8× the draws, 8 budgets)'
+PAPER_RUNTIME = "≈ 30–60 min on 2 CPU cores (estimate: 5× the repeats, 8× the draws, 8 budgets)"
 SETTINGS = {
     "smoke": {
         "pilots": (8,),

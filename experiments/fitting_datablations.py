@@ -20,7 +20,7 @@ import numpy as np
 
 NAME = "fitting_datablations"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '29 s (measured, one process, load 4)'
+PAPER_RUNTIME = "29 s (measured, one process, load 4)"
 
 PROFILES = {
     # smoke: 4 curves × 30 starts = 4 curves × 30 replicates × 1 start, so both calls share one compiled loop

@@ -20,7 +20,7 @@ import numpy as np
 
 NAME = "fitting_passk"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '55 s (measured, one process, load 9–10)'
+PAPER_RUNTIME = "55 s (measured, one process, load 9–10)"
 
 PROFILES = {
     "smoke": {"models": 2, "boot": 10},

@@ -19,7 +19,7 @@ import numpy as np
 
 NAME = "fitting_recovery"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = 'hours on 2 CPU cores (estimate: every start instead of every 100th, 5× the data sets, NUTS)'
+PAPER_RUNTIME = "hours on 2 CPU cores (estimate: every start instead of every 100th, 5× the data sets, NUTS)"
 GPU = True  # the paper profile is meant for an accelerator
 
 PROFILES = {

@@ -20,7 +20,7 @@ from scaling_theory.tables import format_table
 
 NAME = "judge_finite_t"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '≈ 30 min on 2 CPU cores (estimate: 122× the quick Monte Carlo test set); minutes on one GPU'
+PAPER_RUNTIME = "≈ 30 min on 2 CPU cores (estimate: 122× the quick Monte Carlo test set); minutes on one GPU"
 GPU = True  # the paper profile is meant for an accelerator
 
 PARAMS = dict(d=10, n=10_000, sigma=1e-4, gamma=1e-3, S=1.0, teacher_scale=4.0)

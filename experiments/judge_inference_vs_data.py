@@ -20,7 +20,7 @@ from scaling_theory.tables import format_table
 
 NAME = "judge_inference_vs_data"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '27 s (measured, one process, load 7)'
+PAPER_RUNTIME = "27 s (measured, one process, load 7)"
 
 PARAMS = dict(d=10, sigma=1e-4, gamma=1e-3, S=1.0, teacher_scale=4.0)
 PROFILES = {

@@ -21,7 +21,7 @@ from scaling_theory.tables import format_table
 
 NAME = "judge_phase_k"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '2.6 min (measured, one process, load 6)'
+PAPER_RUNTIME = "2.6 min (measured, one process, load 6)"
 
 PARAMS = dict(d=10, n=10_000, sigma=1e-4, gamma=1e-3, S=1.0, teacher_scale=4.0)
 PROFILES = {

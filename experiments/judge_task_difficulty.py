@@ -24,7 +24,7 @@ from scaling_theory.tables import format_table
 
 NAME = "judge_task_difficulty"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '23 s (measured, one process, load 8)'
+PAPER_RUNTIME = "23 s (measured, one process, load 8)"
 
 PARAMS = dict(d=10, n=10_000, sigma=1e-4, gamma=1e-3, S=1.0)
 PROFILES = {

@@ -20,7 +20,7 @@ from scaling_theory.tables import format_table
 
 NAME = "judge_temperature"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '44 s (measured, one process, load 9)'
+PAPER_RUNTIME = "44 s (measured, one process, load 9)"
 
 PARAMS = dict(d=10, n=10_000, sigma=1e-4, gamma=1e-3, S=1.0, teacher_scale=4.0, c=10.0)
 PROFILES = {

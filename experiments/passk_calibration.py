@@ -27,6 +27,8 @@ from scaling_theory.plotting import COLORS, figure, label_panels, save_figure
 from scaling_theory.tables import format_table
 
 NAME = "passk_calibration"
+#: Run time of ``--profile paper`` (listed in experiments/README.md).
+PAPER_RUNTIME = "≈ 20–30 min on 2 CPU cores (estimate: 10× the quick replicates, NUTS 500/500 on both configurations)"
 CONFIGS = (("SABER sim", 0.4, 4.0), ("Pythia-like", 0.2, 30.0))
 K, OBSERVE, BUDGET, LEVEL = 159, 100, 1000, 0.9
 ALL = ("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi")

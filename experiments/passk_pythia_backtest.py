@@ -29,6 +29,8 @@ from scaling_theory.stats import subsample
 from scaling_theory.tables import format_table
 
 NAME = "passk_pythia_backtest"
+#: Run time of ``--profile paper`` (listed in experiments/README.md).
+PAPER_RUNTIME = "≈ 30–60 min on 2 CPU cores (estimate: 10× the quick seeds, NUTS on all 20)"
 MODELS = ("Pythia 70M", "Pythia 160M", "Pythia 410M", "Pythia 1B", "Pythia 2.8B", "Pythia 6.9B", "Pythia 12B")
 ALL = ("naive", "fit", "anchored", "plugin", "plugin_zi", "eb", "eb_zi")
 PROFILES = {

@@ -38,6 +38,8 @@ from scaling_theory.stats import subsample
 from scaling_theory.tables import format_table
 
 NAME = "passk_real_backtests"
+#: Run time of ``--profile paper`` (listed in experiments/README.md).
+PAPER_RUNTIME = "≈ 2–3 h on 2 CPU cores (estimate: 4 observed sizes × 3 ratios × 5 repeats over all 72 checkpoints and the testbed, against 2 × 2 × 2 over 16 at quick)"
 PYTHIA = ("Pythia 70M", "Pythia 160M", "Pythia 410M", "Pythia 1B", "Pythia 2.8B", "Pythia 6.9B", "Pythia 12B")
 PUBLISHED_WRMSE = {
     "Pythia 70M": 1.55,
@@ -61,9 +63,9 @@ PROFILES = {
         wrmse_draws=1,
         checkpoint_groups=0,
     ),
-    "quick": dict(  # one observed n and 16 checkpoints keep `make reproduce` short; the paper profile has all
+    "quick": dict(  # two observed n and 16 checkpoints keep `make reproduce` short; the paper profile has all
         data=("pythia", "checkpoints", "saber"),
-        observe=(100,),
+        observe=(32, 100),
         ratios=(10, 100),
         repeats=2,
         methods=METHODS,

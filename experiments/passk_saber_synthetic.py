@@ -26,6 +26,9 @@ from scaling_theory.plotting import COLORS, MARKERS, figure, label_panels, save_
 from scaling_theory.tables import format_table
 
 NAME = "passk_saber_synthetic"
+#: Run time of ``--profile paper`` (listed in experiments/README.md).
+PAPER_RUNTIME = "≈ 1–2 h on 2 CPU cores (estimate: 12× the quick seeds, NUTS 500/500 on 50 seeds)"
+GPU = True  # the paper profile is meant for an accelerator
 
 PROFILES = {
     # pairs, seeds, repeats, logged attempts, predictors, NUTS settings (None: no bayes)

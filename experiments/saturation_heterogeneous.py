@@ -15,7 +15,7 @@ import numpy as np
 
 NAME = "saturation_heterogeneous"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '5.8 min (measured, one process, load 5)'
+PAPER_RUNTIME = "5.8 min (measured, one process, load 5)"
 
 PROFILES = {
     "smoke": {"questions": 2_000, "n_max": 100, "grid": 12},

@@ -18,7 +18,7 @@ import numpy as np
 
 NAME = "saturation_pythia"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '17 s (measured, one process, load 9)'
+PAPER_RUNTIME = "17 s (measured, one process, load 9)"
 
 PROFILES = {
     "smoke": {"models": 2, "budgets": [64], "eps": [1e-2, 1e-3, 1e-4], "bayes": False},

@@ -16,7 +16,7 @@ import numpy as np
 
 NAME = "saturation_selection"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '≈ 30 min on 2 CPU cores (estimate: 5× the trials, 4× the largest N, 1.7× the questions)'
+PAPER_RUNTIME = "≈ 30 min on 2 CPU cores (estimate: 5× the trials, 4× the largest N, 1.7× the questions)"
 GPU = True  # the paper profile is meant for an accelerator
 
 PROFILES = {

@@ -16,7 +16,7 @@ import numpy as np
 
 NAME = "saturation_ttspm"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '2.0 min (measured, one process, load 10)'
+PAPER_RUNTIME = "2.0 min (measured, one process, load 10)"
 
 PROFILES = {
     "smoke": {"trials": 400, "n_max": 60},

@@ -20,7 +20,7 @@ from scaling_theory.stats import numpy_rng
 
 NAME = "saturation_verifiers"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = '68 s (measured, one process, load 9)'
+PAPER_RUNTIME = "68 s (measured, one process, load 9)"
 
 PROFILES = {
     "smoke": {"grid": 10, "kmax": 800, "tasks": 40, "samples": 50, "perms": 100},

@@ -29,7 +29,9 @@ import numpy as np
 
 NAME = "testbed_judge_selection"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = 'the paper testbed run: days on 2 CPU cores, about an hour on one GPU (estimate; 4× the quick repeats after it)'
+PAPER_RUNTIME = (
+    "the paper testbed run: days on 2 CPU cores, about an hour on one GPU (estimate; 4× the quick repeats after it)"
+)
 GPU = True  # the paper profile is meant for an accelerator
 SETTINGS = {
     "smoke": {"repeats": 4, "c": 2.0, "k_fixed": 8, "m_verifier": 8},

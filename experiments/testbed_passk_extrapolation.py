@@ -17,7 +17,7 @@ import numpy as np
 
 NAME = "testbed_passk_extrapolation"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = 'the paper testbed run: days on 2 CPU cores, about an hour on one GPU (estimate; 5× the repeats, n up to 512 after it)'
+PAPER_RUNTIME = "the paper testbed run: days on 2 CPU cores, about an hour on one GPU (estimate; 5× the repeats, n up to 512 after it)"
 GPU = True  # the paper profile is meant for an accelerator
 METHODS = ("naive", "fit", "anchored", "plugin", "eb", "eb_zi")
 SETTINGS = {  # observed n, back-test repeats (smoke: fewer methods, each compiles its own program)

@@ -21,7 +21,9 @@ import numpy as np
 
 NAME = "testbed_scaling"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
-PAPER_RUNTIME = 'four widths up to 512 × 16,000 steps at batch 256: days on 2 CPU cores, a few hours on one GPU (estimate)'
+PAPER_RUNTIME = (
+    "four widths up to 512 × 16,000 steps at batch 256: days on 2 CPU cores, a few hours on one GPU (estimate)"
+)
 GPU = True  # the paper profile is meant for an accelerator
 # The quick sweep uses a smaller instance of the task (m = 7, chains of 2–6 steps, 16-token
 # sequences) so that on 2 CPU cores the runs get past the loss plateau within the budget.
