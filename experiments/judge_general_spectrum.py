@@ -20,6 +20,9 @@ from scaling_theory.plotting import COLORS, band, figure, label_panels, save_fig
 from scaling_theory.tables import format_table
 
 NAME = "judge_general_spectrum"
+#: Run time of ``--profile paper`` (listed in experiments/README.md).
+PAPER_RUNTIME = "≈ 1–2 h on 2 CPU cores (estimate: 244× the quick Monte Carlo test set, 5× the best-of-k points; not finished in 10 min here); minutes on one GPU"
+GPU = True  # the paper profile is meant for an accelerator
 
 D, EXPONENT = 10, 1.5
 PARAMS = dict(d=D, sigma=1e-4, gamma=1e-3, teacher_scale=4.0)
