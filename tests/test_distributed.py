@@ -65,6 +65,22 @@ def _launch(argv: list[str], processes: int, devices: int) -> list[subprocess.Po
     return procs
 
 
+def _launch_code(code: str, *args: str, processes: int = 2, devices: int = 2) -> list[subprocess.Popen]:
+    """``python -c code COORDINATOR PROCESS_ID *args`` in ``processes`` processes of ``devices`` CPU devices."""
+    port = _free_port()
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", code, f"127.0.0.1:{port}", str(i), *args],
+            cwd=ROOT,
+            env=_env(devices),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(processes)
+    ]
+
+
 def _collect(procs: list[subprocess.Popen], timeout: float = 600) -> list[tuple[int, str, str]]:
     out = []
     try:
@@ -218,19 +234,7 @@ def test_bootstrap_replicates_are_split_between_the_processes(tmp_path):
         print(json.dumps({"theta": d.theta.tolist(), "converged": d.converged.tolist()}))
         """
     )
-    port = _free_port()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, f"127.0.0.1:{port}", str(i)],
-            cwd=ROOT,
-            env=_env(2),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(2)
-    ]
-    res = _collect(procs, timeout=600)
+    res = _collect(_launch_code(code), timeout=600)
     assert all(r[0] == 0 for r in res), [r[2][-1500:] for r in res]
     rng = np.random.default_rng(1)
     x = np.logspace(0, 4, 30)
@@ -258,19 +262,7 @@ def test_only_process_zero_writes_and_errors_print_once(tmp_path):
         print(jax.device_count(), jax.process_count(), len(x.addressable_shards), ",".join(f"{v:g}" for v in y))
         """
     )
-    port = _free_port()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, f"127.0.0.1:{port}", str(i), str(tmp_path)],
-            cwd=ROOT,
-            env=_env(2),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(2)
-    ]
-    res = _collect(procs, timeout=300)
+    res = _collect(_launch_code(code, str(tmp_path)), timeout=300)
     assert all(r[0] == 0 for r in res), [r[2][-1500:] for r in res]
     squares = ",".join(f"{v * v:g}" for v in range(8))
     # 4 global devices in 2 processes, 2 shards held locally, the full result on both processes
