@@ -230,3 +230,47 @@ def test_auto_prefers_tail_methods_on_a_two_population_tail():
     chosen = list(pred.extra["chosen"][:, 0])
     assert np.mean([c in TAIL_FAMILY for c in chosen]) >= 0.5, chosen
     assert np.mean(np.abs(pred.asr[:, 0] - truth)) < np.mean(np.abs(eb.asr[:, 0] - truth))
+
+
+def test_auto_weights_hand_computed():
+    """The combination rules on internal MAEs with known values (hand computations)."""
+    from scaling_theory.passk.auto import TOP2_TIE, _weights
+
+    assert TOP2_TIE == 0.25
+    ok = np.array([[True, True, False], [True, True, True]])
+    err = np.array([[1.0, 2.0, 0.1], [2.0, 3.0, 1.0]])  # the 0.1 could not run: weight 0
+    np.testing.assert_allclose(_weights(err, ok, "select", "group"), [[1, 0, 0], [0, 0, 1]])
+    # 1/MAE²: (1, 1/4) → (4/5, 1/5); (1/4, 1/9, 1) / (49/36) = (9/49, 4/49, 36/49)
+    np.testing.assert_allclose(_weights(err, ok, "stack", "group"), [[0.8, 0.2, 0], [9 / 49, 4 / 49, 36 / 49]])
+    # top2: 2.4 ≤ 1.25 × 2 → the two best averaged; 2 > 1.25 × 1 → the best alone
+    err2 = np.array([[2.0, 2.4, 9.0], [2.0, 3.0, 1.0]])
+    np.testing.assert_allclose(_weights(err2, np.ones((2, 3), bool), "top2", "group"), [[0.5, 0.5, 0], [0, 0, 1]])
+    # pool="all": sums (4, 6) for both groups → 1/16 : 1/36 = 9/13 : 4/13
+    err3 = np.array([[1.0, 4.0], [3.0, 2.0]])
+    np.testing.assert_allclose(_weights(err3, np.ones((2, 2), bool), "stack", "all"), [[9 / 13, 4 / 13]] * 2)
+    np.testing.assert_allclose(_weights(err3, np.ones((2, 2), bool), "select", "all"), [[1, 0]] * 2)
+
+
+def test_auto_stack_is_the_weighted_mean_of_the_candidates(beta_groups):
+    """mode="stack": the reported weights are ∝ 1/(reported internal MAE)², and the estimate is exactly the
+    weighted mean of each candidate's own prediction from all the data (computed here by `predict`)."""
+    from scaling_theory.passk.predictors import predict
+
+    sim = beta_groups[0]
+    key = jax.random.key(1)
+    pred = predict_auto(key, 64.0, sim.k, [640.0], mode="stack")
+    w, mae = pred.extra["weights"][:, :, 0], pred.extra["internal_mae"][:, :, 0]
+    cands = pred.extra["candidates"]
+    inv = np.where(np.isfinite(mae), 1.0 / mae**2, 0.0)
+    np.testing.assert_allclose(w, inv / inv.sum(axis=1, keepdims=True), rtol=1e-12)
+    used = [ci for ci in range(len(cands)) if w[:, ci].max() > 0]  # fit needs ≥ 7 kept attempts (m = 4 here)
+    assert len(used) >= 2
+    single = np.stack([np.asarray(predict(key, 64.0, sim.k, [640.0], cands[ci]).asr)[:, 0] for ci in used], axis=1)
+    np.testing.assert_allclose(pred.asr[:, 0], np.sum(w[:, used] * single, axis=1), rtol=1e-9, atol=1e-12)
+
+
+def test_auto_rejects_unknown_mode():
+    from scaling_theory.errors import InputError
+
+    with pytest.raises(InputError, match="mode"):
+        predict_auto(jax.random.key(0), 8.0, np.ones((1, 20)), [80.0], mode="median")

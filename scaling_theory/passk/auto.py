@@ -13,8 +13,10 @@ For each group (e.g. a model) and target budget N:
    kept ones given θ_i; for a stopped log, the exact stopped curve at n_int). ``repeats`` sub-samples (a
    prefix is deterministic: one).
 3. Select, per group, the candidate with the lowest internal mean absolute error (``mode="select"``), or
-   stack them with weights ∝ 1/MAE² (``mode="stack"``); ``pool="all"`` ranks candidates by their MAE summed
-   over all groups of the call instead (one choice for the batch).
+   stack them with weights ∝ 1/MAE² (``mode="stack"``), or average the two best with equal weights when the
+   runner-up's MAE is within :data:`TOP2_TIE` (25%) of the best's and select otherwise (``mode="top2"``);
+   ``pool="all"`` ranks candidates by their MAE summed over all groups of the call instead (one choice for
+   the batch).
 4. Refit the chosen candidate(s) on all the data and predict N.
 5. Interval: the chosen candidate's, widened to ±z·e·s around the estimate where that is wider, with e the
    internal root-mean-square error of the chosen prediction and s = max(1, log r / log r′) (the internal
@@ -51,6 +53,10 @@ BASE_CANDIDATES = ("eb", "fit", "tail_hughes", "tail_eb")
 MIXING_CANDIDATES = ("mix_beta_mix2", "mix_npmle", "mix_gmodel", "mix_scaled_beta", "mix_kumaraswamy")
 MIN_ATTEMPTS = {"fit": 7, "tail_power": 2, "tail_hughes": 2, "tail_eb": 2}
 INTERNAL_BOOTSTRAP = 8  # the internal runs only need point predictions
+MODES = ("select", "stack", "top2")
+# mode="top2": the runner-up joins the best (weights 1/2, 1/2) when its internal MAE is at most (1 + TOP2_TIE)×
+# the best's. Fixed before any evaluation (not tuned): a gap the internal test cannot resolve from R = 5 repeats.
+TOP2_TIE = 0.25
 
 
 def default_candidates() -> tuple[str, ...]:
@@ -185,7 +191,13 @@ def _safe_predict(predict, n, k, budgets, method, mask, key, stopped, opts):
 
 
 def _weights(err, ok, mode: str, pool: str):
-    """Weights (G, C) from internal MAEs (G, C); candidates that could not run get 0."""
+    """Weights (G, C) from internal MAEs (G, C); candidates that could not run get 0.
+
+    ``select``: 1 on the lowest MAE; ``stack``: ∝ 1/MAE²; ``top2``: 1/2 on each of the two lowest when the
+    runner-up's MAE ≤ (1 + :data:`TOP2_TIE`) × the lowest, else as ``select``. ``pool="all"`` replaces every
+    group's MAEs by the candidates' sums over the groups (over the groups where all ran, if any candidate
+    failed somewhere its mean over the groups where it ran).
+    """
     err = np.where(ok, err, np.inf)
     if pool == "all":
         tot = np.where(np.all(ok, axis=0), err.sum(axis=0), np.inf)
@@ -193,12 +205,21 @@ def _weights(err, ok, mode: str, pool: str):
             tot = np.nanmean(np.where(ok, err, np.nan), axis=0)
             tot = np.where(np.isfinite(tot), tot, np.inf)
         err = np.broadcast_to(tot, err.shape)
-    if mode == "select":
-        w = np.zeros(err.shape)
-        w[np.arange(err.shape[0]), np.argmin(err, axis=1)] = 1.0
-        return w
-    inv = np.where(np.isfinite(err), 1.0 / np.maximum(err, 1e-6) ** 2, 0.0)
-    return inv / inv.sum(axis=1, keepdims=True)
+    g, n_cand = err.shape
+    rows = np.arange(g)
+    order = np.argsort(err, axis=1, kind="stable")
+    w = np.zeros(err.shape)
+    w[rows, order[:, 0]] = 1.0
+    if mode == "top2" and n_cand > 1:
+        e1, e2 = err[rows, order[:, 0]], err[rows, order[:, 1]]
+        tie = np.isfinite(e2) & (e2 <= (1.0 + TOP2_TIE) * e1)
+        w[rows, order[:, 0]] = np.where(tie, 0.5, 1.0)
+        w[rows, order[:, 1]] = np.where(tie, 0.5, 0.0)
+    elif mode == "stack":
+        inv = np.where(np.isfinite(err), 1.0 / np.maximum(err, 1e-6) ** 2, 0.0)
+        tot = inv.sum(axis=1, keepdims=True)
+        w = np.where(tot > 0, inv / np.where(tot > 0, tot, 1.0), w)  # nothing ran: as select
+    return w
 
 
 @x64
@@ -231,7 +252,8 @@ def predict_auto(
       stopped: the log stops at each problem's first success.
       candidates: methods to back-test (default :func:`default_candidates`).
       repeats: internal sub-samples R.
-      mode: ``"select"`` (best candidate) or ``"stack"`` (weights ∝ 1/MAE²).
+      mode: ``"select"`` (best candidate), ``"stack"`` (weights ∝ 1/MAE²) or ``"top2"`` (the two best
+        averaged when their internal MAEs are within :data:`TOP2_TIE`, else the best).
       pool: ``"group"`` (choose per group) or ``"all"`` (one choice for all groups of the call).
       widen: widen the interval by the internal back-test error.
       m_min: the fewest attempts kept in the internal back-test.
@@ -246,7 +268,7 @@ def predict_auto(
     from scaling_theory.passk.predictors import Prediction, _validate, check_stopped, predict, z_value
     from scaling_theory.passk.tail import reference_n
 
-    check(mode in ("select", "stack"), f"mode must be 'select' or 'stack', got {mode!r}")
+    check(mode in MODES, f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     check(pool in ("group", "all"), f"pool must be 'group' or 'all', got {pool!r}")
     cands = tuple(default_candidates() if candidates is None else candidates)
     n_, k_, m_, b = _validate(n, c, budgets, "eb", level, mask, stopped)
