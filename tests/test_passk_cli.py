@@ -86,7 +86,8 @@ def test_predict_json_schema_and_default_method(capsys, counts_csv):
             "internal_rmse",
         }
         assert DEFAULT_METHOD == "auto" and r["flag"] == ""
-        assert r["method"].split(":")[0] == "auto" and r["method"].split(":")[1] in METHODS
+        # auto:<candidate>, or auto:<a>+<b>+... for a stack of candidates
+        assert r["method"].split(":")[0] == "auto" and set(r["method"].split(":")[1].split("+")) <= set(METHODS)
         assert 0 <= r["lower"] <= r["asr"] <= r["upper"] <= 1
     assert rows[0]["budget"] == 1000 and isinstance(rows[0]["budget"], int)
 
