@@ -94,8 +94,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     betas = np.geomspace(0.3, 300, m)
     A, B = np.meshgrid(alphas, betas, indexing="ij")
     gap = H.homogeneous_gap(A, B, eps)
-    n_hom, n_agg = np.asarray(gap["n_star_homogeneous"]), np.asarray(gap["n_star_aggregate"])
-    ratio = np.where(n_hom == 0, np.nan, np.asarray(gap["ratio"]))
+    n_hom, n_agg = np.asarray(gap.n_star_homogeneous), np.asarray(gap.n_star_aggregate)
+    ratio = np.where(n_hom == 0, np.nan, np.asarray(gap.ratio))
     ax = axes[1, 0]
     im = ax.pcolormesh(
         betas, alphas, ratio, norm=LogNorm(vmin=0.3, vmax=max(np.nanmax(ratio), 10)), cmap="RdBu_r", shading="auto"
@@ -105,8 +105,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     fig.colorbar(im, ax=ax, label="N*_agg / N*_hom")
     ax.set(xscale="log", yscale="log", xlabel="β", ylabel="α", title=f"N*_agg / N*_hom, ε = {eps:g}")
     ax = axes[1, 1]
-    claimed = np.asarray(gap["hit_homogeneous"])
-    actual = np.asarray(gap["hit_aggregate"])
+    claimed = np.asarray(gap.hit_homogeneous)
+    actual = np.asarray(gap.hit_aggregate)
     ok = n_hom > 0
     sc = ax.scatter(claimed[ok], actual[ok], c=np.log10(A[ok]), s=5, cmap="viridis")
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
@@ -144,12 +144,12 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
             {
                 "alpha": a,
                 "beta": b,
-                "n_star_hom": int(g["n_star_homogeneous"]),
-                "n_star_agg": int(g["n_star_aggregate"]),
+                "n_star_hom": int(g.n_star_homogeneous),
+                "n_star_agg": int(g.n_star_aggregate),
                 "n_star_agg_approx": float(H.beta_saturation_point_approx(a, b, eps)),
-                "hit_claimed": float(g["hit_homogeneous"]),
-                "hit_actual": float(g["hit_aggregate"]),
-                "gain_left": float(g["gain_left"]),
+                "hit_claimed": float(g.hit_homogeneous),
+                "hit_actual": float(g.hit_aggregate),
+                "gain_left": float(g.gain_left),
             }
         )
     print(format_table(table))

@@ -25,7 +25,7 @@ from scaling_theory.judge.model import BLRJudge
 from scaling_theory.passk import backtesting, grouping, mixing, mle, predictors
 from scaling_theory.passk import simulate as passk_simulate
 from scaling_theory.results import Result
-from scaling_theory.saturation import budget, consistency, estimation, selection, simulate, verifiers
+from scaling_theory.saturation import budget, consistency, estimation, heterogeneous, selection, simulate, verifiers
 from scaling_theory.testbed import analysis as testbed_analysis
 from scaling_theory.testbed import task
 
@@ -208,6 +208,7 @@ def _saturation_cases():
         ("saturation.make_answer_task", lambda: t),
         ("saturation.selection_accuracy", lambda: selection.selection_accuracy(key, t, [1, 2], 2)),
         ("saturation.fit_truncnorm", lambda: budget.fit_truncnorm([0.2, 0.5, 0.6, 0.9], steps=5)),
+        ("saturation.homogeneous_gap", lambda: heterogeneous.homogeneous_gap([0.5, 1.0], 2.0, 1e-3)),
         (
             "saturation.fit_error_power_law",
             lambda: consistency.fit_error_power_law([1, 2, 4, 8], [0.5, 0.3, 0.2, 0.15]),

@@ -74,12 +74,17 @@ def test_concentrated_beta_recovers_the_homogeneous_point():
 
 def test_homogeneous_formula_is_off_for_dispersed_questions():
     gap = H.homogeneous_gap(0.5, 2.0, 1e-3)
-    assert float(gap["p_mean"]) == pytest.approx(0.2)
+    assert float(gap.p_mean) == pytest.approx(0.2)
     # the pooled formula stops at N*(0.2) = 24 (spec-style closed form), far before the aggregate point
-    assert float(gap["n_star_homogeneous"]) == math.ceil(math.log(1e-3 / 0.2) / math.log(0.8))
-    assert float(gap["n_star_aggregate"]) > 2 * float(gap["n_star_homogeneous"])
-    assert float(gap["gain_left"]) > 1e-3  # the aggregate still gains more than ε there
-    assert float(gap["hit_aggregate"]) < float(gap["hit_homogeneous"])
+    assert float(gap.n_star_homogeneous) == math.ceil(math.log(1e-3 / 0.2) / math.log(0.8))
+    assert float(gap.n_star_aggregate) > 2 * float(gap.n_star_homogeneous)
+    assert float(gap.gain_left) > 1e-3  # the aggregate still gains more than ε there
+    assert float(gap.hit_aggregate) < float(gap.hit_homogeneous)
+    # tidy rows: one per (α, β, ε) element, the fields as columns
+    grid = H.homogeneous_gap([0.5, 1.0], [2.0], 1e-3)
+    rows = grid.rows()
+    assert [r["p_mean"] for r in rows] == pytest.approx([0.2, 1.0 / 3.0])
+    assert rows[1]["n_star_homogeneous"] == math.ceil(math.log(1e-3 / (1 / 3)) / math.log(2 / 3))
 
 
 @settings(max_examples=40, deadline=None)

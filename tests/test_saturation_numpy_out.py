@@ -58,7 +58,6 @@ CASES = [
     (H, "beta_marginal_gain_asymptotic", lambda: H.beta_marginal_gain_asymptotic(1.0, 2.0, [1, 4])),
     (H, "beta_saturation_point", lambda: H.beta_saturation_point(1.0, 2.0, 1e-3)),
     (H, "beta_saturation_point_approx", lambda: H.beta_saturation_point_approx(1.0, 2.0, 1e-3)),
-    (H, "homogeneous_gap", lambda: H.homogeneous_gap(0.5, 2.0, 1e-3)),
     (H, "beta_samples_for_coverage", lambda: H.beta_samples_for_coverage(1.0, 2.0, 0.9)),
     (B, "samples_for_coverage", lambda: B.samples_for_coverage(0.2, 0.9)),
     (B, "gain_from_doubling", lambda: B.gain_from_doubling(0.2, [1, 4])),
@@ -114,6 +113,7 @@ CASES = [
 # a float): covered by tests/test_results.py or by their own tests.
 OTHER_RETURNS = {
     "saturation.budget": {"fit_truncnorm"},  # TNFit
+    "saturation.heterogeneous": {"homogeneous_gap"},  # HomogeneousGap
     "saturation.consistency": {"fit_error_power_law", "margin_exponent"},  # PowerLawFit, float
     "saturation.estimation": {"per_question_p", "sequential_estimates", "pearson_r", "predicted_vs_observed"},
     "saturation.selection": {"make_answer_task", "selection_accuracy"},  # AnswerTask, SelectionCurve

@@ -22,6 +22,7 @@ bisection of :func:`scaling_theory.stats.smallest_whole`).
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -31,6 +32,7 @@ import numpy as np
 from scaling_theory import beta as _beta
 from scaling_theory import stats
 from scaling_theory.numerics import host, x64
+from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 from scaling_theory.saturation.ttspm import hit_at_n, saturation_point
 
@@ -121,16 +123,38 @@ def beta_saturation_point_approx(
     return host(jnp.maximum(x, 0.0))
 
 
+@dataclass(frozen=True)
+class HomogeneousGap(Result):
+    """:func:`homogeneous_gap`: float64 arrays of the broadcast shape of (α, β, ε); one row per element.
+
+    ``p_mean`` = p̄ = α/(α + β); ``n_star_homogeneous`` = N*(p̄, ε); ``n_star_aggregate`` = N*_agg; ``ratio``
+    = aggregate / homogeneous; ``hit_homogeneous`` = 1 − (1 − p̄)^{N*_hom} (what the pooled formula claims)
+    vs ``hit_aggregate`` = F_agg(N*_hom) (the truth); ``gain_left`` = ΔF_agg(N*_hom) (compare with ε).
+    """
+
+    p_mean: np.ndarray
+    n_star_homogeneous: np.ndarray
+    n_star_aggregate: np.ndarray
+    ratio: np.ndarray
+    hit_homogeneous: np.ndarray
+    hit_aggregate: np.ndarray
+    gain_left: np.ndarray
+
+
 @x64
 def homogeneous_gap(
     alpha: ArrayLike, beta: ArrayLike, eps: ArrayLike, *, cost: ArrayLike = 1.0, threshold: str = "lt"
-) -> dict[str, np.ndarray]:
+) -> HomogeneousGap:
     """How far the homogeneous formula at the pooled p̄ = α/(α + β) is from the aggregate truth.
 
-    Returns ``p_mean``, ``n_star_homogeneous`` = N*(p̄, ε), ``n_star_aggregate`` = N*_agg, their
-    ``ratio`` (aggregate / homogeneous), and the coverage each curve claims at the homogeneous
-    point: ``hit_homogeneous`` = 1 − (1 − p̄)^{N*} vs the true ``hit_aggregate`` = F_agg(N*), and the
-    aggregate marginal gain still left there (``gain_left`` = ΔF_agg(N*_hom), compare with ε).
+    Args:
+      alpha, beta: the Beta law of per-question success probabilities (broadcast with ``eps``).
+      eps: the saturation threshold ε on the marginal gain.
+      cost: the cost per sample (the threshold is ε·cost).
+      threshold: ``"lt"`` or ``"le"`` (as :func:`~scaling_theory.saturation.ttspm.saturation_point`).
+    Returns:
+      :class:`HomogeneousGap`: both saturation points, their ratio, the coverage each curve claims at the
+      homogeneous point and the aggregate gain left there.
     """
     a, b = _params(alpha, beta)
     e = v.positive("eps", eps)
@@ -138,17 +162,17 @@ def homogeneous_gap(
     pbar = a / (a + b)
     n_hom = saturation_point(pbar, e, cost=c, threshold=threshold)
     n_agg = beta_saturation_point(a, b, e, cost=c, threshold=threshold)
-    return host(
-        {
-            "p_mean": pbar,
-            "n_star_homogeneous": n_hom,
-            "n_star_aggregate": n_agg,
-            "ratio": n_agg / jnp.maximum(n_hom, 1.0),
-            "hit_homogeneous": hit_at_n(pbar, n_hom),
-            "hit_aggregate": beta_hit_at_n(a, b, n_hom),
-            "gain_left": beta_marginal_gain(a, b, n_hom),
-        }
+    shape = jnp.broadcast_shapes(jnp.shape(a), jnp.shape(b), jnp.shape(e))
+    parts = (
+        pbar,
+        n_hom,
+        n_agg,
+        n_agg / jnp.maximum(n_hom, 1.0),
+        hit_at_n(pbar, n_hom),
+        beta_hit_at_n(a, b, n_hom),
+        beta_marginal_gain(a, b, n_hom),
     )
+    return HomogeneousGap(*(np.broadcast_to(np.asarray(x, np.float64), shape).copy() for x in parts))
 
 
 @x64
