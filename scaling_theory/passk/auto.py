@@ -18,7 +18,7 @@ For each group (e.g. a model) and target budget N:
    ``pool="all"`` ranks candidates by their MAE summed over all groups of the call instead (one choice for
    the batch).
 4. Refit the chosen candidate(s) on all the data and predict N.
-5. Interval: the chosen candidate's, widened to ±z·e·s around the estimate where that is wider, with e the
+5. Interval: the chosen candidate's (for a stack, the weighted average of the candidates' ends), widened to ±z·e·s around the estimate where that is wider, with e the
    internal root-mean-square error of the chosen prediction and s = max(1, log r / log r′) (the internal
    test ran at a smaller ratio than requested when r > r′). An honest interval covers model error too.
 
