@@ -154,8 +154,10 @@ def test_plugin_curve_variance_matches_the_binomial_sum_to_first_order():
             var_i.append(np.sum(pmf * g**2) - np.sum(pmf * g) ** 2)
         exact.append(np.sum(var_i) / p.size**2)
     got = plugin_curve_variance(p, ks, m)
-    # The delta method is first order: relative error O(k²/(m p)) here, below 3% for these (k, p, m).
-    np.testing.assert_allclose(got, exact, rtol=0.03)
+    # The delta method is first order; its neglected terms are O(1/m) relative to each problem's variance
+    # (per problem up to 2.5% at k = 30, p = 0.3 here), but the sum is dominated by the small-p problems, where
+    # they are ~1e-4: the sums agree to 2.4e-5 (measured against this SciPy sum), so rtol 1e-3 keeps a 40× margin.
+    np.testing.assert_allclose(got, exact, rtol=1e-3)
     assert np.all(got > 0)
 
 
