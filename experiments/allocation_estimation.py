@@ -52,14 +52,14 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
 
     @x64
     def estimate(n, k):
-        post, _ = beta_posteriors(n, k)
+        post = beta_posteriors(n, k)
         return 1 - np.mean(np.asarray(beta_survival(post.a, post.b, N)), axis=-1)
 
     rows = []
     for bbar in st["budgets"]:
         th = np.broadcast_to(theta, (R, Gm, K)).reshape(R * Gm, K)
         k0 = rng.binomial(PILOT, th).astype(float)
-        post, _ = beta_posteriors(np.full(k0.shape, float(PILOT)), k0)
+        post = beta_posteriors(np.full(k0.shape, float(PILOT)), k0)
         table = G.gain_table(post, "estimate", max_extra=min(128, int(4 * bbar) + 16), target_n=N)
         total = [bbar * K]
         adaptive = P.lagrangian(table, total).extra[:, 0]

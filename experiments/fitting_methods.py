@@ -85,7 +85,8 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     out = Path(out)
     bias = _noise_free_bias(cfg)
     print(format_table(bias, digits=4))
-    noisy, times = _noisy_studies(cfg, seed)
+    key = jax.random.key(seed)  # the run's one key: the noisy studies use it, the coverage study fold_in(key, 1)
+    noisy, times = _noisy_studies(cfg, key)
     print(format_table(noisy, digits=4))
     datablations = _datablations(cfg) if cfg["datablations"] else None
     if datablations is not None:
@@ -93,7 +94,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     testbed = _testbed(out, seed, train=cfg["testbed"] is True) if cfg["testbed"] else None
     if testbed is not None:
         print(format_table([testbed], digits=4))
-    coverage = _coverage(cfg, seed)
+    coverage = _coverage(cfg, jax.random.fold_in(key, 1))
     print(format_table(coverage, digits=3))
 
     fig, ax = figure(1, 3, width=11.0, height=3.2)
@@ -194,7 +195,7 @@ def _noise_free_bias(cfg: dict) -> list[dict]:
     return rows
 
 
-def _noisy_studies(cfg: dict, seed: int) -> tuple[list[dict], dict]:
+def _noisy_studies(cfg: dict, key: jax.Array) -> tuple[list[dict], dict]:
     """R noisy replicate studies: bias, spread and time of N̂*(10²⁴) for each method."""
     from scaling_theory.fitting import LBFGSOptions, chinchilla_grid, compute_optimal, fit_many
     from scaling_theory.fitting.approach2 import approach2
@@ -204,7 +205,7 @@ def _noisy_studies(cfg: dict, seed: int) -> tuple[list[dict], dict]:
     d = isoflop_design(BESIROGLU, per_budget=cfg["per_budget"])
     x = {"N": d["N"], "D": d["D"]}
     R = cfg["datasets"]
-    Y = simulate_losses(BESIROGLU, d["N"], d["D"], SIGMA, jax.random.key(seed), n_sets=R)
+    Y = simulate_losses(BESIROGLU, d["N"], d["D"], SIGMA, key, n_sets=R)
     n_true = float(compute_optimal(BESIROGLU, C_STAR).N)
     est, seconds = {}, {}
     t0 = time.perf_counter()
@@ -322,7 +323,7 @@ def _testbed(out: Path, seed: int, train: bool) -> dict | None:
 # ------------------------------------------------------------------------------ interval coverage
 
 
-def _coverage(cfg: dict, seed: int) -> list[dict]:
+def _coverage(cfg: dict, key: jax.Array) -> list[dict]:
     """Coverage of the true curve E + a x^(−b) at x = X_NEW by nominal-90 % curve intervals, pooled
     runs × checkpoints, with i.i.d. log-normal noise or with a per-run random tilt. All data sets'
     fits, and each bootstrap's replicates of all data sets, are one batched call each."""
@@ -336,8 +337,8 @@ def _coverage(cfg: dict, seed: int) -> list[dict]:
     run_id = np.repeat(np.arange(RUNS), CHECKPOINTS)
     truth = CURVE["E"] + CURVE["a"] * X_NEW ** -CURVE["b"]
     x0 = {"x": np.array([X_NEW])}
-    key = jax.random.key(seed)
-    rng = numpy_rng(key)  # = np.random.default_rng(seed)
+    rng = numpy_rng(key)  # the noise; the bootstraps use the key itself, data set j's posterior fold_in(post_key, j)
+    post_key = jax.random.fold_in(key, 1)
     tight = LBFGSOptions(ftol=1e-13, gtol=1e-9)
     R, B = cfg["coverage_sets"], cfg["boot"]
     rows = []
@@ -362,7 +363,9 @@ def _coverage(cfg: dict, seed: int) -> list[dict]:
             band = t_prediction_interval(res, x0, LEVEL, kind="curve")
             hits["t"].append(band.lo[0] <= truth <= band.hi[0])
             if j < cfg["bayes_sets"]:
-                post = posterior(jax.random.key(seed + j), res, num_warmup=300, num_samples=600, likelihood="normal")
+                post = posterior(
+                    jax.random.fold_in(post_key, j), res, num_warmup=300, num_samples=600, likelihood="normal"
+                )
                 band = post.predict_interval(x0, LEVEL)
                 hits["bayes"].append(band.lo[0] <= truth <= band.hi[0])
         for k in INTERVALS:

@@ -44,11 +44,11 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
     truth = dict(BESIROGLU)
     design = isoflop_design(truth, per_budget=cfg["per_budget"])
     x = {"N": design["N"], "D": design["D"]}
-    key = jax.random.key(seed)
+    key = jax.random.key(seed)  # the run's one key: the data from it, the bootstrap and the posterior from fold_in
     losses = simulate_losses(truth, x["N"], x["D"], SIGMA, key, n_sets=cfg["datasets"])
     starts = chinchilla_grid()[:: cfg["start_step"]]
     fits = fit_many("chinchilla", [(x, y) for y in losses], starts=starts)
-    draws = bootstrap_many(jax.random.key(seed + 1), fits, cfg["boot"], n_starts=cfg["boot_starts"])
+    draws = bootstrap_many(jax.random.fold_in(key, 1), fits, cfg["boot"], n_starts=cfg["boot_starts"])
 
     names = ["A", "B", "E", "alpha", "beta", "N*"]
     true_n = float(compute_optimal(truth, C_STAR).N)
@@ -155,7 +155,7 @@ def run(out: Path, profile: str = "quick", seed: int = 0) -> dict:
         "params": {r["param"]: {k: v for k, v in r.items() if k != "param"} for r in rows},
     }
     if cfg["posterior"]:
-        summary["posterior_vs_bootstrap"] = _posterior_comparison(key, fits[0], draws[0])
+        summary["posterior_vs_bootstrap"] = _posterior_comparison(jax.random.fold_in(key, 2), fits[0], draws[0])
     return summary
 
 

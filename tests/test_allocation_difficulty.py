@@ -28,8 +28,8 @@ def _counts(seed, groups=2, problems=40):
 
 def test_grid_path_with_the_beta_family_agrees_with_the_closed_form_beta_path():
     n, c = _counts(3)
-    grid, _ = mixing_posteriors(n, c, family="beta")  # passk.mixing's discretised Beta law on its logit grid
-    closed, _ = beta_posteriors(n, c)
+    grid = mixing_posteriors(n, c, family="beta")  # passk.mixing's discretised Beta law on its logit grid
+    closed = beta_posteriors(n, c)
     tg = G.gain_table(grid, "coverage", max_extra=64, pilot_c=c)
     tb = G.gain_table(closed, "coverage", max_extra=64, pilot_c=c)
     # The grid replaces ∫ θ^a (1−θ)^b dG by cell masses at logit-spaced nodes (step h = 0.128): a midpoint rule

@@ -186,9 +186,37 @@ def test_isoflop_budgets_and_allocation_table():
         isoflop_budgets(np.array([1e6, 123_456.0]), np.array([2e7, 1000.0])), [1.2e14, 7.41e8]
     )
     params = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
-    (row,) = allocation_table(params, None, [1e21])
+    table = allocation_table(params, None, [1e21])
+    (row,) = table.rows()
+    assert list(row) == ["C", "N*", "D*", "loss*", "D*/N*", "N* lo", "N* hi", "D* lo", "D* hi"]
+    assert row["C"] == 1e21 and row["N* lo"] is None and row["D* hi"] is None  # no draws: no intervals
     N = np.geomspace(1e7, 1e13, 400_001)  # brute force along the budget line 6 N D = C
     L = params["E"] + params["A"] / N ** params["alpha"] + params["B"] / (1e21 / (6 * N)) ** params["beta"]
     assert row["N*"] == pytest.approx(N[np.argmin(L)], rel=1e-4)
     assert row["N*"] * row["D*"] * 6 == pytest.approx(1e21, rel=1e-10)
     assert row["loss*"] == pytest.approx(L.min(), rel=1e-9)
+    assert row["D*/N*"] == pytest.approx(row["D*"] / row["N*"], rel=1e-12)
+
+
+def test_allocation_table_intervals_are_quantiles_of_the_draws_closed_form():
+    """N*(C) = G (C/6)^(β/(α+β)), G = (αA/(βB))^(1/(α+β)) (Hoffmann et al. App. D.2), evaluated per draw in NumPy;
+    the interval columns are NumPy's equal-tailed quantiles of those values."""
+    from types import SimpleNamespace
+
+    from scaling_theory.fitting import allocation_table
+
+    rng = np.random.default_rng(0)
+    base = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
+    draws = SimpleNamespace(params={k: v * np.exp(0.05 * rng.standard_normal(200)) for k, v in base.items()})
+    budgets = [1e20, 1e23]
+    rows = allocation_table(base, draws, budgets, level=0.8).rows()
+    p = draws.params
+    g = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
+    for row, c in zip(rows, budgets):
+        n_star = g * (c / 6) ** (p["beta"] / (p["alpha"] + p["beta"]))
+        d_star = c / (6 * n_star)
+        assert [row["N* lo"], row["N* hi"]] == pytest.approx(np.quantile(n_star, [0.1, 0.9]), rel=1e-10)
+        assert [row["D* lo"], row["D* hi"]] == pytest.approx(np.quantile(d_star, [0.1, 0.9]), rel=1e-10)
+        assert row["N* lo"] < row["N*"] < row["N* hi"]
+    with pytest.raises(InputError, match="level must be in"):
+        allocation_table(base, draws, budgets, level=1.0)

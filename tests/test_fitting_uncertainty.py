@@ -133,6 +133,26 @@ def test_bad_uncertainty_requests(power_fit, draws40):
         posterior(jax.random.key(0), power_fit, num_samples=0)
 
 
+def test_prior_box_widens_the_law_bounds_by_half_their_width(power_fit):
+    from scaling_theory.fitting.bayes import PriorBox, posterior, prior_box
+
+    box = prior_box(power_fit)
+    lo, hi = power_fit.law.bounds(power_fit.x, power_fit.y)
+    w = np.maximum(hi - lo, 1e-3)
+    want_lo = [min(a - v / 2, t - v / 2) for a, v, t in zip(lo, w, power_fit.theta)]
+    want_hi = [max(b + v / 2, t + v / 2) for b, v, t in zip(hi, w, power_fit.theta)]
+    assert box.rows() == [
+        {"coord": c, "lo": float(a), "hi": float(b)} for c, a, b in zip(("log_a", "b"), want_lo, want_hi)
+    ]
+    assert np.all((box.lo < power_fit.theta) & (power_fit.theta < box.hi))
+    # posterior takes the box as a PriorBox (or an (lo, hi) pair) and checks it before sampling
+    outside = PriorBox(box.coord, power_fit.theta + 1.0, power_fit.theta + 2.0)
+    with pytest.raises(InputError, match="the best fit lies outside the prior box"):
+        posterior(jax.random.key(0), power_fit, box=outside)
+    with pytest.raises(InputError, match="the best fit lies outside the prior box"):
+        posterior(jax.random.key(0), power_fit, box=(outside.lo, outside.hi))
+
+
 def test_curve_band_is_the_percentiles_of_the_law_over_the_draws_and_has_tidy_rows(draws40):
     """The curve band at x is the equal-tailed percentile band of a·x^(−b) over the draws, computed here
     from the coordinates (log a, b) by hand; one row per point."""

@@ -19,6 +19,7 @@ import pytest
 
 from scaling_theory import fitting, passk
 from scaling_theory.allocation import api, backtest, frontier, gains, policies, posteriors, sequential
+from scaling_theory.fitting import bayes
 from scaling_theory.fitting.intervals import linearisation
 from scaling_theory.judge import analysis
 from scaling_theory.judge.model import BLRJudge
@@ -133,6 +134,31 @@ def test_selection_curve_rows_are_long_by_rule():
     assert sum(r["probs"] for r in task_rows) == pytest.approx(5.0, rel=1e-12)  # each question's law sums to 1
 
 
+def test_empirical_bayes_posteriors_carry_their_fit_and_rows_by_hand():
+    """beta_posteriors: Beta(α̂ + k, β̂ + n − k) with the fit it carries (the fit's own rows stay out of the
+    posterior's); the Beta-binomial MLE (α̂, β̂) is checked against SciPy's optimiser of the same likelihood."""
+    from scipy import optimize, stats
+
+    n, k = np.full((1, 5), 10.0), np.array([[0.0, 2.0, 5.0, 9.0, 3.0]])
+    post = posteriors.beta_posteriors(n, k)
+    res = optimize.minimize(
+        lambda u: -stats.betabinom.logpmf(k[0], n[0], *np.exp(u)).sum(),
+        np.zeros(2),
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
+    )
+    a_hat, b_hat = np.exp(res.x)
+    np.testing.assert_allclose([post.fit.alpha[0], post.fit.beta[0]], [a_hat, b_hat], rtol=1e-4)
+    assert post.rows() == [
+        {"group": 0, "problem": i, "a": float(post.fit.alpha[0] + k[0, i]), "b": float(post.fit.beta[0] + 10 - k[0, i])}
+        for i in range(5)
+    ]
+    grid = posteriors.mixing_posteriors(n, k, family="beta")
+    assert grid.fit is not None and grid.fit.family == "beta"
+    assert list(grid.rows()[0]) == ["group", "problem", "theta", "log_post"]
+    assert posteriors.observe_failures(post, np.ones((1, 5))).rows()[0]["b"] == post.rows()[0]["b"] + 1
+
+
 @functools.cache
 def _pilot_plan() -> api.Plan:
     """One back-test-mode plan (every policy is run and scored on the held-out attempts), shared by two tests."""
@@ -164,11 +190,12 @@ def _judge():
 
 def _allocation_cases():
     n, k = _counts()
-    post, _ = posteriors.beta_posteriors(n, k)
+    post = posteriors.beta_posteriors(n, k)
     table = gains.gain_table(post, "coverage", max_extra=6)
     theta = np.linspace(0.01, 0.99, 7)
     return [
         ("allocation.beta_posteriors", lambda: post),
+        ("allocation.mixing_posteriors", lambda: posteriors.mixing_posteriors(n, k, family="beta_mix2", max_iter=5)),
         ("allocation.discretise_beta", lambda: posteriors.discretise_beta(post.a, post.b, theta)),
         ("allocation.gain_table", lambda: table),
         ("allocation.greedy", lambda: policies.greedy(table, [2.0, 6.0])),
@@ -222,6 +249,12 @@ def _saturation_cases():
             "saturation.per_question_p",
             lambda: estimation.per_question_p(
                 __import__("pandas").DataFrame({"model": ["a", "b"], "problem": [0, 0], "n": [4, 5], "k": [1, 5]})
+            ),
+        ),
+        (
+            "saturation.sequential_estimates",
+            lambda: estimation.sequential_estimates(
+                _verifier_attempts().rename(columns={"attempt": "round"}).assign(attempt=0), ["model"]
             ),
         ),
         ("saturation.task_rates", lambda: verifiers.task_rates(_verifier_attempts(), ["model"])),
@@ -546,6 +579,17 @@ def _square(x, shared, batched):
     return jnp.sum((x - batched["c"]) ** 2)
 
 
+_CHIN = {"A": 406.4, "B": 410.7, "E": 1.69, "alpha": 0.34, "beta": 0.28}
+
+
+def _chinchilla_draws():
+    """Stand-in draws of the Chinchilla parameters (``allocation_table`` reads only ``draws.params``)."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    return SimpleNamespace(params={k: v * np.exp(0.05 * rng.standard_normal(16)) for k, v in _CHIN.items()})
+
+
 def _fitting_cases():
     x = np.logspace(0.0, 3.0, 12)
     y = 3.0 * x**-0.4 * np.exp(0.01 * np.sin(np.arange(12.0)))
@@ -562,11 +606,15 @@ def _fitting_cases():
             lambda: fitting.backtest(jax.random.key(0), "power_law", {"x": x}, y, scale="x", threshold=100.0),
         ),
         ("fitting.approach2", lambda: fitting.approach2(N, budgets, L)),
+        ("fitting.allocation_table", lambda: fitting.allocation_table(_CHIN, None, [1e20, 1e22])),
+        (
+            "fitting.allocation_table(draws)",
+            lambda: fitting.allocation_table(_CHIN, _chinchilla_draws(), [1e20, 1e22], 0.9),
+        ),
+        ("fitting.bayes.prior_box", lambda: bayes.prior_box(res)),
         (
             "fitting.compute_optimal",
-            lambda: fitting.compute_optimal(
-                {"A": 406.4, "B": 410.7, "E": 1.69, "alpha": 0.34, "beta": 0.28}, np.array([1e20, 1e22])
-            ),
+            lambda: fitting.compute_optimal(_CHIN, np.array([1e20, 1e22])),
         ),
         ("fitting.t_intervals", lambda: fitting.t_intervals(res, 0.9)),
         ("fitting.intervals.linearisation", lambda: linearisation(res)),

@@ -45,7 +45,7 @@ def test_sequential_estimates_recover_the_chain():
     rng = np.random.default_rng(0)
     p0, a, b = 0.35, 0.2, 0.05
     df = _chain_log(rng, 200, 10, 6, p0, a, b).sample(frac=1.0, random_state=1)  # row order must not matter
-    est = E.sequential_estimates(df).iloc[0]
+    (est,) = E.sequential_estimates(df).rows()
     assert est["chains"] == 2000
     # binomial standard errors of each rate; 4 SE
     assert abs(est["p0"] - p0) <= 4 * np.sqrt(p0 * (1 - p0) / est["chains"])
@@ -55,7 +55,7 @@ def test_sequential_estimates_recover_the_chain():
     tiny = pd.DataFrame(
         {"problem": [7] * 6, "attempt": [0, 0, 0, 1, 1, 1], "round": [0, 1, 2, 0, 1, 2], "correct": [0, 1, 1, 1, 0, 0]}
     )
-    r = E.sequential_estimates(tiny).iloc[0]
+    (r,) = E.sequential_estimates(tiny).rows()
     assert (r["chains"], r["p0"], r["n_from_wrong"], r["p_rethink"], r["n_from_correct"], r["p_flip"]) == (
         2,
         0.5,
@@ -64,8 +64,58 @@ def test_sequential_estimates_recover_the_chain():
         2,
         0.5,
     )
-    per = E.sequential_estimates(pd.concat([tiny, tiny.assign(problem=8)]), per_problem=True)
+    per = E.sequential_estimates(pd.concat([tiny, tiny.assign(problem=8)]), per_problem=True).to_frame()
     assert list(per["problem"]) == [7, 8]
+
+
+def _py(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _chain_rates_by_hand(log, keys):
+    """The sequential-estimates table counted chain by chain in plain Python/NumPy: per key tuple, the chains,
+    p₀, and the wrong → correct / correct → wrong transitions over consecutive rounds (NaN without any)."""
+    out = {}
+    for (*key, _problem, _attempt), chain in log.groupby(["model", "problem", "attempt"]):
+        seq = chain.sort_values("round")["correct"].to_numpy()
+        label = tuple(key) + ((_problem,) if "problem" in keys else ())
+        t = out.setdefault(label, np.zeros(6, np.int64))  # chains, initial correct, from-wrong, w→c, from-correct, c→w
+        prev, cur = seq[:-1], seq[1:]
+        t += [1, seq[0], np.sum(prev == 0), np.sum((prev == 0) & (cur == 1)), np.sum(prev == 1), np.sum(prev & ~cur)]
+    rows = []
+    for label, (chains, init, w, w2c, c, c2w) in sorted(out.items()):
+        rows.append(
+            {
+                **dict(zip(keys, label)),
+                "chains": chains,
+                "p0": init / chains,
+                "n_from_wrong": w,
+                "p_rethink": w2c / w if w else np.nan,
+                "n_from_correct": c,
+                "p_flip": c2w / c if c else np.nan,
+            }
+        )
+    return rows
+
+
+def test_sequential_estimates_rows_match_a_chain_by_chain_count():
+    rng = np.random.default_rng(5)
+    a_log = _chain_log(rng, 3, 4, 3, 0.4, 0.3, 0.2).assign(model="a")
+    b_log = _chain_log(rng, 2, 3, 2, 1.0, 0.3, 0.0).assign(model="b")  # always correct: p_rethink has no transition
+    log = pd.concat([b_log, a_log]).sample(frac=1.0, random_state=2)
+    for keys, per_problem in ((["model"], False), (["model", "problem"], True)):
+        est = E.sequential_estimates(log, ["model"], per_problem=per_problem)
+        want = _chain_rates_by_hand(log.assign(correct=log["correct"].astype(bool)), keys)
+        got = est.rows()
+        assert [list(r) for r in got] == [list(w) for w in want]
+        for g, w in zip(got, want):
+            for col, value in w.items():
+                if isinstance(value, float) and np.isnan(value):
+                    assert np.isnan(g[col]), col
+                else:
+                    assert g[col] == value and type(g[col]) is type(_py(value)), col  # same ratios of integers
+        assert est.to_frame()["chains"].dtype == np.int64
+    assert np.isnan(E.sequential_estimates(log, ["model"]).p_rethink[1])  # model b
 
 
 def test_sequential_estimates_reject_bad_logs():

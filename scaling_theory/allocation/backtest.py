@@ -235,7 +235,7 @@ def backtest(
     k0 = subsample(key, n_live, np.where(live, c, 0), np.minimum(pilot, n_live), R)  # (R, G, K)
     k0 = np.where(live[None], k0, 0.0)
     nn = np.full((R * G, K), float(pilot))
-    post, _ = beta_posteriors(nn, k0.reshape(R * G, K), np.broadcast_to(mask, (R, G, K)).reshape(R * G, K))
+    post = beta_posteriors(nn, k0.reshape(R * G, K), np.broadcast_to(mask, (R, G, K)).reshape(R * G, K))
     mask_f = np.broadcast_to(mask, (R, G, K)).reshape(R * G, K)
     cap_f = np.broadcast_to(cap, (R, G, K)).reshape(R * G, K)
     k_f = k0.reshape(R * G, K)

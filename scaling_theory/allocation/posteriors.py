@@ -12,7 +12,9 @@ give the same gain tables (``gains.py``). Arrays are NumPy at the boundary, floa
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,18 +22,25 @@ from scaling_theory.errors import InputError
 from scaling_theory.numerics import check
 from scaling_theory.results import Result
 
+if TYPE_CHECKING:
+    from scaling_theory.passk.mixing import MixingFit
+    from scaling_theory.passk.mle import BetaBinomialFit
+
 
 @dataclass(frozen=True)
 class BetaPosterior(Result):
     """``θ_i | data ~ Beta(a_i, b_i)``; ``a``, ``b`` of shape (G, K) (padded problems: any positive values).
+    ``fit``: the per-group Beta-binomial fit of the prior when made by :func:`beta_posteriors` (else ``None``).
 
-    Rows: one per (group, problem) with ``a`` and ``b``.
+    Rows: one per (group, problem) with ``a`` and ``b`` (the fit's own rows: ``fit.rows()``).
     """
 
     _index = ("group", "problem")
+    _row_fields = ("a", "b")
 
     a: np.ndarray
     b: np.ndarray
+    fit: BetaBinomialFit | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -44,14 +53,17 @@ class BetaPosterior(Result):
 @dataclass(frozen=True)
 class GridPosterior(Result):
     """``P(θ_i = theta[j] | data) = exp(log_post[g, i, j])`` on a common grid ``theta`` (J,) in [0, 1].
+    ``fit``: the per-group difficulty model's fit when made by :func:`mixing_posteriors` (else ``None``).
 
-    Rows: one per (group, problem, grid point) with ``theta`` and ``log_post``.
+    Rows: one per (group, problem, grid point) with ``theta`` and ``log_post`` (the fit's own rows: ``fit.rows()``).
     """
 
     _index = ("group", "problem", "theta")
+    _row_fields = ("theta", "log_post")
 
     theta: np.ndarray
     log_post: np.ndarray
+    fit: MixingFit | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -103,13 +115,13 @@ def grid_posterior(theta_J, log_post_GxKxJ) -> GridPosterior:
     return GridPosterior(theta, lp - norm)
 
 
-def beta_posteriors(n, c, mask=None) -> tuple[BetaPosterior, object]:
+def beta_posteriors(n, c, mask=None) -> BetaPosterior:
     """Empirical-Bayes Beta posteriors: (α̂, β̂) per group by ``passk.mle.fit``, then ``Beta(α̂ + k, β̂ + n − k)``.
 
     Args:
-      n, k: pilot counts of shape (G, K) (or (K,)); ``mask`` marks real problems.
+      n, c: pilot counts of shape (G, K) (or (K,)); ``mask`` marks real problems.
     Returns:
-      (posterior, fit) — the :class:`BetaPosterior` (G, K) and the ``passk`` ``BetaBinomialFit``.
+      The :class:`BetaPosterior` (G, K), carrying the ``passk`` ``BetaBinomialFit`` of the prior as ``fit``.
     References:
       the Beta-binomial MLE of ``scaling_theory.passk.mle`` (spec beta_binomial.md §2.2); posterior as in
       spec difficulty_and_allocation.md §4.
@@ -121,10 +133,10 @@ def beta_posteriors(n, c, mask=None) -> tuple[BetaPosterior, object]:
     fit = mle.fit(n, c, mask)
     alpha = np.asarray(fit.alpha, np.float64)[..., None]
     beta = np.asarray(fit.beta, np.float64)[..., None]
-    return beta_posterior(alpha + c, beta + n - c), fit
+    return dataclasses.replace(beta_posterior(alpha + c, beta + n - c), fit=fit)
 
 
-def mixing_posteriors(n, c, mask=None, *, family: str, **options) -> tuple[GridPosterior, object]:
+def mixing_posteriors(n, c, mask=None, *, family: str, **options) -> GridPosterior:
     """Grid posteriors under a difficulty model of ``passk.mixing``: fit G per group, then the posterior of θ_i.
 
     Args:
@@ -133,7 +145,7 @@ def mixing_posteriors(n, c, mask=None, *, family: str, **options) -> tuple[GridP
         ``beta_mix2/3``, ``npmle``, ``gmodel`` ...).
       **options: passed to ``passk.mixing.fit_mixing`` (e.g. ``max_iter``).
     Returns:
-      (posterior, fit) — the :class:`GridPosterior` (G, K, J) on the fit's θ grid and the ``MixingFit``.
+      The :class:`GridPosterior` (G, K, J) on the fit's θ grid, carrying the ``MixingFit`` as ``fit``.
     References:
       spec difficulty_and_allocation.md §1 (mixing laws) and §4 (allocation under any difficulty model).
     """
@@ -145,7 +157,7 @@ def mixing_posteriors(n, c, mask=None, *, family: str, **options) -> tuple[GridP
     n = np.broadcast_to(np.asarray(n, np.float64), c.shape) if np.ndim(n) < 2 else np.asarray(n, np.float64)
     fit = mixing.fit_mixing(n, c, mask, family=family, **options)
     theta, log_post = mixing.posterior_grid(fit, n, c, mask)
-    return grid_posterior(theta, log_post), fit
+    return dataclasses.replace(grid_posterior(theta, log_post), fit=fit)
 
 
 def difficulty_posteriors(n, c, mask=None, *, difficulty: str = "beta") -> Posterior:
@@ -159,8 +171,8 @@ def difficulty_posteriors(n, c, mask=None, *, difficulty: str = "beta") -> Poste
       A :class:`BetaPosterior` or a :class:`GridPosterior` of shape (G, K).
     """
     if difficulty == "beta":
-        return beta_posteriors(n, c, mask)[0]
-    return mixing_posteriors(n, c, mask, family=difficulty)[0]
+        return beta_posteriors(n, c, mask)
+    return mixing_posteriors(n, c, mask, family=difficulty)
 
 
 def observe_failures(post: Posterior, failures) -> Posterior:

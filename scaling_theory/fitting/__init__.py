@@ -54,6 +54,7 @@ _EXPORTS = {
     "t_prediction_interval": "intervals",
     "vpnls": "vpnls",
     "vpnls_many": "vpnls",
+    "AllocationTable": "summaries",
     "allocation_table": "summaries",
     "isoflop_budgets": "summaries",
 }

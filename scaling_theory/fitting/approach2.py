@@ -62,6 +62,7 @@ class Approach2Result(Result):
         return np.exp(self.log_g_d + self.b * np.log(np.asarray(compute, np.float64)))
 
     def summary(self) -> dict[str, Any]:
+        """JSON view for printing: the exponents, the prefactors G_N, G_D, the budgets used and skipped."""
         return {
             "method": "approach2",
             "a": self.a,

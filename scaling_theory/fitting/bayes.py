@@ -16,7 +16,8 @@ which suits the strongly correlated (log A, α) and (log B, β) pairs of the Chi
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -26,17 +27,39 @@ from scaling_theory.errors import InputError
 from scaling_theory.fitting.fit import FitResult
 from scaling_theory.fitting.uncertainty import Draws
 from scaling_theory.numerics import x64
+from scaling_theory.results import Result
 
 LIKELIHOODS = ("student_t", "normal")
 
 
-def prior_box(result: FitResult) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform-prior box in coordinates: the law's bounds ± half their width, containing the best fit."""
+@dataclass(frozen=True)
+class PriorBox(Result):
+    """The uniform prior's box in a law's coordinates: ``lo`` and ``hi`` (P,) per coordinate ``coord``.
+
+    Rows: one per coordinate: ``coord``, ``lo``, ``hi``.
+    """
+
+    _index: ClassVar[tuple[str, ...]] = ("coord",)
+
+    coord: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def prior_box(result: FitResult) -> PriorBox:
+    """Uniform-prior box in coordinates: the law's bounds ± half their width, containing the best fit.
+
+    Args:
+      result: a fit (its law's ``bounds`` on the fit's data, and its best coordinates ``theta``).
+    Returns:
+      :class:`PriorBox`: per coordinate, ``lo = min(l − w/2, θ̂ − w/2)`` and ``hi = max(u + w/2, θ̂ + w/2)``
+      with ``(l, u)`` the law's bounds and ``w = max(u − l, 10⁻³)``.
+    """
     lo, hi = result.law.bounds(result.x, result.y)
     width = np.maximum(hi - lo, 1e-3)
     lo = np.minimum(lo - width / 2, result.theta - width / 2)
     hi = np.maximum(hi + width / 2, result.theta + width / 2)
-    return lo, hi
+    return PriorBox(np.asarray(result.law.coords), lo, hi)
 
 
 @x64
@@ -50,14 +73,15 @@ def posterior(
     likelihood: str = "student_t",
     df: float = 4.0,
     sigma: float | None = None,
-    box: tuple[Any, Any] | None = None,
+    box: PriorBox | tuple[Any, Any] | None = None,
 ) -> Draws:
     """Posterior draws (``num_chains × num_samples``) of the law's coordinates given the fit's data,
     NUTS run from ``key``.
 
     Returns :class:`~scaling_theory.fitting.uncertainty.Draws` with ``method="posterior"``; its
     ``diagnostics`` hold the number of divergent transitions and, per coordinate, the effective
-    sample size and split-R̂ (NumPyro's ``summary``).
+    sample size and split-R̂ (NumPyro's ``summary``). ``box``: the uniform prior's box in coordinates, a
+    :class:`PriorBox` or a pair ``(lo, hi)`` of arrays (default :func:`prior_box`).
     """
     import numpyro
     import numpyro.distributions as dist
@@ -79,7 +103,8 @@ def posterior(
     y = result.y[used]
     z = jnp.asarray(np.log(y) if space == "log" else y)
     w = jnp.asarray(result.weights[used])
-    lo, hi = prior_box(result) if box is None else (np.asarray(box[0], float), np.asarray(box[1], float))
+    box = prior_box(result) if box is None else box
+    lo, hi = (box.lo, box.hi) if isinstance(box, PriorBox) else (np.asarray(box[0], float), np.asarray(box[1], float))
     if lo.shape != (law.n_params,) or hi.shape != (law.n_params,) or not np.all(lo < hi):
         raise InputError(f"box must be two arrays of length {law.n_params} with lo < hi")
     if not np.all((result.theta > lo) & (result.theta < hi)):

@@ -173,7 +173,8 @@ def _fit(args: argparse.Namespace) -> int:
                 if interval != "row":
                     rec["interval"] = interval
         if args.compute:
-            rec["allocation"] = allocation_table(f.params, d, args.compute, args.level)
+            table = allocation_table(f.params, d, args.compute, args.level).rows()
+            rec["allocation"] = [{k: v for k, v in r.items() if v is not None} for r in table]  # no draws: no lo/hi
         records.append((rec, f, d))
     if args.json:
         out = [r for r, _, _ in records]

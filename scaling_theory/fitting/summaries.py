@@ -9,16 +9,55 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["allocation_table", "isoflop_budgets"]
+from scaling_theory.errors import InputError
+from scaling_theory.results import Result
+
+__all__ = ["AllocationTable", "allocation_table", "isoflop_budgets"]
+
+
+@dataclass(frozen=True)
+class AllocationTable(Result):
+    """Compute-optimal allocation of a Chinchilla fit at budgets ``compute`` (FLOPs, (B,)): ``N`` (N*), ``D`` (D*),
+    ``loss`` (L*) and ``tokens_per_param`` (D*/N*) at the fit, and the equal-tailed ``level`` intervals
+    ``N_lo, N_hi, D_lo, D_hi`` of N* and D* over parameter draws (``None`` without draws).
+
+    Rows: one per budget, columns ``C, N*, D*, loss*, D*/N*, N* lo, N* hi, D* lo, D* hi`` (the interval columns
+    are ``None`` without draws).
+    """
+
+    _row_fields = ("compute", "N", "D", "loss", "tokens_per_param", "N_lo", "N_hi", "D_lo", "D_hi")
+    _columns = {
+        "compute": "C",
+        "N": "N*",
+        "D": "D*",
+        "loss": "loss*",
+        "tokens_per_param": "D*/N*",
+        "N_lo": "N* lo",
+        "N_hi": "N* hi",
+        "D_lo": "D* lo",
+        "D_hi": "D* hi",
+    }
+
+    compute: np.ndarray
+    N: np.ndarray
+    D: np.ndarray
+    loss: np.ndarray
+    tokens_per_param: np.ndarray
+    N_lo: np.ndarray | None = None
+    N_hi: np.ndarray | None = None
+    D_lo: np.ndarray | None = None
+    D_hi: np.ndarray | None = None
+    level: float | None = None
 
 
 def allocation_table(
     params: Mapping[str, Any], draws: Any, budgets: Sequence[float], level: float = 0.95
-) -> list[dict[str, Any]]:
+) -> AllocationTable:
     """Compute-optimal N*, D*, loss and D*/N* of a Chinchilla fit at each budget C (FLOPs).
 
     Args:
@@ -28,27 +67,20 @@ def allocation_table(
       level: coverage of the equal-tailed intervals of N* and D* over the draws.
 
     Returns:
-      One row per budget: ``C, N*, D*, loss*, D*/N*`` [+ ``N* lo, N* hi, D* lo, D* hi``].
+      :class:`AllocationTable`: one row per budget, ``C, N*, D*, loss*, D*/N*, N* lo, N* hi, D* lo, D* hi``.
     """
     from scaling_theory.fitting.allocation import compute_optimal
 
-    opt = compute_optimal(params, np.asarray(budgets))
-    rows = []
+    if not 0 < level < 1:
+        raise InputError(f"level must be in (0, 1), got {level}")
+    compute = np.asarray(budgets, np.float64).reshape(-1)
+    opt = compute_optimal(params, compute)
+    if draws is None:
+        return AllocationTable(compute, opt.N, opt.D, opt.loss, opt.tokens_per_param)
+    band = compute_optimal(draws.params, compute[:, None])  # (B, draws)
     q = [(1 - level) / 2, (1 + level) / 2]
-    band = compute_optimal(draws.params, np.asarray(budgets)[:, None]) if draws is not None else None
-    for j, c in enumerate(budgets):
-        row = {
-            "C": c,
-            "N*": float(opt.N[j]),
-            "D*": float(opt.D[j]),
-            "loss*": float(opt.loss[j]),
-            "D*/N*": float(opt.tokens_per_param[j]),
-        }
-        if band is not None:
-            row["N* lo"], row["N* hi"] = (float(v) for v in np.quantile(band.N[j], q))
-            row["D* lo"], row["D* hi"] = (float(v) for v in np.quantile(band.D[j], q))
-        rows.append(row)
-    return rows
+    (n_lo, n_hi), (d_lo, d_hi) = np.quantile(band.N, q, axis=-1), np.quantile(band.D, q, axis=-1)
+    return AllocationTable(compute, opt.N, opt.D, opt.loss, opt.tokens_per_param, n_lo, n_hi, d_lo, d_hi, level)
 
 
 def isoflop_budgets(N: np.ndarray, D: np.ndarray) -> np.ndarray:

@@ -181,6 +181,7 @@ class Draws(Result):
         return scale * rng.standard_t(self.noise_df, shape)
 
     def summary(self, level: float = 0.95) -> dict[str, Any]:
+        """JSON view for printing: method, number of draws, ``level`` intervals, converged fraction, diagnostics."""
         return {
             "method": self.method,
             "n_draws": self.n_draws,

@@ -73,16 +73,38 @@ def per_question_p(counts: pd.DataFrame) -> PerQuestionP:
 # ------------------------------------------------------------------------------- sequential logs
 
 
+@dataclass(frozen=True)
+class SequentialEstimates(LabelledRows):
+    """Per group (or group × problem) of a sequential log: ``chains`` (int64), ``p0`` (accuracy at round 0),
+    ``n_from_wrong`` and ``p_rethink`` (wrong → correct), ``n_from_correct`` and ``p_flip`` (correct → wrong);
+    a rate is NaN when it has no transitions to count. ``labels``: the key columns (``group_by`` [+ ``problem``]),
+    empty for one pooled row. Rows: one per group, labels first."""
+
+    _row_fields = ("chains", "p0", "n_from_wrong", "p_rethink", "n_from_correct", "p_flip")
+
+    chains: np.ndarray
+    p0: np.ndarray
+    n_from_wrong: np.ndarray
+    p_rethink: np.ndarray
+    n_from_correct: np.ndarray
+    p_flip: np.ndarray
+
+
 def sequential_estimates(
     attempts: pd.DataFrame, group_by: Sequence[str] = (), per_problem: bool = False
-) -> pd.DataFrame:
+) -> SequentialEstimates:
     """p₀, p_rethink and p_flip from an attempts table with a ``round`` column.
 
     One chain = one (group, problem, attempt); ``round`` = 0, 1, 2, … within the chain (round 0 is the
     initial answer, consecutive rounds required). Transition counts are pooled over chains (and over
-    problems unless ``per_problem``). Returns one row per group (or per group × problem) with
-    ``chains, p0, n_from_wrong, p_rethink, n_from_correct, p_flip`` (a rate is NaN when it has no
-    transitions to count).
+    problems unless ``per_problem``).
+
+    Args:
+      attempts: an attempts table (``problem``, ``attempt``, ``correct``) with a ``round`` column.
+      group_by: columns whose values define the groups (one row each).
+      per_problem: one row per group × problem instead of pooling over problems.
+    Returns:
+      :class:`SequentialEstimates`: one row per group (or group × problem), sorted by the key columns.
     """
     group_by = list(group_by)
     require_columns(attempts, ["round"])
@@ -114,19 +136,17 @@ def sequential_estimates(
     keys = group_by + (["problem"] if per_problem else [])
     cols = ["_start", "_init", "_w", "_w2c", "_c", "_c2w"]
     agg = df.groupby(keys, sort=False)[cols].sum().reset_index() if keys else df[cols].sum().to_frame().T
+    counts = {c: agg[c].to_numpy(np.int64) for c in cols}
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = pd.DataFrame(
-            {
-                **{k: agg[k] for k in keys},
-                "chains": agg["_start"].astype(np.int64),
-                "p0": agg["_init"] / agg["_start"],
-                "n_from_wrong": agg["_w"].astype(np.int64),
-                "p_rethink": agg["_w2c"] / agg["_w"].replace(0, np.nan),
-                "n_from_correct": agg["_c"].astype(np.int64),
-                "p_flip": agg["_c2w"] / agg["_c"].replace(0, np.nan),
-            }
+        return SequentialEstimates(
+            labels={str(k): agg[k].to_numpy() for k in keys},
+            chains=counts["_start"],
+            p0=counts["_init"] / counts["_start"],
+            n_from_wrong=counts["_w"],
+            p_rethink=np.where(counts["_w"] > 0, counts["_w2c"] / counts["_w"], np.nan),
+            n_from_correct=counts["_c"],
+            p_flip=np.where(counts["_c"] > 0, counts["_c2w"] / counts["_c"], np.nan),
         )
-    return out.reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- fitted TTSPM curve

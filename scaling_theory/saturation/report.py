@@ -87,19 +87,19 @@ def sequential_summary(
     v.positive("cost", cost)
     est = sequential_estimates(attempts, group_by)
     rows = []
-    for _, r in est.iterrows():
-        a = 0.0 if np.isnan(r["p_rethink"]) else float(r["p_rethink"])
-        b = 0.0 if np.isnan(r["p_flip"]) else float(r["p_flip"])
-        p0 = float(r["p0"])
+    for r in est.rows():
+        a = 0.0 if np.isnan(r["p_rethink"]) else r["p_rethink"]
+        b = 0.0 if np.isnan(r["p_flip"]) else r["p_flip"]
+        p0 = r["p0"]
         rows.append(
             {
                 **{c: r[c] for c in group_by},
-                "chains": int(r["chains"]),
+                "chains": r["chains"],
                 "p0": p0,
                 "p_rethink": None if np.isnan(r["p_rethink"]) else a,
-                "transitions_from_wrong": int(r["n_from_wrong"]),
+                "transitions_from_wrong": r["n_from_wrong"],
                 "p_flip": None if np.isnan(r["p_flip"]) else b,
-                "transitions_from_correct": int(r["n_from_correct"]),
+                "transitions_from_correct": r["n_from_correct"],
                 "limit": _f(markov_limit(p0, a, b)),
                 "improves": bool(markov_improves(p0, a, b)),
                 "n_star": _f(markov_saturation_point(p0, a, b, eps, cost=cost, threshold=threshold)),
