@@ -18,17 +18,28 @@ the JAX version, entries are written only when missing, and an entry that cannot
 written by another process) is a cache miss — JAX warns and compiles (``jax_raise_persistent_cache_errors``
 stays off). The cache is trusted: do not point it at a folder others can write to.
 
+Executables (:func:`persistent_jit`): the compilation cache skips XLA compilation but not the tracing
+and lowering before it. Functions decorated with :func:`persistent_jit` (the large kernels of ``passk``)
+also keep their compiled executable in ``<folder>/executables``, keyed by the package's source, JAX's
+version, the backend, the x64 mode, the static arguments and the argument shapes and dtypes; a
+repeated command loads it and runs it directly. CPU, one device, one process only (elsewhere they
+are plain ``jax.jit``). Entries are written atomically (temporary file, then rename); an unreadable
+entry is compiled again.
+
 References:
   https://docs.jax.dev/en/latest/persistent_compilation_cache.html
+  https://docs.jax.dev/en/latest/aot.html (ahead-of-time lowering and compilation)
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
-__all__ = ["DISABLE_ENV", "FOLDER_ENV", "cache_folder", "enable"]
+__all__ = ["DISABLE_ENV", "FOLDER_ENV", "cache_folder", "enable", "executable_folder", "persistent_jit"]
 
 FOLDER_ENV = "SCALING_THEORY_JAX_CACHE"
 DISABLE_ENV = "SCALING_THEORY_NO_CACHE"
@@ -57,7 +68,7 @@ def cache_folder() -> Path | None:
     return root / "scaling_theory" / "jax"
 
 
-def enable(min_compile_time_secs: float = 0.0) -> str | None:
+def enable(min_compile_time_secs: float = 0.0, *, executables: bool = True) -> str | None:
     """Switch on JAX's persistent compilation cache in :func:`cache_folder` (unless disabled).
 
     Call it before the first compilation. A folder configured already (by an earlier call, or by
@@ -68,17 +79,25 @@ def enable(min_compile_time_secs: float = 0.0) -> str | None:
     Args:
       min_compile_time_secs: programs that compiled faster than this are not written (0: every
         program, which is what makes a repeated command fast: it compiles many small programs).
+      executables: also keep the executables of :func:`persistent_jit` functions in
+        ``<folder>/executables`` (:func:`executable_folder`), so that a repeated command skips their
+        tracing and lowering too.
 
     Returns:
       The cache folder in use, or ``None`` when the cache is disabled.
     """
+    global _store
     jax = sys.modules.get("jax")
     current = jax.config.jax_compilation_cache_dir if jax is not None else os.environ.get(_JAX_DIR_ENV)
     if current:
+        if executables:
+            _store = Path(current) / EXECUTABLES
         return str(current)
     folder = cache_folder()
     if folder is None:
         return None
+    if executables:
+        _store = folder / EXECUTABLES
     settings = {
         "jax_compilation_cache_dir": str(folder),
         "jax_persistent_cache_min_compile_time_secs": float(min_compile_time_secs),
@@ -90,3 +109,188 @@ def enable(min_compile_time_secs: float = 0.0) -> str | None:
         else:
             os.environ.setdefault(name.upper(), str(value))
     return str(folder)
+
+
+# ----------------------------------------------------------------------------- compiled executables
+#
+# The persistent compilation cache skips XLA's compilation, not the Python tracing and the lowering to
+# StableHLO that come before it; for a command that runs a few dozen large programs (``passk predict``'s
+# ``auto``) those cost seconds on every run. ``persistent_jit`` stores the compiled executable itself
+# (``jax.experimental.serialize_executable``) keyed by everything that determines it, so that a repeated
+# command loads it and calls it without tracing, lowering or looking up the compilation cache.
+
+EXECUTABLES = "executables"
+_store: Path | None = None
+_source_digest: str | None = None
+
+
+def executable_folder() -> Path | None:
+    """The folder of stored executables (``<cache folder>/executables``), or ``None`` when not in use.
+
+    In use only after :func:`enable` found a cache folder (the command line, the testbed, the experiments);
+    the library on its own (notebooks, tests) compiles as plain ``jax.jit`` does.
+    """
+    return _store
+
+
+def _package_digest() -> str:
+    """Hash of the package's source files: a stored executable is stale as soon as any of them changes."""
+    global _source_digest
+    if _source_digest is None:
+        import hashlib
+
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parent
+        for path in sorted(root.rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+        _source_digest = h.hexdigest()
+    return _source_digest
+
+
+_usable: bool | None = None
+
+
+def _store_usable() -> bool:
+    """One CPU device in one process, and the LAPACK kernels initialised (checked once per process).
+
+    XLA:CPU executables call jaxlib's LAPACK kernels through function pointers that jaxlib fills in
+    lazily, when a linear-algebra operation is first lowered; a process that loads an executable without
+    lowering anything must fill them in first (as ``jax.export`` does), or the call crashes. Other
+    backends and sharded programs use plain ``jax.jit`` (with the compilation cache).
+    """
+    global _usable
+    if _usable is None:
+        import jax
+
+        _usable = False
+        if jax.default_backend() == "cpu" and jax.process_count() == 1 and jax.local_device_count() == 1:
+            try:
+                from jax._src.lax.linalg import initialize_lapack
+
+                initialize_lapack()
+                _usable = True
+            except Exception:  # a JAX without this hook: do not risk loading executables
+                _usable = False
+    return _usable
+
+
+class _PersistentJit:
+    """``jax.jit(fun, static_argnames=...)`` whose compiled executables are kept on disk (module comment)."""
+
+    def __init__(self, fun, static_argnames: tuple[str, ...]):
+        import inspect
+
+        import jax
+
+        self._fun = fun
+        self._jitted = jax.jit(fun, static_argnames=static_argnames)
+        self._static = frozenset(static_argnames)
+        self._signature = inspect.signature(fun)
+        self._loaded: dict[str, Any] = {}
+        functools.update_wrapper(self, fun)
+
+    def lower(self, *args: Any, **kwargs: Any) -> Any:
+        return self._jitted.lower(*args, **kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        folder = _store
+        if folder is None:
+            return self._jitted(*args, **kwargs)
+        import jax
+
+        if not _store_usable() or jax.config.jax_disable_jit:
+            return self._jitted(*args, **kwargs)
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError:
+            return self._jitted(*args, **kwargs)  # let jit raise its own error
+        bound.apply_defaults()
+        static = {k: v for k, v in bound.arguments.items() if k in self._static}
+        dynamic = {k: v for k, v in bound.arguments.items() if k not in self._static}
+        leaves, treedef = jax.tree_util.tree_flatten(dynamic)
+        if any(isinstance(x, jax.core.Tracer) for x in leaves):
+            return self._jitted(*args, **kwargs)  # called inside another transformation
+        try:
+            key = self._key(static, leaves, treedef)
+        except Exception:  # an argument without an abstract value: plain jit decides
+            return self._jitted(*args, **kwargs)
+        compiled = self._loaded.get(key)
+        if compiled is None:
+            compiled = self._load_or_compile(folder, key, static, dynamic)
+            self._loaded[key] = compiled
+        if compiled is False:
+            return self._jitted(*args, **kwargs)
+        return compiled(**dynamic)
+
+    def _key(self, static: dict, leaves: list, treedef: Any) -> str:
+        import hashlib
+
+        import jax
+        import jaxlib
+        import numpy as np
+
+        parts = [
+            _package_digest(),
+            f"{self._fun.__module__}.{self._fun.__qualname__}",
+            jax.__version__,
+            jaxlib.__version__,
+            jax.default_backend(),
+            jax.devices()[0].device_kind,
+            str(jax.dtypes.canonicalize_dtype(np.float64)),  # x64 on or off
+            str(getattr(jax.config, "jax_default_prng_impl", "")),
+            str(getattr(jax.config, "jax_threefry_partitionable", "")),
+            os.environ.get("XLA_FLAGS", ""),
+            repr(sorted(static.items())),
+            str(treedef),
+        ]
+        for x in leaves:
+            aval = jax.typeof(x)
+            sharding = getattr(x, "sharding", None) if isinstance(x, jax.Array) else None
+            parts.append(f"{aval.shape}|{aval.dtype}|{aval.weak_type}|{sharding}")
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
+
+    def _load_or_compile(self, folder: Path, key: str, static: dict, dynamic: dict) -> Any:
+        import pickle
+
+        from jax.experimental import serialize_executable
+
+        path = folder / f"{self._fun.__name__}-{key}.pkl"
+        if path.exists():
+            try:
+                with open(path, "rb") as fh:
+                    return serialize_executable.deserialize_and_load(*pickle.load(fh))
+            except Exception:  # unreadable (being written, corrupt, other version): compile again
+                pass
+        compiled = self._jitted.lower(**static, **dynamic).compile()
+        try:
+            payload = pickle.dumps(serialize_executable.serialize(compiled))
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(payload)
+            os.replace(tmp, path)  # atomic: readers see the whole file or none
+        except Exception:  # not serialisable (e.g. host callbacks) or a read-only folder: keep it in memory
+            pass
+        return compiled
+
+
+def persistent_jit(fun: Any = None, *, static_argnames: tuple[str, ...] | str = ()) -> Any:
+    """``jax.jit`` whose compiled executables persist across processes once :func:`enable` has run.
+
+    Use it like ``jax.jit`` (as a decorator, with or without ``static_argnames``). With a stored executable
+    for the same function, package source, JAX version, backend, x64 mode, static arguments and argument
+    shapes/dtypes, a call skips tracing, lowering and compilation. It is plain ``jax.jit`` when the store is
+    off (:func:`executable_folder` is ``None``), under another transformation (traced arguments), and with
+    more than one device or process (sharded programs).
+
+    Args:
+      fun: the function (omitted when used as ``@persistent_jit(static_argnames=...)``).
+      static_argnames: names of the static arguments, as for ``jax.jit``.
+
+    Returns:
+      The wrapped function (callable like the jitted one; ``.lower`` is the jitted function's).
+    """
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    if fun is None:
+        return functools.partial(persistent_jit, static_argnames=names)
+    return _PersistentJit(fun, names)

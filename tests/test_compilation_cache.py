@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -90,3 +91,96 @@ def test_main_called_with_arguments_leaves_the_cache_alone(monkeypatch, capsys):
     assert main(["saturation", "point", "--p", "0.5", "--eps", "0.1"]) == 0
     assert jax.config.jax_compilation_cache_dir == before
     assert "JAX_COMPILATION_CACHE_DIR" not in os.environ
+
+
+# ------------------------------------------------------------------ executables kept by persistent_jit
+
+PERSISTENT_SCRIPT = """
+import json, sys
+import jax, jax.numpy as jnp, numpy as np
+from scaling_theory import compilation_cache
+compilation_cache.enable()
+from scaling_theory.compilation_cache import persistent_jit
+
+TRACES = []
+
+@persistent_jit(static_argnames=("power",))
+def kernel(a, b, key, power):
+    TRACES.append(1)  # runs only while tracing
+    x = jnp.linalg.solve(a, b)  # a LAPACK call: loading it needs jaxlib's kernels initialised
+    return {"x": x ** power, "u": jax.random.uniform(key, b.shape)}
+
+with jax.enable_x64(True):
+    a = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]])
+    b = np.arange(1.0, 1.0 + int(sys.argv[1]))[:3]
+    out = kernel(a, b, jax.random.key(7), power=int(sys.argv[2]))
+    again = kernel(a, b, jax.random.key(7), power=int(sys.argv[2]))
+    print(json.dumps([len(TRACES), np.asarray(out["x"]).tolist(), np.asarray(out["u"]).tolist()]))
+    assert np.array_equal(np.asarray(out["x"]), np.asarray(again["x"]))
+"""
+
+
+def _persistent(tmp_path, *argv, cache=None):
+    script = tmp_path / "kernel_script.py"
+    script.write_text(PERSISTENT_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k not in (FOLDER_ENV, DISABLE_ENV, "JAX_COMPILATION_CACHE_DIR")}
+    env[FOLDER_ENV] = str(cache or tmp_path / "cache")
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(script), *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    traces, x, u = json.loads(proc.stdout.strip().splitlines()[-1])
+    return traces, x, u
+
+
+def test_a_repeated_process_loads_the_executable_without_tracing(tmp_path):
+    import numpy as np
+
+    first = _persistent(tmp_path, "3", "2")
+    stored = list((tmp_path / "cache" / "executables").glob("kernel-*.pkl"))
+    assert first[0] == 1 and len(stored) == 1
+    # A fresh process: same result, and the function body is never traced (the executable was loaded).
+    second = _persistent(tmp_path, "3", "2")
+    assert second == (0, first[1], first[2])
+    # The numbers are right: solve against NumPy (independent), squared.
+    a = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]])
+    assert np.allclose(first[1], np.linalg.solve(a, [1.0, 2.0, 3.0]) ** 2, rtol=1e-13)
+    # A different static argument is a different program: traced and stored once more.
+    third = _persistent(tmp_path, "3", "3")
+    assert third[0] == 1 and len(list((tmp_path / "cache" / "executables").glob("kernel-*.pkl"))) == 2
+    assert np.allclose(third[1], np.linalg.solve(a, [1.0, 2.0, 3.0]) ** 3, rtol=1e-13)
+
+
+def test_an_unreadable_executable_is_compiled_again(tmp_path):
+    first = _persistent(tmp_path, "3", "2")
+    (stored,) = (tmp_path / "cache" / "executables").glob("kernel-*.pkl")
+    stored.write_bytes(b"not an executable")
+    again = _persistent(tmp_path, "3", "2")
+    assert again == first  # traced again (count 1), same numbers
+    assert stored.read_bytes() != b"not an executable"  # and rewritten whole
+
+
+def test_persistent_jit_is_plain_jit_when_the_store_is_off_or_traced(monkeypatch, tmp_path):
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from scaling_theory import compilation_cache
+
+    calls = []
+
+    @compilation_cache.persistent_jit
+    def double(x):
+        calls.append(1)
+        return 2.0 * x
+
+    monkeypatch.setattr(compilation_cache, "_store", None)
+    assert np.array_equal(np.asarray(double(np.arange(3.0))), [0.0, 2.0, 4.0])
+    monkeypatch.setattr(compilation_cache, "_store", tmp_path / "executables")
+    # inside another jit the arguments are tracers: the wrapper defers to jax.jit and writes nothing
+    assert float(jax.jit(lambda x: double(x).sum())(jnp.arange(3.0))) == 6.0
+    assert not (tmp_path / "executables").exists()
+    # concrete arguments with the store on: compiled, stored, and equal to the plain result
+    assert np.array_equal(np.asarray(double(np.arange(4.0))), [0.0, 2.0, 4.0, 6.0])
+    assert len(list((tmp_path / "executables").glob("double-*.pkl"))) == 1

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.stats
 
+from scaling_theory.compilation_cache import persistent_jit
 from scaling_theory.numerics import check, is_concrete, x64
 from scaling_theory.special import log_gamma_ratio
 
@@ -53,7 +54,7 @@ def log_no_success(n, c, k):
     return jnp.where(feasible, _log_survival(n, c, jnp.where(feasible, k, 0.0)), -jnp.inf)
 
 
-@jax.jit
+@persistent_jit
 def _pass_at_k(n, c, k):
     """Traceable core of :func:`pass_at_k` (float64 inputs, no checks; jitted so eager calls are cached)."""
     return -jnp.expm1(log_no_success(n, c, k))

@@ -38,6 +38,7 @@ import numpy as np
 from scaling_theory import beta as _beta
 from scaling_theory import special
 from scaling_theory.beta import log_binom
+from scaling_theory.compilation_cache import persistent_jit
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, global_mesh, pad_to_multiple, shard_batch, to_host, x64
 from scaling_theory.results import Result
@@ -284,7 +285,7 @@ def _fit_core(n, k, m, start, max_iter, zero_inflated: bool, gtol: float):
     return out
 
 
-_fit_batch = jax.jit(_fit_core, static_argnames=("zero_inflated", "gtol"))
+_fit_batch = persistent_jit(_fit_core, static_argnames=("zero_inflated", "gtol"))
 N_STARTS = {False: 2, True: 4}
 FIRST_PASS_ITERATIONS = 20
 

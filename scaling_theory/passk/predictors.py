@@ -40,7 +40,6 @@ attempts still has a positive chance of being solved in n fresh ones).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from scaling_theory.compilation_cache import persistent_jit
 from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, pad_to_multiple, x64
 from scaling_theory.passk import mle
@@ -542,7 +542,7 @@ def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopp
     return asr, np.minimum(lo, asr), np.maximum(hi, asr), {}, (None, None)
 
 
-@functools.partial(jax.jit, static_argnames=("stopped",))
+@persistent_jit(static_argnames=("stopped",))
 def _log_surv_eb_batch(u, n, k, m, budgets, stopped):
     """log S_eb per group and budget (budgets (B,) or per group (G, 1, 1))."""
     return log_surv_eb(u, n, k, m, budgets, False, stopped)
@@ -570,7 +570,7 @@ def _pad_budgets(budgets):
     return jnp.asarray(np.concatenate([b, np.full(bp - b.size, b[-1])]))
 
 
-@functools.partial(jax.jit, static_argnames=("method", "stopped"))
+@persistent_jit(static_argnames=("method", "stopped"))
 def _predict_beta(method, u, cov, se_alpha, n, k, m, budgets, z, stopped=False):
     if method == "anchored":
         return _anchored_interval(u, se_alpha, n, k, m, budgets, z)
@@ -603,7 +603,7 @@ def _padded_fit_grid(grid_n: int):
     return jnp.asarray(np.concatenate([g, np.full(FIT_GRID_SIZE - g.size, g[0])])), jnp.asarray(mask)
 
 
-@functools.partial(jax.jit, static_argnames=("method", "replicates", "stopped"))
+@persistent_jit(static_argnames=("method", "replicates", "stopped"))
 def _predict_model_free(method, n, k, m, budgets, key, replicates, level, grid, gmask, stopped=False):
     from scaling_theory.passk.tail import per_problem_curve
 

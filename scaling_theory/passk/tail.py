@@ -33,12 +33,10 @@ unbiased curve.
 
 from __future__ import annotations
 
-import functools
-
-import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scaling_theory.compilation_cache import persistent_jit
 from scaling_theory.passk.estimators import _pass_at_k
 from scaling_theory.stats import bootstrap_means, weighted_loglog_fit
 
@@ -114,7 +112,7 @@ def curve_extrapolate(curve, grid, budgets, kind: str):
     return jnp.clip(pred, 0.0, 1.0), rate
 
 
-@functools.partial(jax.jit, static_argnames=("kind", "replicates", "stopped"))
+@persistent_jit(static_argnames=("kind", "replicates", "stopped"))
 def _tail_core(n, k, m, grid, budgets, key, level, kind, replicates, stopped):
     per = per_problem_curve(n, k, grid, stopped)  # (G, K, M)
     cnt = jnp.sum(m, axis=-1)
@@ -173,7 +171,7 @@ def predict_tail(
     return tuple(np.asarray(x) for x in out)
 
 
-@functools.partial(jax.jit, static_argnames=("replicates", "stopped"))
+@persistent_jit(static_argnames=("replicates", "stopped"))
 def _anchor_core(n, k, m, n_ref, key, replicates, stopped):
     per = per_problem_curve(n, k, n_ref[:, None], stopped)[..., 0]  # (G, K) pass@n_ref per problem
     cnt = jnp.sum(m, axis=-1)

@@ -116,7 +116,7 @@ def enable_compilation_cache() -> str | None:
     """
     from scaling_theory.compilation_cache import enable
 
-    return enable(min_compile_time_secs=0.5)
+    return enable(min_compile_time_secs=0.5, executables=False)
 
 
 def run_testbed(
