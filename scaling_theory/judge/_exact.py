@@ -48,6 +48,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import erfc
 
+from scaling_theory.compilation_cache import persistent_jit
 from scaling_theory.judge.quadrature import composite_unit, gauss_legendre_unit
 
 _SQRT2 = math.sqrt(2.0)
@@ -364,7 +365,7 @@ def _chunked(fn: Callable[..., jax.Array], *arrays: jax.Array) -> jax.Array:
     return out.reshape((n,) + out.shape[2:])
 
 
-@functools.partial(jax.jit, static_argnames=("mode", "panels"))
+@persistent_jit(static_argnames=("mode", "panels"))
 def exact_grid(k: jax.Array, t: jax.Array, alpha: jax.Array, rho: jax.Array, *, mode: str, panels: int) -> jax.Array:
     """δ/s² on a grid: points (t, α, ρ) of shape (N,) × k of shape (K,) → (N, K)."""
     fn = functools.partial(exact_curve, mode=mode, panels=panels)
