@@ -72,6 +72,7 @@ bench: $(VENV)/.bench $(VENV)/.test
 # On a machine with an NVIDIA GPU (CUDA 12 driver): prints the devices, then every benchmark's times
 # (bench_testbed prints MFU) and the judge experiments at the paper profile with their times.
 gpu-check: $(VENV)/.core
+	@nvidia-smi -L >/dev/null 2>&1 || { echo "make gpu-check: no NVIDIA GPU found (nvidia-smi -L failed); run it on a GPU machine (docs/scaling.md)" >&2; exit 1; }
 	$(PIPQ) -e ".[cuda,bench,test]"
 	$(BIN)/python -c "import jax; print('devices:', jax.devices()); assert jax.default_backend() == 'gpu', 'no GPU visible to JAX'"
 	$(BIN)/python experiments/benchmarks/run_all.py
