@@ -199,7 +199,7 @@ class _PersistentJit:
             return self._jitted(*args, **kwargs)
         import jax
 
-        if not _store_usable() or jax.config.jax_disable_jit:
+        if not _store_usable() or getattr(jax.config, "jax_disable_jit", False):
             return self._jitted(*args, **kwargs)
         try:
             bound = self._signature.bind(*args, **kwargs)

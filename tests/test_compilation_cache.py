@@ -184,3 +184,9 @@ def test_persistent_jit_is_plain_jit_when_the_store_is_off_or_traced(monkeypatch
     # concrete arguments with the store on: compiled, stored, and equal to the plain result
     assert np.array_equal(np.asarray(double(np.arange(4.0))), [0.0, 2.0, 4.0, 6.0])
     assert len(list((tmp_path / "executables").glob("double-*.pkl"))) == 1
+    # under jax.disable_jit the body runs op by op at every call, even with an executable in memory
+    before = len(calls)
+    with jax.disable_jit():
+        double(np.arange(4.0))
+        double(np.arange(4.0))
+    assert len(calls) == before + 2
