@@ -84,10 +84,19 @@ def test_predict_json_schema_and_default_method(capsys, counts_csv):
             "beta",
             "flag",
             "internal_rmse",
+            "weights",
+            "internal_mae",
         }
         assert DEFAULT_METHOD == "auto" and r["flag"] == ""
         # auto:<candidate>, or auto:<a>+<b>+... for a stack of candidates
         assert r["method"].split(":")[0] == "auto" and set(r["method"].split(":")[1].split("+")) <= set(METHODS)
+        # the stack's weights: the label's candidates are those with weight > 0, the weights sum to 1 and are
+        # ∝ 1/MAE² of the reported internal MAEs (recomputed here from the reported numbers)
+        w, mae = r["weights"], r["internal_mae"]
+        assert set(w) == set(mae) and {c for c, v in w.items() if v > 0} == set(r["method"].split(":")[1].split("+"))
+        assert sum(w.values()) == pytest.approx(1.0, abs=1e-12)
+        inv = {c: 1.0 / max(mae[c], 1e-6) ** 2 for c in w if mae[c] is not None}
+        assert {c: w[c] for c in inv} == pytest.approx({c: v / sum(inv.values()) for c, v in inv.items()}, rel=1e-9)
         assert 0 <= r["lower"] <= r["asr"] <= r["upper"] <= 1
     assert rows[0]["budget"] == 1000 and isinstance(rows[0]["budget"], int)
 

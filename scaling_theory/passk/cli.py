@@ -178,8 +178,21 @@ def _predict(args: argparse.Namespace) -> int:
         stopped=args.stopped,
         level=LEVEL,
     )
-    _emit(args, res.rows, [_flat(r["group"], r) for r in res.rows])
+    _emit(args, res.rows, [_table_row(r) for r in res.rows])
     return 0
+
+
+def _table_row(row: dict) -> dict:
+    """A prediction row for the text table: auto's weights as one short column (``--json`` has them all,
+    with each candidate's internal MAE)."""
+    out = _flat(row["group"], row)
+    out.pop("internal_mae", None)
+    if "weights" in out:
+        w = out["weights"] or {}
+        out["weights"] = " ".join(f"{c} {v:.2f}" for c, v in w.items() if v) or "-"
+        if "+" in str(out["method"]):  # a stack: its candidates are in the weights column
+            out["method"] = "auto"
+    return out
 
 
 def _backtest(args: argparse.Namespace) -> int:

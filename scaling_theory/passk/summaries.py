@@ -165,8 +165,10 @@ class GroupPredictions:
 
     Attributes:
       rows: one JSON-able dict per group and budget: ``group, method, budget, asr, lower, upper, alpha, beta,
-        flag[, internal_rmse]`` (``method`` is what was used: ``auto:<candidate>`` for the default,
-        ``bound`` for a degenerate group; ``internal_rmse`` with ``auto`` only, in percentage points).
+        flag[, internal_rmse, weights, internal_mae]`` (``method`` is what was used: ``auto:<candidate>`` for the
+        default, ``bound`` for a degenerate group). With ``auto`` only: ``internal_rmse`` of the result and, per
+        candidate, its stacking ``weights`` (summing to 1) and ``internal_mae`` (the internal back-test's mean
+        absolute error), in percentage points; ``None`` for a degenerate group.
       flags: per group ``"no_success"``, ``"all_success"`` or ``""`` (``passk.degenerate``).
       method: the method asked for.
       level: coverage of the intervals.
@@ -220,6 +222,8 @@ def predict_groups(
     alpha, beta = np.full(g, np.nan), np.full(g, np.nan)
     used = np.full((g, nb), method, dtype=object)
     rmse = np.full((g, nb), np.nan)
+    cands: tuple[str, ...] = ()
+    weights = mae = np.full((g, 0, nb), np.nan)
     if (flags != "").any():
         da, dl, du = bound_prediction(data.n, data.k, data.mask, budgets, level, stopped)
         bad = flags != ""
@@ -242,6 +246,9 @@ def predict_groups(
         if method == "auto":
             used[good] = np.array([[f"auto:{c}" for c in row] for row in pred.extra["chosen"]], dtype=object)
             rmse[good] = pred.extra["internal_rmse"]
+            cands = tuple(pred.extra["candidates"])
+            weights, mae = np.full((g, len(cands), nb), np.nan), np.full((g, len(cands), nb), np.nan)
+            weights[good], mae[good] = pred.extra["weights"], pred.extra["internal_mae"]
     out = []
     for i, grp in enumerate(data.groups):
         one = Prediction(
@@ -259,5 +266,12 @@ def predict_groups(
             row["flag"] = flags[i]
             if method == "auto":
                 row["internal_rmse"] = None if np.isnan(rmse[i, j]) else float(rmse[i, j])
+                row["weights"] = {c: _num(weights[i, ci, j]) for ci, c in enumerate(cands)} if cands else None
+                row["internal_mae"] = {c: _num(mae[i, ci, j]) for ci, c in enumerate(cands)} if cands else None
             out.append(row)
     return GroupPredictions(out, flags, method, level)
+
+
+def _num(x: float) -> float | None:
+    """A JSON number, or ``None`` for NaN/inf (a group that was not back-tested)."""
+    return float(x) if np.isfinite(x) else None
