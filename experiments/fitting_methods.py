@@ -30,6 +30,8 @@ from scaling_theory.stats import numpy_rng
 NAME = "fitting_methods"
 #: Run time of ``--profile paper`` (listed in experiments/README.md).
 PAPER_RUNTIME = "hours on 2 CPU cores (estimate: every L-BFGS start instead of every 100th, 7× the data sets, 10× the coverage sets, NUTS on 40 sets)"
+#: Reuses the quick runs ``testbed_scaling`` caches (its testbed row); ``reproduce`` runs that first when both run.
+AFTER = ("testbed_scaling",)
 GPU = True  # the paper profile is meant for an accelerator
 
 PROFILES = {

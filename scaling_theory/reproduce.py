@@ -52,6 +52,7 @@ class Experiment:
     doc: str | None = None  # the whole docstring (the gallery's caption comes from it)
     paper_runtime: str | None = None  # the script's PAPER_RUNTIME: measured or estimated paper-profile run time
     gpu: bool = False  # the script's GPU: its paper profile is meant for a GPU
+    after: tuple[str, ...] = ()  # the script's AFTER: experiments whose outputs it reuses, run first when selected
 
 
 def repo_root() -> Path:
@@ -95,6 +96,7 @@ def discover(directory: Path | None = None) -> dict[str, Experiment]:
             module.__doc__,
             paper_runtime=getattr(module, "PAPER_RUNTIME", None),
             gpu=bool(getattr(module, "GPU", False)),
+            after=tuple(getattr(module, "AFTER", ())),
         )
     return dict(sorted(found.items()))
 
@@ -190,6 +192,24 @@ def _schedule(experiments: list[Experiment], previous: dict[str, Any]) -> list[E
     return sorted(experiments, key=lambda e: -float(seconds.get(e.name, 0.0)))
 
 
+def _waiting_for(exp: Experiment, selected: set[str], finished: set[str]) -> set[str]:
+    """The experiments of this run that ``exp`` reuses (its ``AFTER``) and that have not finished yet."""
+    return {d for d in exp.after if d in selected and d != exp.name} - finished
+
+
+def _in_order(experiments: list[Experiment]) -> list[Experiment]:
+    """``experiments`` with every one after the selected experiments it names in ``AFTER`` (stable otherwise);
+    a cycle is broken in the given order."""
+    selected = {e.name for e in experiments}
+    pending, done, order = list(experiments), set(), []
+    while pending:
+        ready = next((e for e in pending if not _waiting_for(e, selected, done)), pending[0])
+        pending.remove(ready)
+        order.append(ready)
+        done.add(ready.name)
+    return order
+
+
 def run_experiments(
     experiments: list[Experiment],
     out: Path,
@@ -202,7 +222,9 @@ def run_experiments(
 
     With ``jobs > 1`` the experiments run in that many worker processes (spawned, each with its own
     JAX), longest first; every experiment is seeded on its own, so the numbers do not depend on
-    ``jobs``. The manifest is rewritten atomically after each experiment.
+    ``jobs``. An experiment that names others in its ``AFTER`` (it reuses their outputs, e.g. cached
+    testbed runs) starts only when those of them selected in this run have finished. The manifest is
+    rewritten atomically after each experiment.
     """
     from tqdm.auto import tqdm
 
@@ -251,29 +273,47 @@ def run_experiments(
         bar.update(1)
 
     if jobs == 1 or len(experiments) == 1:
-        for exp in experiments:
+        for exp in _in_order(experiments):
             bar.set_postfix_str(exp.name)
             started[exp.name] = (time.time(), _now())
             record(exp, _run_one(str(exp.path), exp.name, str(out / exp.name), profile, seed)[1])
     else:
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-        order = _schedule(experiments, manifest["experiments"])
-        by_name = {e.name: e for e in order}
+        pending = _schedule(experiments, manifest["experiments"])
+        by_name = {e.name: e for e in pending}
+        selected, finished = set(by_name), set()
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {}
-            for exp in order:
-                started[exp.name] = (time.time(), _now())
-                futures[pool.submit(_run_one, str(exp.path), exp.name, str(out / exp.name), profile, seed)] = exp.name
-            for fut in as_completed(futures):
-                name = futures[fut]
-                try:
-                    _, result = fut.result()
-                except Exception as exc:  # the worker itself died (e.g. out of memory)
-                    result = {"status": "failed", "error": f"worker died: {type(exc).__name__}: {exc}", "seconds": None}
-                record(by_name[name], result)
+            futures: dict[Any, str] = {}
+
+            def submit_ready() -> None:
+                ready = [e for e in pending if not _waiting_for(e, selected, finished)]
+                if not ready and pending and not futures:  # a cycle: run the next one anyway
+                    ready = pending[:1]
+                for exp in ready:
+                    pending.remove(exp)
+                    started[exp.name] = (time.time(), _now())
+                    job = pool.submit(_run_one, str(exp.path), exp.name, str(out / exp.name), profile, seed)
+                    futures[job] = exp.name
+
+            submit_ready()
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    name = futures.pop(fut)
+                    try:
+                        _, result = fut.result()
+                    except Exception as exc:  # the worker itself died (e.g. out of memory)
+                        result = {
+                            "status": "failed",
+                            "error": f"worker died: {type(exc).__name__}: {exc}",
+                            "seconds": None,
+                        }
+                    record(by_name[name], result)
+                    finished.add(name)
+                submit_ready()
     bar.close()
     return manifest
 

@@ -108,3 +108,37 @@ def test_parallel_jobs_record_the_same_results_as_one_process(fake_experiments, 
     assert parallel["experiments"]["fake_broken"]["status"] == "failed"
     with pytest.raises(InputError, match="--jobs must be at least 1"):
         reproduce.run_experiments(found, tmp_path / "x", progress=False, jobs=0)
+
+
+PRODUCER = '''"""Fake producer: writes a cache the consumer reuses."""
+import time
+NAME = "fake_producer"
+def run(out, profile="quick", seed=0):
+    time.sleep(1.5)
+    (out.parent / "_fake_cache.txt").write_text("made")
+    return {}
+'''
+CONSUMER = '''"""Fake consumer: reuses the producer's cache when present."""
+NAME = "fake_consumer"
+AFTER = ("fake_producer",)
+def run(out, profile="quick", seed=0):
+    return {"cache_found": (out.parent / "_fake_cache.txt").exists()}
+'''
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_experiment_runs_after_the_ones_it_reuses(tmp_path, monkeypatch, jobs):
+    # The consumer sorts first by name and is instant, the producer sleeps: without AFTER the consumer
+    # would run before (jobs=1) or beside (jobs=2) the producer and find no cache.
+    d = tmp_path / "experiments"
+    d.mkdir()
+    (d / "fake_consumer.py").write_text(CONSUMER)
+    (d / "fake_producer.py").write_text(PRODUCER)
+    monkeypatch.setenv("SCALING_THEORY_EXPERIMENTS", str(d))
+    found = reproduce.discover()
+    assert found["fake_consumer"].after == ("fake_producer",)
+    manifest = reproduce.run_experiments(list(found.values()), tmp_path / "out", progress=False, jobs=jobs)
+    assert manifest["experiments"]["fake_consumer"]["summary"] == {"cache_found": True}
+    # alone (its producer not selected) it runs at once and finds no cache
+    alone = reproduce.run_experiments([found["fake_consumer"]], tmp_path / "alone", progress=False, jobs=jobs)
+    assert alone["experiments"]["fake_consumer"]["summary"] == {"cache_found": False}
