@@ -201,7 +201,8 @@ def _in_order(experiments: list[Experiment]) -> list[Experiment]:
     """``experiments`` with every one after the selected experiments it names in ``AFTER`` (stable otherwise);
     a cycle is broken in the given order."""
     selected = {e.name for e in experiments}
-    pending, done, order = list(experiments), set(), []
+    pending, order = list(experiments), []
+    done: set[str] = set()
     while pending:
         ready = next((e for e in pending if not _waiting_for(e, selected, done)), pending[0])
         pending.remove(ready)
@@ -283,7 +284,7 @@ def run_experiments(
 
         pending = _schedule(experiments, manifest["experiments"])
         by_name = {e.name: e for e in pending}
-        selected, finished = set(by_name), set()
+        selected, finished = set(by_name), set[str]()
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
             futures: dict[Any, str] = {}
