@@ -149,30 +149,39 @@ def _package_digest() -> str:
 
 
 _usable: bool | None = None
+_lapack_ready = False
 
 
 def _store_usable() -> bool:
-    """One CPU device in one process, and the LAPACK kernels initialised (checked once per process).
-
-    XLA:CPU executables call jaxlib's LAPACK kernels through function pointers that jaxlib fills in
-    lazily, when a linear-algebra operation is first lowered; a process that loads an executable without
-    lowering anything must fill them in first (as ``jax.export`` does), or the call crashes. Other
-    backends and sharded programs use plain ``jax.jit`` (with the compilation cache).
-    """
+    """The store serves one CPU device in one process (checked once per process); other backends and
+    sharded programs use plain ``jax.jit`` (with the compilation cache)."""
     global _usable
     if _usable is None:
         import jax
 
-        _usable = False
-        if jax.default_backend() == "cpu" and jax.process_count() == 1 and jax.local_device_count() == 1:
+        _usable = jax.default_backend() == "cpu" and jax.process_count() == 1 and jax.local_device_count() == 1
+        if _usable:
             try:
-                from jax._src.lax.linalg import initialize_lapack
-
-                initialize_lapack()
-                _usable = True
+                from jax._src.lax.linalg import initialize_lapack  # noqa: F401  (checked here, called on demand)
             except Exception:  # a JAX without this hook: do not risk loading executables
                 _usable = False
     return _usable
+
+
+def _ensure_lapack() -> None:
+    """Fill in jaxlib's LAPACK kernels before loading an executable that calls them.
+
+    XLA:CPU executables call jaxlib's LAPACK kernels through function pointers that jaxlib fills in lazily,
+    when a linear-algebra operation is first lowered; a process that loads such an executable without
+    lowering anything must fill them in first (as ``jax.export`` does), or the call crashes. It imports
+    scipy.linalg (about 0.5 s), so it runs only for executables whose bytes name a LAPACK kernel.
+    """
+    global _lapack_ready
+    if not _lapack_ready:
+        from jax._src.lax.linalg import initialize_lapack
+
+        initialize_lapack()
+        _lapack_ready = True
 
 
 class _PersistentJit:
@@ -258,8 +267,10 @@ class _PersistentJit:
         path = folder / f"{self._fun.__name__}-{key}.pkl"
         if path.exists():
             try:
-                with open(path, "rb") as fh:
-                    return serialize_executable.deserialize_and_load(*pickle.load(fh))
+                raw = path.read_bytes()
+                if b"lapack" in raw:
+                    _ensure_lapack()
+                return serialize_executable.deserialize_and_load(*pickle.loads(raw))
             except Exception:  # unreadable (being written, corrupt, other version): compile again
                 pass
         compiled = self._jitted.lower(**static, **dynamic).compile()

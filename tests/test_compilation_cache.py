@@ -116,6 +116,7 @@ with jax.enable_x64(True):
     out = kernel(a, b, jax.random.key(7), power=int(sys.argv[2]))
     again = kernel(a, b, jax.random.key(7), power=int(sys.argv[2]))
     print(json.dumps([len(TRACES), np.asarray(out["x"]).tolist(), np.asarray(out["u"]).tolist()]))
+    print(json.dumps(compilation_cache._lapack_ready))
     assert np.array_equal(np.asarray(out["x"]), np.asarray(again["x"]))
 """
 
@@ -130,8 +131,13 @@ def _persistent(tmp_path, *argv, cache=None):
         [sys.executable, str(script), *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    traces, x, u = json.loads(proc.stdout.strip().splitlines()[-1])
+    lines = proc.stdout.strip().splitlines()
+    traces, x, u = json.loads(lines[-2])
+    LAPACK_SET_UP_BY_LOADER.append(json.loads(lines[-1]))
     return traces, x, u
+
+
+LAPACK_SET_UP_BY_LOADER: list[bool] = []
 
 
 def test_a_repeated_process_loads_the_executable_without_tracing(tmp_path):
@@ -141,8 +147,11 @@ def test_a_repeated_process_loads_the_executable_without_tracing(tmp_path):
     stored = list((tmp_path / "cache" / "executables").glob("kernel-*.pkl"))
     assert first[0] == 1 and len(stored) == 1
     # A fresh process: same result, and the function body is never traced (the executable was loaded).
+    LAPACK_SET_UP_BY_LOADER.clear()
     second = _persistent(tmp_path, "3", "2")
     assert second == (0, first[1], first[2])
+    # the loaded executable calls LAPACK (solve), so the loader set jaxlib's kernels up first (else: segfault)
+    assert LAPACK_SET_UP_BY_LOADER == [True]
     # The numbers are right: solve against NumPy (independent), squared.
     a = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]])
     assert np.allclose(first[1], np.linalg.solve(a, [1.0, 2.0, 3.0]) ** 2, rtol=1e-13)
