@@ -273,16 +273,50 @@ class _PersistentJit:
                 return serialize_executable.deserialize_and_load(*pickle.loads(raw))
             except Exception:  # unreadable (being written, corrupt, other version): compile again
                 pass
-        compiled = self._jitted.lower(**static, **dynamic).compile()
-        try:
-            payload = pickle.dumps(serialize_executable.serialize(compiled))
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(payload)
-            os.replace(tmp, path)  # atomic: readers see the whole file or none
-        except Exception:  # not serialisable (e.g. host callbacks) or a read-only folder: keep it in memory
-            pass
+        lowered = self._jitted.lower(**static, **dynamic)
+        compiled = lowered.compile()
+        if not _store_checked(compiled, path, dynamic):
+            # JAX's compilation cache may have served ``compiled``: an executable loaded from it serialises
+            # incompletely (a kernel "not found" when it runs). Compile it afresh once, under an option that
+            # is the default anyway but keys a different cache entry, and store that one if it checks out.
+            try:
+                _store_checked(lowered.compile(compiler_options=_FRESH), path, dynamic)
+            except Exception:
+                pass
         return compiled
+
+
+#: A compile option at its default value: it changes the compilation-cache key, not the program.
+_FRESH: dict[str, str | bool] = {"xla_embed_ir_in_executable": False}
+
+
+def _store_checked(compiled: Any, path: Path, dynamic: dict) -> bool:
+    """Serialise ``compiled``, load it back, run both on ``dynamic`` and write the entry (atomically) only when
+    the loaded executable runs and gives the same outputs; ``False`` when it does not (nothing written)."""
+    import pickle
+
+    import jax
+    import numpy as np
+    from jax.experimental import serialize_executable
+
+    try:
+        payload = pickle.dumps(serialize_executable.serialize(compiled))
+        if b"lapack" in payload:
+            _ensure_lapack()
+        loaded = serialize_executable.deserialize_and_load(*pickle.loads(payload))
+        want = [np.asarray(x) for x in jax.tree_util.tree_leaves(compiled(**dynamic))]
+        got = [np.asarray(x) for x in jax.tree_util.tree_leaves(loaded(**dynamic))]
+        if len(want) != len(got) or not all(
+            a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc") for a, b in zip(want, got)
+        ):
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)  # atomic: readers see the whole file or none
+        return True
+    except Exception:  # not serialisable (e.g. host callbacks), a broken round trip, or a read-only folder
+        return False
 
 
 def persistent_jit(fun: Any = None, *, static_argnames: tuple[str, ...] | str = ()) -> Any:

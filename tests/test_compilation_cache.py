@@ -199,3 +199,16 @@ def test_persistent_jit_is_plain_jit_when_the_store_is_off_or_traced(monkeypatch
         double(np.arange(4.0))
         double(np.arange(4.0))
     assert len(calls) == before + 2
+
+
+def test_an_executable_served_by_the_compilation_cache_is_stored_afresh(tmp_path):
+    # JAX's compilation cache holds the program (first run) but the store does not (deleted): the second run's
+    # compile is a cache hit, whose re-serialised executable would be incomplete ("... not found" when run).
+    # The store must not keep that one: the third run loads a working executable, untraced, same numbers.
+    import shutil
+
+    first = _persistent(tmp_path, "3", "2")
+    shutil.rmtree(tmp_path / "cache" / "executables")
+    second = _persistent(tmp_path, "3", "2")
+    third = _persistent(tmp_path, "3", "2")
+    assert second == first and third == (0, first[1], first[2])
