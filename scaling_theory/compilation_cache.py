@@ -23,8 +23,9 @@ and lowering before it. Functions decorated with :func:`persistent_jit` (the lar
 also keep their compiled executable in ``<folder>/executables``, keyed by the package's source, JAX's
 version, the backend, the x64 mode, the static arguments and the argument shapes and dtypes; a
 repeated command loads it and runs it directly. CPU, one device, one process only (elsewhere they
-are plain ``jax.jit``). Entries are written atomically (temporary file, then rename); an unreadable
-entry is compiled again.
+are plain ``jax.jit``). An entry is written only after a round trip (serialised, loaded back, run on the
+call's arguments with the same outputs), atomically (temporary file, then rename); an unreadable entry is
+compiled again.
 
 References:
   https://docs.jax.dev/en/latest/persistent_compilation_cache.html
