@@ -229,8 +229,6 @@ class _PersistentJit:
         if compiled is None:
             compiled = self._load_or_compile(folder, key, static, dynamic)
             self._loaded[key] = compiled
-        if compiled is False:
-            return self._jitted(*args, **kwargs)
         return compiled(**dynamic)
 
     def _key(self, static: dict, leaves: list, treedef: Any) -> str:
@@ -261,17 +259,10 @@ class _PersistentJit:
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
 
     def _load_or_compile(self, folder: Path, key: str, static: dict, dynamic: dict) -> Any:
-        import pickle
-
-        from jax.experimental import serialize_executable
-
         path = folder / f"{self._fun.__name__}-{key}.pkl"
         if path.exists():
             try:
-                raw = path.read_bytes()
-                if b"lapack" in raw:
-                    _ensure_lapack()
-                return serialize_executable.deserialize_and_load(*pickle.loads(raw))
+                return _deserialize(path.read_bytes())
             except Exception:  # unreadable (being written, corrupt, other version): compile again
                 pass
         lowered = self._jitted.lower(**static, **dynamic)
@@ -287,6 +278,17 @@ class _PersistentJit:
         return compiled
 
 
+def _deserialize(payload: bytes) -> Any:
+    """A stored executable, loaded (jaxlib's LAPACK kernels set up first when it calls them)."""
+    import pickle
+
+    from jax.experimental import serialize_executable
+
+    if b"lapack" in payload:
+        _ensure_lapack()
+    return serialize_executable.deserialize_and_load(*pickle.loads(payload))
+
+
 #: A compile option at its default value: it changes the compilation-cache key, not the program.
 _FRESH: dict[str, str | bool] = {"xla_embed_ir_in_executable": False}
 
@@ -300,21 +302,18 @@ def _store_checked(compiled: Any, path: Path, dynamic: dict) -> bool:
     import numpy as np
     from jax.experimental import serialize_executable
 
+    from scaling_theory.io import write_bytes_atomic
+
     try:
         payload = pickle.dumps(serialize_executable.serialize(compiled))
-        if b"lapack" in payload:
-            _ensure_lapack()
-        loaded = serialize_executable.deserialize_and_load(*pickle.loads(payload))
+        loaded = _deserialize(payload)
         want = [np.asarray(x) for x in jax.tree_util.tree_leaves(compiled(**dynamic))]
         got = [np.asarray(x) for x in jax.tree_util.tree_leaves(loaded(**dynamic))]
         if len(want) != len(got) or not all(
             a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc") for a, b in zip(want, got)
         ):
             return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(payload)
-        os.replace(tmp, path)  # atomic: readers see the whole file or none
+        write_bytes_atomic(path, payload)  # readers see the whole file or none
         return True
     except Exception:  # not serialisable (e.g. host callbacks), a broken round trip, or a read-only folder
         return False
