@@ -269,10 +269,11 @@ class _PersistentJit:
         compiled = lowered.compile()
         if not _store_checked(compiled, path, dynamic):
             # JAX's compilation cache may have served ``compiled``: an executable loaded from it serialises
-            # incompletely (a kernel "not found" when it runs). Compile it afresh once, under an option that
-            # is the default anyway but keys a different cache entry, and store that one if it checks out.
+            # incompletely (a kernel "not found" when it runs). Compile it afresh once, under an inert option
+            # whose value is new on every attempt (so that no cache entry, of this or an earlier package
+            # version, can serve it), and store that one if it checks out.
             try:
-                _store_checked(lowered.compile(compiler_options=_FRESH), path, dynamic)
+                _store_checked(lowered.compile(compiler_options=_fresh_options()), path, dynamic)
             except Exception:
                 pass
         return compiled
@@ -289,8 +290,17 @@ def _deserialize(payload: bytes) -> Any:
     return serialize_executable.deserialize_and_load(*pickle.loads(payload))
 
 
-#: A compile option at its default value: it changes the compilation-cache key, not the program.
-_FRESH: dict[str, str | bool] = {"xla_embed_ir_in_executable": False}
+def _fresh_options() -> dict[str, str | bool]:
+    """Compile options that change the compilation-cache key, not the program, new on every call.
+
+    The store runs on CPU only; the option is a GPU autotuner's cache folder (a path that does not exist),
+    which the CPU compiler never reads but JAX hashes into the cache key. (The dump options, also inert, are
+    left out of the key by JAX.) A fixed option would work once only: after the package changes (a new store
+    key) while the program does not, the earlier fresh compile is itself in JAX's cache, and no entry would
+    ever be stored again."""
+    import uuid
+
+    return {"xla_gpu_per_fusion_autotune_cache_dir": f"/nonexistent/scaling-theory-fresh-{uuid.uuid4().hex}"}
 
 
 def _store_checked(compiled: Any, path: Path, dynamic: dict) -> bool:

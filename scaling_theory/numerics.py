@@ -150,3 +150,49 @@ def to_host(x: Any) -> Any:
 def pad_to_multiple(n: int, multiple: int) -> int:
     """Smallest m ≥ n that is a multiple of ``multiple`` (for sharding batch axes evenly)."""
     return -(-n // multiple) * multiple
+
+
+def small_adjugate(a: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Determinant and adjugate of a p × p matrix, p ≤ 3, in closed form (traceable).
+
+    For the 2- and 3-parameter Newton steps and covariances of the passk fits: closed forms keep their
+    compiled programs free of LAPACK calls (whose jaxlib set-up costs a SciPy import when a stored executable
+    is loaded) and are as accurate as an LU solve for these sizes.
+
+    Args:
+      a: matrix (p, p), p ∈ {1, 2, 3}.
+
+    Returns:
+      ``(det, adj)`` with ``a @ adj = det · I``.
+    """
+    p = a.shape[-1]
+    if p == 1:
+        return a[0, 0], jnp.ones_like(a)
+    if p == 2:
+        det = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
+        return det, jnp.array([[a[1, 1], -a[0, 1]], [-a[1, 0], a[0, 0]]])
+    if p != 3:
+        raise ValueError(f"small_adjugate handles p ≤ 3, got p = {p}")
+
+    def minor(r0: int, r1: int, c0: int, c1: int) -> jax.Array:
+        return a[r0, c0] * a[r1, c1] - a[r0, c1] * a[r1, c0]
+
+    cof = [[minor(1, 2, 1, 2), -minor(1, 2, 0, 2), minor(1, 2, 0, 1)],
+           [-minor(0, 2, 1, 2), minor(0, 2, 0, 2), -minor(0, 2, 0, 1)],
+           [minor(0, 1, 1, 2), -minor(0, 1, 0, 2), minor(0, 1, 0, 1)]]  # fmt: skip
+    det = a[0, 0] * cof[0][0] + a[0, 1] * cof[0][1] + a[0, 2] * cof[0][2]
+    return det, jnp.array(cof).T
+
+
+def small_solve(a: jax.Array, b: jax.Array) -> jax.Array:
+    """``a⁻¹ b`` for a p × p matrix, p ≤ 3 (Cramer's rule; inf/nan when ``a`` is singular)."""
+    det, adj = small_adjugate(a)
+    return adj @ b / det
+
+
+def small_is_positive_definite(a: jax.Array) -> jax.Array:
+    """Whether a symmetric p × p matrix (p ≤ 3) is positive definite: every leading principal minor > 0
+    (Sylvester's criterion)."""
+    p = a.shape[-1]
+    minors = [a[0, 0]] + [small_adjugate(a[:q, :q])[0] for q in range(2, p + 1)]
+    return jnp.all(jnp.stack(minors) > 0)

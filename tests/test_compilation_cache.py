@@ -212,3 +212,9 @@ def test_an_executable_served_by_the_compilation_cache_is_stored_afresh(tmp_path
     second = _persistent(tmp_path, "3", "2")
     third = _persistent(tmp_path, "3", "2")
     assert second == first and third == (0, first[1], first[2])
+    # Once more: now the afresh compile of the second run is in JAX's cache too (as after a package update that
+    # leaves the program unchanged). The store must still end up with a working entry: the fifth run is untraced.
+    shutil.rmtree(tmp_path / "cache" / "executables")
+    fourth = _persistent(tmp_path, "3", "2")
+    fifth = _persistent(tmp_path, "3", "2")
+    assert fourth == first and fifth == (0, first[1], first[2])

@@ -38,3 +38,28 @@ def test_shard_batch_single_device_and_padding():
     x = shard_batch({"a": jnp.arange(6.0), "s": jnp.asarray(2.0)})
     assert float(x["a"].sum()) == 15.0 and float(x["s"]) == 2.0
     assert pad_to_multiple(10, 4) == 12 and pad_to_multiple(12, 4) == 12
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("p", [1, 2, 3])
+def test_small_adjugate_solve_and_definiteness_match_numpy_linalg(p, jit):
+    import numpy as np
+
+    from scaling_theory.numerics import small_adjugate, small_is_positive_definite, small_solve
+
+    rng = np.random.default_rng(p)
+    adj_fn = jax.jit(small_adjugate) if jit else small_adjugate
+    solve_fn = jax.jit(small_solve) if jit else small_solve
+    pd_fn = jax.jit(small_is_positive_definite) if jit else small_is_positive_definite
+    with jax.enable_x64(True):
+        for trial in range(40):
+            a = rng.normal(size=(p, p))
+            sym = a + a.T + (trial % 2) * 3.0 * p * np.eye(p)  # half of them shifted towards definite
+            b = rng.normal(size=p)
+            det, adj = (np.asarray(x) for x in adj_fn(jnp.asarray(a)))
+            assert np.isclose(det, np.linalg.det(a), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(a @ adj, det * np.eye(p), atol=1e-12)
+            np.testing.assert_allclose(
+                np.asarray(solve_fn(jnp.asarray(a), jnp.asarray(b))), np.linalg.solve(a, b), rtol=1e-9
+            )
+            assert bool(pd_fn(jnp.asarray(sym))) == bool(np.all(np.linalg.eigvalsh(sym) > 0))

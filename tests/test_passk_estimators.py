@@ -168,3 +168,28 @@ def test_plugin_curve_variance_bad_input():
         plugin_curve_variance([0.5, 1.5], [1.0], 10)
     with pytest.raises(InputError, match="n_obs"):
         plugin_curve_variance([0.5], [1.0], 0)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_log_no_success_upto_is_the_hypergeometric_probability_of_no_success(jit):
+    # The whole curve k = 0..kmax from one running sum, against SciPy's hypergeometric log-pmf at 0 successes
+    # (an independent evaluation), including k > n − c (−inf) and c = 0 (0).
+    import numpy as np
+    from scipy.stats import hypergeom
+
+    from scaling_theory.passk.estimators import log_no_success_upto
+
+    rng = np.random.default_rng(7)
+    n = rng.integers(1, 90, size=(6, 40)).astype(float)
+    c = np.floor(rng.random((6, 40)) ** 2 * (n + 1))
+    fn = jax.jit(log_no_success_upto, static_argnums=2) if jit else log_no_success_upto
+    with jax.enable_x64(True):
+        got = np.asarray(fn(jax.numpy.asarray(n), jax.numpy.asarray(c), 64))
+    k = np.arange(65.0)
+    valid = k <= n[..., None]
+    want = hypergeom.logpmf(0, n[..., None], c[..., None], np.where(valid, k, 0.0))
+    feasible = valid & (k <= (n - c)[..., None])
+    assert got.shape == (6, 40, 65)
+    np.testing.assert_allclose(got[feasible], want[feasible], rtol=1e-12, atol=1e-13)
+    assert np.all(np.isneginf(got[valid & ~feasible]))
+    assert np.all(got[..., 0] == 0.0)

@@ -283,3 +283,27 @@ def test_fit_interval_naive_and_budget_match_saber_risk():
     np.testing.assert_allclose(naive, [saber.predict_naive(big_n, TOY_K, 100) for big_n in (150, 1000)], rtol=1e-12)
     n_tau = float(beta_law.budget_anchored(res.alpha, 100, 0.8, 0.95))
     assert n_tau == pytest.approx(saber.estimate_budget(0.95, 100, 0.8, float(res.alpha)), rel=1e-9)
+
+
+@pytest.mark.parametrize("n_obs", [8, 40, 64, 65, 100, 1000])
+def test_fit_grid_paths_agree(n_obs):
+    # SABER-Fit's per-problem curve: the running-sum path (contiguous grid m = 5, 6, …, n ≤ 64) and the grid
+    # padded to 32 points must give what Chen's product form gives on the 64-point grid (the path every n used).
+    rng = np.random.default_rng(n_obs)
+    n = np.full((3, 50), float(n_obs))
+    c = np.floor(rng.random((3, 50)) ** 3 * (n_obs + 1))
+    grid, gmask, contiguous = pr._padded_fit_grid(n_obs)
+    assert contiguous == (n_obs <= 64)
+    assert grid.shape[0] == (32 if pr.saber_fit_grid(n_obs).size <= 32 else 64)
+    g = pr.saber_fit_grid(n_obs)
+    wide = jnp.asarray(np.concatenate([g, np.full(64 - g.size, g[0])]))
+    wmask = jnp.asarray((np.arange(64) < g.size).astype(float))
+    key = jax.random.key(0)
+    with jax.enable_x64(True):
+        (pn, pk, pm), pb = pr._pad_groups(n, c, np.ones_like(n)), pr._pad_budgets(np.array([10.0, 100.0]) * n_obs)
+        wide, wmask = jnp.asarray(wide, jnp.float64), jnp.asarray(wmask, jnp.float64)
+        grid, gmask = jnp.asarray(grid, jnp.float64), jnp.asarray(gmask, jnp.float64)
+        new = pr._predict_model_free("fit", pn, pk, pm, pb, key, 20, 0.9, grid, gmask, False, contiguous)
+        old = pr._predict_model_free("fit", pn, pk, pm, pb, key, 20, 0.9, wide, wmask, False, False)
+    for a, b in zip(new[:3], old[:3]):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-10, atol=1e-12)

@@ -54,6 +54,19 @@ def log_no_success(n, c, k):
     return jnp.where(feasible, _log_survival(n, c, jnp.where(feasible, k, 0.0)), -jnp.inf)
 
 
+def log_no_success_upto(n, c, kmax: int):
+    """log[C(n−c, k)/C(n, k)] for every k = 0, 1, …, ``kmax`` at once: shape ``n.shape + (kmax + 1,)``.
+
+    The running sum Σ_{j<k} log1p(−c/(n−j)) (the k-form of Chen's ratio): ``kmax`` log1p per problem for the
+    whole curve, instead of one product of up to :data:`PRODUCT_TERMS` factors per k (SABER-Fit's contiguous
+    grid m = 5, 6, …). −inf where k > n − c. Traceable, float64 inputs, no checks; ``kmax`` is static.
+    """
+    d = n[..., None] - jnp.arange(kmax, dtype=jnp.result_type(n, float))
+    cc = c[..., None]
+    term = jnp.where(cc < d, jnp.log1p(-cc / jnp.maximum(d, 1.0)), -jnp.inf)
+    return jnp.concatenate([jnp.zeros_like(term[..., :1]), jnp.cumsum(term, axis=-1)], axis=-1)
+
+
 @persistent_jit
 def _pass_at_k(n, c, k):
     """Traceable core of :func:`pass_at_k` (float64 inputs, no checks; jitted so eager calls are cached)."""

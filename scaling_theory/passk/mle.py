@@ -40,7 +40,17 @@ from scaling_theory import special
 from scaling_theory.beta import log_binom
 from scaling_theory.compilation_cache import persistent_jit
 from scaling_theory.errors import InputError
-from scaling_theory.numerics import check, global_mesh, pad_to_multiple, shard_batch, to_host, x64
+from scaling_theory.numerics import (
+    check,
+    global_mesh,
+    pad_to_multiple,
+    shard_batch,
+    small_adjugate,
+    small_is_positive_definite,
+    small_solve,
+    to_host,
+    x64,
+)
 from scaling_theory.results import Result
 
 # Box for u = (log α, log β, logit π).
@@ -230,7 +240,7 @@ def _newton(u0, n, k, m, lbinom, zero_inflated: bool, max_iter: int, gtol: float
         done = done | (lam > 1e10) | (ok & (it > 0) & (step < 1e-13) & (lam < 1e-6))  # an undamped step ~0
         # Next candidate: damped Newton step from the best point (steepest descent if not a descent direction).
         a = h + lam * (jnp.abs(jnp.diag(h)).mean() + 1.0) * eye
-        d = -jnp.linalg.solve(a, g)
+        d = -small_solve(a, g)
         bad = ~jnp.all(jnp.isfinite(d)) | (jnp.dot(d, g) >= 0)
         d = jnp.where(bad, -g / (lam + 1.0), d)
         d = jnp.clip(d, -2.0, 2.0)  # trust region in log space
@@ -245,9 +255,9 @@ def _newton(u0, n, k, m, lbinom, zero_inflated: bool, max_iter: int, gtol: float
 def _finalize(u, nll, h, n, k, m, zero_inflated: bool):
     """Estimates, observed-information covariance and flags of one group at its optimum ``u``."""
     p = u.shape[0]
-    evals = jnp.linalg.eigvalsh(h)
-    pd = jnp.all(evals > 0) & jnp.all(jnp.isfinite(h))
-    cov_u = jnp.where(pd, jnp.linalg.inv(jnp.where(pd, h, jnp.eye(p))), jnp.where(jnp.eye(p) > 0, jnp.inf, 0.0))
+    pd = jnp.all(jnp.isfinite(h)) & small_is_positive_definite(jnp.where(jnp.isfinite(h), h, 0.0))
+    det, adj = small_adjugate(jnp.where(pd, h, jnp.eye(p)))
+    cov_u = jnp.where(pd, adj / det, jnp.where(jnp.eye(p) > 0, jnp.inf, 0.0))
     alpha, beta, pi = _params(u, zero_inflated)
     jac = jnp.stack([alpha, beta] + ([pi * (1.0 - pi)] if zero_inflated else []))
     se = jnp.where(pd, jnp.sqrt(jnp.maximum(jnp.diag(cov_u) * jac**2, 0.0)), jnp.inf)

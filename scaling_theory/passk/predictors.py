@@ -54,7 +54,7 @@ from scaling_theory.errors import InputError
 from scaling_theory.numerics import check, pad_to_multiple, x64
 from scaling_theory.passk import mle
 from scaling_theory.passk.beta_law import log_leading_constant
-from scaling_theory.passk.estimators import _pass_at_k
+from scaling_theory.passk.estimators import _pass_at_k, log_no_success_upto
 from scaling_theory.passk.methods import (
     BOOTSTRAP_METHODS,
     DEFAULT_METHOD,
@@ -428,12 +428,12 @@ def predict(
         else:
             grid_n = 0
         (pn, pk, pm), pb = _pad_groups(n2, k2, m2), _pad_budgets(bud)
-        grid, gmask = _padded_fit_grid(grid_n)
+        grid, gmask, contiguous = _padded_fit_grid(grid_n)
         asr, lower, upper, extra = _predict_model_free(
-            method, pn, pk, pm, pb, key, int(bootstrap), level, grid, gmask, bool(stopped)
+            method, pn, pk, pm, pb, key, int(bootstrap), level, grid, gmask, bool(stopped), contiguous
         )
-        asr, lower, upper = (x[:g, : b.size] for x in (asr, lower, upper))
-        extra = {kk: v[:g] for kk, v in extra.items()}
+        asr, lower, upper = (np.asarray(x)[:g, : b.size] for x in (asr, lower, upper))  # host slices: no eager ops
+        extra = {kk: np.asarray(v)[:g] for kk, v in extra.items()}
     elif method == "bayes":
         from scaling_theory.passk import bayes
 
@@ -453,7 +453,7 @@ def predict(
         asr, lower, upper = _predict_beta(
             method, pu, pc, ps, pn, pk, pm, pb, z, bool(stopped) and method in ("eb", "eb_zi")
         )
-        asr, lower, upper = (x[:g, : b.size] for x in (asr, lower, upper))
+        asr, lower, upper = (np.asarray(x)[:g, : b.size] for x in (asr, lower, upper))
         alpha, beta = res.alpha, res.beta
         pi = res.pi if zi else None
         extra = {"se_alpha": res.se_alpha, "se_beta": res.se_beta, "converged": res.converged, "at_bound": res.at_bound}
@@ -590,21 +590,25 @@ def _predict_beta(method, u, cov, se_alpha, n, k, m, budgets, z, stopped=False):
     )
 
 
-FIT_GRID_SIZE = (
-    64  # SABER's grid has at most 59 points (n = 64); padded to a fixed length so that one program serves all n
-)
+# SABER's grid has at most 59 points (n = 64, m = 5, …, 63); it is padded to 32 points when it has at most 32
+# (every n ≥ 455, and most n), else to 64, so that two programs serve all n.
+FIT_GRID_SIZE = 64
+FIT_GRID_SMALL = 32
 
 
 def _padded_fit_grid(grid_n: int):
-    """SABER-Fit's grid for ``grid_n`` padded to :data:`FIT_GRID_SIZE` points (padding repeats m = 5, weight 0)."""
+    """SABER-Fit's grid for ``grid_n`` padded to :data:`FIT_GRID_SMALL` or :data:`FIT_GRID_SIZE` points (padding
+    repeats m = 5, weight 0), its mask, and whether it is the contiguous grid 5, 6, …, < 64 (``grid_n`` ≤ 64)."""
     g = saber_fit_grid(grid_n) if grid_n >= 7 else np.array([5.0])
-    mask = np.zeros(FIT_GRID_SIZE)
+    size = FIT_GRID_SMALL if g.size <= FIT_GRID_SMALL else FIT_GRID_SIZE
+    mask = np.zeros(size)
     mask[: g.size] = 1.0 if grid_n >= 7 else 0.0
-    return jnp.asarray(np.concatenate([g, np.full(FIT_GRID_SIZE - g.size, g[0])])), jnp.asarray(mask)
+    contiguous = bool(g[-1] < FIT_GRID_SIZE and np.all(np.diff(g) == 1.0))
+    return jnp.asarray(np.concatenate([g, np.full(size - g.size, g[0])])), jnp.asarray(mask), contiguous
 
 
-@persistent_jit(static_argnames=("method", "replicates", "stopped"))
-def _predict_model_free(method, n, k, m, budgets, key, replicates, level, grid, gmask, stopped=False):
+@persistent_jit(static_argnames=("method", "replicates", "stopped", "contiguous"))
+def _predict_model_free(method, n, k, m, budgets, key, replicates, level, grid, gmask, stopped=False, contiguous=False):
     from scaling_theory.passk.tail import per_problem_curve
 
     if method in ("naive", "combinatorial"):
@@ -620,6 +624,9 @@ def _predict_model_free(method, n, k, m, budgets, key, replicates, level, grid, 
     # SABER-Fit (Hughes): one grid for all groups, up to the smallest n of the batch (padded, gmask = real points).
     if stopped:
         per = per_problem_curve(n, k, jnp.broadcast_to(grid, n.shape[:-1] + grid.shape), True)
+    elif contiguous:  # m = 5, 6, …: one running sum per problem gives the whole curve
+        log_r = log_no_success_upto(n, k, FIT_GRID_SIZE)  # (G, K, 65)
+        per = -jnp.expm1(jnp.take(log_r, grid.astype(jnp.int32), axis=-1))
     else:
         per = _pass_at_k(n[..., None], k[..., None], grid)  # (G, K, M)
     per = jnp.concatenate([per, (k > 0)[..., None] * 1.0], axis=-1)  # last column: coverage indicator
