@@ -33,8 +33,27 @@ def reference(name: str) -> ModuleType:
 
 # JAX's persistent compilation cache (scaling_theory.compilation_cache): commands run by the tests in
 # subprocesses, and the testbed, write it into the repository's ignored .jax_cache/, not the user's
-# ~/.cache (SCALING_THEORY_NO_CACHE=1 turns it off). `main([...])` called in-process never enables it.
+# ~/.cache (SCALING_THEORY_NO_CACHE=1 turns it off). `main([...])` called in-process never enables it itself;
+# the tests in this process share the folder too (below).
 os.environ.setdefault("SCALING_THEORY_JAX_CACHE", str(ROOT / ".jax_cache"))
+
+
+def _share_compiled_programs() -> None:
+    """The tests in this process use the same cache folder (through ``jax.config``, so nothing leaks into the
+    environment of the commands the tests start): the xdist workers compile many of the same programs, and
+    a program one worker compiled is loaded by the other. Programs that compile in under 0.2 s are not kept."""
+    if os.environ.get("SCALING_THEORY_NO_CACHE", "") not in ("", "0"):
+        return
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:
+        return
+    jax.config.update("jax_compilation_cache_dir", os.environ["SCALING_THEORY_JAX_CACHE"])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+_share_compiled_programs()
 
 
 @pytest.fixture(scope="session")
