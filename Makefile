@@ -101,8 +101,9 @@ test-slow-only: $(VENV)/.test
 test-parity: $(VENV)/.bench $(VENV)/.test
 	SCALING_THEORY_REQUIRE_REFERENCES=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m "parity"
 
-# The default suite under Python 3.12 in its own venv (no bench extra: torch has no 3.12 wheel here);
-# where no Python 3.12 exists, one line says so and the target succeeds.
+# The default suite under Python 3.12 in its own venv (no bench extra: torch has no 3.12 wheel here), with
+# XLA's default optimisation (`make test` compiles at level 0, tests/conftest.py); where no Python 3.12
+# exists, one line says so and the target succeeds.
 test-py312:
 	@if ! $(PY312) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1; then \
 		echo "test-py312: no Python 3.12 found ($(PY312)); the 3.12 run is skipped"; \
@@ -111,5 +112,5 @@ test-py312:
 		[ -x $(VENV312)/bin/python ] || $(PY312) -m venv $(VENV312); \
 		[ -f $(VENV312)/.test ] || { $(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" && touch $(VENV312)/.test; }; \
 		$(VENV312)/bin/python --version; \
-		$(VENV312)/bin/python -m pytest -n $(JOBS) -q -p no:cacheprovider; \
+		SCALING_THEORY_TEST_FULL_OPT=1 $(VENV312)/bin/python -m pytest -n $(JOBS) -q -p no:cacheprovider; \
 	fi

@@ -14,9 +14,13 @@ Folder, in order of precedence:
 3. ``$XDG_CACHE_HOME/scaling_theory/jax``, else ``~/.cache/scaling_theory/jax``.
 
 Concurrent runs may share the folder: an entry is keyed by a hash of the program, the options and
-the JAX version, entries are written only when missing, and an entry that cannot be read (one being
-written by another process) is a cache miss — JAX warns and compiles (``jax_raise_persistent_cache_errors``
-stays off). The cache is trusted: do not point it at a folder others can write to.
+the JAX version and written only when missing, and every read and write holds the folder's file lock
+(``filelock``), so that no run reads an entry another is still writing. (Without the lock, which JAX takes
+only when the cache has a size limit, two runs on an empty folder sometimes read a half-written entry: JAX
+warns "Error reading persistent compilation cache entry" and compiles.) The folder is kept under
+:data:`MAX_BYTES` by deleting the least recently used entries. An entry that cannot be read is a cache miss
+(``jax_raise_persistent_cache_errors`` stays off). The cache is trusted: do not point it at a folder others
+can write to.
 
 Executables (:func:`persistent_jit`): the compilation cache skips XLA compilation but not the tracing
 and lowering before it. Functions decorated with :func:`persistent_jit` (the large kernels of ``passk``)
@@ -46,6 +50,10 @@ FOLDER_ENV = "SCALING_THEORY_JAX_CACHE"
 DISABLE_ENV = "SCALING_THEORY_NO_CACHE"
 _OFF = ("off", "none", "0", "false", "no")
 _JAX_DIR_ENV = "JAX_COMPILATION_CACHE_DIR"
+#: Size limit of the compilation cache (bytes; least recently used entries are deleted beyond it). A limit is
+#: also what makes JAX lock the folder around every read and write (module docstring). A full run of the test
+#: suite writes about 25 MB.
+MAX_BYTES = 2 * 1024**3
 
 
 def cache_folder() -> Path | None:
@@ -99,10 +107,12 @@ def enable(min_compile_time_secs: float = 0.0, *, executables: bool = True) -> s
         return None
     if executables:
         _store = folder / EXECUTABLES
+    _add_access_times(folder)
     settings = {
         "jax_compilation_cache_dir": str(folder),
         "jax_persistent_cache_min_compile_time_secs": float(min_compile_time_secs),
         "jax_persistent_cache_min_entry_size_bytes": -1,  # no size threshold (and no filesystem override)
+        "jax_compilation_cache_max_size": MAX_BYTES,  # LRU eviction, and the file lock that comes with it
     }
     for name, value in settings.items():
         if jax is not None:
@@ -110,6 +120,24 @@ def enable(min_compile_time_secs: float = 0.0, *, executables: bool = True) -> s
         else:
             os.environ.setdefault(name.upper(), str(value))
     return str(folder)
+
+
+def _add_access_times(folder: Path) -> None:
+    """Give every entry of ``folder`` written without a size limit (no ``-atime`` file beside it: an older
+    version of this package, or another program) the access time JAX's eviction reads, its modification time;
+    without it JAX's eviction fails and no new entry would be written."""
+    try:
+        entries = list(folder.glob("*-cache"))
+    except OSError:
+        return
+    for entry in entries:
+        atime = entry.with_name(entry.name[: -len("-cache")] + "-atime")
+        if atime.exists():
+            continue
+        try:
+            atime.write_bytes(entry.stat().st_mtime_ns.to_bytes(8, "little"))
+        except OSError:  # the entry was deleted meanwhile, or the folder is read-only: nothing to do
+            pass
 
 
 # ----------------------------------------------------------------------------- compiled executables

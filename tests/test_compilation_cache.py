@@ -218,3 +218,21 @@ def test_an_executable_served_by_the_compilation_cache_is_stored_afresh(tmp_path
     fourth = _persistent(tmp_path, "3", "2")
     fifth = _persistent(tmp_path, "3", "2")
     assert fourth == first and fifth == (0, first[1], first[2])
+
+
+def test_a_folder_written_without_a_size_limit_keeps_working(tmp_path):
+    """An entry without JAX's access-time file (written by an earlier version, without the size limit and its
+    lock) would make JAX's eviction fail on every later write: `enable` adds the file, and new entries are
+    written without a warning."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old = cache / "0123abcd-cache"
+    old.write_bytes(b"an entry of another program")
+    p = _run({FOLDER_ENV: str(cache)})
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    assert "Error" not in err, err
+    atime = cache / "0123abcd-atime"
+    assert int.from_bytes(atime.read_bytes(), "little") == old.stat().st_mtime_ns
+    assert len(list(cache.glob("*-cache"))) > 1, "no new entry was written"
+    assert (cache / ".lockfile").exists(), "JAX did not lock the folder"
