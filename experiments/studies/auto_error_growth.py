@@ -18,7 +18,7 @@ rule's MAE, the mean fitted γ per candidate, and a design/confirmation summary 
 of the best single candidate). Not registered with ``reproduce`` (it informs a design choice; docs/passk.md,
 "Error-growth weights (tried, not adopted)"):
 
-    python experiments/studies/auto_error_growth.py --outer 7      # ≈ 8 min on 2 cores
+    python experiments/studies/auto_error_growth.py --outer 7      # ≈ 5 min on 2 idle cores
 """
 
 from __future__ import annotations
