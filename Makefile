@@ -92,14 +92,14 @@ PY312   ?= env PYENV_VERSION=3.12.1 python3.12
 VENV312 := .venv312
 
 # Only the tests marked slow (NUTS, the 4,500-start recovery, the multi-device runs, the λ-quadrature check);
-# `make test` ran the rest.
+# `make test` ran the rest. These run long programs, so at XLA's default optimisation (tests/conftest.py).
 test-slow-only: $(VENV)/.test
-	$(BIN)/python -m pytest -n $(JOBS) -q -p no:cacheprovider -m slow --durations=15
+	SCALING_THEORY_TEST_FULL_OPT=1 $(BIN)/python -m pytest -n $(JOBS) -q -p no:cacheprovider -m slow --durations=15
 
 # Parity with the reference implementations (saber-risk, ...): installs the bench extra; a missing
 # reference is a failure here, not a skip (SCALING_THEORY_REQUIRE_REFERENCES, tests/conftest.py).
 test-parity: $(VENV)/.bench $(VENV)/.test
-	SCALING_THEORY_REQUIRE_REFERENCES=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m "parity"
+	SCALING_THEORY_REQUIRE_REFERENCES=1 SCALING_THEORY_TEST_FULL_OPT=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m "parity"
 
 # The default suite under Python 3.12 in its own venv (no bench extra: torch has no 3.12 wheel here), with
 # XLA's default optimisation (`make test` compiles at level 0, tests/conftest.py); where no Python 3.12

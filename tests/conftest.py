@@ -42,7 +42,7 @@ os.environ.setdefault("SCALING_THEORY_JAX_CACHE", str(ROOT / ".jax_cache"))
 # programs compute the same IEEE results (XLA does not enable fast-math by default; only the speed of the
 # generated code changes). Set for this process and the commands the tests start (read by the backend at its
 # first use). `make test-py312` (CI) sets SCALING_THEORY_TEST_FULL_OPT=1: the whole suite also runs there at
-# XLA's default optimisation, as users' programs do.
+# XLA's default optimisation, as users' programs do (so do the slow and parity steps, which run long programs).
 FAST_COMPILE_FLAGS = ("--xla_backend_optimization_level=0", "--xla_llvm_disable_expensive_passes=true")
 if os.environ.get("SCALING_THEORY_TEST_FULL_OPT", "") in ("", "0"):
     _flags = os.environ.get("XLA_FLAGS", "").split()
