@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 
 from scaling_theory import stats
-from scaling_theory.special import digamma, lgamma, log_gamma_ratio, trigamma
+from scaling_theory.special import digamma, lgamma, log_gamma_ratio, log_gamma_ratio_diff, trigamma
 
 ArrayLike = Any
 
@@ -47,7 +47,7 @@ def log_survival(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.Ar
     """Log of the probability that N attempts all fail: ``log B(α, β+N) − log B(α, β)``.
 
     Computed as ``D(β, α) − D(β+N, α)`` with ``D(x, h) = log Γ(x+h) − log Γ(x)``
-    (:func:`scaling_theory.special.log_gamma_ratio`), so there is no cancellation at large N.
+    (:func:`scaling_theory.special.log_gamma_ratio_diff`), so there is no cancellation at large N.
 
     Args:
         alpha: α > 0 of the Beta law.
@@ -61,7 +61,7 @@ def log_survival(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.Ar
         ../shared/specs/beta_binomial.md §1.
     """
     alpha, beta, budget = jnp.asarray(alpha), jnp.asarray(beta), jnp.asarray(budget)
-    return log_gamma_ratio(beta, alpha) - log_gamma_ratio(beta + budget, alpha)
+    return log_gamma_ratio_diff(beta, budget, alpha)
 
 
 def survival(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.Array:
@@ -297,14 +297,14 @@ def log_kernel(c: ArrayLike, n: ArrayLike, alpha: ArrayLike, beta: ArrayLike) ->
         The log kernel (broadcast shape) = log ∫ θ^c (1−θ)^(n−c) dBeta(α, β).
 
     Computed as ``[D(α, c) − D(α+β, c)] + log_survival(α+c, β, n−c)`` with ``D(x, h) = log Γ(x+h) − log Γ(x)``
-    (:func:`scaling_theory.special.log_gamma_ratio`): B(α+c, β)/B(α, β) times B(α+c, β+n−c)/B(α+c, β), no
+    (:func:`scaling_theory.special.log_gamma_ratio_diff`): B(α+c, β)/B(α, β) times B(α+c, β+n−c)/B(α+c, β), no
     cancellation between large log-gammas (absolute error ~ machine epsilon × the result, not × log Γ(n)).
 
     References:
         SABER Eq. 9; ../shared/specs/beta_binomial.md §2.2.
     """
     c, n, alpha, beta = (jnp.asarray(x) for x in (c, n, alpha, beta))
-    return log_gamma_ratio(alpha, c) - log_gamma_ratio(alpha + beta, c) + log_survival(alpha + c, beta, n - c)
+    return log_gamma_ratio_diff(alpha, beta, c) + log_survival(alpha + c, beta, n - c)
 
 
 def logpmf(c: ArrayLike, n: ArrayLike, alpha: ArrayLike, beta: ArrayLike) -> jax.Array:

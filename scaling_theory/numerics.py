@@ -111,7 +111,9 @@ def shard_batch(x: Any, mesh: Mesh | None = None) -> Any:
         if spans_processes:  # every process holds the same host value and supplies its own shards
             host = np.asarray(a)
             return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
-        return jax.device_put(jnp.asarray(a), sharding)
+        # A host array goes straight to the devices: jnp.asarray would first run an eager op that compiles a
+        # small program per shape in every new process.
+        return jax.device_put(a if isinstance(a, jax.Array) else np.asarray(a), sharding)
 
     return jax.tree_util.tree_map(place, x)
 

@@ -42,6 +42,22 @@ def test_long_products_use_log_gamma_accurately():
         assert float(pass_at_k(n, c, k)) == pytest.approx(exact_chen(n, c, k), rel=1e-9, abs=1e-12)
 
 
+def test_product_form_at_chunk_boundaries_matches_exact_arithmetic():
+    # min(c, k) ≤ 64 multiplies the factors 8 at a time and switches from log1p(−q) to log(p) where a chunk's
+    # product p falls below ½: every chunk boundary and both sides of the switch against exact rationals.
+    cases = [
+        (n, c, k)
+        for n in (70, 1000, 10**6)
+        for m in (1, 7, 8, 9, 15, 16, 17, 63, 64, 65)
+        for c, k in ((m, min(n - m, 3 * m)), (min(n - m, 5 * m), m), (m, m))
+        if c + k <= n
+    ]
+    n, c, k = (np.array(x, float) for x in zip(*cases))
+    got = np.asarray(pass_at_k(n, c, k))
+    want = np.array([exact_chen(*case) for case in cases])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+
+
 def test_identities():
     n = np.array([10, 100, 10000, 37])
     c = np.array([3, 0, 1, 37])

@@ -97,9 +97,7 @@ def truth_pass_at_n(n, c, mask, budgets) -> np.ndarray:
     """Mean over live problems of Chen's pass@N from all attempts: (G, K) → (G, B)."""
     n, c, mask = (np.asarray(x, dtype=np.float64) for x in (n, c, mask))
     b = np.asarray(budgets, dtype=np.float64)
-    vals = np.asarray(
-        _pass_at_k(jax.numpy.asarray(n)[..., None], jax.numpy.asarray(c)[..., None], jax.numpy.asarray(b))
-    )
+    vals = np.asarray(_pass_at_k(n[..., None], c[..., None], b))
     return (vals * mask[..., None]).sum(axis=-2) / mask.sum(axis=-1)[..., None]
 
 

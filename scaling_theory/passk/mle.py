@@ -407,7 +407,7 @@ def _run_rows(n2, k2, m2, rows, start: int, max_iter: int, *, zero_inflated: boo
     idx = np.concatenate([rows, np.full(bp - b, rows[0], dtype=rows.dtype)])
     # Over the devices of every process (one process: all local devices); results gathered to every host.
     args = shard_batch((n2[idx], k2[idx], m2[idx], np.full(bp, start, dtype=np.int32)), global_mesh())
-    out = _fit_batch(*args, jnp.asarray(max_iter), zero_inflated, gtol)
+    out = _fit_batch(*args, np.asarray(max_iter), zero_inflated, gtol)
     return {key: np.array(to_host(v))[:b] for key, v in out.items()}
 
 

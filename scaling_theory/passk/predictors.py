@@ -410,9 +410,11 @@ def predict(
     n_, k_, m_, b = _validate(n, c, budgets, method, level, mask, stopped)
     batch = k_.shape[:-1]
     kk = k_.shape[-1]
-    n2, k2, m2 = (jnp.asarray(a.reshape(-1, kk)) for a in (n_, k_, m_))
+    # Host (NumPy) arrays go into the jitted kernels as they are: jnp.asarray of a NumPy array runs an eager op
+    # that compiles a small program per shape in every new process (10–20 ms each at start-up).
+    n2, k2, m2 = (np.asarray(a.reshape(-1, kk)) for a in (n_, k_, m_))
     z = z_value(level)
-    bud = jnp.asarray(b)
+    bud = np.asarray(b)
     alpha = beta = pi = None
     extra: dict = {}
 
@@ -502,16 +504,14 @@ def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopp
     if method == "tail_eb":
         res = fit_result if fit_result is not None and not fit_result.zero_inflated else mle.fit(n2, k2, m2)
         res = _flat_fit(res)
-        u = jnp.asarray(_u_of(res))
+        u = np.asarray(_u_of(res))
         n_ref = tail.reference_n(n2, k2, m2, stopped)
         gp = pn.shape[0]  # padded shapes: one compiled program for similar sizes
-        u = jnp.asarray(np.concatenate([np.asarray(u), np.repeat(np.asarray(u)[:1], gp - g, axis=0)]))
+        u = np.concatenate([u, np.repeat(u[:1], gp - g, axis=0)])
         n_ref_p = np.concatenate([n_ref, np.repeat(n_ref[:1], gp - g)])
-        nj, kj, mj = jnp.asarray(pn), jnp.asarray(pk), jnp.asarray(pm)
+        nj, kj, mj = pn, pk, pm
         log_sb = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, _pad_budgets(b), bool(stopped)))[:g, : b.size]
-        log_sn = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, jnp.asarray(n_ref_p)[:, None, None], bool(stopped)))[
-            :g, 0
-        ]
+        log_sn = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, n_ref_p[:, None, None], bool(stopped)))[:g, 0]
         asr, lo, hi = tail.predict_tail_model(
             n2, k2, m2, b, log_sn, log_sb, key=key, level=level, replicates=replicates, stopped=stopped
         )
@@ -560,14 +560,14 @@ def _pad_groups(n, k, m, *per_group):
     k = np.pad(np.asarray(k), cols)
     m = np.pad(np.asarray(m), cols)
     idx = np.concatenate([np.arange(g), np.zeros(gp - g, dtype=int)])
-    return tuple(jnp.asarray(np.asarray(a)[idx]) for a in (n, k, m, *per_group))
+    return tuple(np.asarray(a)[idx] for a in (n, k, m, *per_group))
 
 
 def _pad_budgets(budgets):
     """Pad the budget axis to a multiple of 8 (repeating the last budget)."""
     b = np.asarray(budgets)
     bp = pad_to_multiple(b.size, 8)
-    return jnp.asarray(np.concatenate([b, np.full(bp - b.size, b[-1])]))
+    return np.concatenate([b, np.full(bp - b.size, b[-1])])
 
 
 @persistent_jit(static_argnames=("method", "stopped"))
@@ -604,7 +604,7 @@ def _padded_fit_grid(grid_n: int):
     mask = np.zeros(size)
     mask[: g.size] = 1.0 if grid_n >= 7 else 0.0
     contiguous = bool(g[-1] < FIT_GRID_SIZE and np.all(np.diff(g) == 1.0))
-    return jnp.asarray(np.concatenate([g, np.full(size - g.size, g[0])])), jnp.asarray(mask), contiguous
+    return np.concatenate([g, np.full(size - g.size, g[0])]), mask, contiguous
 
 
 @persistent_jit(static_argnames=("method", "replicates", "stopped", "contiguous"))

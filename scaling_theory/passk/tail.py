@@ -155,13 +155,13 @@ def predict_tail(
       ``(asr, lower, upper, rate)``: arrays (G, B) and the fitted local exponent (G,).
     """
     n_ref = reference_n(n, c, mask, stopped)
-    grid = jnp.asarray(window_grid(n_ref, window, points))
+    grid = np.asarray(window_grid(n_ref, window, points))
     out = _tail_core(
-        jnp.asarray(n),
-        jnp.asarray(c),
-        jnp.asarray(mask),
+        np.asarray(n),
+        np.asarray(c),
+        np.asarray(mask),
         grid,
-        jnp.asarray(budgets),
+        np.asarray(budgets),
         key,
         float(level),
         kind,
@@ -206,9 +206,9 @@ def predict_tail_model(
     Returns:
       ``(asr, lower, upper)`` arrays (G, B).
     """
-    n_ref = jnp.asarray(reference_n(n, c, mask, stopped))
+    n_ref = np.asarray(reference_n(n, c, mask, stopped))
     anchor, boot = _anchor_core(
-        jnp.asarray(n), jnp.asarray(c), jnp.asarray(mask), n_ref, key, int(replicates), bool(stopped)
+        np.asarray(n), np.asarray(c), np.asarray(mask), n_ref, key, int(replicates), bool(stopped)
     )
     decay = np.minimum(np.asarray(log_s_model_b) - np.asarray(log_s_model_n)[:, None], 0.0)  # ≤ 0 for N ≥ n_ref
     budgets = np.asarray(budgets, np.float64)
