@@ -176,6 +176,35 @@ def test_observed_saturation_point_brute_force():
     assert float(E.observed_saturation_point(10_000, 1, 1e-5)) == np.inf
 
 
+def _exact_gain(n: int, c: int, budget: int):
+    """ΔF̂(N) = c/(n − N) · C(n − c, N)/C(n, N) in exact rational arithmetic."""
+    from fractions import Fraction
+    from math import comb
+
+    return Fraction(c, n - budget) * Fraction(comb(n - c, budget), comb(n, budget))
+
+
+@pytest.mark.parametrize("threshold", ["lt", "le"])
+def test_observed_point_decides_exact_ties_by_the_tie_rule(threshold):
+    # ε C equal to the exact gain up to float rounding: c = 1 has ΔF̂ = 1/n at every N (flat); c = 2 of 400 starts
+    # at exactly 2/400. The reference, in exact fractions, is the first N with ΔF̂(N) < ε(1 − TIE) ("lt") or
+    # ≤ ε(1 + TIE) ("le"); plain float comparison decided these ties by rounding (1/n = 1e-4 came out "below"
+    # 1e-4 at N = 0 before, although the float 1e-4 is within 1e-20 of it). The last case is no tie (1e-7 apart).
+    from fractions import Fraction
+
+    tie = Fraction(E.TIE)
+    for n, c, eps in [(10_000, 1, 1e-4), (400, 2, 2 / 400), (1000, 1, 1e-3), (400, 2, 5e-3 * 1.0000001)]:
+        e = Fraction(eps)
+        gains = [_exact_gain(n, c, b) for b in range(n)]
+        ok = [g < e * (1 - tie) for g in gains] if threshold == "lt" else [g <= e * (1 + tie) for g in gains]
+        want = float(ok.index(True)) if any(ok) else np.inf
+        assert float(E.observed_saturation_point(n, c, eps, threshold=threshold)) == want, (n, c, eps)
+    # the cases above are ties except the last: "lt" and "le" differ on them
+    assert float(E.observed_saturation_point(10_000, 1, 1e-4, threshold=threshold)) == (
+        np.inf if threshold == "lt" else 0.0
+    )
+
+
 def test_aggregate_observed_point_brute_force():
     n = np.array([300, 300, 300])
     c = np.array([5, 60, 0])

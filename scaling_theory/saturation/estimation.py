@@ -230,14 +230,28 @@ def _point_args(
     return strict, n, c, e, cst
 
 
+# The observed gain is a ratio of whole numbers (e.g. exactly 1/n for c = 1, flat in N), so ε C can equal it
+# exactly; its float64 value carries ~1e-15 relative rounding, which would decide such a tie at random. A gain
+# within TIE (relative) of ε C counts as equal to it: not below for "lt", below for "le".
+TIE = 1e-12
+
+
+def _tie_target(log_target: jnp.ndarray, strict: bool) -> jnp.ndarray:
+    return log_target - TIE if strict else log_target + TIE
+
+
 @x64
 def observed_saturation_point(
     n: ArrayLike, c: ArrayLike, eps: ArrayLike, *, cost: ArrayLike = 1.0, threshold: str = "lt"
 ) -> np.ndarray:
-    """First N in [0, n − 1] with ΔF̂(N) < ε C on the unbiased pass@N curve; ``inf`` if not reached in the data."""
+    """First N in [0, n − 1] with ΔF̂(N) < ε C on the unbiased pass@N curve; ``inf`` if not reached in the data.
+
+    A gain within a relative :data:`TIE` of ε C counts as equal to it (module comment): for c = 1 the gain is
+    exactly 1/n at every N, so ε = 1/n gives ``inf`` with ``threshold="lt"`` and 0 with ``"le"``.
+    """
     strict, n, c, e, cst = _point_args(n, c, eps, cost, threshold)
     n, c, e, cst = jnp.broadcast_arrays(n, c, e, cst)
-    return host(_observed_point(n, c, jnp.log(e * cst), strict))
+    return host(_observed_point(n, c, _tie_target(jnp.log(e * cst), strict), strict))
 
 
 @functools.partial(jax.jit, static_argnames="strict")
@@ -261,10 +275,12 @@ def observed_aggregate_gain(n: ArrayLike, c: ArrayLike, budget: ArrayLike) -> np
 def observed_aggregate_saturation_point(
     n: ArrayLike, c: ArrayLike, eps: float, *, cost: float = 1.0, threshold: str = "lt"
 ) -> np.ndarray:
-    """First N < min n with the benchmark-mean ΔF̂(N) < ε C (the data's own aggregate curve); inf if not reached."""
+    """First N < min n with the benchmark-mean ΔF̂(N) < ε C (the data's own aggregate curve); inf if not reached.
+
+    Ties within a relative :data:`TIE` as in :func:`observed_saturation_point`."""
     strict, n, c, e, cst = _point_args(n, c, eps, cost, threshold)
     n, c = jnp.broadcast_arrays(n, c)
-    return host(_observed_aggregate_point(n, c, jnp.log(e * cst), strict))
+    return host(_observed_aggregate_point(n, c, _tie_target(jnp.log(e * cst), strict), strict))
 
 
 @functools.partial(jax.jit, static_argnames="strict")
