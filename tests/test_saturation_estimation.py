@@ -199,7 +199,7 @@ def test_observed_point_decides_exact_ties_by_the_tie_rule(threshold):
         ok = [g < e * (1 - tie) for g in gains] if threshold == "lt" else [g <= e * (1 + tie) for g in gains]
         want = float(ok.index(True)) if any(ok) else np.inf
         assert float(E.observed_saturation_point(n, c, eps, threshold=threshold)) == want, (n, c, eps)
-    # the cases above are ties except the last: "lt" and "le" differ on them
+    # the flat tie by hand: 1/n equals ε at every N, so "lt" never saturates and "le" does at once
     assert float(E.observed_saturation_point(10_000, 1, 1e-4, threshold=threshold)) == (
         np.inf if threshold == "lt" else 0.0
     )

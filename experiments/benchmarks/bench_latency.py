@@ -11,6 +11,13 @@ whether the trees printed the same output.
 
 ``--baseline-pythonpath`` prepends folders to the baseline's ``PYTHONPATH`` (e.g. other versions of a
 dependency, to measure a change of pin). Both trees run with this interpreter.
+
+``--warm`` measures instead, in one warm process per tree (best of 3 after a warm-up): Chen's pass@k on a
+(64, 128, 32) grid (the shape of auto's fit grid), ``passk.predict(..., "auto")`` on the Pythia table, and the
+accuracy of the Beta law's log-survival at N = 1, where it is exactly log(β/(α+β)) (1,000 (α, β) over ten
+decades; max relative error).
+
+    python experiments/benchmarks/bench_latency.py --warm --baseline ../old
 """
 
 from __future__ import annotations
@@ -46,6 +53,50 @@ COMMANDS = {
 }
 
 
+# --warm: run in each tree (PYTHONPATH) by this interpreter; prints one "label value" line per measurement.
+_WARM = """
+import time
+import jax
+import numpy as np
+import pandas as pd
+jax.config.update("jax_enable_x64", True)
+from scaling_theory import beta
+from scaling_theory.passk.estimators import pass_at_k
+from scaling_theory.passk import predict
+
+def best(f):
+    f()
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+rng = np.random.default_rng(0)
+n, c = np.full((64, 128, 1), 10000.0), rng.integers(0, 10000, (64, 128, 1)).astype(float)
+ks = np.round(np.geomspace(5, 9999, 32))
+print("pass@k (64, 128, 32) grid, s", best(lambda: np.asarray(pass_at_k(n, c, ks))))
+d = pd.read_csv("data/pythia_math_counts.csv").sort_values(["model", "problem_idx"])
+nn = np.stack([g["n"].to_numpy(float) for _, g in d.groupby("model")])
+kk = np.stack([g["k"].to_numpy(float) for _, g in d.groupby("model")])
+key = jax.random.key(0)
+print("predict auto, Pythia, 2 budgets, s", best(lambda: predict(key, nn, kk, [1e5, 1e6], "auto").asr))
+a, b = 10 ** np.random.default_rng(2).uniform(-3, 7, (2, 1000))
+got = np.asarray(beta.log_survival(a, b, 1.0))
+print("log_survival at N = 1, max rel error", np.max(np.abs(got + np.log1p(a / b)) / np.log1p(a / b)))
+"""
+
+
+def _warm(tree: Path, pythonpath: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (pythonpath, str(tree)) if p)
+    proc = subprocess.run([sys.executable, "-c", _WARM], cwd=tree, env=env, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"{tree}: the warm measurement failed:\n{proc.stderr[-2000:]}")
+    return dict(line.rsplit(" ", 1) for line in proc.stdout.splitlines() if line.strip())
+
+
 # What the `scaling-theory` console script runs, importable from either tree through PYTHONPATH.
 _ENTRY = "import sys; from scaling_theory.cli import main; sys.argv[0] = 'scaling-theory'; sys.exit(main())"
 
@@ -67,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-pythonpath", default="", help="folders prepended to the baseline's PYTHONPATH")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--only", nargs="*", help="substrings of the command labels to run")
+    ap.add_argument("--warm", action="store_true", help="library calls in a warm process instead (docstring)")
     args = ap.parse_args(argv)
     trees = [("this tree", ROOT, "")]
     if args.baseline is not None:
@@ -75,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}; load {os.getloadavg()}")
     for label, tree, pp in trees:
         print(f"{label}: {tree}" + (f" (PYTHONPATH += {pp})" if pp else ""))
+    if args.warm:
+        results = {label: _warm(tree, pp) for label, tree, pp in trees}
+        print(f"\n{'measurement':42s} " + " ".join(f"{label:>12s}" for label, _, _ in trees))
+        for name in next(iter(results.values())):
+            print(f"{name:42s} " + " ".join(f"{float(r[name]):12.3g}" for r in results.values()))
+        return 0
     with tempfile.TemporaryDirectory(prefix="latency-") as tmp:
         caches = {label: Path(tmp) / label.replace(" ", "_") for label, _, _ in trees}
         print(f"\n{'command':28s} " + " ".join(f"{label + ' median (min-max) s':>30s}" for label, _, _ in trees))

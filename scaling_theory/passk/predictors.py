@@ -485,7 +485,7 @@ def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopp
     from scaling_theory.passk import tail
 
     g = n2.shape[0]
-    (pn, pk, pm) = (np.asarray(x) for x in _pad_groups(n2, k2, m2))
+    pn, pk, pm = _pad_groups(n2, k2, m2)
     window = tail.DEFAULT_WINDOW if window is None else float(window)
     if method in ("tail_power", "tail_hughes"):
         asr, lo, hi, rate = tail.predict_tail(
@@ -504,14 +504,13 @@ def _predict_tail_or_mixing(method, n2, k2, m2, b, key, level, replicates, stopp
     if method == "tail_eb":
         res = fit_result if fit_result is not None and not fit_result.zero_inflated else mle.fit(n2, k2, m2)
         res = _flat_fit(res)
-        u = np.asarray(_u_of(res))
+        u = _u_of(res)
         n_ref = tail.reference_n(n2, k2, m2, stopped)
         gp = pn.shape[0]  # padded shapes: one compiled program for similar sizes
         u = np.concatenate([u, np.repeat(u[:1], gp - g, axis=0)])
         n_ref_p = np.concatenate([n_ref, np.repeat(n_ref[:1], gp - g)])
-        nj, kj, mj = pn, pk, pm
-        log_sb = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, _pad_budgets(b), bool(stopped)))[:g, : b.size]
-        log_sn = np.asarray(_log_surv_eb_batch(u, nj, kj, mj, n_ref_p[:, None, None], bool(stopped)))[:g, 0]
+        log_sb = np.asarray(_log_surv_eb_batch(u, pn, pk, pm, _pad_budgets(b), bool(stopped)))[:g, : b.size]
+        log_sn = np.asarray(_log_surv_eb_batch(u, pn, pk, pm, n_ref_p[:, None, None], bool(stopped)))[:g, 0]
         asr, lo, hi = tail.predict_tail_model(
             n2, k2, m2, b, log_sn, log_sb, key=key, level=level, replicates=replicates, stopped=stopped
         )

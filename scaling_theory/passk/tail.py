@@ -155,7 +155,7 @@ def predict_tail(
       ``(asr, lower, upper, rate)``: arrays (G, B) and the fitted local exponent (G,).
     """
     n_ref = reference_n(n, c, mask, stopped)
-    grid = np.asarray(window_grid(n_ref, window, points))
+    grid = window_grid(n_ref, window, points)
     out = _tail_core(
         np.asarray(n),
         np.asarray(c),
@@ -206,7 +206,7 @@ def predict_tail_model(
     Returns:
       ``(asr, lower, upper)`` arrays (G, B).
     """
-    n_ref = np.asarray(reference_n(n, c, mask, stopped))
+    n_ref = reference_n(n, c, mask, stopped)
     anchor, boot = _anchor_core(
         np.asarray(n), np.asarray(c), np.asarray(mask), n_ref, key, int(replicates), bool(stopped)
     )
