@@ -20,7 +20,8 @@ only when the cache has a size limit, two runs on an empty folder sometimes read
 warns "Error reading persistent compilation cache entry" and compiles.) The folder is kept under
 :data:`MAX_BYTES` by deleting the least recently used entries. An entry that cannot be read is a cache miss
 (``jax_raise_persistent_cache_errors`` stays off). The cache is trusted: do not point it at a folder others
-can write to.
+can write to. JAX's key also holds the folder's own path (JAX 0.10 derives an XLA option from it), so a
+folder that is moved or copied elsewhere starts cold; the Python version is not part of the key.
 
 Executables (:func:`persistent_jit`): the compilation cache skips XLA compilation but not the tracing
 and lowering before it. Functions decorated with :func:`persistent_jit` (the large kernels of ``passk``)

@@ -41,8 +41,9 @@ os.environ.setdefault("SCALING_THEORY_JAX_CACHE", str(ROOT / ".jax_cache"))
 # about half its time. LLVM at optimisation level 0 without its expensive passes compiles ~40% faster; the
 # programs compute the same IEEE results (XLA does not enable fast-math by default; only the speed of the
 # generated code changes). Set for this process and the commands the tests start (read by the backend at its
-# first use). `make test-py312` (CI) sets SCALING_THEORY_TEST_FULL_OPT=1: the whole suite also runs there at
-# XLA's default optimisation, as users' programs do (so do the slow and parity steps, which run long programs).
+# first use). `make test-slow-only` and `make test-parity` (CI) set SCALING_THEORY_TEST_FULL_OPT=1: they run at
+# XLA's default optimisation, as users' programs do. `make test-py312` compiles like `make test`, so that it loads
+# the programs `make test` left in .jax_cache/ (the cache key includes the flags and the folder, not Python's version).
 FAST_COMPILE_FLAGS = ("--xla_backend_optimization_level=0", "--xla_llvm_disable_expensive_passes=true")
 if os.environ.get("SCALING_THEORY_TEST_FULL_OPT", "") in ("", "0"):
     _flags = os.environ.get("XLA_FLAGS", "").split()

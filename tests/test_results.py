@@ -195,7 +195,7 @@ def _allocation_cases():
     theta = np.linspace(0.01, 0.99, 7)
     return [
         ("allocation.beta_posteriors", lambda: post),
-        ("allocation.mixing_posteriors", lambda: posteriors.mixing_posteriors(n, k, family="beta_mix2", max_iter=5)),
+        ("allocation.mixing_posteriors", lambda: posteriors.mixing_posteriors(n, k, family="npmle", max_iter=5)),
         ("allocation.discretise_beta", lambda: posteriors.discretise_beta(post.a, post.b, theta)),
         ("allocation.gain_table", lambda: table),
         ("allocation.greedy", lambda: policies.greedy(table, [2.0, 6.0])),

@@ -176,12 +176,15 @@ def test_observed_saturation_point_brute_force():
     assert float(E.observed_saturation_point(10_000, 1, 1e-5)) == np.inf
 
 
-def _exact_gain(n: int, c: int, budget: int):
-    """ΔF̂(N) = c/(n − N) · C(n − c, N)/C(n, N) in exact rational arithmetic."""
+def _exact_gains(n: int, c: int):
+    """ΔF̂(N) = c/(n − N) · C(n − c, N)/C(n, N) for N = 0, …, n − 1 in exact rational arithmetic (the ratio of
+    binomials by its recurrence: ×(n − c − N)/(n − N) from N to N + 1)."""
     from fractions import Fraction
-    from math import comb
 
-    return Fraction(c, n - budget) * Fraction(comb(n - c, budget), comb(n, budget))
+    ratio = Fraction(1)
+    for budget in range(n):
+        yield Fraction(c, n - budget) * ratio
+        ratio *= Fraction(n - c - budget, n - budget)
 
 
 @pytest.mark.parametrize("threshold", ["lt", "le"])
@@ -195,9 +198,8 @@ def test_observed_point_decides_exact_ties_by_the_tie_rule(threshold):
     tie = Fraction(E.TIE)
     for n, c, eps in [(10_000, 1, 1e-4), (400, 2, 2 / 400), (1000, 1, 1e-3), (400, 2, 5e-3 * 1.0000001)]:
         e = Fraction(eps)
-        gains = [_exact_gain(n, c, b) for b in range(n)]
-        ok = [g < e * (1 - tie) for g in gains] if threshold == "lt" else [g <= e * (1 + tie) for g in gains]
-        want = float(ok.index(True)) if any(ok) else np.inf
+        below = (g < e * (1 - tie) if threshold == "lt" else g <= e * (1 + tie) for g in _exact_gains(n, c))
+        want = next((float(b) for b, ok in enumerate(below) if ok), np.inf)
         assert float(E.observed_saturation_point(n, c, eps, threshold=threshold)) == want, (n, c, eps)
     # the flat tie by hand: 1/n equals ε at every N, so "lt" never saturates and "le" does at once
     assert float(E.observed_saturation_point(10_000, 1, 1e-4, threshold=threshold)) == (
