@@ -102,10 +102,9 @@ test-parity: $(VENV)/.bench $(VENV)/.test
 	SCALING_THEORY_REQUIRE_REFERENCES=1 SCALING_THEORY_TEST_FULL_OPT=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m "parity"
 
 # The default suite under Python 3.12 in its own venv (no bench extra: torch has no 3.12 wheel here). It compiles
-# as `make test` does (XLA level 0, tests/conftest.py), so the programs `make test` put in .jax_cache/ load from
-# there (the cache key does not depend on Python's version): 552 s instead of ~1,050 s at the default level, cold.
-# The slow and parity steps run the optimised code users run. Where no Python 3.12 exists, one line says so and
-# the target succeeds.
+# as `make test` does (XLA level 0, tests/conftest.py), so it loads the programs `make test` put in .jax_cache/
+# (docs/CONTRIBUTING.md). The slow and parity steps run the optimised code users run. Where no Python 3.12
+# exists, one line says so and the target succeeds.
 test-py312:
 	@if ! $(PY312) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1; then \
 		echo "test-py312: no Python 3.12 found ($(PY312)); the 3.12 run is skipped"; \

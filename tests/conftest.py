@@ -43,7 +43,7 @@ os.environ.setdefault("SCALING_THEORY_JAX_CACHE", str(ROOT / ".jax_cache"))
 # generated code changes). Set for this process and the commands the tests start (read by the backend at its
 # first use). `make test-slow-only` and `make test-parity` (CI) set SCALING_THEORY_TEST_FULL_OPT=1: they run at
 # XLA's default optimisation, as users' programs do. `make test-py312` compiles like `make test`, so that it loads
-# the programs `make test` left in .jax_cache/ (the cache key includes the flags and the folder, not Python's version).
+# the programs `make test` left in .jax_cache/ (scaling_theory.compilation_cache: what the cache key holds).
 FAST_COMPILE_FLAGS = ("--xla_backend_optimization_level=0", "--xla_llvm_disable_expensive_passes=true")
 if os.environ.get("SCALING_THEORY_TEST_FULL_OPT", "") in ("", "0"):
     _flags = os.environ.get("XLA_FLAGS", "").split()

@@ -58,9 +58,10 @@ _WARM = """
 import time
 import jax
 import numpy as np
-import pandas as pd
 jax.config.update("jax_enable_x64", True)
 from scaling_theory import beta
+from scaling_theory.io import read_counts
+from scaling_theory.passk.grouping import stack_groups
 from scaling_theory.passk.estimators import pass_at_k
 from scaling_theory.passk import predict
 
@@ -77,11 +78,9 @@ rng = np.random.default_rng(0)
 n, c = np.full((64, 128, 1), 10000.0), rng.integers(0, 10000, (64, 128, 1)).astype(float)
 ks = np.round(np.geomspace(5, 9999, 32))
 print("pass@k (64, 128, 32) grid, s", best(lambda: np.asarray(pass_at_k(n, c, ks))))
-d = pd.read_csv("data/pythia_math_counts.csv").sort_values(["model", "problem_idx"])
-nn = np.stack([g["n"].to_numpy(float) for _, g in d.groupby("model")])
-kk = np.stack([g["k"].to_numpy(float) for _, g in d.groupby("model")])
+s = stack_groups(read_counts("data/pythia_math_counts.csv", ["model"]), ["model"])
 key = jax.random.key(0)
-print("predict auto, Pythia, 2 budgets, s", best(lambda: predict(key, nn, kk, [1e5, 1e6], "auto").asr))
+print("predict auto, Pythia, 2 budgets, s", best(lambda: predict(key, s.n, s.k, [1e5, 1e6], "auto", mask=s.mask).asr))
 a, b = 10 ** np.random.default_rng(2).uniform(-3, 7, (2, 1000))
 got = np.asarray(beta.log_survival(a, b, 1.0))
 print("log_survival at N = 1, max rel error", np.max(np.abs(got + np.log1p(a / b)) / np.log1p(a / b)))
