@@ -102,7 +102,7 @@ test-parity: $(VENV)/.bench $(VENV)/.test
 	SCALING_THEORY_REQUIRE_REFERENCES=1 SCALING_THEORY_TEST_FULL_OPT=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m "parity"
 
 # The default suite under Python 3.12 in its own venv (no bench extra: torch has no 3.12 wheel here). It compiles
-# as `make test` does (XLA level 0, tests/conftest.py), so it loads the programs `make test` put in .jax_cache/
+# as `make test` does (its XLA options, tests/conftest.py), so it loads the programs `make test` put in .jax_cache/
 # (docs/CONTRIBUTING.md). The slow and parity steps run the optimised code users run. Where no Python 3.12
 # exists, one line says so and the target succeeds.
 test-py312:

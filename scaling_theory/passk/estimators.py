@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import jax.scipy.stats
 
 from scaling_theory.compilation_cache import persistent_jit
-from scaling_theory.numerics import check, is_concrete, x64
+from scaling_theory.numerics import check, eager_jit, is_concrete, x64
 from scaling_theory.special import log_gamma_ratio_diff
 
 # Chen's ratio C(n−c, k)/C(n, k) = Π_{j<m} (1 − M/(n−j)) with m = min(c, k), M = max(c, k).
@@ -69,6 +69,7 @@ def _log_survival(n, c, k):
     return jnp.where(m <= PRODUCT_TERMS, prod, lg)
 
 
+@eager_jit
 def log_no_success(n, c, k):
     """log[C(n−c, k)/C(n, k)]: log-probability that k draws without replacement from n attempts with c
     successes contain none (−inf when k > n − c). Traceable, float64 inputs, no checks."""
@@ -77,6 +78,7 @@ def log_no_success(n, c, k):
     return jnp.where(feasible, _log_survival(n, c, jnp.where(feasible, k, 0.0)), -jnp.inf)
 
 
+@eager_jit(static_argnames="kmax")
 def log_no_success_upto(n, c, kmax: int):
     """log[C(n−c, k)/C(n, k)] for every k = 0, 1, …, ``kmax`` at once: shape ``n.shape + (kmax + 1,)``.
 

@@ -302,6 +302,9 @@ def _fit_parametric(n, k, m, family: str, max_iter: int):
     return jax.vmap(one_group)(n, k, m, lbinom)
 
 
+_beta_cell_masses = jax.jit(jax.vmap(fam.beta_log_cell_masses))
+
+
 def _params_of(family: str, u: np.ndarray) -> dict:
     sp = fam.spec(family)
     with jax.enable_x64(True):
@@ -474,9 +477,7 @@ def _fit_validated(n, k, m, family: str, options: dict) -> MixingFit:
     if family in ("beta", "beta_zi"):
         res = mle.fit(n, k, m, zero_inflated=family == "beta_zi", max_iter=int(options.get("max_iter", 100)))
         pi = res.pi if family == "beta_zi" else np.zeros(g)
-        logw = np.asarray(
-            jax.vmap(fam.beta_log_cell_masses)(jnp.asarray(res.alpha), jnp.asarray(res.beta), jnp.asarray(pi))
-        )
+        logw = np.asarray(_beta_cell_masses(jnp.asarray(res.alpha), jnp.asarray(res.beta), jnp.asarray(pi)))
         params = {"alpha": res.alpha, "beta": res.beta}
         if family == "beta_zi":
             params["pi"] = res.pi
@@ -659,10 +660,14 @@ def posterior_grid(fit: MixingFit, n, c, mask) -> tuple[np.ndarray, np.ndarray]:
     """Posterior of θ_i on the fit's grid: ``theta_J`` (J,) and log-probabilities (G, K, J) normalised per
     problem (padded problems get the prior). Uses the discretised G of every family."""
     n, c, mask = _check_against_fit(fit, n, c, mask)
-    logl = _log_lik_grid(jnp.asarray(n), jnp.asarray(c))
-    lp = jnp.asarray(fit.log_weight_GxJ)[:, None, :] + jnp.where(jnp.asarray(mask)[..., None] > 0, logl, 0.0)
-    lp = lp - logsumexp(lp, axis=-1, keepdims=True)
-    return fit.theta_J.copy(), np.asarray(lp)
+    return fit.theta_J.copy(), np.asarray(_posterior_grid(jnp.asarray(fit.log_weight_GxJ), n, c, mask))
+
+
+@jax.jit
+def _posterior_grid(logw, n, k, mask):
+    """(G, K, J) log posterior of θ_i on THETA_J given the log prior masses ``logw`` (G, J)."""
+    lp = logw[:, None, :] + jnp.where(mask[..., None] > 0, _log_lik_grid(n, k), 0.0)
+    return lp - logsumexp(lp, axis=-1, keepdims=True)
 
 
 @x64

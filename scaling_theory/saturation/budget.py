@@ -17,6 +17,7 @@ counted as reached: F(s*)^N ≤ α, (1 − p)^N ≤ 1 − τ).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,8 +72,13 @@ def beta_quantile(q: ArrayLike, a: ArrayLike, b: ArrayLike) -> np.ndarray:
         jnp.asarray(q, jnp.float64), jnp.asarray(a, jnp.float64), jnp.asarray(b, jnp.float64)
     )
 
+    return host(_beta_quantile(q, a, b))
+
+
+@jax.jit
+def _beta_quantile(q: jnp.ndarray, a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
     lo, hi = stats.bisect(lambda x: ~(betainc(a, b, x) < q), jnp.zeros_like(q), jnp.ones_like(q), 60)
-    return host(0.5 * (lo + hi))
+    return 0.5 * (lo + hi)
 
 
 @x64
@@ -170,6 +176,13 @@ def fit_truncnorm(scores: ArrayLike, steps: int = 200) -> TNFit:
         raise InputError(f"scores must be a 1-D list of at least 2 values, got shape {tuple(x.shape)}")
     if float(jnp.std(x)) == 0.0:
         raise InputError("scores must not all be equal (the truncated-normal MLE needs spread)")
+    theta, nll = _fit_truncnorm(x, int(steps))
+    return TNFit(np.asarray(theta[0]), np.asarray(jnp.exp(theta[1])), np.asarray(nll))
+
+
+@functools.partial(jax.jit, static_argnames="steps")
+def _fit_truncnorm(x: jnp.ndarray, steps: int) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(μ, log σ) after ``steps`` L-BFGS steps from the moment start, and the NLL there."""
     theta0 = jnp.stack([jnp.mean(x), jnp.log(jnp.std(x))])
     loss = lambda th: _tn_nll(th, x)  # noqa: E731
     opt = optax.lbfgs()
@@ -181,5 +194,5 @@ def fit_truncnorm(scores: ArrayLike, steps: int = 200) -> TNFit:
         upd, st = opt.update(grad, st, th, value=val, grad=grad, value_fn=loss)
         return (optax.apply_updates(th, upd), st), None
 
-    (theta, _), _ = jax.lax.scan(body, (theta0, opt.init(theta0)), None, length=int(steps))
-    return TNFit(np.asarray(theta[0]), np.asarray(jnp.exp(theta[1])), np.asarray(loss(theta)))
+    (theta, _), _ = jax.lax.scan(body, (theta0, opt.init(theta0)), None, length=steps)
+    return theta, loss(theta)

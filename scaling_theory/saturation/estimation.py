@@ -27,7 +27,7 @@ import pandas as pd
 
 from scaling_theory.errors import InputError
 from scaling_theory.io import numeric_column, require_columns, validate_attempts
-from scaling_theory.numerics import check, host, x64
+from scaling_theory.numerics import check, eager_jit, host, x64
 from scaling_theory.passk.estimators import log_no_success
 from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
@@ -192,11 +192,13 @@ def _fit_p_core(n: jnp.ndarray, acc: jnp.ndarray, w: jnp.ndarray) -> jnp.ndarray
 # ------------------------------------------------------------------------ observed saturation point
 
 
+@eager_jit
 def _observed_log_gain(n: jnp.ndarray, c: jnp.ndarray, N: jnp.ndarray) -> jnp.ndarray:
     """Traceable log ΔF̂(N) = log c − log(n − N) + log[C(n − c, N)/C(n, N)], −inf when c = 0 (no checks)."""
     return jnp.where(c > 0, jnp.log(jnp.maximum(c, 1.0)) - jnp.log(n - N) + log_no_success(n, c, N), -jnp.inf)
 
 
+@eager_jit
 def _observed_gain_core(n: jnp.ndarray, c: jnp.ndarray, N: jnp.ndarray) -> jnp.ndarray:
     """Traceable ΔF̂(N) (no checks; requires 0 ≤ c ≤ n and 0 ≤ N < n)."""
     return jnp.exp(_observed_log_gain(n, c, N))
