@@ -114,8 +114,9 @@ def save_figure(
     out = Path(out_dir)
     paths = [write_bytes_atomic(out / f"{name}.png", _png_bytes(fig, dpi))]
     buf = _io.BytesIO()
-    # The PNG's draw placed the panels (constrained layout, in inches: the same at any dpi); the PDF keeps
-    # that placement instead of solving it again (the same bytes, a third less time).
+    # The PNG's draw placed the panels (constrained layout); the PDF keeps that placement instead of solving it
+    # again at 72 dpi: about a third less time, and a placement that differs from a fresh solve by less than a
+    # pixel of the PNG (text extents are measured at the PNG's resolution).
     engine = fig.get_layout_engine()
     if engine is not None:
         fig.set_layout_engine("none")

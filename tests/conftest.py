@@ -40,7 +40,7 @@ os.environ.setdefault("SCALING_THEORY_JAX_CACHE", str(ROOT / ".jax_cache"))
 # The suite compiles hundreds of programs and runs most of them once on small inputs, so XLA's compilation was
 # most of its time. Three XLA options compile several times faster: LLVM at optimisation level 0 without its
 # expensive passes, and XLA's elemental emitters instead of its MLIR fusion emitters (`auto` on the Pythia table:
-# about 3 s of XLA compilation instead of 13-14 s at the defaults and 8 s at level 0 alone). They change the
+# about 3 s of XLA compilation instead of 13-18 s at the defaults and 8 s at level 0 alone). They change the
 # generated code, not the operations (no fast-math): results agree with XLA's defaults to rounding, max
 # |Δ|/max(|v|, 1) ≤ 3e-14 on the float64 cores checked by experiments/benchmarks/bench_test_flags.py (which prints
 # both measurements). Set for this process and the

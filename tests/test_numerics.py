@@ -83,4 +83,3 @@ def test_eager_jit_compiles_an_eager_call_once_and_inlines_under_a_transformatio
     outer = jax.make_jaxpr(lambda y: f(y, 2) + 1.0)(x)
     assert len(traces) == 3
     assert not any(eqn.primitive.name in ("pjit", "jit") for eqn in outer.jaxpr.eqns)
-    assert f.__name__ == "f"

@@ -420,7 +420,7 @@ def test_beta_mixture_recovers_components():
         assert_within_se(exact=value, samples=est, z=4, bias=0.03 * np.asarray(value), what=name)
 
 
-# One test per family (each compiles its own programs, 2-70 s at XLA's default level): the slow step's two workers
+# One test per family (each compiles its own programs, 2-80 s at XLA's default level): the slow step's two workers
 # share them instead of one worker running all eleven in a row.
 @pytest.mark.slow
 @pytest.mark.parametrize("family", mixing.FAMILIES)

@@ -1,7 +1,7 @@
 """What the test suite's XLA options (``tests/conftest.py``, ``FAST_COMPILE_FLAGS``) save, and what they change.
 
 ``make test`` compiles hundreds of programs that each run once on small inputs, so it sets XLA options that
-compile faster. This runs one workload in a fresh process per option set, with an empty compilation cache:
+compile faster. This runs one workload in a fresh process per option set, without a compilation cache:
 
 * ``passk.predict(..., "auto")`` on the shipped Pythia table (two budgets): 100+ programs, the heaviest
   command of the library; wall time of the call and the seconds XLA spent compiling (``backend_compile``);
@@ -21,7 +21,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -85,10 +84,10 @@ json.dump({"wall": wall, "compile": compile_s, "values": {k: np.ravel(np.asarray
 
 
 def _run(flags: tuple[str, ...]) -> dict:
-    with tempfile.TemporaryDirectory(prefix="flags-") as cache:
-        env = dict(os.environ, XLA_FLAGS=" ".join(flags), SCALING_THEORY_NO_CACHE="1", JAX_COMPILATION_CACHE_DIR=cache)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-        proc = subprocess.run([sys.executable, "-c", _WORKLOAD], cwd=ROOT, env=env, capture_output=True, text=True)
+    env = dict(os.environ, XLA_FLAGS=" ".join(flags), SCALING_THEORY_NO_CACHE="1")
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run([sys.executable, "-c", _WORKLOAD], cwd=ROOT, env=env, capture_output=True, text=True)
     if proc.returncode:
         raise SystemExit(f"workload failed with XLA_FLAGS={' '.join(flags)!r}:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout)

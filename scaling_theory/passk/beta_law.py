@@ -48,9 +48,6 @@ def _check_ab(alpha, beta) -> None:
     check(beta > 0, "beta must be > 0")
 
 
-_asr_exact = jax.jit(_beta.hit_at_n)
-
-
 @jax.jit
 def _asr_power(alpha, beta, shift):
     return -jnp.expm1(log_leading_constant(alpha, beta) - alpha * jnp.log(shift))
@@ -60,7 +57,7 @@ def _asr_power(alpha, beta, shift):
 def asr_exact(alpha, beta, budget):
     """ASR@N = 1 − B(α, β+N)/B(α, β), exact for every N ≥ 0 (spec §1), computed in log space."""
     alpha, beta, budget = _f64(alpha, beta, budget)
-    return _asr_exact(alpha, beta, budget)
+    return _beta.hit_at_n(alpha, beta, budget)
 
 
 @x64
@@ -116,7 +113,7 @@ def asr_zero_inflated(alpha, beta, pi, budget):
     """Spike-and-slab law (SABER App. B.1.2, exact form): ``(1 − π)·(1 − B(α, β+N)/B(α, β))`` → 1 − π."""
     alpha, beta, pi, budget = _f64(alpha, beta, pi, budget)
     check((pi >= 0) & (pi <= 1), "pi must be in [0, 1]")
-    return (1.0 - pi) * _asr_exact(alpha, beta, budget)
+    return (1.0 - pi) * _beta.hit_at_n(alpha, beta, budget)
 
 
 @x64
@@ -128,8 +125,6 @@ def hughes_params(alpha, beta):
 
 # ------------------------------------------------------------------------------------- budgets
 
-_budget_exact = jax.jit(_beta.budget)  # traceable core of :func:`budget_exact` (bisection on log N)
-
 
 @x64
 def budget_exact(alpha, beta, tau, pi=0.0):
@@ -138,7 +133,7 @@ def budget_exact(alpha, beta, tau, pi=0.0):
     _check_ab(alpha, beta)
     check((tau >= 0) & (tau <= 1), "tau must be in [0, 1]")
     check((pi >= 0) & (pi < 1), "pi must be in [0, 1)")
-    return _budget_exact(alpha, beta, tau, pi)
+    return _beta.budget(alpha, beta, tau, pi)
 
 
 @x64

@@ -477,7 +477,7 @@ def _fit_validated(n, k, m, family: str, options: dict) -> MixingFit:
     if family in ("beta", "beta_zi"):
         res = mle.fit(n, k, m, zero_inflated=family == "beta_zi", max_iter=int(options.get("max_iter", 100)))
         pi = res.pi if family == "beta_zi" else np.zeros(g)
-        logw = np.asarray(_beta_cell_masses(jnp.asarray(res.alpha), jnp.asarray(res.beta), jnp.asarray(pi)))
+        logw = np.asarray(_beta_cell_masses(res.alpha, res.beta, pi))
         params = {"alpha": res.alpha, "beta": res.beta}
         if family == "beta_zi":
             params["pi"] = res.pi
@@ -660,7 +660,7 @@ def posterior_grid(fit: MixingFit, n, c, mask) -> tuple[np.ndarray, np.ndarray]:
     """Posterior of θ_i on the fit's grid: ``theta_J`` (J,) and log-probabilities (G, K, J) normalised per
     problem (padded problems get the prior). Uses the discretised G of every family."""
     n, c, mask = _check_against_fit(fit, n, c, mask)
-    return fit.theta_J.copy(), np.asarray(_posterior_grid(jnp.asarray(fit.log_weight_GxJ), n, c, mask))
+    return fit.theta_J.copy(), np.asarray(_posterior_grid(fit.log_weight_GxJ, n, c, mask))
 
 
 @jax.jit

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from scaling_theory import beta as _beta
 from scaling_theory.errors import InputError
 from scaling_theory.io import numeric_column, require_columns, validate_attempts
 from scaling_theory.numerics import check, eager_jit, host, x64
@@ -32,7 +33,7 @@ from scaling_theory.passk.estimators import log_no_success
 from scaling_theory.results import Result
 from scaling_theory.saturation import _validate as v
 from scaling_theory.saturation._labelled import LabelledRows
-from scaling_theory.saturation.heterogeneous import _beta_gain_point, _first_below
+from scaling_theory.saturation.heterogeneous import _first_below
 from scaling_theory.saturation.ttspm import saturation_point
 from scaling_theory.stats import subsample
 
@@ -192,7 +193,6 @@ def _fit_p_core(n: jnp.ndarray, acc: jnp.ndarray, w: jnp.ndarray) -> jnp.ndarray
 # ------------------------------------------------------------------------ observed saturation point
 
 
-@eager_jit
 def _observed_log_gain(n: jnp.ndarray, c: jnp.ndarray, N: jnp.ndarray) -> jnp.ndarray:
     """Traceable log ΔF̂(N) = log c − log(n − N) + log[C(n − c, N)/C(n, N)], −inf when c = 0 (no checks)."""
     return jnp.where(c > 0, jnp.log(jnp.maximum(c, 1.0)) - jnp.log(n - N) + log_no_success(n, c, N), -jnp.inf)
@@ -322,7 +322,7 @@ def posterior_saturation_point(
     b = v.positive("beta", beta) + v.count("n", n) - jnp.asarray(c, jnp.float64)
     e = v.positive("eps", eps)
     a, b, e = jnp.broadcast_arrays(a, b, e)
-    return host(_beta_gain_point(a, b, jnp.log(e), strict))
+    return host(_beta.saturation_point(a, b, jnp.log(e), strict))
 
 
 @dataclass(frozen=True)

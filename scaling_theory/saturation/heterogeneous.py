@@ -21,11 +21,9 @@ bisection of :func:`scaling_theory.stats.smallest_whole`).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -104,11 +102,7 @@ def beta_saturation_point(
     e = v.positive("eps", eps)
     c = v.positive("cost", cost)
     a, b, e, c = jnp.broadcast_arrays(a, b, e, c)
-    return host(_beta_gain_point(a, b, jnp.log(e * c), strict))
-
-
-_beta_gain_point = functools.partial(jax.jit, static_argnames="strict")(_beta.saturation_point)
-_beta_whole_budget = jax.jit(_beta.whole_budget)
+    return host(_beta.saturation_point(a, b, jnp.log(e * c), strict))
 
 
 @x64
@@ -181,4 +175,4 @@ def beta_samples_for_coverage(alpha: ArrayLike, beta: ArrayLike, target: ArrayLi
     a, b = _params(alpha, beta)
     t = v.probability("target", target, high_open=True)
     a, b, t = jnp.broadcast_arrays(a, b, t)
-    return host(_beta_whole_budget(a, b, t))
+    return host(_beta.whole_budget(a, b, t))
