@@ -240,5 +240,42 @@ def _is_main() -> bool:
     return is_main_process()
 
 
+def run() -> None:
+    """The ``scaling-theory`` program (console script and ``python -m scaling_theory.cli``): :func:`main`, then exit.
+
+    The exit skips the interpreter's final teardown, which frees every module and JAX's compiled programs one
+    by one: 0.3–0.6 s of a 2–3 s command on 2 cores, more than the command's own work when it is repeated with
+    a warm cache. Standard output and error are flushed and the ``atexit`` handlers run first (JAX's among
+    them: pending computations, the distributed client), so nothing written is lost. When another thread or a
+    child process is still alive, or a profiler or debugger is attached (``python -m cProfile -o F -m
+    scaling_theory.cli ...`` writes F after this returns), the exit is the ordinary one. Tests and notebooks call :func:`main`, which
+    returns its status.
+    """
+    code = main()
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> None:
+    import atexit
+    import threading
+
+    mp = sys.modules.get("multiprocessing")
+    attached = sys.getprofile() is not None or sys.gettrace() is not None  # cProfile, a debugger: they report later
+    if attached or threading.active_count() > 1 or (mp is not None and mp.active_children()):
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`) or stream: nothing more can be written
+            pass
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

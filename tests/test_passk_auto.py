@@ -276,3 +276,18 @@ def test_auto_rejects_unknown_mode():
 
     with pytest.raises(InputError, match="mode"):
         predict_auto(jax.random.key(0), 8.0, np.ones((1, 20)), [80.0], mode="median")
+
+
+def test_auto_threads_give_the_sequential_result(beta_groups, monkeypatch):
+    """Candidates run on threads (auto.WORKERS, 2 by default, as in the fixture): one thread gives the same
+    result bit for bit (same keys, each result matched to its candidate)."""
+    import scaling_theory.passk.auto as auto
+
+    assert auto.WORKERS == 2
+    sim, two, _ = beta_groups
+    monkeypatch.setattr(auto, "WORKERS", 1)
+    one = predict_auto(jax.random.key(1), 64.0, sim.k, [640.0])
+    for name in ("asr", "lower", "upper"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+    for name in ("weights", "internal_mae", "internal_rmse"):
+        np.testing.assert_array_equal(one.extra[name], two.extra[name])

@@ -97,7 +97,12 @@ def _warm(tree: Path, pythonpath: str) -> dict[str, str]:
 
 
 # What the `scaling-theory` console script runs, importable from either tree through PYTHONPATH.
-_ENTRY = "import sys; from scaling_theory.cli import main; sys.argv[0] = 'scaling-theory'; sys.exit(main())"
+# What each tree's `scaling-theory` console script runs: `cli.run` (main, then the quick exit) where the tree has
+# it, else `sys.exit(cli.main())`.
+_ENTRY = (
+    "import sys; from scaling_theory import cli; sys.argv[0] = 'scaling-theory'; "
+    "cli.run() if hasattr(cli, 'run') else sys.exit(cli.main())"
+)
 
 
 def _run(tree: Path, args: list[str], cache: Path, pythonpath: str) -> tuple[float, str]:

@@ -25,6 +25,9 @@ For each group (e.g. a model) and target budget N:
 Degenerate groups (no success, or no failure, anywhere) get the distribution-free bound of
 :mod:`.degenerate` and a flag; the others are predicted as usual.
 
+The candidates, and the internal back-tests of budgets with different plans, run on :data:`WORKERS` threads
+(XLA computes and loads executables without holding the GIL); the result is the sequential one, bit for bit.
+
 The report (``Prediction.extra``): ``chosen`` (per group and budget, '+'-joined for stacks), ``weights``
 (G, C, B), ``internal_mae`` (G, C, B, percentage points), ``internal_rmse`` of the result, ``r_prime``,
 ``m`` (attempts kept), ``candidates`` and ``flag``.
@@ -32,7 +35,9 @@ The report (``Prediction.extra``): ``chosen`` (per group and budget, '+'-joined 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import numpy as np
@@ -57,6 +62,8 @@ BASE_CANDIDATES = ("eb", "fit", "tail_hughes", "tail_eb")
 MIXING_CANDIDATES = ("mix_beta_mix2", "mix_npmle", "mix_gmodel", "mix_scaled_beta", "mix_kumaraswamy")
 MIN_ATTEMPTS = {"fit": 7, "tail_power": 2, "tail_hughes": 2, "tail_eb": 2}
 INTERNAL_BOOTSTRAP = 8  # the internal runs only need point predictions
+# Threads for independent candidate runs (XLA runs and loads executables without the GIL; 2 cores in CI).
+WORKERS = 2
 MODES = ("select", "stack", "top2")
 # mode="top2": the runner-up joins the best (weights 1/2, 1/2) when its internal MAE is at most (1 + TOP2_TIE)×
 # the best's. Fixed before any evaluation (not tuned): a gap the internal test cannot resolve from R = 5 repeats.
@@ -153,16 +160,25 @@ def internal_backtest(
         fm = np.broadcast_to(ms[:, None, :], (gg, reps, kk)).reshape(gg * reps, kk)
         # Pad every batch to one row count (copies of row 0) so that all batches share compiled programs.
         fn, fk, fm = (_pad_rows(x, pad_rows) for x in (fn, fk, fm))
-        fits: dict = {}
-        for ci, cand in enumerate(candidates):
-            if mm < MIN_ATTEMPTS.get(cand, 1):
-                continue
-            opts = {}
-            if cand in ("anchored", "eb", "tail_eb"):
-                if "plain" not in fits:
-                    fits["plain"] = mle.fit(fn, fk, fm)
-                opts["fit_result"] = fits["plain"]
-            p = _safe_predict(predict, fn, fk, [nr], cand, fm, key, stopped, opts)
+        runnable = [ci for ci, cand in enumerate(candidates) if mm >= MIN_ATTEMPTS.get(cand, 1)]
+        shared = ("anchored", "eb", "tail_eb")  # Beta-binomial candidates: one fit of the kept counts for all
+        fit = mle.fit(fn, fk, fm) if any(candidates[ci] in shared for ci in runnable) else None
+        thunks = [
+            functools.partial(
+                _safe_predict,
+                predict,
+                fn,
+                fk,
+                [nr],
+                candidates[ci],
+                fm,
+                key,
+                stopped,
+                {"fit_result": fit} if candidates[ci] in shared else {},
+            )
+            for ci in runnable
+        ]
+        for ci, p in zip(runnable, _concurrently(thunks)):
             if p is None:
                 continue
             a = p[: gg * reps].reshape(gg, reps)
@@ -171,6 +187,21 @@ def internal_backtest(
         if reps < repeats:
             preds[rows, :, reps:] = preds[rows, :, :1]
     return preds, truth, ok
+
+
+def _concurrently(tasks: Sequence[Callable[[], Any]]) -> list:
+    """Run independent thunks on :data:`WORKERS` threads (XLA computes and loads executables without the GIL);
+    results in order. Each thread runs with 64-bit types (JAX's x64 switch is per thread)."""
+    if WORKERS <= 1 or len(tasks) <= 1:
+        return [t() for t in tasks]
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(t):
+        with jax.enable_x64(True):
+            return t()
+
+    with ThreadPoolExecutor(min(WORKERS, len(tasks))) as ex:
+        return list(ex.map(run, tasks))
 
 
 def _row_bucket(rows: int) -> int:
@@ -309,19 +340,31 @@ def predict_auto(
             ch = chosen[good]
             ch[exact] = "combinatorial"
             chosen[good] = ch
+        rows_pad = _row_bucket(len(good) * (1 if stopped else int(repeats)))
+        padded = [_pad_rows(x, rows_pad) for x in (ng, kg, mg)]  # like the internal batches: same programs
+
+        def final(cand: str) -> tuple:
+            """One candidate's prediction of every budget from all the data (asr, lower, upper), (G', B)."""
+            p = predict(
+                key, padded[0], padded[1], b, cand, mask=padded[2], level=level, bootstrap=bootstrap, stopped=stopped
+            )
+            return tuple(np.asarray(x)[: len(good)] for x in (p.asr, p.lower, p.upper))
+
         final_cache: dict[str, tuple] = {}
-        internal: dict[tuple, tuple] = {}
+        plans: dict[int, tuple] = {}
+        tasks: dict[tuple, Callable[[], tuple]] = {}
         for j, budget in enumerate(b):
-            todo = ~exact[:, j]
-            if not todo.any():
+            rows = np.flatnonzero(~exact[:, j])
+            if not rows.size:
                 continue
-            rows = np.flatnonzero(todo)
             r, rp, mm, n_int = plan(n_ref[rows], budget, m_min, held_out=not stopped)
             # Budgets with the same plan (r′ is a power of two) share one internal back-test.
             tag = (rows.tobytes(), mm.tobytes(), n_int.tobytes())
-            if tag not in internal:
-                internal[tag] = internal_backtest(
-                    jax.random.fold_in(key, len(internal) + 1),
+            plans[j] = (rows, r, rp, mm, tag)
+            if tag not in tasks:
+                tasks[tag] = functools.partial(
+                    internal_backtest,
+                    jax.random.fold_in(key, len(tasks) + 1),
                     ng[rows],
                     kg[rows],
                     mg[rows],
@@ -331,6 +374,8 @@ def predict_auto(
                     repeats=int(repeats),
                     stopped=stopped,
                 )
+        internal = dict(zip(tasks, _concurrently(list(tasks.values()))))
+        for j, (rows, r, rp, mm, tag) in plans.items():
             pred, truth, ok = internal[tag]
             err = np.abs(pred - truth[:, None, :])  # (G', C, R)
             mae = 100.0 * np.mean(err, axis=2)  # mean over repeats of |prediction − truth|, pp
@@ -341,21 +386,9 @@ def predict_auto(
             used = [cands[ci] for ci in range(n_cand) if w[:, ci].max() > 0]
             fa = np.zeros(len(rows))
             fl, fu = np.zeros(len(rows)), np.zeros(len(rows))
+            missing = [cand for cand in used if cand not in final_cache]
+            final_cache.update(zip(missing, _concurrently([functools.partial(final, c) for c in missing])))
             for cand in used:
-                if cand not in final_cache:  # padded like the internal batches: the same compiled programs
-                    rows_pad = _row_bucket(len(good) * (1 if stopped else int(repeats)))
-                    p = predict(
-                        key,
-                        _pad_rows(ng, rows_pad),
-                        _pad_rows(kg, rows_pad),
-                        b,
-                        cand,
-                        mask=_pad_rows(mg, rows_pad),
-                        level=level,
-                        bootstrap=bootstrap,
-                        stopped=stopped,
-                    )
-                    final_cache[cand] = tuple(np.asarray(x)[: len(good)] for x in (p.asr, p.lower, p.upper))
                 pa, pl, pu = (x[rows, j] for x in final_cache[cand])
                 wc = w[:, cands.index(cand)]
                 fa, fl, fu = fa + wc * pa, fl + wc * pl, fu + wc * pu
