@@ -246,10 +246,10 @@ def run() -> None:
     The exit skips the interpreter's final teardown, which frees every module and JAX's compiled programs one
     by one: 0.3–0.6 s of a 2–3 s command on 2 cores, more than the command's own work when it is repeated with
     a warm cache. Standard output and error are flushed and the ``atexit`` handlers run first (JAX's among
-    them: pending computations, the distributed client), so nothing written is lost. When another thread or a
-    child process is still alive, or a profiler or debugger is attached (``python -m cProfile -o F -m
-    scaling_theory.cli ...`` writes F after this returns), the exit is the ordinary one. Tests and notebooks call :func:`main`, which
-    returns its status.
+    them: pending computations, the distributed client), so nothing written is lost. The exit is the ordinary
+    one when a non-daemon thread or a child process is still alive, or a profiler or debugger is attached
+    (``python -m cProfile -o F -m scaling_theory.cli ...`` writes F after this returns). Tests and notebooks
+    call :func:`main`, which returns its status.
     """
     code = main()
     _exit_now(code)
@@ -260,8 +260,10 @@ def _exit_now(code: int) -> None:
     import threading
 
     mp = sys.modules.get("multiprocessing")
-    attached = sys.getprofile() is not None or sys.gettrace() is not None  # cProfile, a debugger: they report later
-    if attached or threading.active_count() > 1 or (mp is not None and mp.active_children()):
+    attached = _instrumented()
+    # Python's own exit waits for non-daemon threads only (daemon ones, e.g. tqdm's monitor, are stopped).
+    waiting = any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread())
+    if attached or waiting or (mp is not None and mp.active_children()):
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -275,6 +277,15 @@ def _exit_now(code: int) -> None:
         except (OSError, ValueError):
             pass
     os._exit(code)
+
+
+def _instrumented() -> bool:
+    """A profiler or debugger is attached (it reports after the program returns): ``sys.setprofile`` /
+    ``sys.settrace``, or, from Python 3.12, the profiler and debugger tools of ``sys.monitoring`` (cProfile)."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    mon = getattr(sys, "monitoring", None)
+    return mon is not None and any(mon.get_tool(i) is not None for i in (mon.PROFILER_ID, mon.DEBUGGER_ID))
 
 
 if __name__ == "__main__":
