@@ -7,6 +7,7 @@ standard error computed here.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -291,3 +292,20 @@ def test_auto_threads_give_the_sequential_result(beta_groups, monkeypatch):
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
     for name in ("weights", "internal_mae", "internal_rmse"):
         np.testing.assert_array_equal(one.extra[name], two.extra[name])
+
+
+def test_auto_runs_in_order_on_one_thread_across_processes(monkeypatch):
+    """With several processes (jax.distributed) every process must launch its programs in the same order, so
+    the thunks run one after the other on the calling thread; in one process they run on worker threads."""
+    import threading
+
+    import scaling_theory.passk.auto as auto
+
+    def thunk(i):
+        return i, threading.current_thread() is threading.main_thread()
+
+    tasks = [functools.partial(thunk, i) for i in range(4)]
+    assert [i for i, _ in auto._concurrently(tasks)] == [0, 1, 2, 3]
+    assert not any(main for _, main in auto._concurrently(tasks))
+    monkeypatch.setattr(jax, "process_count", lambda: 2)
+    assert auto._concurrently(tasks) == [(0, True), (1, True), (2, True), (3, True)]

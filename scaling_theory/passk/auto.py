@@ -191,8 +191,10 @@ def internal_backtest(
 
 def _concurrently(tasks: Sequence[Callable[[], Any]]) -> list:
     """Run independent thunks on :data:`WORKERS` threads (XLA computes and loads executables without the GIL);
-    results in order. Each thread runs with 64-bit types (JAX's x64 switch is per thread)."""
-    if WORKERS <= 1 or len(tasks) <= 1:
+    results in order. Each thread runs with 64-bit types (JAX's x64 switch is per thread). In a multi-process
+    run the thunks run in order on this thread: every process must launch its programs (which span all
+    processes) in the same order."""
+    if WORKERS <= 1 or len(tasks) <= 1 or jax.process_count() > 1:
         return [t() for t in tasks]
     from concurrent.futures import ThreadPoolExecutor
 
